@@ -1,0 +1,31 @@
+# The commands a developer types. `make run` and `make test` are the two in the README.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+
+.PHONY: run test lint format migrations-check bench demo
+
+$(STAMP): requirements.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+run: $(STAMP)  ## install, migrate, load the demo, start web + worker + beat
+	@bin/run
+
+test: $(STAMP)  ## the whole suite on PostgreSQL, Redis and Chromium
+	@bin/test
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: $(STAMP)
+	DEBUG=true $(VENV)/bin/python manage.py makemigrations --check --dry-run
+
+demo: $(STAMP)
+	DEBUG=true $(VENV)/bin/python manage.py load_demo

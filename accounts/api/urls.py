@@ -1,0 +1,10 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("teams", views.TeamViewSet, basename="team")
+
+urlpatterns = [path("me/", views.MeView.as_view(), name="api-me"), *router.urls]

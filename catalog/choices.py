@@ -1,0 +1,42 @@
+from django.db import models
+
+
+class AssetKind(models.TextChoices):
+    SOURCE = "source", "Data source"
+    DATASET = "dataset", "Dataset"
+    REPORT = "report", "Report"
+    PIPELINE = "pipeline", "Pipeline"
+    MODEL = "model", "Model"
+    MODEL_VERSION = "model_version", "Model version"
+
+
+class Lifecycle(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DEPRECATED = "deprecated", "Deprecated"
+    RETIRED = "retired", "Retired"
+
+
+class SourceKind(models.TextChoices):
+    POSTGRESQL = "postgresql", "PostgreSQL"
+    MYSQL = "mysql", "MySQL"
+    SQLITE = "sqlite", "SQLite"
+    OBJECT_STORE = "object_store", "S3 / object store"
+    FILES = "files", "Files"
+    HTTP_API = "http_api", "HTTP API"
+    OTHER = "other", "Other"
+
+
+class DatasetFormat(models.TextChoices):
+    TABLE = "table", "Database table"
+    VIEW = "view", "Database view"
+    CSV = "csv", "CSV"
+    PARQUET = "parquet", "Parquet"
+    JSON = "json", "JSON"
+    OTHER = "other", "Other"
+
+
+class LineageOrigin(models.TextChoices):
+    MANUAL = "manual", "Added by hand"
+    OPENLINEAGE = "openlineage", "OpenLineage event"
+    REGISTRY = "registry", "Model registry"
+    SCAN = "scan", "Schema scan"

@@ -1,0 +1,2 @@
+-- MLflow keeps its tracking store in its own database on the same server.
+CREATE DATABASE mlflow OWNER portal;

@@ -1,0 +1,35 @@
+"""API conventions shared by every app: JSON errors with a plain message, never an HTML 500 for bad input."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus Django's ValidationError (raised by model ``clean()``) turned into a 400.
+
+    Every error body has a ``detail`` sentence a person can read; field errors stay under their field names.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(response.data, dict) and "detail" not in response.data:
+        fields = ", ".join(str(key) for key in response.data)
+        response.data = {"detail": f"Invalid input in: {fields}.", "errors": response.data}
+    elif isinstance(response.data, list):
+        response.data = {"detail": " ".join(str(item) for item in response.data), "errors": response.data}
+    return response
+
+
+def full_clean_or_raise(instance, exclude=None):
+    """Run the model's own validation so that the API refuses exactly what the forms refuse."""
+    try:
+        instance.full_clean(exclude=exclude)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict) from None
+
+
+__all__ = ["Http404", "exception_handler", "exceptions", "full_clean_or_raise"]

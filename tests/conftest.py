@@ -1,0 +1,133 @@
+"""Shared fixtures: personas, a real Celery worker on Redis, and Playwright on Debian's Chromium."""
+
+import os
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from django.test import Client
+
+from portal.celery import app as celery_app
+from tests import factories
+
+# ORM calls made between Playwright's page actions run inside its event loop's thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _redis_url_for_this_process():
+    """Each xdist process gets its own Redis database, or the processes would take each other's tasks."""
+    base = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return f"{base}/{1 + int(worker.removeprefix('gw') or 0)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_on_redis():
+    """Point Celery at this process's Redis database, emptied first. Tasks are never run eagerly."""
+    url = _redis_url_for_this_process()
+    # Celery reads these environment variables before its own configuration: they must not be set.
+    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        os.environ.pop(name, None)
+    redis.Redis.from_url(url).flushdb()
+    celery_app.conf.update(
+        broker_url=url,
+        result_backend=url,
+        broker_transport_options={},
+        task_always_eager=False,
+        broker_connection_retry_on_startup=False,
+    )
+    yield url
+
+
+@pytest.fixture(scope="session")
+def celery_worker(celery_on_redis, django_db_setup):
+    """A real worker thread consuming from Redis. Its tests must use ``django_db(transaction=True)``: the worker
+    only sees committed rows."""
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
+        yield worker
+
+
+# --- people ----------------------------------------------------------------------------------------------------
+@pytest.fixture
+def team(db):
+    return factories.team("Data Platform")
+
+
+@pytest.fixture
+def owner(team):
+    """Owns the assets made by the factories; member of ``team``."""
+    return factories.user("olivia", teams=[team])
+
+
+@pytest.fixture
+def teammate(team):
+    return factories.user("tom", teams=[team])
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but neither owner, team member nor staff."""
+    return factories.user("oscar")
+
+
+@pytest.fixture
+def staff(db):
+    return factories.user("stella", is_staff=True)
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: a test client signed in as that user."""
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+# --- browser ---------------------------------------------------------------------------------------------------
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright cannot download browsers here; it drives Debian's Chromium instead."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def sign_in(live_server):
+    """``sign_in(page, user)``: the page's browser context carries a session for ``user``."""
+
+    def do(page, user):
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies["sessionid"]
+        page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+        return page
+
+    return do
+
+
+@pytest.fixture
+def page_errors(page):
+    """Collects console errors and failed requests on ``page``; a test asserts the list stays empty."""
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and errors.append(f"HTTP {response.status}: {response.url}"),
+    )
+    return errors

@@ -1,0 +1,77 @@
+"""Small builders for test data. Each returns saved rows with sensible defaults that a test overrides."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.utils.text import slugify
+
+from accounts.models import Team
+from catalog.choices import AssetKind, SourceKind
+from catalog.models import Asset, Column, Dataset, DataSource, LineageEdge, Pipeline, Report
+from registry.models import ModelVersion, RegisteredModel
+
+_counter = itertools.count(1)
+PASSWORD = "correct horse battery staple"
+
+
+def team(name="Team"):
+    return Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0]
+
+
+def user(username=None, teams=(), **fields):
+    username = username or f"user{next(_counter)}"
+    person = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.com", **fields
+    )
+    person.teams.set(teams)
+    return person
+
+
+def asset(kind, name=None, **fields):
+    name = name or f"{kind} {next(_counter)}"
+    fields.setdefault("slug", slugify(name))
+    return Asset.objects.create(kind=kind, name=name, **fields)
+
+
+def source(name=None, source_kind=SourceKind.POSTGRESQL, connection=None, **fields):
+    row = asset(AssetKind.SOURCE, name, **fields)
+    return DataSource.objects.create(asset=row, source_kind=source_kind, connection=connection or {})
+
+
+def dataset(name=None, source_=None, qualified_name=None, columns=(), **fields):
+    row = asset(AssetKind.DATASET, name, **fields)
+    source_ = source_ or source(owner=fields.get("owner"), team=fields.get("team"))
+    made = Dataset.objects.create(asset=row, source=source_, qualified_name=qualified_name or row.slug)
+    for position, (column_name, data_type) in enumerate(columns):
+        Column.objects.create(dataset=made, name=column_name, data_type=data_type, position=position)
+    return made
+
+
+def report(name=None, **fields):
+    row = asset(AssetKind.REPORT, name, **fields)
+    return Report.objects.create(asset=row)
+
+
+def pipeline(name=None, **fields):
+    row = asset(AssetKind.PIPELINE, name, **fields)
+    return Pipeline.objects.create(asset=row)
+
+
+def registered_model(name=None, **fields):
+    row = asset(AssetKind.MODEL, name, **fields)
+    return RegisteredModel.objects.create(asset=row)
+
+
+def model_version(model, version=None, **fields):
+    version = version or model.versions.count() + 1
+    row = asset(
+        AssetKind.MODEL_VERSION, f"{model.asset.name} v{version}", owner=model.asset.owner, team=model.asset.team
+    )
+    return ModelVersion.objects.create(asset=row, model=model, version=version, **fields)
+
+
+def edge(upstream, downstream, **fields):
+    """Lineage from one asset (or kind row with ``.asset``) to another."""
+    upstream = getattr(upstream, "asset", upstream)
+    downstream = getattr(downstream, "asset", downstream)
+    return LineageEdge.objects.create(upstream=upstream, downstream=downstream, **fields)
