@@ -11,3 +11,18 @@ class NotificationKind(models.TextChoices):
     REVIEW = "review", "Review due"
     PROMOTION = "promotion", "Promotion"
     OTHER = "other", "Other"
+
+
+class JobKind(models.TextChoices):
+    SCHEMA_SCAN = "schema_scan", "Schema scan"
+    TRAINING = "training", "Model training"
+    MLFLOW_SYNC = "mlflow_sync", "MLflow sync"
+    FRESHNESS_CHECK = "freshness_check", "Freshness check"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"

@@ -15,10 +15,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def _redis_url_for_this_process():
-    """Each xdist process gets its own Redis database, or the processes would take each other's tasks."""
-    base = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+    """Each xdist process gets its own Redis database, or the processes would take each other's tasks.
+
+    ``PORTAL_TEST_REDIS_URL`` may end in a database number: process gwN uses that number plus N (default 1 + N).
+    """
+    url = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/1").rstrip("/")
+    server, _, number = url.rpartition("/")
+    if not number.isdigit():
+        server, number = url, "1"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return f"{base}/{1 + int(worker.removeprefix('gw') or 0)}"
+    return f"{server}/{int(number) + int(worker.removeprefix('gw') or 0)}"
 
 
 @pytest.fixture(scope="session", autouse=True)

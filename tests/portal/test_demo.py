@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
@@ -43,5 +45,5 @@ def test_the_demo_lineage_runs_from_a_source_table_to_a_report(settings, tmp_pat
     call_command("load_demo")
     # raw orders -> orders ETL -> orders -> daily sales -> executive dashboard
     path = ["raw-orders", "orders-etl", "orders", "daily-sales", "executive-sales"]
-    for upstream, downstream in zip(path, path[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(path):
         assert LineageEdge.objects.filter(upstream__slug=upstream, downstream__slug=downstream).exists()
