@@ -40,3 +40,17 @@ class LineageOrigin(models.TextChoices):
     OPENLINEAGE = "openlineage", "OpenLineage event"
     REGISTRY = "registry", "Model registry"
     SCAN = "scan", "Schema scan"
+
+
+class RunState(models.TextChoices):
+    """OpenLineage's run states, also used by heartbeat pings."""
+
+    RUNNING = "running", "Running"
+    COMPLETE = "complete", "Completed"
+    FAIL = "fail", "Failed"
+    ABORT = "abort", "Aborted"
+
+
+class RunOrigin(models.TextChoices):
+    OPENLINEAGE = "openlineage", "OpenLineage event"
+    HEARTBEAT = "heartbeat", "Heartbeat ping"

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from catalog.choices import AssetKind, DatasetFormat, Lifecycle, LineageOrigin, SourceKind
+from catalog.choices import AssetKind, DatasetFormat, Lifecycle, LineageOrigin, RunOrigin, RunState, SourceKind
 
 
 class Tag(models.Model):
@@ -165,6 +165,38 @@ class Pipeline(models.Model):
 
     def __str__(self):
         return self.asset.name
+
+
+class PipelineRun(models.Model):
+    """One execution of a pipeline, reported by OpenLineage events or heartbeat pings carrying a run id.
+
+    Duration and output volume feed the drift rule (monitoring); ``run_id`` is the reporter's own id, so the
+    START and COMPLETE events of one run land on one row.
+    """
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="runs")
+    run_id = models.CharField(max_length=100)
+    origin = models.CharField(max_length=20, choices=RunOrigin.choices)
+    state = models.CharField(max_length=20, choices=RunState.choices, default=RunState.RUNNING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    output_rows = models.BigIntegerField(null=True, blank=True)
+    output_bytes = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["pipeline", "run_id"], name="pipelinerun_unique_run_id")]
+        indexes = [models.Index(fields=["pipeline", "-ended_at"], name="pipelinerun_recent")]
+
+    def __str__(self):
+        return f"{self.pipeline} run {self.run_id}"
+
+    @property
+    def duration_seconds(self):
+        if self.started_at and self.ended_at:
+            return (self.ended_at - self.started_at).total_seconds()
+        return None
 
 
 class LineageEdge(models.Model):

@@ -40,6 +40,12 @@ class ModelVersion(models.Model):
     size_bytes = models.BigIntegerField(null=True, blank=True)
     mlflow_run_id = models.CharField(max_length=64, blank=True)
     model_uri = models.CharField(max_length=500, blank=True)
+    passed_thresholds = models.BooleanField(
+        null=True, blank=True, help_text="Whether the metrics met the thresholds set for the training run."
+    )
+    threshold_results = models.JSONField(
+        default=dict, blank=True, help_text='{"metric": {"threshold": 0.8, "value": 0.83, "passed": true}}'
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
