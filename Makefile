@@ -1,4 +1,6 @@
 # The commands a developer types. `make run` and `make test` are the two in the README.
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
@@ -7,7 +9,9 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
 $(STAMP): requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements.txt
+	@echo "Installing the pinned dependencies into $(VENV) (about a minute the first time)..."
+	@# /etc/pip.conf on some machines names local indexes that do not exist; pip warns once per package.
+	@$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 run: $(STAMP)  ## install, migrate, load the demo, start web + worker + beat
