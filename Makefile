@@ -29,6 +29,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 migrations-check: $(STAMP)
+	@mkdir -p var
 	DEBUG=true $(VENV)/bin/python manage.py makemigrations --check --dry-run
 
 demo: $(STAMP)

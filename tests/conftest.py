@@ -78,7 +78,7 @@ def outsider(db):
 
 @pytest.fixture
 def staff(db):
-    return factories.user("stella", is_staff=True)
+    return factories.user("stella", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

@@ -113,3 +113,24 @@ def test_profile_lists_what_i_own_what_my_team_owns_and_what_i_watch(client_for,
     Watch.objects.create(user=owner, asset=watched.asset)
     page = client_for(owner).get(reverse("accounts:profile")).content.decode()
     assert "Mine" in page and "Team thing" in page and "Somebody else&#x27;s" in page
+
+
+@pytest.mark.django_db
+def test_staff_mint_a_service_account_token_in_the_admin(client_for, staff):
+    robot = factories.user("airflow-bot")
+    response = client_for(staff).post(
+        "/admin/accounts/apitoken/add/", {"user": robot.pk, "name": "lineage"}, follow=True
+    )
+    shown = [str(message) for message in response.context["messages"]]
+    key = next(text.split(": ")[1].split(" ")[0] for text in shown if text.startswith("Token for airflow-bot"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get("/api/v1/me/").json()["username"] == "airflow-bot"
+    assert ApiToken.objects.filter(user=robot).count() == 1
+
+
+@pytest.mark.django_db
+def test_people_who_are_not_staff_cannot_reach_the_admin(client_for, outsider):
+    response = client_for(outsider).get("/admin/accounts/apitoken/add/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
