@@ -12,8 +12,19 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from catalog.choices import AssetKind, DatasetFormat, LineageOrigin, SourceKind
-from catalog.models import Asset, Column, Dataset, DataSource, LineageEdge, Pipeline, Report, Tag
+from catalog.choices import AssetKind, Classification, DatasetFormat, LineageOrigin, RetentionAction, SourceKind
+from catalog.models import (
+    Asset,
+    Column,
+    Dataset,
+    DataSource,
+    LineageEdge,
+    NamingConvention,
+    Pipeline,
+    Report,
+    Tag,
+)
+from catalog.search import reindex
 
 SOURCES = {
     "warehouse": ("Analytics warehouse", SourceKind.POSTGRESQL, "data-platform", "alice",
@@ -291,7 +302,50 @@ def load(teams, users):
         LineageEdge.objects.get_or_create(
             upstream=assets[upstream], downstream=assets[downstream], defaults={"origin": LineageOrigin.MANUAL}
         )
+    _governance(sources, assets, users)
+    reindex(Asset.objects.filter(kind__in=[AssetKind.SOURCE, *CATALOG_KINDS]).values_list("pk", flat=True))
     return assets
+
+
+CATALOG_KINDS = [AssetKind.DATASET, AssetKind.REPORT, AssetKind.PIPELINE]
+# OpenLineage namespaces, so events from the demo's pipelines land on the catalogued datasets.
+NAMESPACES = {
+    "warehouse": "postgres://warehouse.internal:5432",
+    "crm": "mysql://crm-db.internal:3306",
+    "events": "s3://acme-web-events",
+    "store-db": "sqlite://store.sqlite3",
+}
+# Datasets whose handling differs from the default (internal, no retention rule).
+GOVERNANCE = {
+    "customers": (Classification.CONFIDENTIAL, 3 * 365, RetentionAction.ANONYMISE),
+    "contacts": (Classification.RESTRICTED, 2 * 365, RetentionAction.DELETE),
+    "page-views": (Classification.INTERNAL, 400, RetentionAction.DELETE),
+    "cart-events": (Classification.INTERNAL, 400, RetentionAction.DELETE),
+    "search-queries": (Classification.INTERNAL, 90, RetentionAction.DELETE),
+    "raw-orders": (Classification.CONFIDENTIAL, 90, RetentionAction.DELETE),
+    "products": (Classification.PUBLIC, None, ""),
+    "monthly-revenue": (Classification.CONFIDENTIAL, 10 * 365, RetentionAction.ARCHIVE),
+    "customer-features": (Classification.CONFIDENTIAL, 365, RetentionAction.REVIEW),
+}
+DATASET_NAMES = (
+    r"[A-Z][A-Za-z0-9 ()&,.'-]*",
+    "Dataset names are plain words starting with a capital letter, like “Daily sales”: no underscores, "
+    "no file extensions, no schema prefixes. A scan names new tables after the table; rename them.",
+)
+
+
+def _governance(sources, assets, users):
+    for key, namespace in NAMESPACES.items():
+        DataSource.objects.filter(pk=sources[key].pk).update(namespace=namespace)
+    for key, (classification, days, action) in GOVERNANCE.items():
+        Dataset.objects.filter(asset=assets[key]).update(
+            classification=classification, retention_days=days, retention_action=action
+        )
+    Dataset.objects.filter(asset=assets["orders"]).update(steward=users["bob"])
+    pattern, explanation = DATASET_NAMES
+    NamingConvention.objects.update_or_create(
+        kind=AssetKind.DATASET, pattern=pattern, defaults={"explanation": explanation}
+    )
 
 
 def write_demo_files():
