@@ -17,6 +17,9 @@ from catalog.models import Asset, Column
 
 PAGE_SIZE = 25
 CONFIG = "english"
+# Trigram word similarity from which a name counts as a match: catches one or two typos in a short name
+# ("chrun" finds "Churn training set") without matching unrelated words.
+SIMILAR_ENOUGH = 0.3
 
 
 def _is_postgres():
@@ -66,7 +69,7 @@ def search_assets(query, kind="", include_retired=False):
                 similarity=TrigramWordSimilarity(query, "name"),
                 rank=Greatest(SearchRank(F("search_vector"), terms), F("similarity")),
             )
-            .filter(Q(search_vector=terms) | Q(similarity__gte=0.4) | Q(name__icontains=query))
+            .filter(Q(search_vector=terms) | Q(similarity__gte=SIMILAR_ENOUGH) | Q(name__icontains=query))
             .order_by("-rank", "name", "pk")
         )
     words = query.split()

@@ -299,7 +299,8 @@ def hygiene(request):
         "kind", "name"
     )
     misnamed = []
-    for asset in assets.filter(kind__in=list(by_kind)).only("kind", "name", "slug").order_by("kind", "name"):
+    named = Asset.objects.visible().filter(kind__in=list(by_kind)).only("kind", "name", "slug")
+    for asset in named.order_by("kind", "name"):
         broken = asset.naming_violations(by_kind[asset.kind])
         if broken:
             misnamed.append((asset, broken))
