@@ -137,6 +137,8 @@ class DatasetSerializer(KindSerializer):
             "out_of_scope_uses", "update_frequency", "row_count", "size_bytes", "last_updated_at",
             "documentation_url", "snapshot_url", "columns",
         ]  # fmt: skip
+        # The model's own constraint check (in ``validate``) words the duplicate error like the form does.
+        validators = []
 
 
 class ReportSerializer(KindSerializer):
