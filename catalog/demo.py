@@ -66,6 +66,17 @@ ORDER_COLUMNS = [
     ("status", "text", "placed, shipped, returned or cancelled.", False, False),
 ]
 
+# The store database and the finance files are scanned for real: their columns carry the types a scan reads
+# (SQLite's declared types, pandas' dtypes), so a first scan of the demo reports no spurious schema change.
+RAW_ORDER_COLUMNS = [
+    ("order_id", "integer", "Till order number.", False, False),
+    ("customer_id", "integer", "Loyalty card number.", False, False),
+    ("ordered_at", "timestamp", "Till time, local.", False, False),
+    ("store_id", "integer", "Store number.", True, False),
+    ("amount_eur", "numeric", "Order value including VAT.", True, False),
+    ("status", "text", "placed, shipped or returned.", True, False),
+]
+
 
 def _cols(*names):
     """Columns from 'name:type' strings, for datasets whose columns need no description."""
@@ -76,7 +87,7 @@ def _cols(*names):
 DATASETS = {
     "raw-orders": ("store-db", "orders", "Raw store orders", DatasetFormat.TABLE, "data-platform", "alice",
                    "Orders as written by the store tills, **unvalidated**.", "Input to the orders pipeline only.",
-                   ORDER_COLUMNS, ["raw", "orders"]),
+                   RAW_ORDER_COLUMNS, ["raw", "orders"]),
     "raw-stores": ("store-db", "stores", "Raw store list", DatasetFormat.TABLE, "data-platform", "alice",
                    "Store master data from the operations database.", "Input to the orders pipeline.",
                    _cols("store_id:integer", "name:text", "city:text", "opened_on:date"), ["raw"]),
@@ -130,14 +141,14 @@ DATASETS = {
     "monthly-revenue": ("finance-files", "finance/monthly_revenue.csv", "Monthly revenue (ERP)", DatasetFormat.CSV,
                         "finance-bi", "dave", "Booked revenue per month and business unit, exported from the ERP.",
                         "Finance reporting; the source of truth for revenue.",
-                        _cols("month:date", "business_unit:text", "revenue_eur:float", "cost_eur:float"),
+                        _cols("month:str", "business_unit:str", "revenue_eur:float64", "cost_eur:float64"),
                         ["finance"]),
     "cost-centres": ("finance-files", "finance/cost_centres.csv", "Cost centres", DatasetFormat.CSV, "finance-bi",
                      "dave", "Cost centre codes and their owners.", "Cost allocation.",
-                     _cols("code:text", "name:text", "owner:text"), ["finance"]),
+                     _cols("code:str", "name:str", "owner:str"), ["finance"]),
     "budget": ("finance-files", "finance/budget_2026.csv", "Budget 2026", DatasetFormat.CSV, "finance-bi", "dave",
                "The approved 2026 budget per month and business unit.", "Budget vs actual.",
-               _cols("month:date", "business_unit:text", "budget_eur:float"), ["finance"]),
+               _cols("month:str", "business_unit:str", "budget_eur:int64"), ["finance"]),
     "settlements": ("payments-api", "settlements", "Payment settlements", DatasetFormat.JSON, "finance-bi", "dave",
                     "Daily settlements from the payment provider.", "Cash reconciliation.",
                     _cols("settlement_id:string", "day:date", "amount_eur:float", "fees_eur:float"), ["finance"]),
@@ -158,7 +169,7 @@ DATASETS = {
                        "Labelled customers: did they order again within 90 days? Built from customer features.",
                        "Training the churn model. Not for reporting: the label is 90 days behind.",
                        _cols("tenure_months:int64", "orders_90d:int64", "revenue_90d:float64",
-                             "days_since_last_order:int64", "support_tickets:int64", "segment:object",
+                             "days_since_last_order:int64", "support_tickets:int64", "segment:str",
                              "churned:int64"), ["ml"]),
     "churn-scores": ("warehouse", "ml.churn_scores", "Churn scores", DatasetFormat.TABLE, "marketing-science",
                      "carol", "Daily churn probability per active customer.", "Retention campaigns.",
@@ -185,7 +196,7 @@ DATASETS = {
                         ["ml", "sales"]),
     "inventory": ("store-db", "inventory", "Store inventory", DatasetFormat.TABLE, "data-platform", "alice",
                   "Stock on hand per store and product, updated hourly.", "Replenishment and availability.",
-                  _cols("store_id:integer", "product_id:bigint", "on_hand:integer", "updated_at:timestamp"),
+                  _cols("store_id:integer", "product_id:integer", "on_hand:integer", "updated_at:timestamp"),
                   ["operations"]),
     "returns": ("warehouse", "sales.returns", "Returns", DatasetFormat.TABLE, "sales-analytics", "bob",
                 "Returned orders with reasons.", "Returns analysis.",
