@@ -122,7 +122,7 @@ def test_a_concurrent_edit_is_refused_not_overwritten(client_for, owner, teammat
             _dataset_form(source, name="Orders", version=version, description="Tom's", **common),
         ).status_code
         == 302
-    )  # noqa: E501
+    )
     response = first.post(
         "/catalog/dataset/orders/edit/",
         _dataset_form(source, name="Orders", version=version, description="Olivia's", **common),

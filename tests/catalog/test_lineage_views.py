@@ -35,7 +35,7 @@ def test_the_graph_shows_hops_both_ways_and_respects_the_depth(client_for, outsi
 
 @pytest.mark.django_db
 def test_the_impact_table_lists_everything_downstream_with_owners_and_exports_as_csv(client_for, owner, team):
-    raw, orders = chain("raw", "orders", owner=owner)
+    _, orders = chain("raw", "orders", owner=owner)
     report = factories.report("Sales dashboard", owner=factories.user("rita"), team=team)
     factories.edge(orders, report)
     client = client_for(owner)
@@ -109,9 +109,9 @@ def test_the_outsider_cannot_change_lineage(client_for, owner, outsider):
             "/catalog/dataset/orders/lineage/remove/", {"direction": "down", "other": report.asset.uuid}
         ).status_code
         == 403
-    )  # noqa: E501
+    )
     assert (
         client.post("/catalog/dataset/orders/lineage/add/", {"direction": "up", "other": report.asset.uuid}).status_code
         == 403
-    )  # noqa: E501
+    )
     assert LineageEdge.objects.count() == 1

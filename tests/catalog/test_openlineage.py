@@ -181,7 +181,7 @@ def test_the_endpoint_needs_a_token(client, owner):
             "/api/v1/lineage", b"{}", content_type="application/json", headers={"Authorization": "Bearer nope"}
         ).status_code
         == 401
-    )  # noqa: E501
+    )
 
 
 @pytest.mark.django_db
