@@ -164,6 +164,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several components carry an asset's kind; one shared enum name keeps the schema free of hashed names.
+    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "catalog.choices.AssetKind"},
 }
 
 # --- Celery ----------------------------------------------------------------------------------------------------

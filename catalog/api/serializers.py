@@ -1,4 +1,6 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team
@@ -6,6 +8,14 @@ from catalog.choices import AssetKind, Lifecycle
 from catalog.models import Asset, Column, Dataset, DataSource, Pipeline, PipelineRun, Report
 from monitoring.models import JobRun
 from portal.api import full_clean_or_raise
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SourceSlugField(serializers.SlugRelatedField):
+    """A data source named by its asset's slug, as in its page's URL."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="asset__slug", queryset=DataSource.objects.select_related("asset"), **kwargs)
 
 
 class AssetSerializer(serializers.ModelSerializer):
@@ -122,7 +132,7 @@ class SourceSerializer(KindSerializer):
 class DatasetSerializer(KindSerializer):
     kind = AssetKind.DATASET
 
-    source = serializers.SlugRelatedField(slug_field="asset__slug", queryset=DataSource.objects.select_related("asset"))
+    source = SourceSlugField()
     steward = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
@@ -181,6 +191,4 @@ class ScanSerializer(serializers.ModelSerializer):
 
 
 class ScanRequestSerializer(serializers.Serializer):
-    source = serializers.SlugRelatedField(
-        slug_field="asset__slug", queryset=DataSource.objects.select_related("asset__owner", "asset__team")
-    )
+    source = SourceSlugField()

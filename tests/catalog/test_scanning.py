@@ -207,3 +207,16 @@ def test_the_owners_button_runs_a_scan_through_the_real_worker(celery_worker, cl
     assert run.result["tables"] == 1
     assert Dataset.objects.filter(qualified_name="stores").exists()
     assert "1 tables or files; 1 new" in client.get("/catalog/source/shop/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_nightly_sweep_queues_one_scan_per_scannable_source(owner):
+    from catalog.tasks import scan_all_sources
+
+    shop = factories.source("Shop", SourceKind.SQLITE, {"path": "shop.sqlite3"}, owner=owner)
+    files = factories.source("Files", SourceKind.FILES, {"path": "finance"}, owner=owner)
+    factories.source("CRM", SourceKind.MYSQL, owner=owner)
+    factories.source("Old", SourceKind.SQLITE, {"path": "old.sqlite3"}, lifecycle="retired")
+    scan_all_sources()
+    assert set(JobRun.objects.values_list("asset_id", flat=True)) == {shop.pk, files.pk}
+    assert set(JobRun.objects.values_list("kind", flat=True)) == {JobKind.SCHEMA_SCAN}
