@@ -81,18 +81,18 @@ class SourceForm(forms.ModelForm):
 
 
 class DatasetForm(forms.ModelForm):
+    """When the data last changed is left to scans and OpenLineage events, which know it to the second."""
     class Meta:
         model = Dataset
         fields = [
             "source", "qualified_name", "format", "steward", "classification", "retention_days", "retain_until",
             "retention_action", "intended_use", "out_of_scope_uses", "update_frequency", "row_count", "size_bytes",
-            "last_updated_at", "documentation_url", "snapshot_url",
+            "documentation_url", "snapshot_url",
         ]  # fmt: skip
         widgets = {
             "intended_use": forms.Textarea(attrs={"rows": 2}),
             "out_of_scope_uses": forms.Textarea(attrs={"rows": 2}),
             "retain_until": forms.DateInput(attrs={"type": "date"}),
-            "last_updated_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
         }
         labels = {"size_bytes": "Size (bytes)", "retain_until": "Or keep until"}
 
