@@ -82,6 +82,7 @@ class SourceForm(forms.ModelForm):
 
 class DatasetForm(forms.ModelForm):
     """When the data last changed is left to scans and OpenLineage events, which know it to the second."""
+
     class Meta:
         model = Dataset
         fields = [
