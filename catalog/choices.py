@@ -54,3 +54,32 @@ class RunState(models.TextChoices):
 class RunOrigin(models.TextChoices):
     OPENLINEAGE = "openlineage", "OpenLineage event"
     HEARTBEAT = "heartbeat", "Heartbeat ping"
+
+
+class Classification(models.TextChoices):
+    """How sensitive a dataset is; decides who may see it and how carefully it is handled."""
+
+    PUBLIC = "public", "Public"
+    INTERNAL = "internal", "Internal"
+    CONFIDENTIAL = "confidential", "Confidential"
+    RESTRICTED = "restricted", "Restricted"
+
+
+class RetentionAction(models.TextChoices):
+    """What happens to data once its retention period is over."""
+
+    DELETE = "delete", "deleted"
+    ARCHIVE = "archive", "archived"
+    ANONYMISE = "anonymise", "anonymised"
+    REVIEW = "review", "reviewed by the owner"
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    LINEAGE = "lineage", "Lineage changed"
+
+
+class SchemaChangeOrigin(models.TextChoices):
+    SCAN = "scan", "Schema scan"
+    OPENLINEAGE = "openlineage", "OpenLineage event"

@@ -12,8 +12,19 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from catalog.choices import AssetKind, DatasetFormat, LineageOrigin, SourceKind
-from catalog.models import Asset, Column, Dataset, DataSource, LineageEdge, Pipeline, Report, Tag
+from catalog.choices import AssetKind, Classification, DatasetFormat, LineageOrigin, RetentionAction, SourceKind
+from catalog.models import (
+    Asset,
+    Column,
+    Dataset,
+    DataSource,
+    LineageEdge,
+    NamingConvention,
+    Pipeline,
+    Report,
+    Tag,
+)
+from catalog.search import reindex
 
 SOURCES = {
     "warehouse": ("Analytics warehouse", SourceKind.POSTGRESQL, "data-platform", "alice",
@@ -55,6 +66,17 @@ ORDER_COLUMNS = [
     ("status", "text", "placed, shipped, returned or cancelled.", False, False),
 ]
 
+# The store database and the finance files are scanned for real: their columns carry the types a scan reads
+# (SQLite's declared types, pandas' dtypes), so a first scan of the demo reports no spurious schema change.
+RAW_ORDER_COLUMNS = [
+    ("order_id", "integer", "Till order number.", False, False),
+    ("customer_id", "integer", "Loyalty card number.", False, False),
+    ("ordered_at", "timestamp", "Till time, local.", False, False),
+    ("store_id", "integer", "Store number.", True, False),
+    ("amount_eur", "numeric", "Order value including VAT.", True, False),
+    ("status", "text", "placed, shipped or returned.", True, False),
+]
+
 
 def _cols(*names):
     """Columns from 'name:type' strings, for datasets whose columns need no description."""
@@ -65,7 +87,7 @@ def _cols(*names):
 DATASETS = {
     "raw-orders": ("store-db", "orders", "Raw store orders", DatasetFormat.TABLE, "data-platform", "alice",
                    "Orders as written by the store tills, **unvalidated**.", "Input to the orders pipeline only.",
-                   ORDER_COLUMNS, ["raw", "orders"]),
+                   RAW_ORDER_COLUMNS, ["raw", "orders"]),
     "raw-stores": ("store-db", "stores", "Raw store list", DatasetFormat.TABLE, "data-platform", "alice",
                    "Store master data from the operations database.", "Input to the orders pipeline.",
                    _cols("store_id:integer", "name:text", "city:text", "opened_on:date"), ["raw"]),
@@ -119,14 +141,14 @@ DATASETS = {
     "monthly-revenue": ("finance-files", "finance/monthly_revenue.csv", "Monthly revenue (ERP)", DatasetFormat.CSV,
                         "finance-bi", "dave", "Booked revenue per month and business unit, exported from the ERP.",
                         "Finance reporting; the source of truth for revenue.",
-                        _cols("month:date", "business_unit:text", "revenue_eur:float", "cost_eur:float"),
+                        _cols("month:str", "business_unit:str", "revenue_eur:float64", "cost_eur:float64"),
                         ["finance"]),
     "cost-centres": ("finance-files", "finance/cost_centres.csv", "Cost centres", DatasetFormat.CSV, "finance-bi",
                      "dave", "Cost centre codes and their owners.", "Cost allocation.",
-                     _cols("code:text", "name:text", "owner:text"), ["finance"]),
+                     _cols("code:str", "name:str", "owner:str"), ["finance"]),
     "budget": ("finance-files", "finance/budget_2026.csv", "Budget 2026", DatasetFormat.CSV, "finance-bi", "dave",
                "The approved 2026 budget per month and business unit.", "Budget vs actual.",
-               _cols("month:date", "business_unit:text", "budget_eur:float"), ["finance"]),
+               _cols("month:str", "business_unit:str", "budget_eur:int64"), ["finance"]),
     "settlements": ("payments-api", "settlements", "Payment settlements", DatasetFormat.JSON, "finance-bi", "dave",
                     "Daily settlements from the payment provider.", "Cash reconciliation.",
                     _cols("settlement_id:string", "day:date", "amount_eur:float", "fees_eur:float"), ["finance"]),
@@ -147,7 +169,7 @@ DATASETS = {
                        "Labelled customers: did they order again within 90 days? Built from customer features.",
                        "Training the churn model. Not for reporting: the label is 90 days behind.",
                        _cols("tenure_months:int64", "orders_90d:int64", "revenue_90d:float64",
-                             "days_since_last_order:int64", "support_tickets:int64", "segment:object",
+                             "days_since_last_order:int64", "support_tickets:int64", "segment:str",
                              "churned:int64"), ["ml"]),
     "churn-scores": ("warehouse", "ml.churn_scores", "Churn scores", DatasetFormat.TABLE, "marketing-science",
                      "carol", "Daily churn probability per active customer.", "Retention campaigns.",
@@ -174,7 +196,7 @@ DATASETS = {
                         ["ml", "sales"]),
     "inventory": ("store-db", "inventory", "Store inventory", DatasetFormat.TABLE, "data-platform", "alice",
                   "Stock on hand per store and product, updated hourly.", "Replenishment and availability.",
-                  _cols("store_id:integer", "product_id:bigint", "on_hand:integer", "updated_at:timestamp"),
+                  _cols("store_id:integer", "product_id:integer", "on_hand:integer", "updated_at:timestamp"),
                   ["operations"]),
     "returns": ("warehouse", "sales.returns", "Returns", DatasetFormat.TABLE, "sales-analytics", "bob",
                 "Returned orders with reasons.", "Returns analysis.",
@@ -291,7 +313,50 @@ def load(teams, users):
         LineageEdge.objects.get_or_create(
             upstream=assets[upstream], downstream=assets[downstream], defaults={"origin": LineageOrigin.MANUAL}
         )
+    _governance(sources, assets, users)
+    reindex(Asset.objects.filter(kind__in=[AssetKind.SOURCE, *CATALOG_KINDS]).values_list("pk", flat=True))
     return assets
+
+
+CATALOG_KINDS = [AssetKind.DATASET, AssetKind.REPORT, AssetKind.PIPELINE]
+# OpenLineage namespaces, so events from the demo's pipelines land on the catalogued datasets.
+NAMESPACES = {
+    "warehouse": "postgres://warehouse.internal:5432",
+    "crm": "mysql://crm-db.internal:3306",
+    "events": "s3://acme-web-events",
+    "store-db": "sqlite://store.sqlite3",
+}
+# Datasets whose handling differs from the default (internal, no retention rule).
+GOVERNANCE = {
+    "customers": (Classification.CONFIDENTIAL, 3 * 365, RetentionAction.ANONYMISE),
+    "contacts": (Classification.RESTRICTED, 2 * 365, RetentionAction.DELETE),
+    "page-views": (Classification.INTERNAL, 400, RetentionAction.DELETE),
+    "cart-events": (Classification.INTERNAL, 400, RetentionAction.DELETE),
+    "search-queries": (Classification.INTERNAL, 90, RetentionAction.DELETE),
+    "raw-orders": (Classification.CONFIDENTIAL, 90, RetentionAction.DELETE),
+    "products": (Classification.PUBLIC, None, ""),
+    "monthly-revenue": (Classification.CONFIDENTIAL, 10 * 365, RetentionAction.ARCHIVE),
+    "customer-features": (Classification.CONFIDENTIAL, 365, RetentionAction.REVIEW),
+}
+DATASET_NAMES = (
+    r"[A-Z][A-Za-z0-9 ()&,.'-]*",
+    "Dataset names are plain words starting with a capital letter, like “Daily sales”: no underscores, "
+    "no file extensions, no schema prefixes. A scan names new tables after the table; rename them.",
+)
+
+
+def _governance(sources, assets, users):
+    for key, namespace in NAMESPACES.items():
+        DataSource.objects.filter(pk=sources[key].pk).update(namespace=namespace)
+    for key, (classification, days, action) in GOVERNANCE.items():
+        Dataset.objects.filter(asset=assets[key]).update(
+            classification=classification, retention_days=days, retention_action=action
+        )
+    Dataset.objects.filter(asset=assets["orders"]).update(steward=users["bob"])
+    pattern, explanation = DATASET_NAMES
+    NamingConvention.objects.update_or_create(
+        kind=AssetKind.DATASET, pattern=pattern, defaults={"explanation": explanation}
+    )
 
 
 def write_demo_files():

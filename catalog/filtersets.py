@@ -3,12 +3,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from accounts.models import Team
-from catalog.choices import AssetKind, Lifecycle
-from catalog.models import Asset, Tag
+from catalog.choices import AssetKind, Classification, Lifecycle
+from catalog.models import Asset, Dataset, DataSource, Pipeline, Report, Tag
 
 
 class AssetFilterSet(django_filters.FilterSet):
-    """Shared by the catalog list page and ``/api/v1/assets/``."""
+    """Shared by the catalog list pages and ``/api/v1/assets/``."""
 
     q = django_filters.CharFilter(method="filter_q", label="Name or description contains")
     kind = django_filters.ChoiceFilter(choices=AssetKind.choices)
@@ -19,10 +19,57 @@ class AssetFilterSet(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), to_field_name="slug")
     tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all(), to_field_name="name")
     lifecycle = django_filters.ChoiceFilter(choices=Lifecycle.choices, label="Status")
+    classification = django_filters.ChoiceFilter(
+        field_name="dataset__classification", choices=Classification.choices, label="Classification (datasets)"
+    )
+    sort = django_filters.OrderingFilter(
+        fields=[("name", "name"), ("updated_at", "updated"), ("kind", "kind"), ("owner__username", "owner")],
+        field_labels={"updated_at": "Last changed", "owner__username": "Owner"},
+        label="Sort by",
+    )
 
     class Meta:
         model = Asset
-        fields = ["q", "kind", "owner", "team", "tag", "lifecycle"]
+        fields = ["q", "kind", "owner", "team", "tag", "lifecycle", "classification"]
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+
+class KindFilterSet(django_filters.FilterSet):
+    """The asset filters for the API's per-kind lists (sources, datasets, reports, pipelines)."""
+
+    q = django_filters.CharFilter(method="filter_q", label="Name or description contains")
+    owner = django_filters.CharFilter(field_name="asset__owner__username")
+    team = django_filters.CharFilter(field_name="asset__team__slug")
+    tag = django_filters.CharFilter(field_name="asset__tags__name")
+    lifecycle = django_filters.ChoiceFilter(field_name="asset__lifecycle", choices=Lifecycle.choices, label="Status")
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(asset__name__icontains=value) | Q(asset__description__icontains=value))
+
+
+class SourceFilterSet(KindFilterSet):
+    class Meta:
+        model = DataSource
+        fields = ["source_kind"]
+
+
+class DatasetFilterSet(KindFilterSet):
+    source = django_filters.CharFilter(field_name="source__asset__slug")
+
+    class Meta:
+        model = Dataset
+        fields = ["classification", "format"]
+
+
+class ReportFilterSet(KindFilterSet):
+    class Meta:
+        model = Report
+        fields = []
+
+
+class PipelineFilterSet(KindFilterSet):
+    class Meta:
+        model = Pipeline
+        fields = ["namespace"]

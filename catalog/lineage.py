@@ -4,9 +4,12 @@ Cycles cannot loop forever: every step adds one to the depth and the walk stops 
 drops rows already seen at the same depth, so a cycle costs at most one row per node and depth.
 """
 
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
-from catalog.models import LineageEdge
+from catalog.changes import record_change
+from catalog.choices import ChangeAction, LineageOrigin
+from catalog.models import Asset, LineageEdge
 
 DEFAULT_DEPTH = 3
 MAX_DEPTH = 10
@@ -38,3 +41,43 @@ def walk(asset_ids, direction="down", max_depth=DEFAULT_DEPTH):
     for pk in asset_ids:
         found.pop(pk, None)
     return found
+
+
+def add_edge(upstream, downstream, actor, origin=LineageOrigin.MANUAL):
+    """Record that data flows from ``upstream`` to ``downstream``; raises ``ValidationError`` for a self-loop or a
+    duplicate. Both assets' histories say who added it."""
+    if upstream.pk == downstream.pk:
+        raise ValidationError("An asset cannot feed itself.")
+    with transaction.atomic():
+        edge, created = LineageEdge.objects.get_or_create(
+            upstream=upstream, downstream=downstream, defaults={"origin": origin, "created_by": actor}
+        )
+        if not created:
+            raise ValidationError(f"{upstream} already feeds {downstream}.")
+        for asset, other, side in ((upstream, downstream, "downstream"), (downstream, upstream, "upstream")):
+            record_change(asset, actor, {side: ""}, {side: f"added {other}"}, action=ChangeAction.LINEAGE)
+    return edge
+
+
+def remove_edge(upstream, downstream, actor):
+    """Forget the edge from ``upstream`` to ``downstream``; True if there was one."""
+    with transaction.atomic():
+        deleted, _ = LineageEdge.objects.filter(upstream=upstream, downstream=downstream).delete()
+        if deleted:
+            for asset, other, side in ((upstream, downstream, "downstream"), (downstream, upstream, "upstream")):
+                record_change(asset, actor, {side: f"{other}"}, {side: "removed"}, action=ChangeAction.LINEAGE)
+    return bool(deleted)
+
+
+def with_hops(hops, assets):
+    """The assets of ``hops`` (``{id: hops}`` from ``walk``), each with ``.hops`` set, nearest first."""
+    rows = [assets[pk] for pk in hops if pk in assets]
+    for row in rows:
+        row.hops = hops[row.pk]
+    return sorted(rows, key=lambda row: (row.hops, row.kind, row.name.lower()))
+
+
+def impact(asset, max_depth=DEFAULT_DEPTH):
+    """Everything downstream of ``asset`` with owner and team joined: two queries, whatever the graph."""
+    hops = walk([asset.pk], "down", max_depth)
+    return with_hops(hops, {row.pk: row for row in Asset.objects.with_people().filter(pk__in=list(hops))})

@@ -1,11 +1,31 @@
+import re
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.text import slugify
 
-from catalog.choices import AssetKind, DatasetFormat, Lifecycle, LineageOrigin, RunOrigin, RunState, SourceKind
+from catalog.choices import (
+    AssetKind,
+    ChangeAction,
+    Classification,
+    DatasetFormat,
+    Lifecycle,
+    LineageOrigin,
+    RetentionAction,
+    RunOrigin,
+    RunState,
+    SchemaChangeOrigin,
+    SourceKind,
+)
+
+# Keys that would hold a secret if someone typed one into a source's connection settings.
+SECRET_KEYS = {"password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "access_key", "secret_key"}
 
 
 class Tag(models.Model):
@@ -25,6 +45,15 @@ class AssetQuerySet(models.QuerySet):
 
     def visible(self):
         return self.exclude(lifecycle=Lifecycle.RETIRED)
+
+    def free_slug(self, kind, name):
+        """A slug for a new asset of ``kind`` named ``name``, with a number added if the plain one is taken."""
+        base = slugify(name)[:180] or kind
+        taken = set(self.filter(kind=kind, slug__startswith=base).values_list("slug", flat=True))
+        slug, number = base, 2
+        while slug in taken:
+            slug, number = f"{base}-{number}", number + 1
+        return slug
 
     def editable_by(self, user):
         if user.is_staff:
@@ -61,6 +90,10 @@ class Asset(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Maintained by ``catalog.search.reindex``: the words people search for (name, description, columns, tags,
+    # owners) as plain text for the SQLite fallback, and weighted as a tsvector (GIN-indexed) on PostgreSQL.
+    search_text = models.TextField(blank=True, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = AssetQuerySet.as_manager()
 
@@ -83,6 +116,16 @@ class Asset(models.Model):
             return True
         return self.team_id is not None and user.teams.filter(pk=self.team_id).exists()
 
+    def clean(self):
+        if self.name and not self.name.strip():
+            raise ValidationError({"name": "The name cannot be only spaces."})
+        if self.review_interval_days == 0:
+            raise ValidationError({"review_interval_days": "A review interval must be at least one day."})
+
+    def naming_violations(self, conventions):
+        """The conventions (already fetched for this kind) whose pattern this asset's name breaks."""
+        return [convention for convention in conventions if not convention.matches(self.name)]
+
 
 class DataSource(models.Model):
     """A system data is read from. Secrets are never stored: only the name of the environment variable holding one."""
@@ -95,9 +138,37 @@ class DataSource(models.Model):
     secret_env_var = models.CharField(
         max_length=100, blank=True, help_text="Name of the environment variable that holds the password or key."
     )
+    namespace = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="OpenLineage namespace of this source, e.g. postgres://warehouse:5432. Events name datasets in it.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["namespace"], condition=~Q(namespace=""), name="datasource_unique_namespace"
+            )
+        ]
 
     def __str__(self):
         return self.asset.name
+
+    def clean(self):
+        if not isinstance(self.connection, dict):
+            raise ValidationError({"connection": 'Connection settings must be a JSON object, e.g. {"host": "db"}.'})
+        secrets = sorted(key for key in self.connection if str(key).lower() in SECRET_KEYS)
+        if secrets:
+            raise ValidationError(
+                {
+                    "connection": f"Do not store secrets here ({', '.join(secrets)}). Put the secret in an environment "
+                    "variable and give its name below."
+                }
+            )
+        if self.secret_env_var and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.secret_env_var):
+            raise ValidationError(
+                {"secret_env_var": "An environment variable name has letters, digits and underscores only."}
+            )
 
 
 class Dataset(models.Model):
@@ -115,6 +186,22 @@ class Dataset(models.Model):
     last_updated_at = models.DateTimeField(null=True, blank=True)
     documentation_url = models.URLField(blank=True)
     snapshot_url = models.URLField(blank=True, help_text="Link to a frozen snapshot of the data.")
+    steward = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stewarded_datasets",
+        help_text="Answers questions about the content and its quality, when that is not the owner.",
+    )
+    classification = models.CharField(
+        max_length=20, choices=Classification.choices, default=Classification.INTERNAL, db_index=True
+    )
+    retention_days = models.PositiveIntegerField(null=True, blank=True, help_text="Keep each record this many days…")
+    retain_until = models.DateField(null=True, blank=True, help_text="…or keep the data until this date.")
+    retention_action = models.CharField(
+        max_length=20, choices=RetentionAction.choices, blank=True, help_text="What happens when retention is over."
+    )
 
     class Meta:
         constraints = [
@@ -123,6 +210,33 @@ class Dataset(models.Model):
 
     def __str__(self):
         return self.asset.name
+
+    def clean(self):
+        errors = {}
+        self.qualified_name = (self.qualified_name or "").strip()
+        if self.retention_days is not None and self.retain_until is not None:
+            errors["retain_until"] = "Choose either a number of days or a date, not both."
+        if self.retention_days == 0:
+            errors["retention_days"] = "Keeping data for zero days means not keeping it: use at least one day."
+        has_rule = self.retention_days is not None or self.retain_until is not None
+        if has_rule and not self.retention_action:
+            errors["retention_action"] = "Say what happens to the data when the retention period is over."
+        if self.retention_action and not has_rule:
+            errors["retention_action"] = "Give a number of days or a date first; this says what happens after."
+        if ".." in self.qualified_name.replace("\\", "/").split("/"):
+            errors["qualified_name"] = "A qualified name cannot climb out of its source with '..'."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def retention_rule(self):
+        """The retention rule in plain words, or an empty string when none is set."""
+        action = self.get_retention_action_display()
+        if self.retention_days is not None:
+            return f"Kept for {self.retention_days} days, then {action}."
+        if self.retain_until is not None:
+            return f"Kept until {self.retain_until:%d %B %Y}, then {action}."
+        return ""
 
 
 class Column(models.Model):
@@ -134,6 +248,11 @@ class Column(models.Model):
     is_pii = models.BooleanField("contains personal data", default=False)
     example_value = models.CharField(max_length=200, blank=True)
     position = models.PositiveIntegerField(default=0)
+    # The latest profile, filled by a scan of a file dataset (pandas); empty for database tables.
+    null_fraction = models.FloatField(null=True, blank=True)
+    distinct_count = models.BigIntegerField(null=True, blank=True)
+    min_value = models.CharField(max_length=200, blank=True)
+    max_value = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["dataset", "position", "name"]
@@ -232,3 +351,91 @@ class Watch(models.Model):
 
     def __str__(self):
         return f"{self.user} watches {self.asset}"
+
+
+class AssetChange(models.Model):
+    """One entry in an asset's history: who changed which fields, from what to what, and when.
+
+    Written by ``catalog.changes.record_change`` on every edit path (pages, API, other apps), never by a signal.
+    ``changes`` maps each changed field to ``[before, after]`` as displayed text.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=20, choices=ChangeAction.choices, default=ChangeAction.UPDATED)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["asset", "-created_at"], name="assetchange_recent")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.asset} ({', '.join(self.changes)})"
+
+
+class SchemaChange(models.Model):
+    """A difference between a dataset's stored schema and what a scan or an OpenLineage event found.
+
+    Shown on the dataset's timeline; its creation is what notifies the owners downstream.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="schema_changes")
+    origin = models.CharField(max_length=20, choices=SchemaChangeOrigin.choices)
+    added = models.JSONField(default=list, blank=True, help_text="[{name, type}] of new columns.")
+    removed = models.JSONField(default=list, blank=True, help_text="[{name, type}] of columns that disappeared.")
+    type_changed = models.JSONField(default=list, blank=True, help_text="[{name, before, after}].")
+    detected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+        indexes = [models.Index(fields=["dataset", "-detected_at"], name="schemachange_recent")]
+
+    def __str__(self):
+        return f"Schema change on {self.dataset}: {self.summary}"
+
+    @property
+    def summary(self):
+        parts = []
+        if self.added:
+            parts.append("added " + ", ".join(column["name"] for column in self.added))
+        if self.removed:
+            parts.append("removed " + ", ".join(column["name"] for column in self.removed))
+        if self.type_changed:
+            parts.append(
+                "type changed: " + ", ".join(f"{c['name']} {c['before']} → {c['after']}" for c in self.type_changed)
+            )
+        return "; ".join(parts)
+
+
+class NamingConvention(models.Model):
+    """A rule staff set for the names of one kind of asset, with the reason in plain words.
+
+    The pattern is a regular expression the whole name must match; the explanation is what people read.
+    """
+
+    kind = models.CharField(max_length=20, choices=AssetKind.choices)
+    pattern = models.CharField(max_length=300, help_text="A regular expression the whole name must match.")
+    explanation = models.TextField(help_text="The rule in plain words, e.g. 'lower case words joined by _'.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        constraints = [models.UniqueConstraint(fields=["kind", "pattern"], name="namingconvention_unique_pattern")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.explanation}"
+
+    def clean(self):
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise ValidationError({"pattern": f"This is not a valid regular expression: {exc}."}) from None
+
+    @cached_property
+    def _compiled(self):
+        return re.compile(self.pattern)
+
+    def matches(self, name):
+        return self._compiled.fullmatch(name) is not None

@@ -1,16 +1,40 @@
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Count, ProtectedError, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from catalog.choices import AssetKind
 from catalog.filtersets import AssetFilterSet
-from catalog.models import Asset
+from catalog.forms import (
+    EDITABLE_KINDS,
+    KIND_FORMS,
+    AssetForm,
+    LineageForm,
+    NamingConventionForm,
+    StaleEdit,
+    kind_row,
+    save_asset,
+)
+from catalog.graph import render_svg
+from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, add_edge, impact, remove_edge, walk, with_hops
+from catalog.models import Asset, AssetChange, LineageEdge, NamingConvention, SchemaChange
+from catalog.scanning import READERS
+from monitoring.choices import JobKind
+from monitoring.models import JobRun
 
 PAGE_SIZE = 50
+HISTORY_SIZE = 20
 
 # What each kind's detail page needs joined in, so the page costs the same number of queries for any asset.
 DETAIL_RELATED = {
     AssetKind.SOURCE: ["source"],
-    AssetKind.DATASET: ["dataset", "dataset__source__asset"],
+    AssetKind.DATASET: ["dataset", "dataset__source__asset", "dataset__steward"],
     AssetKind.REPORT: ["report"],
     AssetKind.PIPELINE: ["pipeline"],
     AssetKind.MODEL: ["registered_model"],
@@ -18,18 +42,37 @@ DETAIL_RELATED = {
 }
 
 
+def _get_asset(kind, slug, user=None):
+    """The asset with the joins its page needs; with ``user``, 404 for kinds the catalog does not edit and 403
+    unless that user may change it."""
+    related = ["owner", "team", *DETAIL_RELATED.get(kind, [])]
+    asset = get_object_or_404(Asset.objects.select_related(*related), kind=kind, slug=slug)
+    if user is not None and not asset.can_edit(user):
+        raise PermissionDenied("Only the owner, the owning team and staff can change this asset.")
+    return asset
+
+
 def _asset_list(request, nav, title, base_queryset):
     filterset = AssetFilterSet(request.GET, queryset=base_queryset.with_people().prefetch_related("tags"))
     queryset = filterset.qs
     if not request.GET.get("lifecycle"):
         queryset = queryset.visible()
-    page = Paginator(queryset.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    if not request.GET.get("sort"):
+        queryset = queryset.order_by("name", "pk")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "catalog/asset_list.html",
-        {"filter": filterset, "page": page, "nav": nav, "title": title, "query": query.urlencode()},
+        {
+            "filter": filterset,
+            "page": page,
+            "nav": nav,
+            "title": title,
+            "query": query.urlencode(),
+            "creatable": EDITABLE_KINDS,
+        },
     )
 
 
@@ -41,21 +84,262 @@ def report_list(request):
     return _asset_list(request, "reports", "Reports", Asset.objects.filter(kind=AssetKind.REPORT))
 
 
+def _history(asset):
+    """The asset's timeline: edits and, for a dataset, schema changes, newest first."""
+    entries = [
+        {"at": change.created_at, "change": change}
+        for change in AssetChange.objects.filter(asset=asset).select_related("actor")[:HISTORY_SIZE]
+    ]
+    if asset.kind == AssetKind.DATASET:
+        entries += [
+            {"at": change.detected_at, "schema_change": change}
+            for change in SchemaChange.objects.filter(dataset_id=asset.pk)[:HISTORY_SIZE]
+        ]
+    return sorted(entries, key=lambda entry: entry["at"], reverse=True)[:HISTORY_SIZE]
+
+
 def asset_detail(request, kind, slug):
-    related = ["owner", "team", *DETAIL_RELATED.get(kind, [])]
-    asset = get_object_or_404(Asset.objects.select_related(*related), kind=kind, slug=slug)
-    upstream = Asset.objects.with_people().filter(downstream_edges__downstream=asset).order_by("name")
-    downstream = Asset.objects.with_people().filter(upstream_edges__upstream=asset).order_by("name")
-    columns = asset.dataset.columns.all() if kind == AssetKind.DATASET else []
+    asset = _get_asset(kind, slug)
+    can_edit = asset.can_edit(request.user)
+    upstream = Asset.objects.with_people().filter(downstream_edges__downstream=asset).order_by("kind", "name")
+    downstream = Asset.objects.with_people().filter(upstream_edges__upstream=asset).order_by("kind", "name")
+    context = {
+        "asset": asset,
+        "upstream": upstream,
+        "downstream": downstream,
+        "columns": asset.dataset.columns.all() if kind == AssetKind.DATASET else [],
+        "can_edit": can_edit,
+        "editable_kind": kind in EDITABLE_KINDS,
+        "history": _history(asset),
+        "violations": asset.naming_violations(NamingConvention.objects.filter(kind=kind)),
+        "nav": "reports" if kind == AssetKind.REPORT else "catalog",
+        "lineage_form": LineageForm(asset=asset) if can_edit else None,
+    }
+    scan_source = asset.dataset.source if kind == AssetKind.DATASET else getattr(asset, "source", None)
+    if scan_source is not None and scan_source.source_kind in READERS:
+        context["scan_source"] = scan_source
+        context["scans"] = JobRun.objects.filter(asset_id=scan_source.pk, kind=JobKind.SCHEMA_SCAN)[:5]
+    if kind == AssetKind.SOURCE:
+        context["source_datasets"] = asset.source.datasets.select_related("asset").order_by("qualified_name")[:100]
+        context["source_dataset_count"] = asset.source.datasets.count()
+    if kind == AssetKind.PIPELINE:
+        context["runs"] = asset.pipeline.runs.all()[:10]
+    return render(request, "catalog/asset_detail.html", context)
+
+
+def asset_create(request, kind):
+    if kind not in EDITABLE_KINDS:
+        raise Http404("Models and their versions are registered in the model registry.")
+    asset_form = AssetForm(request.POST or None, initial={"owner": request.user})
+    detail_form = KIND_FORMS[kind](request.POST or None, prefix="detail")
+    if request.method == "POST" and asset_form.is_valid() and detail_form.is_valid():
+        asset = asset_form.save(commit=False)
+        asset.kind = kind
+        save_asset(asset, detail_form.save(commit=False), request.user, asset_form.cleaned_data["tags_text"])
+        messages.success(request, f"{asset.name} is in the catalog.")
+        return redirect(asset)
     return render(
         request,
-        "catalog/asset_detail.html",
+        "catalog/asset_form.html",
+        {"asset_form": asset_form, "detail_form": detail_form, "kind": AssetKind(kind), "nav": "catalog"},
+    )
+
+
+def asset_edit(request, kind, slug):
+    if kind not in EDITABLE_KINDS:
+        raise Http404("Models and their versions are edited in the model registry.")
+    asset = _get_asset(kind, slug, request.user)
+    asset_form = AssetForm(request.POST or None, instance=asset)
+    detail_form = KIND_FORMS[kind](request.POST or None, instance=kind_row(asset), prefix="detail")
+    if request.method == "POST" and asset_form.is_valid() and detail_form.is_valid():
+        try:
+            save_asset(
+                asset_form.save(commit=False),
+                detail_form.save(commit=False),
+                request.user,
+                asset_form.cleaned_data["tags_text"],
+                asset_form.cleaned_data["version"],
+            )
+        except StaleEdit:
+            asset_form.add_error(
+                None,
+                "Someone else saved this asset after you opened this form, so your changes were not saved. "
+                "Open the page again in a new tab to see theirs, then re-apply yours.",
+            )
+        else:
+            messages.success(request, "Saved.")
+            return redirect(asset)
+    return render(
+        request,
+        "catalog/asset_form.html",
+        {"asset_form": asset_form, "detail_form": detail_form, "kind": AssetKind(kind), "asset": asset},
+    )
+
+
+def asset_delete(request, kind, slug):
+    if kind not in EDITABLE_KINDS:
+        raise Http404("Models and their versions are removed in the model registry.")
+    asset = _get_asset(kind, slug, request.user)
+    downstream = walk([asset.pk], "down", MAX_DEPTH)
+    if request.method == "POST":
+        try:
+            asset.delete()
+        except ProtectedError:
+            messages.error(request, "This source still has datasets. Delete them or move them to another source.")
+            return redirect(asset)
+        messages.success(request, f"{asset.name} was deleted.")
+        return redirect("catalog:asset_list")
+    return render(request, "catalog/asset_confirm_delete.html", {"asset": asset, "downstream_count": len(downstream)})
+
+
+@require_POST
+def lineage_add(request, kind, slug):
+    asset = _get_asset(kind, slug, request.user)
+    form = LineageForm(request.POST, asset=asset)
+    if form.is_valid():
+        try:
+            add_edge(*form.ends(), request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Lineage added.")
+    else:
+        messages.error(request, "Choose an asset and a direction to add lineage.")
+    return redirect(asset)
+
+
+@require_POST
+def lineage_remove(request, kind, slug):
+    asset = _get_asset(kind, slug, request.user)
+    other = Asset.objects.filter(uuid=request.POST.get("other", "")).first() if request.POST.get("other") else None
+    if other is None:
+        messages.error(request, "That lineage link no longer exists.")
+        return redirect(asset)
+    up, down = (asset, other) if request.POST.get("direction") == "down" else (other, asset)
+    if remove_edge(up, down, request.user):
+        messages.success(request, f"{up.name} no longer feeds {down.name}.")
+    return redirect(asset)
+
+
+def _depth(request):
+    try:
+        return max(1, min(int(request.GET.get("depth", DEFAULT_DEPTH)), MAX_DEPTH))
+    except ValueError:
+        return DEFAULT_DEPTH
+
+
+def lineage(request, kind, slug):
+    asset = _get_asset(kind, slug)
+    depth = _depth(request)
+    upstream = walk([asset.pk], "up", depth)
+    downstream = walk([asset.pk], "down", depth)
+    ids = {asset.pk, *upstream, *downstream}
+    assets = {row.pk: row for row in Asset.objects.with_people().filter(pk__in=ids)}
+    edges = LineageEdge.objects.filter(upstream_id__in=ids, downstream_id__in=ids).values_list(
+        "upstream_id", "downstream_id"
+    )
+    return render(
+        request,
+        "catalog/lineage.html",
         {
             "asset": asset,
-            "upstream": upstream,
-            "downstream": downstream,
-            "columns": columns,
-            "can_edit": asset.can_edit(request.user),
-            "nav": "reports" if kind == AssetKind.REPORT else "catalog",
+            "depth": depth,
+            "depths": range(1, MAX_DEPTH + 1),
+            "graph": render_svg(asset, upstream, downstream, assets, list(edges)),
+            "impact": with_hops(downstream, assets),
+            "upstream_count": len(upstream),
+            "nav": "catalog",
         },
+    )
+
+
+def impact_csv(request, kind, slug):
+    asset = _get_asset(kind, slug)
+    depth = _depth(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="impact-{asset.slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["hops", "kind", "name", "owner", "owner email", "team", "status", "url"])
+    for row in impact(asset, depth):
+        writer.writerow(
+            [
+                row.hops,
+                row.get_kind_display(),
+                row.name,
+                row.owner.username if row.owner else "",
+                row.owner.email if row.owner else "",
+                row.team.name if row.team else "",
+                row.get_lifecycle_display(),
+                request.build_absolute_uri(row.get_absolute_url()),
+            ]
+        )
+    return response
+
+
+@require_POST
+def scan(request, kind, slug):
+    asset = _get_asset(kind, slug, request.user)
+    source = asset.dataset.source if kind == AssetKind.DATASET else getattr(asset, "source", None)
+    if source is None or source.source_kind not in READERS:
+        messages.error(request, "Only PostgreSQL, SQLite and file sources can be scanned.")
+        return redirect(asset)
+    JobRun.enqueue(JobKind.SCHEMA_SCAN, asset=source.asset, requested_by=request.user)
+    messages.success(request, f"A scan of {source.asset.name} is queued. Its result appears below when done.")
+    return redirect(asset)
+
+
+def hygiene(request):
+    """Assets that break a naming convention or miss an owner, a description or a review date."""
+    conventions = list(NamingConvention.objects.all())
+    by_kind = {}
+    for convention in conventions:
+        by_kind.setdefault(convention.kind, []).append(convention)
+    assets = Asset.objects.visible().with_people()
+    missing = assets.filter(Q(owner__isnull=True) | Q(description="") | Q(next_review_date__isnull=True)).order_by(
+        "kind", "name"
+    )
+    misnamed = []
+    named = Asset.objects.visible().filter(kind__in=list(by_kind)).only("kind", "name", "slug")
+    for asset in named.order_by("kind", "name"):
+        broken = asset.naming_violations(by_kind[asset.kind])
+        if broken:
+            misnamed.append((asset, broken))
+    page = Paginator(missing, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/hygiene.html",
+        {
+            "page": page,
+            "misnamed": misnamed,
+            "conventions": conventions,
+            "counts": assets.aggregate(
+                no_owner=Count("pk", filter=Q(owner__isnull=True)),
+                no_description=Count("pk", filter=Q(description="")),
+                no_review=Count("pk", filter=Q(next_review_date__isnull=True)),
+            ),
+            "nav": "catalog",
+        },
+    )
+
+
+def conventions(request):
+    """Staff manage naming conventions here; everyone can read them."""
+    form = NamingConventionForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff define naming conventions.")
+        if "delete" in request.POST:
+            NamingConvention.objects.filter(pk=request.POST.get("delete")).delete()
+            messages.success(request, "Convention removed.")
+            return redirect("catalog:conventions")
+        if form.is_valid():
+            convention = form.save(commit=False)
+            convention.created_by = request.user
+            convention.save()
+            messages.success(request, "Convention added. The hygiene page now checks it.")
+            return redirect(reverse("catalog:conventions"))
+    return render(
+        request,
+        "catalog/conventions.html",
+        {"form": form, "conventions": NamingConvention.objects.select_related("created_by"), "nav": "catalog"},
     )

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from catalog.api import views
@@ -5,6 +6,10 @@ from catalog.api import views
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("assets", views.AssetViewSet, basename="asset")
+router.register("sources", views.SourceViewSet, basename="source")
 router.register("datasets", views.DatasetViewSet, basename="dataset")
+router.register("reports", views.ReportViewSet, basename="report")
+router.register("pipelines", views.PipelineViewSet, basename="pipeline")
+router.register("scans", views.ScanViewSet, basename="scan")
 
-urlpatterns = router.urls
+urlpatterns = [path("lineage", views.OpenLineageView.as_view(), name="openlineage"), *router.urls]

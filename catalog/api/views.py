@@ -1,8 +1,61 @@
-from rest_framework import viewsets
+import gzip
+import json
 
-from catalog.api.serializers import AssetSerializer, DatasetSerializer
-from catalog.filtersets import AssetFilterSet
-from catalog.models import Asset, Dataset
+from django.db.models import ProtectedError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import BearerOrTokenAuthentication
+from catalog.api.serializers import (
+    AssetSerializer,
+    AssetWithHopsSerializer,
+    DatasetSerializer,
+    LineageEditSerializer,
+    PipelineRunSerializer,
+    PipelineSerializer,
+    ReportSerializer,
+    ScanRequestSerializer,
+    ScanSerializer,
+    SourceSerializer,
+)
+from catalog.filtersets import (
+    AssetFilterSet,
+    DatasetFilterSet,
+    PipelineFilterSet,
+    ReportFilterSet,
+    SourceFilterSet,
+)
+from catalog.forms import StaleEdit, save_asset
+from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, add_edge, impact, remove_edge, walk, with_hops
+from catalog.models import Asset, Dataset, DataSource, Pipeline, Report
+from catalog.openlineage import MalformedEvent, ingest
+from catalog.scanning import READERS
+from monitoring.choices import JobKind
+from monitoring.models import JobRun
+
+DEPTH_PARAMETER = OpenApiParameter("depth", int, description=f"Hops, {DEFAULT_DEPTH} by default, at most {MAX_DEPTH}.")
+
+
+def _depth(request):
+    try:
+        return max(1, min(int(request.query_params.get("depth", DEFAULT_DEPTH)), MAX_DEPTH))
+    except ValueError:
+        raise exceptions.ValidationError({"depth": f"A whole number from 1 to {MAX_DEPTH}."}) from None
+
+
+def _require_edit(asset, user):
+    if not asset.can_edit(user):
+        raise exceptions.PermissionDenied("Only the owner, the owning team and staff can change this asset.")
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Someone else changed this asset since you read it; read it again and re-apply your change."
+    default_code = "conflict"
 
 
 class AssetViewSet(viewsets.ReadOnlyModelViewSet):
@@ -16,15 +69,174 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return Asset.objects.with_people().prefetch_related("tags").order_by("name", "pk")
 
+    @extend_schema(parameters=[DEPTH_PARAMETER], responses=AssetWithHopsSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def impact(self, request, uuid=None):
+        """Everything downstream of this asset, nearest first, with owner and team."""
+        rows = impact(self.get_object(), _depth(request))
+        return Response(AssetWithHopsSerializer(rows, many=True, context={"request": request}).data)
 
-class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = DatasetSerializer
+    @extend_schema(methods=["GET"], parameters=[DEPTH_PARAMETER])
+    @extend_schema(methods=["POST"], request=LineageEditSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def lineage(self, request, uuid=None):
+        """GET: upstream and downstream within ``depth`` hops. POST: add an edge to or from another asset."""
+        asset = self.get_object()
+        if request.method == "POST":
+            _require_edit(asset, request.user)
+            edit = LineageEditSerializer(data=request.data)
+            edit.is_valid(raise_exception=True)
+            other = edit.validated_data["other"]
+            up, down = (asset, other) if edit.validated_data["direction"] == "down" else (other, asset)
+            add_edge(up, down, request.user)
+            return Response({"upstream": str(up.uuid), "downstream": str(down.uuid)}, status=status.HTTP_201_CREATED)
+        depth = _depth(request)
+        upstream, downstream = walk([asset.pk], "up", depth), walk([asset.pk], "down", depth)
+        assets = {row.pk: row for row in self.get_queryset().filter(pk__in=[*upstream, *downstream])}
+        context = {"request": request}
+        return Response(
+            {
+                "depth": depth,
+                "upstream": AssetWithHopsSerializer(with_hops(upstream, assets), many=True, context=context).data,
+                "downstream": AssetWithHopsSerializer(with_hops(downstream, assets), many=True, context=context).data,
+            }
+        )
+
+    @action(detail=True, methods=["delete"], url_path=r"lineage/(?P<other>[0-9a-f-]{36})")
+    def remove_lineage(self, request, uuid=None, other=None):
+        """Remove the edge between this asset and another, whichever way it points."""
+        asset = self.get_object()
+        _require_edit(asset, request.user)
+        other_asset = get_object_or_404(Asset, uuid=other)
+        if not (remove_edge(asset, other_asset, request.user) or remove_edge(other_asset, asset, request.user)):
+            raise exceptions.NotFound("These two assets are not linked.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class KindViewSet(viewsets.ModelViewSet):
+    """Create, read, update and delete one kind of asset; changes go through the same path as the pages."""
+
     lookup_field = "asset__slug"
     lookup_url_kwarg = "slug"
+    http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        save_asset(serializer.asset, serializer.row, self.request.user, serializer.new_tags)
+        serializer.instance = serializer.row
+
+    def perform_update(self, serializer):
+        try:
+            save_asset(serializer.asset, serializer.row, self.request.user, serializer.new_tags, serializer.version)
+        except StaleEdit:
+            raise Conflict from None
+
+    def update(self, request, *args, **kwargs):
+        # Refuse before validation: an outsider learns nothing about which of their values would be accepted.
+        _require_edit(self.get_object().asset, request.user)
+        return super().update(request, *args, **kwargs)
+
+    def perform_destroy(self, row):
+        _require_edit(row.asset, self.request.user)
+        try:
+            row.asset.delete()
+        except ProtectedError:
+            raise exceptions.ValidationError(
+                {"detail": "This source still has datasets. Delete them or move them to another source first."}
+            ) from None
+
+
+def _kind_queryset(model, *related):
+    return (
+        model.objects.select_related("asset__owner", "asset__team", *related)
+        .prefetch_related("asset__tags")
+        .order_by("asset__name", "pk")
+    )
+
+
+class SourceViewSet(KindViewSet):
+    serializer_class = SourceSerializer
+    filterset_class = SourceFilterSet
 
     def get_queryset(self):
-        return (
-            Dataset.objects.select_related("asset__owner", "asset__team", "source__asset")
-            .prefetch_related("asset__tags", "columns")
-            .order_by("asset__name", "pk")
+        return _kind_queryset(DataSource)
+
+
+class DatasetViewSet(KindViewSet):
+    serializer_class = DatasetSerializer
+    filterset_class = DatasetFilterSet
+
+    def get_queryset(self):
+        return _kind_queryset(Dataset, "source__asset", "steward").prefetch_related("columns")
+
+
+class ReportViewSet(KindViewSet):
+    serializer_class = ReportSerializer
+    filterset_class = ReportFilterSet
+
+    def get_queryset(self):
+        return _kind_queryset(Report)
+
+
+class PipelineViewSet(KindViewSet):
+    serializer_class = PipelineSerializer
+    filterset_class = PipelineFilterSet
+
+    def get_queryset(self):
+        return _kind_queryset(Pipeline)
+
+    @action(detail=True, methods=["get"])
+    def runs(self, request, slug=None):
+        """The pipeline's latest runs, newest first."""
+        runs = self.get_object().runs.all()[:50]
+        return Response(PipelineRunSerializer(runs, many=True).data)
+
+
+class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Schema scans: list them (``?source=<slug>``), read one, or ask for one (owners of the source)."""
+
+    serializer_class = ScanSerializer
+
+    def get_queryset(self):
+        runs = JobRun.objects.filter(kind=JobKind.SCHEMA_SCAN).select_related("asset", "requested_by")
+        if source := self.request.query_params.get("source"):
+            runs = runs.filter(asset__slug=source, asset__kind="source")
+        return runs.order_by("-created_at", "-pk")
+
+    @extend_schema(request=ScanRequestSerializer, responses={202: ScanSerializer})
+    def create(self, request):
+        scan_request = ScanRequestSerializer(data=request.data)
+        scan_request.is_valid(raise_exception=True)
+        source = scan_request.validated_data["source"]
+        _require_edit(source.asset, request.user)
+        if source.source_kind not in READERS:
+            raise exceptions.ValidationError({"source": "Only PostgreSQL, SQLite and file sources can be scanned."})
+        run = JobRun.enqueue(JobKind.SCHEMA_SCAN, asset=source.asset, requested_by=request.user)
+        return Response(ScanSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OpenLineageView(APIView):
+    """Receives OpenLineage RunEvents as the official clients' HTTP transport sends them (optionally gzipped).
+
+    Authenticate with ``Authorization: Bearer <API token>``. A malformed event is answered 400 with the reason
+    and changes nothing.
+    """
+
+    authentication_classes = [BearerOrTokenAuthentication]
+
+    @extend_schema(request=dict, responses={201: dict, 400: dict})
+    def post(self, request):
+        body = request.body
+        try:
+            if request.headers.get("Content-Encoding", "").lower() == "gzip":
+                body = gzip.decompress(body)
+            event = json.loads(body)
+        except (OSError, EOFError, ValueError):
+            return Response({"detail": "The body is not valid JSON."}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            run = ingest(event, request.user)
+        except MalformedEvent as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"pipeline": run.pipeline.asset.slug, "run_id": run.run_id, "state": run.state},
+            status=status.HTTP_201_CREATED,
         )

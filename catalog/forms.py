@@ -1,0 +1,185 @@
+from datetime import datetime
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from accounts.models import Team
+from catalog.changes import record_change, snapshot
+from catalog.choices import AssetKind, ChangeAction
+from catalog.models import Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
+from catalog.search import reindex
+
+# The kinds the catalog's own forms create and edit; models and versions belong to the registry.
+EDITABLE_KINDS = [AssetKind.SOURCE, AssetKind.DATASET, AssetKind.REPORT, AssetKind.PIPELINE]
+MAX_TAGS = 20
+
+
+class StaleEdit(Exception):
+    """Someone else saved the asset after this form was opened."""
+
+
+def _people():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class AssetForm(forms.ModelForm):
+    """What every kind of asset has: name, description, owners, lifecycle, review dates, tags."""
+
+    tags_text = forms.CharField(
+        label="Tags", required=False, max_length=500, help_text="Separated by commas, e.g. finance, gold."
+    )
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Asset
+        fields = [
+            "name", "description", "owner", "team", "lifecycle", "maintained_until", "review_interval_days",
+            "next_review_date", "deprecation_conditions",
+        ]  # fmt: skip
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 8}),
+            "deprecation_conditions": forms.Textarea(attrs={"rows": 2}),
+            "maintained_until": forms.DateInput(attrs={"type": "date"}),
+            "next_review_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _people()
+        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["team"].queryset = Team.objects.order_by("name")
+        if self.instance.pk:
+            self.fields["tags_text"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
+            self.fields["version"].initial = self.instance.updated_at.isoformat()
+
+    def clean_version(self):
+        # Microseconds matter: two saves within one second must still be told apart.
+        raw = self.data.get(self.add_prefix("version"), "")
+        return datetime.fromisoformat(raw) if raw else None
+
+    def clean_tags_text(self):
+        names = []
+        for raw in self.cleaned_data["tags_text"].split(","):
+            name = raw.strip().lower()
+            if not name:
+                continue
+            if len(name) > Tag._meta.get_field("name").max_length:
+                raise forms.ValidationError(f"The tag “{name[:20]}…” is longer than 50 characters.")
+            if name not in names:
+                names.append(name)
+        if len(names) > MAX_TAGS:
+            raise forms.ValidationError(f"At most {MAX_TAGS} tags.")
+        return names
+
+
+class SourceForm(forms.ModelForm):
+    class Meta:
+        model = DataSource
+        fields = ["source_kind", "connection", "secret_env_var", "namespace"]
+        labels = {"source_kind": "Kind of source", "secret_env_var": "Secret's environment variable"}
+
+
+class DatasetForm(forms.ModelForm):
+    """When the data last changed is left to scans and OpenLineage events, which know it to the second."""
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "source", "qualified_name", "format", "steward", "classification", "retention_days", "retain_until",
+            "retention_action", "intended_use", "out_of_scope_uses", "update_frequency", "row_count", "size_bytes",
+            "documentation_url", "snapshot_url",
+        ]  # fmt: skip
+        widgets = {
+            "intended_use": forms.Textarea(attrs={"rows": 2}),
+            "out_of_scope_uses": forms.Textarea(attrs={"rows": 2}),
+            "retain_until": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {"size_bytes": "Size (bytes)", "retain_until": "Or keep until"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = DataSource.objects.select_related("asset").order_by("asset__name")
+        self.fields["steward"].queryset = _people()
+
+
+class ReportForm(forms.ModelForm):
+    class Meta:
+        model = Report
+        fields = ["url", "audience", "refresh_schedule"]
+
+
+class PipelineForm(forms.ModelForm):
+    class Meta:
+        model = Pipeline
+        fields = ["schedule", "code_url", "namespace"]
+
+
+KIND_FORMS = {
+    AssetKind.SOURCE: SourceForm,
+    AssetKind.DATASET: DatasetForm,
+    AssetKind.REPORT: ReportForm,
+    AssetKind.PIPELINE: PipelineForm,
+}
+
+
+def kind_row(asset):
+    """The kind-specific row of a catalog asset: each one's related name is its kind (``asset.dataset`` …)."""
+    return getattr(asset, asset.kind)
+
+
+def save_asset(asset, detail, actor, tags=None, version=None):
+    """The one edit path for catalog assets (pages and API): refuse a stale edit, save the asset and its kind
+    row, record the history, reindex for search.
+
+    ``asset`` and ``detail`` carry the new, validated values; a new asset has its ``kind`` set. ``version`` is
+    the ``updated_at`` the editor started from; ``StaleEdit`` is raised when the asset changed since.
+    """
+    creating = asset.pk is None
+    with transaction.atomic():
+        if creating:
+            before = {}
+            asset.slug = Asset.objects.free_slug(asset.kind, asset.name)
+        else:
+            current = Asset.objects.select_for_update().get(pk=asset.pk)
+            if version is not None and version != current.updated_at:
+                raise StaleEdit
+            # From the database: validation already wrote the typed values onto ``asset`` and ``detail``.
+            before = snapshot(current, kind_row(current))
+        asset.save()
+        if tags is not None:
+            asset.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tags])
+        detail.asset = asset
+        detail.save()
+        action = ChangeAction.CREATED if creating else ChangeAction.UPDATED
+        record_change(asset, actor, before, snapshot(asset, detail), action=action)
+    reindex([asset.pk])
+    return asset
+
+
+class LineageForm(forms.Form):
+    """Add an edge by hand, from the page of one of its ends."""
+
+    direction = forms.ChoiceField(
+        choices=[("down", "is used by (downstream)"), ("up", "feeds from (upstream)")], label="This asset"
+    )
+    other = forms.ModelChoiceField(
+        queryset=Asset.objects.visible().order_by("kind", "name"), to_field_name="uuid", label="Asset"
+    )
+
+    def __init__(self, *args, asset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asset = asset
+        self.fields["other"].queryset = self.fields["other"].queryset.exclude(pk=asset.pk)
+        self.fields["other"].label_from_instance = lambda other: f"{other.get_kind_display()}: {other.name}"
+
+    def ends(self):
+        other = self.cleaned_data["other"]
+        return (self.asset, other) if self.cleaned_data["direction"] == "down" else (other, self.asset)
+
+
+class NamingConventionForm(forms.ModelForm):
+    class Meta:
+        model = NamingConvention
+        fields = ["kind", "pattern", "explanation"]
+        widgets = {"explanation": forms.Textarea(attrs={"rows": 2})}

@@ -1,0 +1,281 @@
+"""OpenLineage RunEvents in, catalog out: pipelines (jobs), datasets, lineage edges, runs and schema changes.
+
+``ingest(event, user)`` is the domain function behind ``POST /api/v1/lineage``. It validates the whole event before
+touching anything, so a malformed event changes nothing; then it writes in one transaction. Datasets are found by
+their OpenLineage namespace (a source's ``namespace``) and name (the dataset's ``qualified_name``); unknown ones are
+created without an owner, so the hygiene page asks someone to claim them.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.changes import record_change, snapshot
+from catalog.choices import AssetKind, ChangeAction, LineageOrigin, RunOrigin, RunState, SchemaChangeOrigin, SourceKind
+from catalog.models import Asset, Dataset, DataSource, LineageEdge, Pipeline, PipelineRun
+from catalog.scanning import FoundColumn, apply_schema, dataset_for
+from catalog.search import reindex
+
+logger = logging.getLogger(__name__)
+
+EVENT_STATES = {
+    "START": RunState.RUNNING,
+    "RUNNING": RunState.RUNNING,
+    "COMPLETE": RunState.COMPLETE,
+    "FAIL": RunState.FAIL,
+    "ABORT": RunState.ABORT,
+    "OTHER": None,
+}
+FINAL_STATES = {RunState.COMPLETE, RunState.FAIL, RunState.ABORT}
+SCHEME_KINDS = {
+    "postgres": SourceKind.POSTGRESQL,
+    "postgresql": SourceKind.POSTGRESQL,
+    "mysql": SourceKind.MYSQL,
+    "sqlite": SourceKind.SQLITE,
+    "s3": SourceKind.OBJECT_STORE,
+    "gs": SourceKind.OBJECT_STORE,
+    "abfss": SourceKind.OBJECT_STORE,
+    "file": SourceKind.FILES,
+    "hdfs": SourceKind.FILES,
+    "http": SourceKind.HTTP_API,
+    "https": SourceKind.HTTP_API,
+}
+
+
+class MalformedEvent(ValueError):
+    """The event cannot be read; the message says which part is wrong. Nothing was changed."""
+
+
+@dataclass
+class DatasetRef:
+    namespace: str
+    name: str
+    columns: list[FoundColumn] | None
+    description: str
+    row_count: int | None
+    size_bytes: int | None
+
+
+def _text(container, key, where, limit):
+    value = container.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise MalformedEvent(f"{where}.{key} is required and must be a non-empty string.")
+    if len(value) > limit:
+        raise MalformedEvent(f"{where}.{key} is longer than {limit} characters.")
+    return value.strip()
+
+
+def _object(container, key, where, required=True):
+    value = container.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedEvent(f"{where}.{key} must be an object.")
+    return value
+
+
+def _count(facet, key, where):
+    value = facet.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise MalformedEvent(f"{where}.{key} must be a whole number of zero or more.")
+    return value
+
+
+def _dataset_ref(item, where, output):
+    if not isinstance(item, dict):
+        raise MalformedEvent(f"{where} must be an object with a namespace and a name.")
+    facets = _object(item, "facets", where, required=False)
+    columns = None
+    if "schema" in facets:
+        fields = _object(facets, "schema", f"{where}.facets").get("fields")
+        if not isinstance(fields, list):
+            raise MalformedEvent(f"{where}.facets.schema.fields must be a list.")
+        columns = []
+        for index, column in enumerate(fields):
+            column_where = f"{where}.facets.schema.fields[{index}]"
+            if not isinstance(column, dict):
+                raise MalformedEvent(f"{column_where} must be an object.")
+            data_type = column.get("type") or ""
+            if not isinstance(data_type, str):
+                raise MalformedEvent(f"{column_where}.type must be a string.")
+            columns.append(
+                FoundColumn(
+                    _text(column, "name", column_where, 200),
+                    data_type[:100],
+                    description=str(column.get("description") or ""),
+                )
+            )
+        if len({column.name for column in columns}) != len(columns):
+            raise MalformedEvent(f"{where}.facets.schema.fields names a column twice.")
+    documentation = facets.get("documentation") if isinstance(facets.get("documentation"), dict) else {}
+    statistics = {}
+    if output:
+        output_facets = _object(item, "outputFacets", where, required=False)
+        if "outputStatistics" in output_facets:
+            statistics = _object(output_facets, "outputStatistics", f"{where}.outputFacets")
+    return DatasetRef(
+        namespace=_text(item, "namespace", where, 300),
+        name=_text(item, "name", where, 300),
+        columns=columns,
+        description=str(documentation.get("description") or ""),
+        row_count=_count(statistics, "rowCount", f"{where}.outputFacets.outputStatistics"),
+        size_bytes=_count(statistics, "size", f"{where}.outputFacets.outputStatistics"),
+    )
+
+
+def parse(event):
+    """Check the whole event and return what ``ingest`` needs; raises ``MalformedEvent``."""
+    if not isinstance(event, dict):
+        raise MalformedEvent("The body must be one OpenLineage RunEvent, a JSON object.")
+    if "run" not in event:
+        raise MalformedEvent("Only RunEvents are accepted: the event has no 'run'.")
+    event_type = event.get("eventType") or "OTHER"
+    if event_type not in EVENT_STATES:
+        raise MalformedEvent(f"eventType must be one of {', '.join(EVENT_STATES)}, not {event_type!r}.")
+    try:
+        event_time = datetime.fromisoformat(_text(event, "eventTime", "event", 64))
+    except ValueError:
+        raise MalformedEvent("eventTime must be an ISO 8601 date and time.") from None
+    if timezone.is_naive(event_time):
+        event_time = timezone.make_aware(event_time, timezone.get_default_timezone())
+    run = _object(event, "run", "event")
+    job = _object(event, "job", "event")
+    job_facets = _object(job, "facets", "job", required=False)
+    refs = {}
+    for key, output in (("inputs", False), ("outputs", True)):
+        items = event.get(key) or []
+        if not isinstance(items, list):
+            raise MalformedEvent(f"{key} must be a list.")
+        refs[key] = [_dataset_ref(item, f"{key}[{index}]", output) for index, item in enumerate(items)]
+    documentation = job_facets.get("documentation") if isinstance(job_facets.get("documentation"), dict) else {}
+    code = job_facets.get("sourceCodeLocation") if isinstance(job_facets.get("sourceCodeLocation"), dict) else {}
+    return {
+        "state": EVENT_STATES[event_type],
+        "time": event_time,
+        "run_id": _text(run, "runId", "run", 100),
+        "job_namespace": _text(job, "namespace", "job", 200),
+        "job_name": _text(job, "name", "job", 200),
+        "job_description": str(documentation.get("description") or ""),
+        "code_url": str(code.get("url") or "")[:200],
+        **refs,
+    }
+
+
+def _source_for(namespace, user):
+    source = DataSource.objects.select_related("asset").filter(namespace=namespace).first()
+    if source is not None:
+        return source
+    scheme = namespace.split("://", 1)[0].lower() if "://" in namespace else ""
+    asset = Asset.objects.create(
+        kind=AssetKind.SOURCE,
+        name=namespace[:200],
+        slug=Asset.objects.free_slug(AssetKind.SOURCE, namespace),
+        description="Created from an OpenLineage event. Describe it and give it an owner.",
+    )
+    source = DataSource.objects.create(
+        asset=asset, source_kind=SCHEME_KINDS.get(scheme, SourceKind.OTHER), namespace=namespace
+    )
+    record_change(asset, user, {}, snapshot(asset, source), action=ChangeAction.CREATED)
+    reindex([asset.pk])
+    return source
+
+
+def _dataset_for(ref, user):
+    dataset, created = dataset_for(_source_for(ref.namespace, user), ref.name, "other", user)
+    if created and ref.description:
+        Asset.objects.filter(pk=dataset.asset_id).update(description=ref.description)
+    if ref.columns is not None:
+        apply_schema(dataset, ref.columns, SchemaChangeOrigin.OPENLINEAGE)
+    return dataset
+
+
+def _pipeline_for(parsed, user):
+    pipeline = (
+        Pipeline.objects.select_related("asset")
+        .filter(namespace=parsed["job_namespace"], asset__name=parsed["job_name"])
+        .first()
+    )
+    if pipeline is not None:
+        return pipeline
+    asset = Asset.objects.create(
+        kind=AssetKind.PIPELINE,
+        name=parsed["job_name"],
+        slug=Asset.objects.free_slug(AssetKind.PIPELINE, parsed["job_name"]),
+        description=parsed["job_description"],
+    )
+    pipeline = Pipeline.objects.create(asset=asset, namespace=parsed["job_namespace"], code_url=parsed["code_url"])
+    record_change(asset, user, {}, snapshot(asset, pipeline), action=ChangeAction.CREATED)
+    reindex([asset.pk])
+    return pipeline
+
+
+def _record_run(pipeline, parsed):
+    """The run row, moved forward only: a late START never reopens a run that already ended."""
+    state, at = parsed["state"], parsed["time"]
+    try:
+        with transaction.atomic():
+            run, _ = PipelineRun.objects.get_or_create(
+                pipeline=pipeline,
+                run_id=parsed["run_id"],
+                defaults={"origin": RunOrigin.OPENLINEAGE, "state": RunState.RUNNING},
+            )
+    except IntegrityError:  # the same run's other event created it a moment ago
+        run = PipelineRun.objects.get(pipeline=pipeline, run_id=parsed["run_id"])
+    if run.started_at is None and state == RunState.RUNNING:
+        PipelineRun.objects.filter(pk=run.pk, started_at__isnull=True).update(started_at=at)
+    finished = False
+    if state in FINAL_STATES:
+        outputs = parsed["outputs"]
+        rows = [ref.row_count for ref in outputs if ref.row_count is not None]
+        size = [ref.size_bytes for ref in outputs if ref.size_bytes is not None]
+        finished = (
+            PipelineRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
+                state=state,
+                ended_at=at,
+                output_rows=sum(rows) if rows else None,
+                output_bytes=sum(size) if size else None,
+            )
+            == 1
+        )
+    run.refresh_from_db()
+    return run, finished
+
+
+def ingest(event, user):
+    """Record one OpenLineage RunEvent; returns the ``PipelineRun``. Raises ``MalformedEvent`` (nothing changed)."""
+    parsed = parse(event)
+    with transaction.atomic():
+        pipeline = _pipeline_for(parsed, user)
+        inputs = [_dataset_for(ref, user) for ref in parsed["inputs"]]
+        outputs = [_dataset_for(ref, user) for ref in parsed["outputs"]]
+        for upstream, downstream in [
+            *((d.asset, pipeline.asset) for d in inputs),
+            *((pipeline.asset, d.asset) for d in outputs),
+        ]:
+            LineageEdge.objects.get_or_create(
+                upstream=upstream,
+                downstream=downstream,
+                defaults={"origin": LineageOrigin.OPENLINEAGE, "created_by": user},
+            )
+        run, finished = _record_run(pipeline, parsed)
+        if finished and run.state == RunState.COMPLETE:
+            for dataset, ref in zip(outputs, parsed["outputs"], strict=True):
+                facts = {"last_updated_at": run.ended_at}
+                if ref.row_count is not None:
+                    facts["row_count"] = ref.row_count
+                if ref.size_bytes is not None:
+                    facts["size_bytes"] = ref.size_bytes
+                Dataset.objects.filter(pk=dataset.pk).update(**facts)
+    if finished and run.state == RunState.COMPLETE:
+        _after_run_recorded(run)
+    return run
+
+
+def _after_run_recorded(run):
+    """Called once per run, after its COMPLETE event was stored. The lead adds the drift check here at merge."""
+    logger.info("Pipeline run %s of %s completed with %s output rows", run.run_id, run.pipeline, run.output_rows)

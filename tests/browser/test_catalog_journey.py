@@ -1,0 +1,46 @@
+import pytest
+from playwright.sync_api import expect
+
+from catalog.models import Asset
+from catalog.search import reindex
+from tests import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_find_a_dataset_follow_lineage_to_a_report_and_see_its_owner(page, live_server, sign_in, page_errors):
+    analyst = factories.user("ana")
+    orders = factories.dataset("Orders", owner=factories.user("olga"), columns=[("order_id", "bigint")])
+    daily = factories.dataset("Daily sales", owner=factories.user("dan"))
+    report = factories.report(
+        "Executive sales dashboard", owner=factories.user("rita", first_name="Rita", last_name="Reyes")
+    )
+    factories.edge(orders, daily)
+    factories.edge(daily, report)
+    reindex(Asset.objects.values_list("pk", flat=True))
+    sign_in(page, analyst)
+    page.goto(f"{live_server.url}/")
+    page.get_by_placeholder("Search datasets, reports, models…").first.fill("orders")
+    page.keyboard.press("Enter")
+    page.get_by_test_id("results").get_by_role("link", name="Orders", exact=True).click()
+    expect(page.locator("h1")).to_contain_text("Orders")
+    page.get_by_role("button", name="Lineage graph and impact").click()
+    expect(page.get_by_test_id("impact")).to_contain_text("Executive sales dashboard")
+    page.get_by_test_id("node-executive-sales-dashboard").click()
+    expect(page.locator("h1")).to_contain_text("Executive sales dashboard")
+    expect(page.get_by_test_id("owner")).to_contain_text("Rita Reyes")
+    assert page_errors == []
+
+
+def test_an_owner_edits_a_description_and_sees_it_rendered(page, live_server, sign_in, page_errors):
+    owner = factories.user("olga")
+    factories.dataset("Orders", owner=owner)
+    sign_in(page, owner)
+    page.goto(f"{live_server.url}/catalog/dataset/orders/")
+    page.get_by_role("button", name="Edit", exact=True).click()
+    page.get_by_label("Description").fill("All **validated** orders.\n\n<script>window.hacked = 1</script>")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_test_id("description").locator("strong")).to_have_text("validated")
+    assert page.evaluate("window.hacked") is None
+    expect(page.get_by_test_id("history")).to_contain_text("by olga")
+    assert page_errors == []

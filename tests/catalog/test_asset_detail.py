@@ -1,0 +1,84 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.choices import AssetKind, Classification, RetentionAction
+from catalog.models import Column, Dataset, LineageEdge, NamingConvention
+from tests import factories
+
+SCRIPT_PAYLOADS = [
+    "<script>alert('x')</script>",
+    '<img src="x" onerror="alert(1)">',
+    "[click me](javascript:alert(1))",
+    '<a href="javascript:alert(1)">link</a>',
+    '<div onclick="alert(1)">hi</div>',
+    "<iframe src='https://evil.example'></iframe>",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("payload", SCRIPT_PAYLOADS)
+def test_a_description_is_rendered_as_markdown_without_anything_executable(client_for, owner, payload):
+    factories.dataset("Orders", owner=owner, description=f"Orders **in bulk**.\n\n{payload}")
+    html = client_for(owner).get("/catalog/dataset/orders/").content.decode()
+    description = html.split('data-testid="description">', 1)[1].split("</div>", 1)[0]
+    assert "<strong>in bulk</strong>" in description
+    for forbidden in ("<script", "onerror", "onclick", "javascript:", "<iframe"):
+        assert forbidden not in description
+
+
+@pytest.mark.django_db
+def test_a_dataset_page_answers_who_what_how_sensitive_and_what_feeds_it(client_for, outsider, owner, team):
+    source = factories.source("Warehouse", owner=owner)
+    dataset = factories.dataset(
+        "Orders", source_=source, owner=owner, team=team, columns=[("order_id", "bigint"), ("email", "text")]
+    )
+    Dataset.objects.filter(pk=dataset.pk).update(
+        classification=Classification.RESTRICTED, retention_days=90, retention_action=RetentionAction.DELETE
+    )
+    Column.objects.filter(name="email").update(is_pii=True)
+    factories.edge(factories.pipeline("Orders ETL", owner=owner), dataset)
+    factories.edge(dataset, factories.report("Sales dashboard", owner=factories.user("rita")))
+    html = client_for(outsider).get("/catalog/dataset/orders/").content.decode()
+    for expected in ["olivia", "Data Platform", "Restricted", "Kept for 90 days, then deleted.", "order_id",
+                     "Orders ETL", "Sales dashboard", "rita", "Warehouse"]:  # fmt: skip
+        assert expected in html
+    assert "/edit/" not in html
+
+
+@pytest.mark.django_db
+def test_a_name_that_breaks_a_convention_is_flagged_with_the_plain_words_rule(client_for, owner):
+    NamingConvention.objects.create(kind=AssetKind.DATASET, pattern="[a-z_]+", explanation="Use snake_case.")
+    factories.dataset("Daily Sales", owner=owner)
+    html = client_for(owner).get("/catalog/dataset/daily-sales/").content.decode()
+    assert 'data-testid="naming-violation"' in html and "Use snake_case." in html
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_the_detail_page_costs_the_same_with_10_or_1000_columns_and_neighbours(client_for, owner):
+    """Session, user, asset with its joins, tags, teams-of-user, upstream, downstream, columns, history,
+    conventions, lineage-form choices, scans: a fixed set whatever the size of the dataset."""
+    client = client_for(owner)
+    small = factories.dataset("Small", owner=owner, columns=[(f"c{i}", "int") for i in range(10)])
+    big = factories.dataset("Big", owner=owner, columns=[(f"c{i}", "int") for i in range(1000)])
+    for target, count in ((small, 10), (big, 1000)):
+        others = [factories.asset(AssetKind.REPORT, f"{target.asset.name} report {i}") for i in range(count)]
+        LineageEdge.objects.bulk_create(LineageEdge(upstream=target.asset, downstream=other) for other in others)
+    assert _queries(client, "/catalog/dataset/small/") == _queries(client, "/catalog/dataset/big/")
+
+
+@pytest.mark.django_db
+def test_a_source_page_lists_its_datasets_and_a_pipeline_page_its_runs(client_for, owner):
+    source = factories.source("Store database", owner=owner)
+    factories.dataset("Store orders", source_=source, qualified_name="orders")
+    pipeline = factories.pipeline("Orders ETL", owner=owner)
+    pipeline.runs.create(run_id="run-1", origin="openlineage", state="complete", output_rows=1234)
+    client = client_for(owner)
+    assert "Store orders" in client.get(f"/catalog/source/{source.asset.slug}/").content.decode()
+    assert "1,234" in client.get("/catalog/pipeline/orders-etl/").content.decode()

@@ -1,0 +1,117 @@
+import csv
+import io
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.choices import AssetKind
+from catalog.graph import NODE_HEIGHT, layout
+from catalog.lineage import walk
+from catalog.models import Asset, AssetChange, LineageEdge
+from tests import factories
+
+
+def chain(*names, owner=None):
+    nodes = [factories.asset(AssetKind.DATASET, name, owner=owner) for name in names]
+    for up, down in itertools.pairwise(nodes):
+        factories.edge(up, down)
+    return nodes
+
+
+@pytest.mark.django_db
+def test_the_graph_shows_hops_both_ways_and_respects_the_depth(client_for, outsider):
+    chain("a", "b", "c", "d", "e", "f")
+    client = client_for(outsider)
+    html = client.get("/catalog/dataset/c/lineage/").content.decode()
+    for slug in ("a", "b", "c", "d", "e", "f"):
+        assert f'data-testid="node-{slug}"' in html
+    one_hop = client.get("/catalog/dataset/c/lineage/?depth=1").content.decode()
+    assert 'data-testid="node-a"' not in one_hop and 'data-testid="node-f"' not in one_hop
+    assert client.get("/catalog/dataset/c/lineage/?depth=999").context["depth"] == 10
+    assert client.get("/catalog/dataset/c/lineage/?depth=abc").context["depth"] == 3
+
+
+@pytest.mark.django_db
+def test_the_impact_table_lists_everything_downstream_with_owners_and_exports_as_csv(client_for, owner, team):
+    _, orders = chain("raw", "orders", owner=owner)
+    report = factories.report("Sales dashboard", owner=factories.user("rita"), team=team)
+    factories.edge(orders, report)
+    client = client_for(owner)
+    impact = client.get("/catalog/dataset/raw/lineage/").context["impact"]
+    assert [(row.name, row.hops) for row in impact] == [("orders", 1), ("Sales dashboard", 2)]
+    response = client.get("/catalog/dataset/raw/impact.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:6] == ["hops", "kind", "name", "owner", "owner email", "team"]
+    assert rows[2][:6] == ["2", "Report", "Sales dashboard", "rita", "rita@example.com", "Data Platform"]
+
+
+@pytest.mark.django_db
+def test_the_lineage_view_costs_the_same_for_10_or_1000_neighbours(client_for, outsider):
+    """Session, user, asset, walk up, walk down, the assets with owners, the edges between them."""
+    client = client_for(outsider)
+    for name, count in (("small", 10), ("big", 1000)):
+        centre = factories.asset(AssetKind.DATASET, name)
+        others = Asset.objects.bulk_create(
+            Asset(kind=AssetKind.REPORT, name=f"{name} {i}", slug=f"{name}-{i}") for i in range(count)
+        )
+        LineageEdge.objects.bulk_create(LineageEdge(upstream=centre, downstream=other) for other in others)
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    assert queries("/catalog/dataset/small/lineage/") == queries("/catalog/dataset/big/lineage/")
+
+
+@pytest.mark.django_db
+def test_two_hundred_nodes_never_overlap(owner):
+    centre = factories.asset(AssetKind.DATASET, "centre")
+    others = Asset.objects.bulk_create(
+        Asset(kind=AssetKind.REPORT, name=f"Report {i}", slug=f"report-{i}") for i in range(200)
+    )
+    downstream = {other.pk: 1 + i % 3 for i, other in enumerate(others)}
+    positions = layout(centre, {}, downstream, {asset.pk: asset for asset in others})
+    assert len(positions) == 201
+    assert len(set(positions.values())) == 201
+    for x in {x for x, _ in positions.values()}:
+        ys = sorted(y for px, y in positions.values() if px == x)
+        assert all(b - a >= NODE_HEIGHT for a, b in itertools.pairwise(ys))
+
+
+@pytest.mark.django_db
+def test_an_owner_adds_and_removes_lineage_by_hand_and_both_histories_say_so(client_for, owner):
+    orders = factories.dataset("Orders", owner=owner)
+    report = factories.report("Sales", owner=factories.user("rita"))
+    client = client_for(owner)
+    client.post("/catalog/dataset/orders/lineage/add/", {"direction": "down", "other": report.asset.uuid})
+    assert walk([orders.pk], "down") == {report.pk: 1}
+    assert AssetChange.objects.filter(asset=report.asset, action="lineage", actor=owner).exists()
+    again = client.post(
+        "/catalog/dataset/orders/lineage/add/", {"direction": "down", "other": report.asset.uuid}, follow=True
+    )
+    assert "already feeds" in again.content.decode()
+    client.post("/catalog/dataset/orders/lineage/remove/", {"direction": "down", "other": report.asset.uuid})
+    assert not LineageEdge.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_outsider_cannot_change_lineage(client_for, owner, outsider):
+    orders = factories.dataset("Orders", owner=owner)
+    report = factories.report("Sales", owner=outsider)
+    factories.edge(orders, report)
+    client = client_for(outsider)
+    assert (
+        client.post(
+            "/catalog/dataset/orders/lineage/remove/", {"direction": "down", "other": report.asset.uuid}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post("/catalog/dataset/orders/lineage/add/", {"direction": "up", "other": report.asset.uuid}).status_code
+        == 403
+    )
+    assert LineageEdge.objects.count() == 1

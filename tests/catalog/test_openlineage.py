@@ -1,0 +1,203 @@
+import gzip
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import output_statistics_output_dataset, schema_dataset
+from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
+
+from accounts.models import ApiToken
+from catalog.models import Asset, Dataset, DataSource, LineageEdge, PipelineRun, SchemaChange
+from catalog.openlineage import ingest
+from monitoring.models import Notification
+from tests import factories
+
+NAMESPACE = "postgres://warehouse:5432"
+T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+
+
+def _client(url, key, compression=None):
+    config = HttpConfig(
+        url=url, auth=ApiKeyTokenProvider({"api_key": key}), compression=compression, retry={"total": 0}
+    )
+    return OpenLineageClient(transport=HttpTransport(config))
+
+
+def _schema(*columns):
+    return {
+        "schema": schema_dataset.SchemaDatasetFacet(
+            fields=[schema_dataset.SchemaDatasetFacetFields(name=name, type=kind) for name, kind in columns]
+        )
+    }
+
+
+def _event(state, run_id, at, orders_columns, rows=None, job_name="orders_etl"):
+    output_facets = {}
+    if rows is not None:
+        output_facets["outputStatistics"] = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+            rowCount=rows, size=rows * 100
+        )
+    return RunEvent(
+        eventType=state,
+        eventTime=at.isoformat(),
+        run=Run(runId=run_id),
+        job=Job(namespace="airflow", name=job_name),
+        inputs=[InputDataset(namespace=NAMESPACE, name="raw.orders", facets=_schema(("id", "bigint")))],
+        outputs=[
+            OutputDataset(
+                namespace=NAMESPACE, name="sales.orders", facets=_schema(*orders_columns), outputFacets=output_facets
+            )
+        ],
+        producer="https://example.com/tests",
+    )
+
+
+def _state():
+    return (
+        Asset.objects.count(),
+        LineageEdge.objects.count(),
+        PipelineRun.objects.count(),
+        SchemaChange.objects.count(),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_real_client_records_datasets_a_pipeline_lineage_and_a_run(live_server, owner):
+    _, key = ApiToken.issue(owner, "airflow")
+    client = _client(live_server.url, key)
+    run_id = str(uuid.uuid4())
+    columns = [("id", "bigint"), ("amount", "numeric")]
+    client.emit(_event(RunState.START, run_id, T0, columns))
+    client.emit(_event(RunState.COMPLETE, run_id, T0 + timedelta(minutes=7), columns, rows=5000))
+
+    source = DataSource.objects.get(namespace=NAMESPACE)
+    assert source.source_kind == "postgresql"
+    orders = Dataset.objects.get(source=source, qualified_name="sales.orders")
+    raw = Dataset.objects.get(source=source, qualified_name="raw.orders")
+    assert list(orders.columns.values_list("name", "data_type")) == columns
+    assert (orders.row_count, orders.size_bytes) == (5000, 500000)
+    run = PipelineRun.objects.get(run_id=run_id)
+    pipeline = run.pipeline
+    assert (pipeline.namespace, pipeline.asset.name) == ("airflow", "orders_etl")
+    assert (run.state, run.started_at, run.ended_at, run.output_rows) == (
+        "complete",
+        T0,
+        T0 + timedelta(minutes=7),
+        5000,
+    )
+    assert run.duration_seconds == 420
+    assert LineageEdge.objects.filter(upstream=raw.asset, downstream=pipeline.asset, origin="openlineage").exists()
+    assert LineageEdge.objects.filter(upstream=pipeline.asset, downstream=orders.asset).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_schema_facet_goes_through_the_schema_change_path(live_server, owner):
+    _, key = ApiToken.issue(owner, "airflow")
+    client = _client(live_server.url, key, compression="gzip")
+    client.emit(_event(RunState.COMPLETE, str(uuid.uuid4()), T0, [("id", "bigint"), ("amount", "numeric")]))
+    orders = Dataset.objects.get(qualified_name="sales.orders")
+    Asset.objects.filter(pk=orders.pk).update(owner=owner)
+    client.emit(_event(RunState.COMPLETE, str(uuid.uuid4()), T0, [("id", "bigint"), ("amount", "text")]))
+    change = SchemaChange.objects.get(dataset=orders)
+    assert (change.origin, change.type_changed) == (
+        "openlineage",
+        [{"name": "amount", "before": "numeric", "after": "text"}],
+    )
+    assert Notification.objects.filter(recipient=owner, kind="schema_change").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_malformed_event_from_the_real_client_is_refused_and_changes_nothing(live_server, owner):
+    _, key = ApiToken.issue(owner, "airflow")
+    before = _state()
+    broken = _event(RunState.START, str(uuid.uuid4()), T0, [("id", "bigint")], job_name="")
+    with pytest.raises(requests.HTTPError) as error:
+        _client(live_server.url, key).emit(broken)
+    assert error.value.response.status_code == 400
+    assert error.value.response.json() == {"detail": "job.name is required and must be a non-empty string."}
+    assert _state() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "not valid JSON"),
+        (json.dumps({"eventType": "START"}).encode(), "no 'run'"),
+        (json.dumps({"eventType": "EXPLODE", "run": {}}).encode(), "eventType must be one of"),
+        (
+            json.dumps(
+                {"eventTime": "yesterday", "run": {"runId": "r"}, "job": {"namespace": "a", "name": "b"}}
+            ).encode(),
+            "ISO 8601",
+        ),
+        (
+            json.dumps(
+                {
+                    "eventTime": "2026-11-28T06:00:00Z",
+                    "run": {"runId": "r"},
+                    "job": {"namespace": "a", "name": "b"},
+                    "outputs": [
+                        {"namespace": "n", "name": "t", "outputFacets": {"outputStatistics": {"rowCount": -1}}}
+                    ],
+                }
+            ).encode(),
+            "rowCount must be a whole number",
+        ),
+        (
+            json.dumps(
+                {
+                    "eventTime": "2026-11-28T06:00:00Z",
+                    "run": {"runId": "r"},
+                    "job": {"namespace": "a", "name": "b"},
+                    "inputs": [{"namespace": "n", "name": "ok"}, {"namespace": "n"}],
+                }
+            ).encode(),
+            "inputs[1].name is required",
+        ),
+    ],
+)
+def test_malformed_events_get_a_400_with_the_reason_and_change_nothing(client, owner, body, reason):
+    _, key = ApiToken.issue(owner, "script")
+    before = _state()
+    response = client.post(
+        "/api/v1/lineage", body, content_type="application/json", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status_code == 400
+    assert reason in response.json()["detail"]
+    assert _state() == before
+
+
+@pytest.mark.django_db
+def test_the_endpoint_needs_a_token(client, owner):
+    response = client.post("/api/v1/lineage", gzip.compress(b"{}"), content_type="application/json")
+    assert response.status_code == 401
+    assert (
+        client.post(
+            "/api/v1/lineage", b"{}", content_type="application/json", headers={"Authorization": "Bearer nope"}
+        ).status_code
+        == 401
+    )
+
+
+@pytest.mark.django_db
+def test_a_late_start_never_reopens_a_finished_run_and_known_datasets_are_reused(owner):
+    source = factories.source("Warehouse", owner=owner)
+    DataSource.objects.filter(pk=source.pk).update(namespace=NAMESPACE)
+    orders = factories.dataset("Orders", source_=source, qualified_name="sales.orders", owner=owner)
+    payload = {
+        "eventTime": "2026-11-28T06:10:00+00:00",
+        "run": {"runId": "run-1"},
+        "job": {"namespace": "airflow", "name": "orders_etl"},
+        "outputs": [{"namespace": NAMESPACE, "name": "sales.orders"}],
+    }
+    ingest({**payload, "eventType": "FAIL"}, owner)
+    run = ingest({**payload, "eventType": "START", "eventTime": "2026-11-28T06:00:00+00:00"}, owner)
+    assert run.state == "fail"
+    assert run.started_at == T0
+    assert Dataset.objects.count() == 1
+    assert LineageEdge.objects.get(downstream=orders.asset).upstream == run.pipeline.asset
