@@ -1,6 +1,20 @@
 from django.contrib import admin
 
-from catalog.models import Asset, Column, Dataset, DataSource, LineageEdge, Pipeline, Report, Tag, Watch
+from catalog.models import (
+    Asset,
+    AssetChange,
+    Column,
+    Dataset,
+    DataSource,
+    LineageEdge,
+    NamingConvention,
+    Pipeline,
+    PipelineRun,
+    Report,
+    SchemaChange,
+    Tag,
+    Watch,
+)
 
 
 @admin.register(Asset)
@@ -47,3 +61,35 @@ class TagAdmin(admin.ModelAdmin):
 class WatchAdmin(admin.ModelAdmin):
     list_display = ["user", "asset", "created_at"]
     raw_id_fields = ["user", "asset"]
+
+
+@admin.register(NamingConvention)
+class NamingConventionAdmin(admin.ModelAdmin):
+    list_display = ["kind", "pattern", "explanation", "created_by"]
+    list_filter = ["kind"]
+
+
+@admin.register(AssetChange)
+class AssetChangeAdmin(admin.ModelAdmin):
+    """History is evidence: readable here, never edited."""
+
+    list_display = ["asset", "action", "actor", "created_at"]
+    list_filter = ["action"]
+    raw_id_fields = ["asset", "actor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SchemaChange)
+class SchemaChangeAdmin(admin.ModelAdmin):
+    list_display = ["dataset", "origin", "detected_at"]
+    list_filter = ["origin"]
+    raw_id_fields = ["dataset"]
+
+
+@admin.register(PipelineRun)
+class PipelineRunAdmin(admin.ModelAdmin):
+    list_display = ["pipeline", "run_id", "state", "started_at", "ended_at", "output_rows"]
+    list_filter = ["state", "origin"]
+    raw_id_fields = ["pipeline"]
