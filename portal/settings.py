@@ -190,11 +190,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs. The DatabaseScheduler copies these into the database, where staff can pause or retime them.
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "registry-mlflow-sync": {
+        "task": "registry.tasks.schedule_mlflow_sync",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+}
 
 # --- MLflow ----------------------------------------------------------------------------------------------------
 MLFLOW_TRACKING_URI = env_str("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.sqlite3'}")
 MLFLOW_ARTIFACT_ROOT = env_str("MLFLOW_ARTIFACT_ROOT", str(VAR_DIR / "mlartifacts"))
+
+# --- registry --------------------------------------------------------------------------------------------------
+# A version may go into use only when its model card is at least this complete (percent of sections filled).
+MODEL_CARD_COMPLETENESS_THRESHOLD = env_int("MODEL_CARD_COMPLETENESS_THRESHOLD", 80, minimum=0)
 
 LOGGING = {
     "version": 1,
