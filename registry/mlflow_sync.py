@@ -79,9 +79,9 @@ def sync(report=None, tracking_uri=None):
         for alias, number in (remote.aliases or {}).items():
             aliases.setdefault(int(number), []).append(alias)
         escaped = remote.name.replace("'", "\\'")
-        for remote_version in _all_pages(
-            client.search_model_versions, filter_string=f"name='{escaped}'", max_results=200
-        ):
+        remote_versions = _all_pages(client.search_model_versions, filter_string=f"name='{escaped}'", max_results=200)
+        # Oldest first, so that our version numbers follow MLflow's.
+        for remote_version in sorted(remote_versions, key=lambda item: int(item.version)):
             _sync_version(client, model, remote_version, sorted(aliases.get(int(remote_version.version), [])), counts)
     report("done", 100)
     return counts

@@ -21,7 +21,9 @@ def model_with_card(owner, name="Churn predictor", team=None, complete=True):
     if complete:
         model.users_description = "The CRM team, to target retention offers."
         model.save()
-        Assumption.objects.create(model=model, statement="Customers behave as last year.", verified_on=timezone.localdate())
+        Assumption.objects.create(
+            model=model, statement="Customers behave as last year.", verified_on=timezone.localdate()
+        )
         model.card.edit(FULL_CARD, owner, base_revision=0)
     return model, version
 

@@ -39,7 +39,9 @@ def test_the_json_export_follows_model_card_toolkit(client_for, outsider, model)
     assert card["model_details"]["name"] == "Churn predictor"
     assert card["model_details"]["owners"][0]["name"] == "olivia"
     assert card["model_parameters"]["model_architecture"] == "Random forest"
-    assert {"type": "roc_auc", "value": 0.81, "slice": "holdout"} in card["quantitative_analysis"]["performance_metrics"]
+    assert {"type": "roc_auc", "value": 0.81, "slice": "holdout"} in card["quantitative_analysis"][
+        "performance_metrics"
+    ]
     assert card["considerations"]["limitations"] == [{"description": "Some text about limitations."}]
     assert card["considerations"]["assumptions"][0]["statement"] == "Customers behave as last year."
     assert card["project"]["recommendations"] == "Some text about recommendations."

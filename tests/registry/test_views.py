@@ -152,8 +152,13 @@ def test_a_version_registered_by_hand_links_its_datasets_in_the_lineage(client_f
     version = ModelVersion.objects.get(model=model, version=2)
     assert response.url == f"/models/{model.asset.slug}/versions/2/"
     assert (version.hyperparameters, version.features) == ({"max_depth": 6}, ["age", "tenure"])
-    assert {(m.name, m.value, m.split) for m in version.metrics.all()} == {("f1", 0.8, "holdout"), ("auc", 0.9, "holdout")}
-    assert LineageEdge.objects.filter(downstream=version.asset, upstream__in=[training.asset, holdout.asset]).count() == 2
+    assert {(m.name, m.value, m.split) for m in version.metrics.all()} == {
+        ("f1", 0.8, "holdout"),
+        ("auc", 0.9, "holdout"),
+    }
+    assert (
+        LineageEdge.objects.filter(downstream=version.asset, upstream__in=[training.asset, holdout.asset]).count() == 2
+    )
 
 
 def test_bad_metrics_and_hyperparameters_are_refused_with_the_input_kept(client_for, owner):
