@@ -37,7 +37,7 @@ def test_a_request_is_refused_when_the_card_is_below_the_threshold(owner):
     with pytest.raises(PromotionBlocked) as refused:
         model.request_promotion(version, owner)
     [blocker] = refused.value.missing
-    percent, missing = model.card_completeness()
+    percent, _ = model.card_completeness()
     assert blocker.startswith(f"model card {percent}% complete, needs 80%")
     assert "Model limitations" in blocker and "Recommendations" in blocker
 

@@ -121,7 +121,7 @@ def test_history_diff_and_restore(client_for, owner, teammate):
     history = client.get(f"/models/{model.asset.slug}/card/history/").content.decode()
     assert 'data-testid="revision-2"' in history and "Results" in history
     diff = client.get(f"/models/{model.asset.slug}/card/diff/?from=1&to=2").content.decode()
-    assert '<span class="removed">− First</span>' in diff and '<span class="added">+ Second</span>' in diff
+    assert '<span class="removed">\u2212 First</span>' in diff and '<span class="added">+ Second</span>' in diff
     assert client.get(f"/models/{model.asset.slug}/card/diff/?from=1&to=9").status_code == 404
     response = client.post(f"/models/{model.asset.slug}/card/revisions/1/restore/", {"base_revision": 2})
     assert response.status_code == 302
@@ -174,7 +174,7 @@ def test_bad_metrics_and_hyperparameters_are_refused_with_the_input_kept(client_
 
 
 def test_ticking_through_the_page_records_the_person_and_an_outsider_is_refused(client_for, owner, outsider):
-    model, version = model_with_card(owner)
+    model, _ = model_with_card(owner)
     url = f"/models/{model.asset.slug}/versions/1/checklist/"
     assert client_for(outsider).post(url, {"item": ChecklistItem.CODE_REVIEW}).status_code == 403
     assert not ChecklistTick.objects.exists()
@@ -268,7 +268,7 @@ def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for
 
 def test_the_list_filters_by_stage_and_text(client_for, owner):
     model_with_card(owner, name="Churn")
-    model, version = model_with_card(owner, name="Basket")
+    _, version = model_with_card(owner, name="Basket")
     version.change_stage(Stage.STAGING, owner)
     page = client_for(owner).get("/models/?stage=staging").content.decode()
     assert ">Basket<" in page and ">Churn<" not in page
