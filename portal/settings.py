@@ -205,6 +205,8 @@ MLFLOW_ARTIFACT_ROOT = env_str("MLFLOW_ARTIFACT_ROOT", str(VAR_DIR / "mlartifact
 # --- registry --------------------------------------------------------------------------------------------------
 # A version may go into use only when its model card is at least this complete (percent of sections filled).
 MODEL_CARD_COMPLETENESS_THRESHOLD = env_int("MODEL_CARD_COMPLETENESS_THRESHOLD", 80, minimum=0)
+# Stages appear in several registry serializers; one name for them in the API schema.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["StageEnum"] = "registry.choices.Stage"
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,6 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team
@@ -19,6 +21,14 @@ from registry.models import (
 
 def _people():
     return get_user_model().objects.filter(is_active=True)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DatasetSlugField(serializers.SlugRelatedField):
+    """A catalog dataset named by its slug."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="asset__slug", queryset=Dataset.objects.all(), **kwargs)
 
 
 class MetricSerializer(serializers.ModelSerializer):
@@ -66,12 +76,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     stage_label = serializers.CharField(source="get_stage_display", read_only=True)
     metrics = MetricSerializer(many=True, required=False)
     split = serializers.CharField(write_only=True, required=False, default="test")
-    training_datasets = serializers.SlugRelatedField(
-        slug_field="asset__slug", queryset=Dataset.objects.all(), many=True, required=False
-    )
-    evaluation_datasets = serializers.SlugRelatedField(
-        slug_field="asset__slug", queryset=Dataset.objects.all(), many=True, required=False
-    )
+    training_datasets = DatasetSlugField(many=True, required=False)
+    evaluation_datasets = DatasetSlugField(many=True, required=False)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     checklist = ChecklistTickSerializer(source="checklist_ticks", many=True, read_only=True)
 
