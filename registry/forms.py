@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Team
 from catalog.models import Dataset
-from registry.models import Assumption, ChecklistTick, ModelCard, ModelUser, PromotionRequest, RegisteredModel
+from registry.models import Assumption, ModelCard, ModelUser, PromotionRequest, RegisteredModel
 
 MARKDOWN_HELP = " Markdown."
 
@@ -123,15 +123,6 @@ class VersionForm(forms.Form):
             data.pop("split"),
             {name: value for name, value in data.items() if value is not None},
         )
-
-
-class TickForm(forms.ModelForm):
-    link = forms.URLField(required=False, assume_scheme="https")
-
-    class Meta:
-        model = ChecklistTick
-        fields = ["item", "link"]
-        widgets = {"item": forms.HiddenInput}
 
 
 class AssumptionForm(forms.ModelForm):

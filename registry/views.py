@@ -22,12 +22,10 @@ from registry.forms import (
     ModelFactsForm,
     ModelUserForm,
     PromotionNoteForm,
-    TickForm,
     VersionForm,
 )
 from registry.models import (
     CardEditConflict,
-    ChecklistTick,
     ModelCard,
     ModelUser,
     ModelVersion,
@@ -271,7 +269,7 @@ def assumption_add(request, slug):
         assumption.save()
         messages.success(request, "Assumption added.")
     else:
-        messages.error(request, "Assumption not added: " + " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "Assumption not added: " + _errors_text(form.errors))
     return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#assumptions")
 
 
@@ -296,7 +294,7 @@ def model_user_add(request, slug):
         form.save()
         messages.success(request, f"{form.instance.name} added to the model's users.")
     else:
-        messages.error(request, "User not added: " + " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "User not added: " + _errors_text(form.errors))
     return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#users")
 
 
@@ -353,6 +351,13 @@ def version_detail(request, slug, number):
     return render(request, "registry/version_detail.html", context)
 
 
+def _errors_text(errors):
+    """Every message of a form's errors or a ValidationError, as one sentence for a flash message."""
+    if isinstance(errors, ValidationError):
+        return " ".join(errors.messages)
+    return " ".join(message for messages_ in errors.values() for message in messages_)
+
+
 def _back(version):
     return redirect(version.get_absolute_url())
 
@@ -363,7 +368,7 @@ def version_stage(request, slug, number):
     try:
         version.change_stage(request.POST.get("to", ""), request.user, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, _errors_text(exc))
     else:
         messages.success(request, f"v{version.version} is now {version.get_stage_display().lower()}.")
     return _back(version)
@@ -372,21 +377,20 @@ def version_stage(request, slug, number):
 @require_POST
 def checklist_tick(request, slug, number):
     _, version, _ = get_version(request, slug, number, edit=True)
-    form = TickForm(request.POST, instance=ChecklistTick(version=version))
-    if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-        return _back(version)
-    item = form.cleaned_data["item"]
+    item = request.POST.get("item", "")
+    if item not in ChecklistItem.values:
+        return HttpResponse("Unknown checklist item.", status=400)
+    label = ChecklistItem(item).label
     if request.POST.get("action") == "untick":
         version.untick(item)
-        messages.info(request, f"Unticked: {ChecklistItem(item).label}.")
+        messages.info(request, f"Unticked: {label}.")
+        return _back(version)
+    try:
+        version.tick(item, request.user, link=request.POST.get("link", "").strip())
+    except ValidationError as exc:
+        messages.error(request, f"Not ticked: {label}. " + _errors_text(exc))
     else:
-        try:
-            version.tick(item, request.user, link=form.cleaned_data["link"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, f"Ticked: {ChecklistItem(item).label}.")
+        messages.success(request, f"Ticked: {label}.")
     return _back(version)
 
 
@@ -399,7 +403,7 @@ def promotion_request(request, slug, number):
         request.session["promotion_refused"] = exc.missing
         messages.error(request, f"Promotion refused: {len(exc.missing)} item(s) missing, listed below.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, _errors_text(exc))
     else:
         messages.success(request, "Promotion requested. Another person must approve it.")
     return _back(version)
@@ -419,7 +423,7 @@ def promotion_decide(request, slug, number, pk):
         request.session["promotion_refused"] = exc.missing
         messages.error(request, f"Not approved: {len(exc.missing)} item(s) missing, listed below.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, _errors_text(exc))
     else:
         if action == "approve":
             messages.success(request, f"Approved: v{version.version} is now in use.")

@@ -183,6 +183,18 @@ def test_ticking_through_the_page_records_the_person_and_an_outsider_is_refused(
     assert (tick.ticked_by, tick.link) == (owner, "https://review.example.com/7")
 
 
+def test_the_version_control_item_needs_a_link_and_can_be_unticked(client_for, owner):
+    model, _ = model_with_card(owner)
+    url = f"/models/{model.asset.slug}/versions/1/checklist/"
+    page = client_for(owner).post(url, {"item": ChecklistItem.VERSION_CONTROL}, follow=True).content.decode()
+    assert "Give the link to the code in version control." in page
+    assert not ChecklistTick.objects.exists()
+    client_for(owner).post(url, {"item": ChecklistItem.VERSION_CONTROL, "link": "https://git.example.com/c"})
+    client_for(owner).post(url, {"item": ChecklistItem.VERSION_CONTROL, "action": "untick"})
+    assert not ChecklistTick.objects.exists()
+    assert client_for(owner).post(url, {"item": "coffee"}).status_code == 400
+
+
 def test_a_refused_promotion_lists_the_missing_items_on_the_page(client_for, owner):
     model, version = model_with_card(owner)
     version.change_stage(Stage.STAGING, owner)
