@@ -37,7 +37,6 @@ class RegisteredModelAdmin(admin.ModelAdmin):
 class MetricInline(admin.TabularInline):
     model = Metric
     extra = 0
-    raw_id_fields = ["dataset"]
 
 
 class StageChangeInline(admin.TabularInline):

@@ -304,9 +304,6 @@ class Metric(models.Model):
     name = models.CharField(max_length=100)
     value = models.FloatField()
     split = models.CharField(max_length=100, blank=True, help_text="e.g. 'test', or the evaluation dataset's name.")
-    dataset = models.ForeignKey(
-        Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Evaluated on."
-    )
 
     class Meta:
         ordering = ["name"]
