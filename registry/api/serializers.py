@@ -32,9 +32,12 @@ class DatasetSlugField(serializers.SlugRelatedField):
 
 
 class MetricSerializer(serializers.ModelSerializer):
+    """On a new version, every metric was computed on the version's ``split``."""
+
     class Meta:
         model = Metric
         fields = ["name", "value", "split"]
+        read_only_fields = ["split"]
 
 
 class ChecklistTickSerializer(serializers.ModelSerializer):

@@ -285,3 +285,13 @@ def test_the_list_filters_by_stage_and_text(client_for, owner):
     page = client_for(owner).get("/models/?stage=staging").content.decode()
     assert ">Basket<" in page and ">Churn<" not in page
     assert ">Churn<" in client_for(owner).get("/models/?q=chu").content.decode()
+
+
+def test_the_card_shows_the_mlflow_run_parameters_and_metrics_of_the_version_in_use(client_for, owner, outsider):
+    model, version = model_with_card(owner)
+    version.mlflow_run_id, version.model_uri = "abc123", "models:/churn/1"
+    version.run_params, version.run_metrics = {"max_depth": "6"}, {"val_auc": 0.8123}
+    version.save()
+    page = client_for(outsider).get(f"/models/{model.asset.slug}/").content.decode()
+    assert "MLflow run abc123" in page and "models:/churn/1" in page
+    assert "<td>max_depth</td><td>6</td>" in page and "<td>val_auc</td><td>0.8123</td>" in page
