@@ -200,11 +200,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600,
         "options": {"expires": 23 * 3600},
     },
+    "registry-mlflow-sync": {
+        "task": "registry.tasks.schedule_mlflow_sync",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 
 # --- MLflow ----------------------------------------------------------------------------------------------------
 MLFLOW_TRACKING_URI = env_str("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.sqlite3'}")
 MLFLOW_ARTIFACT_ROOT = env_str("MLFLOW_ARTIFACT_ROOT", str(VAR_DIR / "mlartifacts"))
+
+# --- registry --------------------------------------------------------------------------------------------------
+# A version may go into use only when its model card is at least this complete (percent of sections filled).
+MODEL_CARD_COMPLETENESS_THRESHOLD = env_int("MODEL_CARD_COMPLETENESS_THRESHOLD", 80, minimum=0)
+# Stages appear in several registry serializers; one name for them in the API schema.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["StageEnum"] = "registry.choices.Stage"
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,14 @@
-"""Demo models: four registered models with versions at every stage, linked by lineage to the demo catalog."""
+"""Demo models: four registered models with versions at every stage, linked by lineage to the demo catalog, with
+cards from nearly empty to complete and one promotion waiting for approval."""
+
+from datetime import timedelta
+
+from django.utils import timezone
 
 from catalog.choices import AssetKind, LineageOrigin
 from catalog.models import Asset, LineageEdge
-from registry.choices import Stage
-from registry.models import Metric, ModelVersion, RegisteredModel
+from registry.choices import ChecklistItem, ModelUserKind, PromotionState, Stage
+from registry.models import Assumption, Metric, ModelCard, ModelUser, ModelVersion, RegisteredModel
 
 # key: (name, team, owner, summary, goal, training dataset, output dataset, [(stage, algorithm, metrics)])
 MODELS = {
@@ -68,7 +73,73 @@ def load(teams, users, datasets):
             LineageEdge.objects.get_or_create(
                 upstream=datasets[training], downstream=version_asset, defaults={"origin": LineageOrigin.REGISTRY}
             )
+            version.training_datasets.set([datasets[training].dataset])
             if output and stage == Stage.PRODUCTION:
                 LineageEdge.objects.get_or_create(
                     upstream=version_asset, downstream=datasets[output], defaults={"origin": LineageOrigin.REGISTRY}
                 )
+    _load_cards(users)
+
+
+CHURN_CARD = {
+    "description": "Gradient boosting over 24 months of orders and support contacts (1.2 M customers, refreshed "
+    "weekly). Features: recency, frequency, basket value, complaints, tenure.",
+    "intended_uses": "Ranking customers for **retention offers** by the CRM team, weekly.",
+    "out_of_scope_uses": "Credit decisions, pricing, or any decision about an individual without human review.",
+    "limitations": "Weak on customers with fewer than three orders; B2B accounts are excluded.",
+    "fairness_considerations": "Age and region are not features; region correlates with store density.",
+    "fairness_validation": "Recall by age band and region within 3 points of the overall recall (report linked).",
+    "validation": "Out-of-time validation on the last quarter; reviewed by the analytics guild on 3 March.",
+    "comments": "Support contacts added 6 points of AUC; order-level features did not.",
+    "introduction": "The CRM team sends retention offers; this model decides who gets them.",
+    "problem": "Offers went to everyone, costing margin on customers who were staying anyway.",
+    "data": "`customer-churn`: one row per customer and month, 2023 to today.",
+    "data_preparation": "Customers with under 30 days of history removed; monthly aggregates; target = no order in "
+    "90 days.",
+    "approach": "Gradient boosting (LightGBM), 5-fold cross-validation, tuned on AUC.",
+    "results": "AUC 0.81 on the holdout, F1 0.63 at the chosen threshold.",
+    "recommendations": "Target the top two deciles; re-train quarterly; monitor recall on new customers.",
+}
+# How far each demo card is filled: the churn card is complete, the uplift card nearly empty.
+CARD_FIELDS = {
+    "churn-predictor": list(CHURN_CARD),
+    "lifetime-value": list(CHURN_CARD)[:11],
+    "demand-forecaster": ["description", "intended_uses", "limitations", "results"],
+    "campaign-uplift": ["introduction"],
+}
+DEMO_ASSUMPTIONS = {
+    "churn-predictor": [("Customers who stop ordering for 90 days rarely come back.", 20)],
+    "lifetime-value": [("Prices stay within 5% of last year's.", 400)],  # verified too long ago: expired
+    "demand-forecaster": [("Store openings are announced eight weeks ahead.", 30)],
+}
+
+
+def _load_cards(users):
+    today = timezone.localdate()
+    for key, fields in CARD_FIELDS.items():
+        model = RegisteredModel.objects.select_related("asset__owner").get(asset__slug=key)
+        card, _ = ModelCard.objects.get_or_create(model=model)
+        if card.revision == 0:
+            # One revision, by the owner, so the history page has something to show; never repeated.
+            card.edit({name: CHURN_CARD[name] for name in fields}, model.asset.owner, base_revision=0)
+        for statement, age in DEMO_ASSUMPTIONS.get(key, []):
+            Assumption.objects.get_or_create(
+                model=model,
+                statement=statement,
+                defaults={"verified_on": today - timedelta(days=age), "verified_by": model.asset.owner},
+            )
+    churn = RegisteredModel.objects.get(asset__slug="churn-predictor")
+    churn.users_description = "Internal: the CRM team. External: the loyalty agency running the offers."
+    churn.save(update_fields=["users_description"])
+    ModelUser.objects.get_or_create(
+        model=churn, name="CRM team", defaults={"kind": ModelUserKind.INTERNAL, "needs": "Weekly scores by Monday."}
+    )
+    churn.approvers.set([users["frank"], users["admin"]])
+    # The candidate in validation has its checklist done and waits for approval.
+    candidate = churn.versions.get(stage=Stage.STAGING)
+    for item in ChecklistItem:
+        candidate.checklist_ticks.get_or_create(
+            item=item, defaults={"ticked_by": users["carol"], "link": "https://git.example.com/marketing/churn"}
+        )
+    if not candidate.promotion_requests.filter(state=PromotionState.PENDING).exists():
+        churn.request_promotion(candidate, users["carol"], note="Better recall on new customers; review done.")

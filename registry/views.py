@@ -1,9 +1,38 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
 
-from catalog.choices import AssetKind
-from registry.models import ModelVersion, RegisteredModel
+from portal.markdown import render_markdown
+from registry import cards
+from registry.access import get_model, get_version
+from registry.choices import ChecklistItem, PromotionState, Stage
+from registry.filtersets import RegisteredModelFilterSet
+from registry.forms import (
+    ApproversForm,
+    AssumptionForm,
+    CardForm,
+    ModelFactsForm,
+    ModelUserForm,
+    PromotionNoteForm,
+    VersionForm,
+)
+from registry.models import (
+    CardEditConflict,
+    ModelCard,
+    ModelUser,
+    ModelVersion,
+    PromotionBlocked,
+    RegisteredModel,
+)
+from registry.services import decide_promotion, register_model, register_version, request_promotion
 
 
 def model_list(request):
@@ -11,19 +40,424 @@ def model_list(request):
         RegisteredModel.objects.select_related("asset__owner", "asset__team")
         .annotate(version_count=Count("versions"))
         .prefetch_related(
-            Prefetch("versions", queryset=ModelVersion.objects.filter(stage="production"), to_attr="in_use")
+            Prefetch("versions", queryset=ModelVersion.objects.filter(stage=Stage.PRODUCTION), to_attr="in_use")
         )
         .order_by("asset__name")
     )
-    page = Paginator(models, 50).get_page(request.GET.get("page"))
-    return render(request, "registry/model_list.html", {"page": page, "nav": "models", "query": ""})
+    filters = RegisteredModelFilterSet(request.GET, queryset=models)
+    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "registry/model_list.html",
+        {"page": page, "filters": filters, "nav": "models", "query": query.urlencode()},
+    )
+
+
+def model_create(request):
+    form = ModelFactsForm(request.POST or None, initial={"developers": [request.user.pk]})
+    form.fields["team"].queryset = (
+        request.user.teams.all() if not request.user.is_staff else form.fields["team"].queryset
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            model = register_model(
+                data["name"], owner=request.user, team=data["team"], summary=data["summary"], goal=data["goal"]
+            )
+            model.users_description = data["users_description"]
+            model.save(update_fields=["users_description"])
+            model.developers.set(data["developers"] or [request.user])
+        messages.success(request, f"{model} is registered. Next: register its first version and fill its card.")
+        return redirect(model)
+    return render(request, "registry/model_form.html", {"form": form, "nav": "models"})
 
 
 def model_detail(request, slug):
-    model = get_object_or_404(
-        RegisteredModel.objects.select_related("asset__owner", "asset__team"),
-        asset__slug=slug,
-        asset__kind=AssetKind.MODEL,
+    model, can_edit = get_model(request, slug)
+    percent, missing = model.card_completeness()
+    version = model.current_version()
+    pending = (
+        model.promotion_requests.filter(state=PromotionState.PENDING).select_related("version", "requested_by").first()
     )
-    versions = model.versions.select_related("asset").prefetch_related("metrics")
-    return render(request, "registry/model_detail.html", {"model": model, "versions": versions, "nav": "models"})
+    context = {
+        "model": model,
+        "card": model.get_card(),
+        "layout": _layout(model.get_card()),
+        "versions": model.versions.all(),
+        "current": version,
+        "percent": percent,
+        "missing": missing,
+        "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,
+        "can_edit": can_edit,
+        "pending": pending,
+        "assumption_form": AssumptionForm(),
+        "user_form": ModelUserForm(),
+        "nav": "models",
+    }
+    return render(request, "registry/model_detail.html", context)
+
+
+def _layout(card):
+    return [
+        (heading, [(cards.field_label(name), getattr(card, name), name) for name in fields])
+        for heading, fields in cards.CARD_LAYOUT
+    ]
+
+
+def model_edit(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    form = ModelFactsForm(request.POST or None, instance=model)
+    approvers = (
+        ApproversForm(request.POST or None, instance=model, prefix="approval") if request.user.is_staff else None
+    )
+    if request.method == "POST" and form.is_valid() and (approvers is None or approvers.is_valid()):
+        with transaction.atomic():
+            form.save()
+            model.asset.name = form.cleaned_data["name"]
+            model.asset.team = form.cleaned_data["team"]
+            model.asset.description = form.cleaned_data["summary"]
+            model.asset.save(update_fields=["name", "team", "description", "updated_at"])
+            if approvers is not None:
+                approvers.save()
+        messages.success(request, "Saved.")
+        return redirect(model)
+    return render(
+        request, "registry/model_form.html", {"form": form, "approvers": approvers, "model": model, "nav": "models"}
+    )
+
+
+# --- the card ----------------------------------------------------------------------------------------------------
+def card_edit(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    card, _ = ModelCard.objects.get_or_create(model=model)
+    form = CardForm(request.POST or None, instance=card)
+    conflict = base = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            revision = card.edit(form.changes(), request.user, form.cleaned_data["base_revision"])
+        except CardEditConflict as exc:
+            conflict, base = exc.revision, form.cleaned_data["base_revision"]
+            # The editor has now seen the other change: their next save builds on it.
+            data = request.POST.copy()
+            data["base_revision"] = conflict.number
+            form = CardForm(data, instance=card)
+        else:
+            if revision is None:
+                messages.info(request, "Nothing changed.")
+            else:
+                percent, _ = model.card_completeness()
+                messages.success(request, f"Card saved as revision {revision.number}. It is {percent}% complete.")
+            return redirect(model)
+    percent, missing = model.card_completeness()
+    context = {
+        "model": model,
+        "form": form,
+        "conflict": conflict,
+        "base": base,
+        "percent": percent,
+        "missing": missing,
+        "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,
+        "nav": "models",
+    }
+    return render(request, "registry/card_form.html", context, status=409 if conflict else 200)
+
+
+@require_POST
+def markdown_preview(request):
+    """The htmx preview under a card field: the posted field rendered exactly as the card will show it."""
+    field = request.GET.get("field", "")
+    if field not in ModelCard.TEXT_FIELDS:
+        return HttpResponse("Unknown section.", status=400)
+    html = render_markdown(request.POST.get(field, ""))
+    return HttpResponse(html or '<p class="muted">Nothing to preview yet.</p>')
+
+
+def card_print(request, slug):
+    model, _ = get_model(request, slug)
+    percent, missing = model.card_completeness()
+    context = {
+        "model": model,
+        "layout": _layout(model.get_card()),
+        "current": model.current_version(),
+        "percent": percent,
+        "missing": missing,
+    }
+    return render(request, "registry/card_print.html", context)
+
+
+def card_markdown(request, slug):
+    model, _ = get_model(request, slug)
+    response = HttpResponse(cards.to_markdown(cards.card_document(model)), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{model.asset.slug}-model-card.md"'
+    return response
+
+
+def card_json(request, slug):
+    model, _ = get_model(request, slug)
+    response = JsonResponse(cards.to_model_card_toolkit(cards.card_document(model)), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{model.asset.slug}-model-card.json"'
+    return response
+
+
+def card_history(request, slug):
+    model, can_edit = get_model(request, slug)
+    card = model.get_card()
+    revisions = card.revisions.select_related("author") if card.pk else []
+    context = {"model": model, "card": card, "revisions": revisions, "can_edit": can_edit, "nav": "models"}
+    return render(request, "registry/card_history.html", context)
+
+
+def card_diff(request, slug):
+    model, can_edit = get_model(request, slug)
+    card = get_object_or_404(ModelCard, model=model)
+    try:
+        old_number = int(request.GET.get("from", max(card.revision - 1, 0)))
+        new_number = int(request.GET.get("to", card.revision))
+    except ValueError:
+        return HttpResponse("Revision numbers are whole numbers.", status=400)
+    snapshots = {
+        r.number: r for r in card.revisions.filter(number__in=[old_number, new_number]).select_related("author")
+    }
+    empty = dict.fromkeys(ModelCard.TEXT_FIELDS, "")
+    for number in (old_number, new_number):
+        if number != 0 and number not in snapshots:
+            return HttpResponse(f"This card has no revision {number}.", status=404)
+    old = snapshots[old_number].snapshot if old_number else empty
+    new = snapshots[new_number].snapshot if new_number else empty
+    context = {
+        "model": model,
+        "card": card,
+        "old": snapshots.get(old_number),
+        "new": snapshots.get(new_number),
+        "old_number": old_number,
+        "new_number": new_number,
+        "changes": cards.diff_snapshots(old, new),
+        "can_edit": can_edit,
+        "nav": "models",
+    }
+    return render(request, "registry/card_diff.html", context)
+
+
+@require_POST
+def card_restore(request, slug, number):
+    model, _ = get_model(request, slug, edit=True)
+    card = get_object_or_404(ModelCard, model=model)
+    get_object_or_404(card.revisions, number=number)
+    try:
+        revision = card.restore(number, request.user, int(request.POST.get("base_revision", -1)))
+    except (CardEditConflict, ValueError):
+        messages.error(request, "The card changed since you opened the history; look at the newest revision first.")
+        return redirect("registry:card_history", slug=slug)
+    if revision is None:
+        messages.info(request, f"The card already reads as revision {number}.")
+    else:
+        messages.success(request, f"Revision {number} restored as revision {revision.number}.")
+    return redirect(model)
+
+
+@require_POST
+def assumption_add(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    form = AssumptionForm(request.POST)
+    if form.is_valid():
+        assumption = form.save(commit=False)
+        assumption.model = model
+        if assumption.verified_on:
+            assumption.verified_by = request.user
+        assumption.save()
+        messages.success(request, "Assumption added.")
+    else:
+        messages.error(request, "Assumption not added: " + _errors_text(form.errors))
+    return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#assumptions")
+
+
+@require_POST
+def assumption_verify(request, slug, pk):
+    model, _ = get_model(request, slug, edit=True)
+    assumption = get_object_or_404(model.assumptions, pk=pk)
+    if request.POST.get("action") == "delete":
+        assumption.delete()
+        messages.success(request, "Assumption removed.")
+    else:
+        assumption.verify(request.user)
+        messages.success(request, f"Assumption verified today; it holds until {assumption.expires_on:%d %b %Y}.")
+    return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#assumptions")
+
+
+@require_POST
+def model_user_add(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    form = ModelUserForm(request.POST, instance=ModelUser(model=model))
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"{form.instance.name} added to the model's users.")
+    else:
+        messages.error(request, "User not added: " + _errors_text(form.errors))
+    return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#users")
+
+
+@require_POST
+def model_user_delete(request, slug, pk):
+    model, _ = get_model(request, slug, edit=True)
+    get_object_or_404(model.model_users, pk=pk).delete()
+    return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#users")
+
+
+# --- versions ----------------------------------------------------------------------------------------------------
+def version_create(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    form = VersionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        training, evaluation, metrics, split, fields = form.version_fields()
+        version = register_version(
+            model,
+            created_by=request.user,
+            training_datasets=training,
+            evaluation_datasets=evaluation,
+            metrics=metrics,
+            split=split,
+            **fields,
+        )
+        messages.success(request, f"Version {version.version} registered, under development.")
+        return redirect(version.get_absolute_url())
+    return render(request, "registry/version_form.html", {"model": model, "form": form, "nav": "models"})
+
+
+def version_detail(request, slug, number):
+    model, version, can_edit = get_version(request, slug, number)
+    ticks = version.checklist_ticks.select_related("ticked_by")
+    version._prefetched_objects_cache["checklist_ticks"] = list(ticks)
+    requests = version.promotion_requests.select_related("requested_by", "decided_by")
+    pending = next((r for r in requests if r.state == PromotionState.PENDING), None)
+    context = {
+        "model": model,
+        "version": version,
+        "can_edit": can_edit,
+        "can_approve": pending is not None and model.can_approve(request.user),
+        "checklist": version.checklist(),
+        "blockers": version.promotion_blockers(),
+        "refused": request.session.pop("promotion_refused", None),
+        "requests": requests,
+        "pending": pending,
+        "changes": version.stage_changes.select_related("actor"),
+        "moves": [
+            (stage, Stage(stage).label) for stage in Stage.values if not version.move_error(version.stage, stage)
+        ],
+        "note_form": PromotionNoteForm(),
+        "nav": "models",
+    }
+    return render(request, "registry/version_detail.html", context)
+
+
+def _errors_text(errors):
+    """Every message of a form's errors or a ValidationError, as one sentence for a flash message."""
+    if isinstance(errors, ValidationError):
+        return " ".join(errors.messages)
+    return " ".join(message for messages_ in errors.values() for message in messages_)
+
+
+def _back(version):
+    return redirect(version.get_absolute_url())
+
+
+@require_POST
+def version_stage(request, slug, number):
+    _, version, _ = get_version(request, slug, number, edit=True)
+    try:
+        version.change_stage(request.POST.get("to", ""), request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    else:
+        messages.success(request, f"v{version.version} is now {version.get_stage_display().lower()}.")
+    return _back(version)
+
+
+@require_POST
+def checklist_tick(request, slug, number):
+    _, version, _ = get_version(request, slug, number, edit=True)
+    item = request.POST.get("item", "")
+    if item not in ChecklistItem.values:
+        return HttpResponse("Unknown checklist item.", status=400)
+    label = ChecklistItem(item).label
+    if request.POST.get("action") == "untick":
+        version.untick(item)
+        messages.info(request, f"Unticked: {label}.")
+        return _back(version)
+    try:
+        version.tick(item, request.user, link=request.POST.get("link", "").strip())
+    except ValidationError as exc:
+        messages.error(request, f"Not ticked: {label}. " + _errors_text(exc))
+    else:
+        messages.success(request, f"Ticked: {label}.")
+    return _back(version)
+
+
+@require_POST
+def promotion_request(request, slug, number):
+    model, version, _ = get_version(request, slug, number, edit=True)
+    try:
+        request_promotion(model, version, request.user, note=request.POST.get("note", ""))
+    except PromotionBlocked as exc:
+        request.session["promotion_refused"] = exc.missing
+        messages.error(request, f"Promotion refused: {len(exc.missing)} item(s) missing, listed below.")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    else:
+        messages.success(request, "Promotion requested. Another person must approve it.")
+    return _back(version)
+
+
+@require_POST
+def promotion_decide(request, slug, number, pk):
+    model, version, _ = get_version(request, slug, number)
+    promotion = get_object_or_404(version.promotion_requests.select_related("requested_by"), pk=pk)
+    promotion.model, promotion.version = model, version
+    action = request.POST.get("action")
+    if action not in ("approve", "reject", "withdraw"):
+        return HttpResponse("Unknown action.", status=400)
+    try:
+        decide_promotion(promotion, action, request.user, note=request.POST.get("note", ""))
+    except PromotionBlocked as exc:
+        request.session["promotion_refused"] = exc.missing
+        messages.error(request, f"Not approved: {len(exc.missing)} item(s) missing, listed below.")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    else:
+        if action == "approve":
+            messages.success(request, f"Approved: v{version.version} is now in use.")
+        else:
+            messages.info(request, f"Request {promotion.get_state_display().lower()}.")
+    return _back(version)
+
+
+def compare(request, slug):
+    """Metrics of every version side by side, and one chart per metric across versions."""
+    model, _ = get_model(request, slug)
+    versions = sorted(model.versions.all(), key=lambda v: v.version)
+    chosen = {int(n) for n in request.GET.getlist("v") if n.isdigit()}
+    if chosen:
+        versions = [v for v in versions if v.version in chosen]
+    names = sorted({(m.name, m.split) for v in versions for m in v.metrics.all()})
+    rows = []
+    for name, split in names:
+        values = [
+            next((m.value for m in v.metrics.all() if m.name == name and m.split == split), None) for v in versions
+        ]
+        rows.append({"name": name, "split": split, "values": values, "slug": slugify(f"{name}-{split}")})
+    charts = [
+        {"id": f"chart-{row['slug']}", "title": f"{row['name']} ({row['split'] or 'no split'})",
+         "x": [f"v{v.version}" for v in versions], "y": row["values"]}
+        for row in rows
+    ]  # fmt: skip
+    context = {
+        "model": model,
+        "versions": versions,
+        "all_versions": sorted(model.versions.all(), key=lambda v: v.version),
+        "chosen": chosen,
+        "rows": rows,
+        "charts": charts,
+        "nav": "models",
+    }
+    return render(request, "registry/compare.html", context)

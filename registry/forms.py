@@ -1,0 +1,150 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from accounts.models import Team
+from catalog.models import Dataset
+from registry.models import Assumption, ModelCard, ModelUser, PromotionRequest, RegisteredModel
+
+MARKDOWN_HELP = " Markdown."
+
+
+def people():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class ModelFactsForm(forms.ModelForm):
+    """What a model is and who is behind it; the name and team live on its catalog asset."""
+
+    name = forms.CharField(max_length=200)
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, help_text="The team that owns it.")
+    developers = forms.ModelMultipleChoiceField(queryset=people(), required=False)
+
+    class Meta:
+        model = RegisteredModel
+        fields = ["name", "team", "summary", "goal", "developers", "users_description"]
+        widgets = {"goal": forms.Textarea(attrs={"rows": 3}), "users_description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"summary": "One sentence: what the model predicts."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["name"].initial = self.instance.asset.name
+            self.fields["team"].initial = self.instance.asset.team_id
+
+
+class ApproversForm(forms.ModelForm):
+    """Staff only: who may approve promotions of this model."""
+
+    approvers = forms.ModelMultipleChoiceField(queryset=people(), required=False)
+
+    class Meta:
+        model = RegisteredModel
+        fields = ["approvers"]
+
+
+class CardForm(forms.ModelForm):
+    """The owner's prose. ``base_revision`` is the revision the editor started from: the optimistic lock."""
+
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    class Meta:
+        model = ModelCard
+        fields = ModelCard.TEXT_FIELDS
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ModelCard.TEXT_FIELDS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["base_revision"].initial = self.instance.revision
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Textarea):
+                field.help_text = (field.help_text or "") + MARKDOWN_HELP
+
+    def changes(self):
+        return {name: self.cleaned_data[name] for name in ModelCard.TEXT_FIELDS}
+
+
+def _parse_metrics(text):
+    metrics = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            metrics[name.strip()] = float(value)
+        except ValueError:
+            raise ValidationError(f"Line {number} is not 'name = number': {line.strip()!r}.") from None
+    return metrics
+
+
+class VersionForm(forms.Form):
+    """A new version registered by hand (trained outside the portal's training job)."""
+
+    algorithm = forms.CharField(max_length=200, label="Algorithm or architecture")
+    hyperparameters = forms.JSONField(required=False, initial=dict, help_text='JSON, e.g. {"max_depth": 6}.')
+    features = forms.CharField(required=False, help_text="Feature names, separated by commas.")
+    training_datasets = forms.ModelMultipleChoiceField(
+        queryset=Dataset.objects.select_related("asset").order_by("asset__name"), required=False
+    )
+    evaluation_datasets = forms.ModelMultipleChoiceField(
+        queryset=Dataset.objects.select_related("asset").order_by("asset__name"), required=False
+    )
+    metrics = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line: name = value."
+    )
+    split = forms.CharField(max_length=100, initial="test", help_text="The split or dataset the metrics come from.")
+    snapshot_url = forms.URLField(required=False, label="Data snapshot link", assume_scheme="https")
+    size_bytes = forms.IntegerField(required=False, min_value=0, label="Model size (bytes)")
+    mlflow_run_id = forms.CharField(max_length=64, required=False, label="MLflow run id")
+    model_uri = forms.CharField(max_length=500, required=False, label="Model URI")
+
+    def clean_hyperparameters(self):
+        value = self.cleaned_data["hyperparameters"]
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise ValidationError('Give an object, e.g. {"max_depth": 6}.')
+        return value
+
+    def clean_features(self):
+        return [name.strip() for name in self.cleaned_data["features"].split(",") if name.strip()]
+
+    def clean_metrics(self):
+        return _parse_metrics(self.cleaned_data["metrics"])
+
+    def version_fields(self):
+        data = dict(self.cleaned_data)
+        return (
+            data.pop("training_datasets"),
+            data.pop("evaluation_datasets"),
+            data.pop("metrics"),
+            data.pop("split"),
+            {name: value for name, value in data.items() if value is not None},
+        )
+
+
+class AssumptionForm(forms.ModelForm):
+    class Meta:
+        model = Assumption
+        fields = ["statement", "verified_on", "valid_for_days"]
+        widgets = {
+            "statement": forms.Textarea(attrs={"rows": 2}),
+            "verified_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class ModelUserForm(forms.ModelForm):
+    class Meta:
+        model = ModelUser
+        fields = ["name", "kind", "needs"]
+        widgets = {"needs": forms.Textarea(attrs={"rows": 2})}
+
+
+class PromotionNoteForm(forms.ModelForm):
+    class Meta:
+        model = PromotionRequest
+        fields = ["note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+        labels = {"note": "Note for the approver (optional)"}

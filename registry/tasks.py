@@ -1,0 +1,13 @@
+from celery import shared_task
+
+import registry.jobs  # noqa: F401  (registers the registry's job handlers with the shared runner)
+from monitoring.choices import JobKind, JobState
+from monitoring.models import JobRun
+
+
+@shared_task
+def schedule_mlflow_sync():
+    """The beat entry: queue one MLflow sync unless one is already waiting or running."""
+    if JobRun.objects.filter(kind=JobKind.MLFLOW_SYNC, state__in=[JobState.QUEUED, JobState.RUNNING]).exists():
+        return None
+    return JobRun.enqueue(JobKind.MLFLOW_SYNC).pk

@@ -1,0 +1,133 @@
+"""The registry as people use it, in Chromium: an owner takes a model to production, a teammate approves."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from registry.choices import ChecklistItem, Stage
+from registry.models import ModelCard, ModelVersion, RegisteredModel
+from tests import factories
+from tests.registry.helpers import tick_everything
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def completeness(page):
+    return int(re.search(r"(\d+)%", page.get_by_test_id("completeness").inner_text()).group(1))
+
+
+def test_owner_takes_a_version_into_use_and_a_teammate_approves(
+    page, browser, live_server, sign_in, page_errors, owner, teammate, team
+):
+    factories.dataset("Churn training", owner=owner, team=team)
+    sign_in(page, owner)
+
+    # Register the model and its first version.
+    page.goto(f"{live_server.url}/models/")
+    page.get_by_role("button", name="Register a model").click()
+    page.fill("#id_name", "Churn predictor")
+    page.select_option("#id_team", label=team.name)
+    page.fill("#id_summary", "Probability that a customer leaves in 90 days.")
+    page.fill("#id_goal", "Target retention offers.")
+    page.fill("#id_users_description", "The CRM team, weekly scores.")
+    page.get_by_role("button", name="Register model").click()
+    expect(page.locator("h1")).to_have_text("Churn predictor")
+    after_model = completeness(page)
+    page.get_by_role("button", name="Register a version").click()
+    page.fill("#id_algorithm", "Gradient boosting")
+    page.select_option("#id_training_datasets", label="Churn training")
+    page.fill("#id_metrics", "roc_auc = 0.79")
+    page.get_by_role("button", name="Register version").click()
+    expect(page.get_by_test_id("stage")).to_have_text("Under development")
+    page.get_by_role("link", name="Churn predictor").last.click()
+    after_version = completeness(page)
+    assert after_version > after_model
+
+    # Fill the card, previewing one section, and add a verified assumption.
+    page.get_by_role("button", name="Edit card").click()
+    page.fill("#id_limitations", "Weak on **new** customers.")
+    page.locator("#id_limitations ~ button", has_text="Preview").click()
+    expect(page.locator("#preview-limitations strong")).to_have_text("new")
+    for name in ModelCard.TEXT_FIELDS:
+        if name != "limitations":
+            page.fill(f"#id_{name}", f"What we know about {name.replace('_', ' ')}.")
+    page.get_by_role("button", name="Save card").click()
+    expect(page.locator(".flash-success")).to_contain_text("Card saved as revision 1")
+    after_card = completeness(page)
+    assert after_card > after_version
+    page.get_by_text("Add an assumption").click()
+    page.fill("#id_statement", "Customers behave as they did last year.")
+    page.fill("#id_verified_on", timezone.localdate().isoformat())
+    page.get_by_role("button", name="Add assumption").click()
+    assert completeness(page) == 100
+
+    # Earlier, v1 went into use; now the owner registers v2 and takes it through the gate.
+    model = RegisteredModel.objects.get(asset__slug="churn-predictor")
+    v1 = model.versions.get(version=1)
+    v1.change_stage(Stage.STAGING, owner)
+    tick_everything(v1, owner)
+    model.request_promotion(v1, owner).approve(teammate)
+    page.goto(f"{live_server.url}/models/churn-predictor/versions/new/")
+    page.fill("#id_algorithm", "Gradient boosting, more trees")
+    page.fill("#id_metrics", "roc_auc = 0.81")
+    page.get_by_role("button", name="Register version").click()
+    page.get_by_role("button", name="Mark as in validation").click()
+    expect(page.get_by_test_id("stage")).to_have_text("In validation")
+    page.get_by_role("button", name="Request promotion").click()
+    refusal = page.get_by_test_id("refusal")
+    expect(refusal).to_contain_text("Promotion refused")
+    for item in ChecklistItem:
+        expect(refusal).to_contain_text(item.label)
+    for item in ChecklistItem:
+        row = page.get_by_test_id(f"check-{item.value}")
+        if item == ChecklistItem.VERSION_CONTROL:
+            row.get_by_role("textbox").fill("https://git.example.com/churn")
+        row.get_by_role("button", name=f"Tick {item.label}").click()
+        expect(page.get_by_test_id(f"check-{item.value}")).to_contain_text(f"ticked by {owner.username}")
+    page.get_by_role("button", name="Request promotion").click()
+    expect(page.get_by_test_id("pending")).to_contain_text("You asked for this; another person must approve it.")
+
+    # The teammate approves in their own session.
+    other = browser.new_context().new_page()
+    sign_in(other, teammate)
+    other.goto(f"{live_server.url}/models/churn-predictor/versions/2/")
+    other.get_by_role("button", name="Approve: put v2 into use").click()
+    expect(other.get_by_test_id("stage")).to_have_text("In use")
+    other.context.close()
+
+    page.goto(f"{live_server.url}/models/churn-predictor/")
+    expect(page.get_by_test_id("version-2")).to_contain_text("In use")
+    expect(page.get_by_test_id("version-1")).to_contain_text("Retired")
+    assert ModelVersion.objects.get(model=model, version=1).stage == Stage.ARCHIVED
+    assert page_errors == []
+
+
+def test_a_second_save_of_the_same_card_is_refused_and_keeps_its_text(
+    page, browser, live_server, sign_in, page_errors, owner, teammate
+):
+    factories.registered_model("Churn predictor", owner=owner, team=teammate.teams.first())
+    sign_in(page, owner)
+    page.goto(f"{live_server.url}/models/churn-predictor/card/edit/")
+    other = browser.new_context().new_page()
+    sign_in(other, teammate)
+    other.goto(f"{live_server.url}/models/churn-predictor/card/edit/")
+
+    other.fill("#id_results", "Tom's results.")
+    other.get_by_role("button", name="Save card").click()
+    expect(other.locator(".flash-success")).to_contain_text("revision 1")
+    other.context.close()
+
+    page.fill("#id_results", "Olivia's results, written at the same time.")
+    page.get_by_role("button", name="Save card").click()
+    expect(page.get_by_test_id("conflict")).to_contain_text("Your changes were not saved")
+    expect(page.get_by_test_id("conflict")).to_contain_text("tom saved this card")
+    expect(page.locator("#id_results")).to_have_value("Olivia's results, written at the same time.")
+    assert ModelCard.objects.get(model__asset__slug="churn-predictor").results == "Tom's results."
+
+    # Having seen Tom's change, Olivia saves again on top of it.
+    page.get_by_role("button", name="Save card").click()
+    expect(page.locator(".flash-success")).to_contain_text("revision 2")
+    # The 409 of the refused save is the point of this test, not an error.
+    assert [error for error in page_errors if "409" not in error] == []

@@ -1,0 +1,108 @@
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from registry.cards import diff_snapshots
+from registry.models import Assumption, CardEditConflict, CardRevision, ModelCard
+from tests import factories
+from tests.registry.helpers import FULL_CARD, model_with_card
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_empty_card_names_every_missing_section_and_filling_it_raises_completeness(owner):
+    model, _ = model_with_card(owner, complete=False)
+    before, missing = model.card_completeness()
+    assert "Intended uses" in missing and "Fairness validation result" in missing
+    assert "Model assumptions (verified)" in missing
+    model.card.edit({"intended_uses": "Targeting retention offers."}, owner, base_revision=0)
+    model.refresh_from_db()
+    after, still_missing = model.card_completeness()
+    assert after > before
+    assert "Intended uses" not in still_missing
+
+
+def test_a_complete_card_is_100_percent_and_misses_nothing(owner):
+    model, _ = model_with_card(owner)
+    assert model.card_completeness() == (100, [])
+
+
+def test_a_model_without_a_card_row_reads_as_empty():
+    model = factories.registered_model("Legacy")
+    percent, missing = model.card_completeness()
+    assert percent < 20
+    assert "A registered version" in missing and "Model owner" in missing
+
+
+def test_an_expired_assumption_makes_the_section_missing_again(owner):
+    model, _ = model_with_card(owner)
+    assumption = model.assumptions.get()
+    assert not assumption.needs_verifying()
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=assumption.valid_for_days + 1)):
+        assert assumption.needs_verifying()
+        assert model.card_completeness()[1] == ["Model assumptions (verified)"]
+        assumption.verify(owner)
+        assert model.card_completeness() == (100, [])
+
+
+def test_an_assumption_never_verified_needs_verifying(owner):
+    model, _ = model_with_card(owner, complete=False)
+    assert Assumption.objects.create(model=model, statement="Prices are stable.").needs_verifying()
+
+
+def test_every_edit_is_a_revision_with_author_fields_and_full_text(owner, teammate):
+    model, _ = model_with_card(owner, complete=False)
+    card = model.card
+    first = card.edit({"limitations": "Weak on new customers.", "results": "F1 0.7"}, owner, base_revision=0)
+    second = card.edit({"limitations": "Weak on new customers and B2B."}, teammate, base_revision=1)
+    assert (first.number, first.author, sorted(first.changed_fields)) == (1, owner, ["limitations", "results"])
+    assert (second.number, second.author, second.changed_fields) == (2, teammate, ["limitations"])
+    assert second.snapshot["results"] == "F1 0.7"
+    assert ModelCard.objects.get(pk=card.pk).revision == 2
+
+
+def test_saving_without_changes_makes_no_revision(owner):
+    model, _ = model_with_card(owner, complete=False)
+    assert model.card.edit({"limitations": ""}, owner, base_revision=0) is None
+    assert not CardRevision.objects.exists()
+
+
+def test_a_stale_edit_is_refused_and_names_the_other_change(owner, teammate):
+    model, _ = model_with_card(owner, complete=False)
+    model.card.edit({"limitations": "Mine"}, teammate, base_revision=0)
+    with pytest.raises(CardEditConflict) as conflict:
+        model.card.edit({"limitations": "Theirs"}, owner, base_revision=0)
+    assert (conflict.value.revision.number, conflict.value.revision.author) == (1, teammate)
+    assert ModelCard.objects.get(pk=model.pk).limitations == "Mine"
+
+
+def test_an_unknown_section_is_refused(owner):
+    model, _ = model_with_card(owner, complete=False)
+    with pytest.raises(ValidationError, match="Not a card section: revision"):
+        model.card.edit({"revision": 9}, owner, base_revision=0)
+
+
+def test_restore_brings_back_old_text_as_a_new_revision(owner, teammate):
+    model, _ = model_with_card(owner, complete=False)
+    card = model.card
+    card.edit({"results": "First"}, owner, base_revision=0)
+    card.edit({"results": "Second", "problem": "Churn"}, teammate, base_revision=1)
+    restored = card.restore(1, owner, base_revision=2)
+    card.refresh_from_db()
+    assert (restored.number, restored.restored_from) == (3, 1)
+    assert (card.results, card.problem) == ("First", "")
+    assert sorted(restored.changed_fields) == ["problem", "results"]
+    assert CardRevision.objects.filter(card=card).count() == 3
+
+
+def test_the_diff_shows_removed_and_added_lines_per_section():
+    old = {**dict.fromkeys(ModelCard.TEXT_FIELDS, ""), "results": "F1 0.7\nAUC 0.8"}
+    new = {**old, "results": "F1 0.75\nAUC 0.8"}
+    [(label, lines)] = diff_snapshots(old, new)
+    assert label == "Results"
+    assert ("removed", "F1 0.7") in lines and ("added", "F1 0.75") in lines and ("same", "AUC 0.8") in lines
+
+
+def test_the_full_card_helper_fills_every_text_section():
+    assert set(FULL_CARD) == set(ModelCard.TEXT_FIELDS)
