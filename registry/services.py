@@ -5,6 +5,7 @@ from django.utils.text import slugify
 
 from catalog.choices import AssetKind, LineageOrigin
 from catalog.models import Asset, Dataset, LineageEdge
+from catalog.search import reindex
 from monitoring.choices import NotificationKind
 from monitoring.notifications import audience_of, notify
 from registry.models import Metric, ModelCard, ModelVersion, RegisteredModel
@@ -37,6 +38,7 @@ def register_model(name, *, owner, team=None, summary="", goal="", mlflow_name="
         ModelCard.objects.create(model=model)
         if owner is not None:
             model.developers.add(owner)
+        reindex([asset.pk])
     return model
 
 
@@ -89,6 +91,7 @@ def register_version(
             ],
             ignore_conflicts=True,
         )
+        reindex([asset.pk])
     return version
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from catalog.search import reindex
 from portal.markdown import render_markdown
 from registry import cards
 from registry.access import get_model, get_version
@@ -119,6 +120,7 @@ def model_edit(request, slug):
             model.asset.team = form.cleaned_data["team"]
             model.asset.description = form.cleaned_data["summary"]
             model.asset.save(update_fields=["name", "team", "description", "updated_at"])
+            reindex([model.asset.pk])
             if approvers is not None:
                 approvers.save()
         messages.success(request, "Saved.")

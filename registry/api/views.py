@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from catalog.search import reindex
 from portal.api import full_clean_or_raise
 from registry.access import get_model, get_version
 from registry.api.serializers import (
@@ -109,6 +110,7 @@ class RegisteredModelViewSet(
                 if name in asset:
                     setattr(model.asset, name, asset[name])
             model.asset.save()
+            reindex([model.asset.pk])
             for name in ("summary", "goal", "users_description"):
                 if name in data:
                     setattr(model, name, data[name])

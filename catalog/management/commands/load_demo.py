@@ -3,6 +3,9 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from catalog import demo as catalog_demo
+from catalog.choices import AssetKind
+from catalog.models import Asset
+from catalog.search import reindex
 from registry import demo as registry_demo
 
 
@@ -14,4 +17,8 @@ class Command(BaseCommand):
             teams, users = accounts_demo.load()
             assets = catalog_demo.load(teams, users)
             registry_demo.load(teams, users, assets)
+            # The registry's demo writes its rows directly; make its models findable by their descriptions too.
+            reindex(
+                Asset.objects.filter(kind__in=[AssetKind.MODEL, AssetKind.MODEL_VERSION]).values_list("pk", flat=True)
+            )
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
