@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("trust.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Building the schema walks every endpoint (seconds); it only changes with a deployment.
+    path("api/schema/", cache_page(3600)(SpectacularAPIView.as_view()), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

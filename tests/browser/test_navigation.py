@@ -25,7 +25,8 @@ def test_sign_in_then_visit_every_top_level_page_and_the_api_docs(page, live_ser
     page.keyboard.press("Enter")
     expect(page.get_by_role("link", name="Orders")).to_be_visible()
     page.get_by_role("link", name="API").click()
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Data & model portal API")
+    # The first schema build walks every endpoint and takes seconds on a loaded machine.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Data & model portal API", timeout=30_000)
     assert page_errors == []
 
 
