@@ -162,6 +162,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets used under several field names get one name each in the schema.
+    "ENUM_NAME_OVERRIDES": {"IssueStatusEnum": "trust.choices.IssueStatus", "AssetKindEnum": "catalog.choices.AssetKind"},
 }
 
 # --- Celery ----------------------------------------------------------------------------------------------------
@@ -190,7 +192,36 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs. The DatabaseScheduler copies these into the database, where staff can pause or retime them.
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "trust-retire-sunset-assets": {
+        "task": "trust.tasks.retire_due_deprecations",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "trust-unacknowledged-issue-alerts": {
+        "task": "trust.tasks.alert_unacknowledged_issues",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
+    "trust-review-reminders": {
+        "task": "trust.tasks.send_review_notices",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+}
+
+# --- trust ----------------------------------------------------------------------------------------------------
+# How long an owner has to acknowledge a new data issue before their team is alerted, per severity.
+TRUST_ISSUE_ACKNOWLEDGE_HOURS = {
+    "critical": env_int("TRUST_ACK_HOURS_CRITICAL", 4, minimum=1),
+    "major": env_int("TRUST_ACK_HOURS_MAJOR", 24, minimum=1),
+    "minor": env_int("TRUST_ACK_HOURS_MINOR", 72, minimum=1),
+}
+TRUST_ATTACHMENT_MAX_BYTES = env_int("TRUST_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+TRUST_ATTACHMENT_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".csv", ".txt"}
+TRUST_REVIEW_REMINDER_DAYS = env_int("TRUST_REVIEW_REMINDER_DAYS", 7, minimum=0)
+TRUST_DEFAULT_REVIEW_INTERVAL_DAYS = env_int("TRUST_DEFAULT_REVIEW_INTERVAL_DAYS", 90, minimum=1)
+TRUST_CERTIFICATION_MAX_DAYS = env_int("TRUST_CERTIFICATION_MAX_DAYS", 365, minimum=1)
 
 # --- MLflow ----------------------------------------------------------------------------------------------------
 MLFLOW_TRACKING_URI = env_str("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.sqlite3'}")
