@@ -34,13 +34,13 @@ def _card_completeness(models):
 
 def upstream_of_each(asset_ids):
     """``{asset_id: set of upstream asset ids}``, from one lineage walk for all and one query for the edges."""
-    upstream_ids = walk(asset_ids, direction="up", max_depth=MAX_DEPTH)
+    # The walk leaves out the starting assets even when one is upstream of another, so the edges are read
+    # between the starts and everything found.
+    nodes = {*asset_ids, *walk(asset_ids, direction="up", max_depth=MAX_DEPTH)}
     parents = defaultdict(set)
-    if upstream_ids:
-        nodes = {*asset_ids, *upstream_ids}
-        edges = LineageEdge.objects.filter(downstream_id__in=nodes, upstream_id__in=nodes)
-        for upstream_id, downstream_id in edges.values_list("upstream_id", "downstream_id"):
-            parents[downstream_id].add(upstream_id)
+    edges = LineageEdge.objects.filter(downstream_id__in=nodes, upstream_id__in=nodes)
+    for upstream_id, downstream_id in edges.values_list("upstream_id", "downstream_id"):
+        parents[downstream_id].add(upstream_id)
     result = {}
     for start in asset_ids:
         seen, frontier = set(), {start}

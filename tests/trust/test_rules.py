@@ -97,7 +97,10 @@ def test_issues_rule_critical_anywhere_means_do_not_use_major_means_caution_mino
 def test_lifecycle_rule_covers_itself_and_its_inputs():
     deprecated = replace(GOOD, lifecycle=Lifecycle.DEPRECATED, sunset_date=date(2027, 1, 31), replacement="Orders v2")
     level, reason = lifecycle_rule(deprecated)
-    assert (level, reason) == (TrustLevel.CAUTION, "Deprecated: it will be retired on 31 Jan 2027. Use Orders v2 instead.")
+    assert (level, reason) == (
+        TrustLevel.CAUTION,
+        "Deprecated: it will be retired on 31 Jan 2027. Use Orders v2 instead.",
+    )
     assert lifecycle_rule(replace(GOOD, lifecycle=Lifecycle.RETIRED))[0] == TrustLevel.DO_NOT_USE
     old_input = InputFact("Legacy orders", Lifecycle.DEPRECATED, date(2027, 1, 31), "Orders")
     level, reason = lifecycle_rule(replace(GOOD, deprecated_inputs=(old_input,)))
