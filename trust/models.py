@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -344,9 +345,11 @@ def validate_attachment(upload):
         )
     if upload.size > limit:
         raise ValidationError(f"The file is {upload.size / 1e6:.1f} MB; attachments are limited to {limit / 1e6:g} MB.")
-    # Only new uploads are read: an attachment already stored was checked when it arrived.
-    if not hasattr(upload, "content_type"):
-        return
+    if isinstance(upload, FieldFile):
+        # An attachment already stored was checked when it arrived; only a new upload is read.
+        if upload._committed:
+            return
+        upload = upload.file
     upload.seek(0)
     head = upload.read(64 * 1024)
     upload.seek(0)

@@ -33,7 +33,11 @@ def lineage(owner, team):
 
 
 def _propose(lineage, by, **overrides):
-    fields = {"reason": "Replaced by the validated v2 table.", "sunset_date": SUNSET, "replacement": lineage["replacement"]}
+    fields = {
+        "reason": "Replaced by the validated v2 table.",
+        "sunset_date": SUNSET,
+        "replacement": lineage["replacement"],
+    }
     return Deprecation.propose(lineage["legacy"], by=by, **{**fields, **overrides})
 
 
