@@ -76,6 +76,8 @@ class Rule:
     title: str
     explanation: str
     check: object = field(repr=False)
+    # Templates would otherwise call the rule (it is callable) when the help page lists it.
+    do_not_call_in_templates = True
 
     def __call__(self, facts):
         level, reason = self.check(facts)
