@@ -163,7 +163,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets used under several field names get one name each in the schema.
-    "ENUM_NAME_OVERRIDES": {"IssueStatusEnum": "trust.choices.IssueStatus", "AssetKindEnum": "catalog.choices.AssetKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "IssueStatusEnum": "trust.choices.IssueStatus",
+        "AssetKindEnum": "catalog.choices.AssetKind",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------------------------

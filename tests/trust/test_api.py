@@ -10,8 +10,8 @@ from django.utils import timezone
 from catalog.models import Watch
 from monitoring.choices import NotificationKind
 from monitoring.notifications import notify
-from trust.models import DataIssue, Deprecation
 from tests import factories
+from trust.models import DataIssue, Deprecation
 
 pytestmark = pytest.mark.django_db
 

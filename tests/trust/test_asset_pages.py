@@ -7,8 +7,8 @@ import time_machine
 from django.utils import timezone
 
 from catalog.models import Watch
-from trust.models import Certification, Deprecation, Review
 from tests import factories
+from trust.models import Certification, Deprecation, Review
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.test import Client
 
-from trust.models import BadgeLink
 from tests import factories
+from trust.models import BadgeLink
 
 pytestmark = pytest.mark.django_db
 

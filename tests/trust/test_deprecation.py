@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from catalog.choices import Lifecycle
 from catalog.models import Asset
 from monitoring.models import Notification
+from tests import factories
 from trust.choices import DeprecationState
 from trust.models import Deprecation, DeprecationImpact
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.choices import Lifecycle
+from tests import factories
 from trust.badges import badge_for, badges_for
 from trust.choices import TrustLevel
 from trust.facts import facts_for, upstream_of_each
 from trust.models import Certification, Deprecation
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 

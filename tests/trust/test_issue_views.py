@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from monitoring.models import Notification
-from trust.models import DataIssue
 from tests import factories
+from trust.models import DataIssue
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from monitoring.models import Notification
+from tests import factories
 from trust.choices import IssueStatus
 from trust.models import DataIssue, IssueEvent
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 

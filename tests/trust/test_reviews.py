@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from monitoring.models import Notification
-from trust.models import Review, ReviewNotice
 from tests import factories
+from trust.models import Review, ReviewNotice
 
 pytestmark = pytest.mark.django_db
 

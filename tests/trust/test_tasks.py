@@ -7,9 +7,9 @@ import time_machine
 from django.utils import timezone
 
 from catalog.choices import Lifecycle
+from tests import factories
 from trust import tasks
 from trust.models import DataIssue, Deprecation
-from tests import factories
 
 
 @pytest.mark.django_db(transaction=True)
