@@ -4,6 +4,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from catalog import demo as catalog_demo
 from registry import demo as registry_demo
+from trust import demo as trust_demo
 
 
 class Command(BaseCommand):
@@ -14,4 +15,5 @@ class Command(BaseCommand):
             teams, users = accounts_demo.load()
             assets = catalog_demo.load(teams, users)
             registry_demo.load(teams, users, assets)
+            trust_demo.load(teams, users, assets)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
