@@ -5,7 +5,7 @@ from xml.sax.saxutils import escape
 
 from trust.choices import TrustLevel
 from trust.facts import facts_for
-from trust.rules import evaluate
+from trust.rules import SEVERITY, evaluate
 
 COLOURS = {
     TrustLevel.TRUSTED: "#1e7e34",
@@ -32,8 +32,7 @@ class Badge:
     def reasons(self):
         """The verdicts that kept the badge from Trusted, worst first; all of them when it is Trusted."""
         failing = [verdict for verdict in self.verdicts if not verdict.passed]
-        order = {level: index for index, level in enumerate(TrustLevel.values)}
-        return sorted(failing, key=lambda verdict: -order[verdict.level]) if failing else list(self.verdicts)
+        return sorted(failing, key=lambda verdict: SEVERITY.index(verdict.level)) if failing else list(self.verdicts)
 
     @property
     def summary(self):

@@ -11,7 +11,7 @@ class DataIssueFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="filter_q", label="Title or text contains")
     state = django_filters.ChoiceFilter(
-        choices=[("open", "Open (not yet resolved)"), ("closed", "Closed")],
+        choices=[("open", "Open"), ("closed", "Closed")],
         method="filter_state",
         label="Open or closed",
     )

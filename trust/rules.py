@@ -128,7 +128,7 @@ def documentation_rule(facts):
         return TrustLevel.CAUTION, "Documentation is incomplete: missing " + ", ".join(
             facts.missing_documentation
         ) + "."
-    return TrustLevel.TRUSTED, "Described, with its intended use."
+    return TrustLevel.TRUSTED, "Described, and says what it is for."
 
 
 @rule(

@@ -142,3 +142,17 @@ def test_every_rule_has_a_plain_title_and_explanation_for_the_help_page():
     for rule in RULES:
         assert rule.title and rule.explanation.endswith(".")
     assert len({rule.key for rule in RULES}) == len(RULES)
+
+
+def test_the_badge_summary_gives_the_worst_reason_first():
+    from trust.badges import Badge
+
+    facts = replace(GOOD, freshness_status="unknown", owner_name=None, issues=(IssueFact("critical", "Empty", "Raw"),))
+    level, verdicts = evaluate(facts)
+    badge = Badge(level, tuple(verdicts))
+    assert [verdict.level for verdict in badge.reasons] == [
+        TrustLevel.DO_NOT_USE,
+        TrustLevel.CAUTION,
+        TrustLevel.UNKNOWN,
+    ]
+    assert badge.summary == "1 critical issue open on it (Empty)."
