@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from catalog.choices import Lifecycle
@@ -31,11 +32,14 @@ class DataIssueForm(forms.ModelForm):
     def __init__(self, *args, asset, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.asset = asset
-        limit = settings.TRUST_ATTACHMENT_MAX_BYTES / 1e6
+        limit = filesizeformat(settings.TRUST_ATTACHMENT_MAX_BYTES)
         self.fields[
             "attachment"
-        ].help_text = f"Optional. A screenshot (PNG, JPEG, GIF, WebP) or a CSV/text sample, at most {limit:g} MB."
-        self.fields["affected_columns"].help_text = "Optional. Which columns look wrong, separated by commas."
+        ].help_text = f"Optional. A screenshot (PNG, JPEG, GIF, WebP) or a CSV/text sample, at most {limit}."
+        columns = ", ".join(asset.dataset.columns.values_list("name", flat=True)) if hasattr(asset, "dataset") else ""
+        self.fields["affected_columns"].help_text = "Optional. Which columns look wrong, separated by commas" + (
+            f" (its columns: {columns})." if columns else "."
+        )
 
 
 class TransitionForm(forms.Form):

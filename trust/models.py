@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.fields.files import FieldFile
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -344,7 +345,9 @@ def validate_attachment(upload):
             + "."
         )
     if upload.size > limit:
-        raise ValidationError(f"The file is {upload.size / 1e6:.1f} MB; attachments are limited to {limit / 1e6:g} MB.")
+        raise ValidationError(
+            f"The file is {filesizeformat(upload.size)}; attachments are limited to {filesizeformat(limit)}."
+        )
     if isinstance(upload, FieldFile):
         # An attachment already stored was checked when it arrived; only a new upload is read.
         if upload._committed:
