@@ -103,9 +103,8 @@ def test_an_oversize_attachment_is_refused_with_the_limit(orders, outsider, clie
         f"/assets/dataset/{orders.slug}/report-problem/", {**_form(), "attachment": big}
     )
     assert response.status_code == 400
-    assert "The file is 3.9 KB; attachments are limited to 2.0 KB." in " ".join(
-        response.context["form"].errors["attachment"]
-    )
+    message = " ".join(response.context["form"].errors["attachment"]).replace("\xa0", " ")
+    assert "The file is 3.9 KB; attachments are limited to 2.0 KB." in message
     assert not DataIssue.objects.exists()
 
 
