@@ -21,6 +21,14 @@ from monitoring.notifications import audience_of, notify
 from trust.choices import DeprecationState, IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind
 
 
+def answerable_for(asset):
+    """The people who answer for an asset: its owner and its team's members (not its watchers)."""
+    who = Q(pk=asset.owner_id) if asset.owner_id else Q(pk__in=[])
+    if asset.team_id:
+        who |= Q(teams__pk=asset.team_id)
+    return get_user_model().objects.filter(who, is_active=True).distinct()
+
+
 class Certification(models.Model):
     """The owner's signed statement that an asset is fit for its intended use, until ``expires_on``.
 
@@ -123,7 +131,7 @@ class ReviewNotice(models.Model):
             else:
                 title = f"Review due soon: {asset.name} on {asset.next_review_date:%d %b %Y}"
             notify(
-                audience_of(asset).filter(Q(pk=asset.owner_id) | Q(teams__pk=asset.team_id)),
+                answerable_for(asset),
                 kind=NotificationKind.REVIEW,
                 title=title,
                 body="Check the data, its documentation and its owner, then use “Mark reviewed” on its page.",
@@ -539,13 +547,8 @@ class DataIssue(models.Model):
             if not cls.objects.filter(pk=issue.pk, acknowledge_alert_at__isnull=True).update(acknowledge_alert_at=now):
                 continue
             asset = issue.asset
-            team = (
-                get_user_model()
-                .objects.filter(is_active=True)
-                .filter(Q(pk=asset.owner_id) | Q(teams__pk=asset.team_id))
-            )
             notify(
-                team.distinct(),
+                answerable_for(asset),
                 kind=NotificationKind.ISSUE,
                 title=f"Not acknowledged in time: {issue.severity} issue on {asset.name}",
                 body=f"“{issue.title}” was reported {timezone.localtime(issue.created_at):%d %b %H:%M} and nobody "

@@ -153,3 +153,14 @@ def test_an_issue_not_acknowledged_in_time_alerts_the_owners_team_once(orders, o
     assert {alert.url for alert in alerts} == {late.get_absolute_url()}
     relaxed.refresh_from_db()
     assert relaxed.acknowledge_alert_at is None
+
+
+def test_without_a_team_only_the_owner_is_alerted_not_teamless_watchers(owner, outsider):
+    stores = factories.dataset("Stores", owner=owner).asset
+    stores.watches.create(user=factories.user("wendy"))
+    with time_machine.travel("2026-11-02 09:00Z", tick=False):
+        factories.data_issue(stores, outsider, severity="critical")
+    with time_machine.travel("2026-11-03 09:00Z", tick=False):
+        assert DataIssue.alert_unacknowledged() == 1
+    alerts = Notification.objects.filter(title__startswith="Not acknowledged in time")
+    assert [alert.recipient.username for alert in alerts] == ["olivia"]

@@ -48,3 +48,11 @@ def test_retired_assets_are_not_reminded(owner):
     factories.dataset("Gone", owner=owner, next_review_date=date(2026, 11, 1), lifecycle="retired")
     with time_machine.travel("2026-11-21 09:00Z", tick=False):
         assert ReviewNotice.send_due() == 0
+
+
+def test_a_review_notice_for_an_asset_without_a_team_goes_to_its_owner_only(owner, outsider):
+    orders = factories.dataset("Orders", owner=owner, next_review_date=date(2026, 11, 20)).asset
+    orders.watches.create(user=outsider)
+    with time_machine.travel("2026-11-21 09:00Z", tick=False):
+        assert ReviewNotice.send_due() == 1
+    assert [n.recipient.username for n in Notification.objects.all()] == ["olivia"]
