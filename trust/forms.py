@@ -3,6 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import Lifecycle
@@ -21,6 +22,14 @@ class DataIssueForm(forms.ModelForm):
             "attachment",
         ]  # fmt: skip
         widgets = {
+            # As the reporter types, open issues with the same words move to the top of "Already reported?".
+            "title": forms.TextInput(
+                attrs={
+                    "hx-trigger": "input changed delay:400ms",
+                    "hx-target": "#issue-suggestions",
+                    "hx-swap": "outerHTML",
+                }
+            ),
             "description": forms.Textarea(attrs={"rows": 5}),
             "affected_from": forms.DateInput(attrs={"type": "date"}),
             "affected_until": forms.DateInput(attrs={"type": "date"}),
@@ -32,6 +41,9 @@ class DataIssueForm(forms.ModelForm):
     def __init__(self, *args, asset, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.asset = asset
+        self.fields["title"].widget.attrs["hx-get"] = reverse(
+            "trust:report_problem", kwargs={"kind": asset.kind, "slug": asset.slug}
+        )
         limit = filesizeformat(settings.TRUST_ATTACHMENT_MAX_BYTES)
         self.fields[
             "attachment"

@@ -1,4 +1,5 @@
 import json
+import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,16 +47,32 @@ def _form_errors(form, exc):
         form.add_error(None, exc.messages)
 
 
-def open_issues_around(asset):
-    """Open issues on the asset and everything upstream of it, the asset's own first."""
+def open_issues_around(asset, text=""):
+    """Open issues on the asset and everything upstream of it: those sharing words with ``text`` first (marked
+    ``similar``), then the asset's own before upstream ones."""
     upstream = walk([asset.pk], direction="up", max_depth=MAX_DEPTH)
-    issues = DataIssue.objects.filter(asset_id__in=[asset.pk, *upstream], status__in=DataIssue.OPEN_STATES)
-    return sorted(issues.select_related("asset"), key=lambda issue: (issue.asset_id != asset.pk, issue.severity))
+    issues = list(
+        DataIssue.objects.filter(asset_id__in=[asset.pk, *upstream], status__in=DataIssue.OPEN_STATES).select_related(
+            "asset"
+        )
+    )
+    words = _words(text)
+    for issue in issues:
+        issue.similar = len(words & _words(f"{issue.title} {issue.description}"))
+    return sorted(issues, key=lambda issue: (-issue.similar, issue.asset_id != asset.pk, issue.severity))
+
+
+def _words(text):
+    # Short words ("the", "on", "is") would make everything look similar.
+    return {word for word in re.findall(r"\w+", text.lower()) if len(word) > 3}
 
 
 # --- issues ----------------------------------------------------------------------------------------------------
 def report_problem(request, kind, slug):
     asset = _asset(kind, slug)
+    if request.htmx and request.method == "GET":
+        suggestions = open_issues_around(asset, request.GET.get("title", ""))
+        return render(request, "trust/partials/issue_suggestions.html", {"asset": asset, "suggestions": suggestions})
     form = DataIssueForm(request.POST or None, request.FILES or None, asset=asset)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -66,7 +83,12 @@ def report_problem(request, kind, slug):
     return render(
         request,
         "trust/issue_form.html",
-        {"asset": asset, "form": form, "suggestions": open_issues_around(asset), "nav": "issues"},
+        {
+            "asset": asset,
+            "form": form,
+            "suggestions": open_issues_around(asset, request.POST.get("title", "")),
+            "nav": "issues",
+        },
         status=400 if form.errors else 200,
     )
 

@@ -14,9 +14,19 @@ from trust import tasks
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _second_session(page, sign_in, user):
-    other = page.context.browser.new_context().new_page()
-    return sign_in(other, user)
+@pytest.fixture
+def second_session(page, sign_in):
+    """``second_session(user)``: a page in its own browser context (its own cookies), closed after the test so
+    its keep-alive connections do not hold server threads, and their database sessions, open."""
+    contexts = []
+
+    def open_as(user):
+        contexts.append(page.context.browser.new_context())
+        return sign_in(contexts[-1].new_page(), user)
+
+    yield open_as
+    for context in contexts:
+        context.close()
 
 
 def _badge(page):
@@ -24,7 +34,7 @@ def _badge(page):
 
 
 def test_a_business_user_reports_a_problem_and_the_owner_acknowledges_and_resolves_it(
-    page, live_server, sign_in, page_errors, owner, team
+    page, live_server, sign_in, second_session, page_errors, owner, team
 ):
     erin = factories.user("erin", first_name="Erin")
     sales = factories.trusted_asset(owner, "Daily sales", team=team)
@@ -36,6 +46,7 @@ def test_a_business_user_reports_a_problem_and_the_owner_acknowledges_and_resolv
     from trust.models import Certification
 
     Certification.certify(report.asset, by=owner, expires_on=timezone.localdate() + timedelta(days=30))
+    factories.data_issue(sales, owner, severity="minor", title="November revenue rounding")
 
     # Erin opens the report and reads its badge and why.
     sign_in(page, erin)
@@ -51,6 +62,8 @@ def test_a_business_user_reports_a_problem_and_the_owner_acknowledges_and_resolv
     # She reports a problem.
     page.get_by_role("button", name="Report a problem").click()
     page.get_by_label("Title").fill("Revenue doubled on 3 November")
+    # Before sending, an open upstream issue with the same words is offered, to comment on instead.
+    expect(page.get_by_test_id("similar-issue")).to_contain_text("November revenue rounding")
     page.get_by_label("What is wrong").fill("Every order of 3 November appears twice.")
     page.get_by_label("Category").select_option("wrong_values")
     page.get_by_label("Severity").select_option("critical")
@@ -63,7 +76,7 @@ def test_a_business_user_reports_a_problem_and_the_owner_acknowledges_and_resolv
     )
 
     # The owner, in a second session, finds it in the inbox, acknowledges and resolves it.
-    owner_page = _second_session(page, sign_in, owner)
+    owner_page = second_session(owner)
     owner_page.goto(f"{live_server.url}/")
     expect(owner_page.get_by_test_id("unread-count")).to_have_text("1")
     owner_page.get_by_role("link", name="Inbox").click()
@@ -89,7 +102,7 @@ def test_a_business_user_reports_a_problem_and_the_owner_acknowledges_and_resolv
 
 
 def test_the_owner_deprecates_a_dataset_downstream_acknowledges_and_it_retires_at_sunset(
-    page, live_server, sign_in, page_errors, owner, team
+    page, live_server, sign_in, second_session, page_errors, owner, team
 ):
     bob = factories.user("bob", first_name="Bob")
     legacy = factories.dataset("Legacy orders", owner=owner, team=team, description="Old orders.")
@@ -110,7 +123,7 @@ def test_the_owner_deprecates_a_dataset_downstream_acknowledges_and_it_retires_a
     expect(page.get_by_test_id("impact-executive-sales")).to_contain_text("Not yet")
 
     # Bob, who owns the dashboard downstream, sees the banner and the notification, and acknowledges.
-    bob_page = _second_session(page, sign_in, bob)
+    bob_page = second_session(bob)
     bob_page.goto(f"{live_server.url}{dashboard.asset.get_absolute_url()}")
     banner = bob_page.get_by_test_id("deprecated-input-banner")
     expect(banner).to_contain_text("Uses a deprecated input: Legacy orders")
@@ -128,10 +141,10 @@ def test_the_owner_deprecates_a_dataset_downstream_acknowledges_and_it_retires_a
     # The clock passes the sunset date; the daily sweep retires the dataset.
     with time_machine.travel(timezone.now() + timedelta(days=8)):
         assert tasks.retire_due_deprecations() == 1
-        page.goto(f"{live_server.url}{legacy.asset.get_absolute_url()}")
-        expect(page.get_by_test_id("retired-banner")).to_contain_text("Retired.")
-        expect(page.locator('[data-testid="trust-panel"] [data-testid="trust-badge"]')).to_have_text("Do not use")
-        page.goto(f"{live_server.url}/search/?q=orders")
-        expect(page.get_by_role("link", name="Orders v2")).to_be_visible()
-        expect(page.get_by_role("link", name="Legacy orders")).to_have_count(0)
+    page.goto(f"{live_server.url}{legacy.asset.get_absolute_url()}")
+    expect(page.get_by_test_id("retired-banner")).to_contain_text("Retired.")
+    expect(page.locator('[data-testid="trust-panel"] [data-testid="trust-badge"]')).to_have_text("Do not use")
+    page.goto(f"{live_server.url}/search/?q=orders")
+    expect(page.get_by_role("link", name="Orders v2")).to_be_visible()
+    expect(page.get_by_role("link", name="Legacy orders")).to_have_count(0)
     assert page_errors == []

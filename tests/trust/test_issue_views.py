@@ -185,3 +185,18 @@ def test_the_issues_list_costs_the_same_queries_for_few_and_many_issues(owner, o
     few = _list_queries(1, owner, outsider, client, lambda: CaptureQueriesContext(connection))
     many = _list_queries(60, owner, outsider, client, lambda: CaptureQueriesContext(connection))
     assert few == many
+
+
+def test_as_the_title_is_typed_open_issues_with_the_same_words_come_first(orders, owner, outsider, client_for):
+    factories.data_issue(orders, outsider, title="Totals off on Mondays")
+    factories.data_issue(orders, outsider, title="Revenue doubled for November orders")
+    response = client_for(outsider).get(
+        f"/assets/dataset/{orders.slug}/report-problem/", {"title": "november revenue"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.templates[0].name == "trust/partials/issue_suggestions.html"
+    suggestions = response.context["suggestions"]
+    assert [(issue.title, issue.similar) for issue in suggestions] == [
+        ("Revenue doubled for November orders", 2),
+        ("Totals off on Mondays", 0),
+    ]
+    assert response.content.decode().count("Looks similar") == 1
