@@ -109,3 +109,15 @@ class CertificationForm(forms.ModelForm):
 
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(required=False, max_length=500, label="Note (optional)")
+
+
+class DeprecationConditionsForm(forms.ModelForm):
+    class Meta:
+        model = Asset
+        fields = ["deprecation_conditions"]
+        labels = {"deprecation_conditions": "When should it be deprecated?"}
+        help_texts = {
+            "deprecation_conditions": "Markdown. e.g. “When the v2 table covers store orders, or if nobody reads it "
+            "for 90 days.” Shown on its page, and to whoever proposes its deprecation."
+        }
+        widgets = {"deprecation_conditions": forms.Textarea(attrs={"rows": 4})}

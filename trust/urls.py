@@ -35,6 +35,7 @@ urlpatterns = [
     path(f"{asset}/review/", views.mark_reviewed, name="mark_reviewed"),
     path(f"{asset}/certify/", views.certify, name="certify"),
     path(f"{asset}/deprecate/", views.propose_deprecation, name="propose_deprecation"),
+    path(f"{asset}/deprecation-conditions/", views.deprecation_conditions, name="deprecation_conditions"),
     path(f"{asset}/badge/", views.badge_embed, name="badge_embed"),
     path("deprecations/<uuid:uuid>/", views.deprecation_detail, name="deprecation_detail"),
     path("deprecations/<uuid:uuid>/withdraw/", views.deprecation_withdraw, name="deprecation_withdraw"),

@@ -22,6 +22,7 @@ from trust.forms import (
     CertificationForm,
     CommentForm,
     DataIssueForm,
+    DeprecationConditionsForm,
     DeprecationForm,
     ReviewForm,
     TransitionForm,
@@ -235,6 +236,16 @@ def certify(request, kind, slug):
 
 
 # --- deprecation ------------------------------------------------------------------------------------------------
+def deprecation_conditions(request, kind, slug):
+    asset = _asset(kind, slug, user=request.user)
+    form = DeprecationConditionsForm(request.POST or None, instance=asset)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Recorded. The conditions show on its page.")
+        return redirect(asset)
+    return render(request, "trust/deprecation_conditions_form.html", {"asset": asset, "form": form})
+
+
 def propose_deprecation(request, kind, slug):
     asset = _asset(kind, slug, user=request.user)
     form = DeprecationForm(request.POST or None, asset=asset)

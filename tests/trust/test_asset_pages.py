@@ -173,3 +173,13 @@ def test_the_help_page_lists_every_rule_from_the_rule_definitions(outsider, clie
     page = client_for(outsider).get("/help/trust/").content.decode()
     for rule in RULES:
         assert escape(rule.title) in page and escape(rule.explanation) in page
+
+
+def test_owners_record_deprecation_conditions_in_advance_and_outsiders_cannot(orders, owner, outsider, client_for):
+    url = f"/assets/dataset/{orders.asset.slug}/deprecation-conditions/"
+    assert client_for(outsider).post(url, {"deprecation_conditions": "Never."}).status_code == 403
+    orders.asset.refresh_from_db()
+    assert orders.asset.deprecation_conditions == "When **v2** covers stores."
+    client_for(owner).post(url, {"deprecation_conditions": "If nobody reads it for 90 days."})
+    page = client_for(outsider).get(orders.asset.get_absolute_url()).content.decode()
+    assert "If nobody reads it for 90 days." in page
