@@ -164,8 +164,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Several components carry an asset's kind; one shared enum name keeps the schema free of hashed names.
-    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "catalog.choices.AssetKind"},
+    # Choice sets used under several field names get one name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "IssueStatusEnum": "trust.choices.IssueStatus",
+        "AssetKindEnum": "catalog.choices.AssetKind",
+        "StageEnum": "registry.choices.Stage",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------------------------
@@ -205,7 +209,35 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "trust-retire-sunset-assets": {
+        "task": "trust.tasks.retire_due_deprecations",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "trust-unacknowledged-issue-alerts": {
+        "task": "trust.tasks.alert_unacknowledged_issues",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
+    "trust-review-reminders": {
+        "task": "trust.tasks.send_review_notices",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
+
+# --- trust ----------------------------------------------------------------------------------------------------
+# How long an owner has to acknowledge a new data issue before their team is alerted, per severity.
+TRUST_ISSUE_ACKNOWLEDGE_HOURS = {
+    "critical": env_int("TRUST_ACK_HOURS_CRITICAL", 4, minimum=1),
+    "major": env_int("TRUST_ACK_HOURS_MAJOR", 24, minimum=1),
+    "minor": env_int("TRUST_ACK_HOURS_MINOR", 72, minimum=1),
+}
+TRUST_ATTACHMENT_MAX_BYTES = env_int("TRUST_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+TRUST_ATTACHMENT_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".csv", ".txt"}
+TRUST_REVIEW_REMINDER_DAYS = env_int("TRUST_REVIEW_REMINDER_DAYS", 7, minimum=0)
+TRUST_DEFAULT_REVIEW_INTERVAL_DAYS = env_int("TRUST_DEFAULT_REVIEW_INTERVAL_DAYS", 90, minimum=1)
+TRUST_CERTIFICATION_MAX_DAYS = env_int("TRUST_CERTIFICATION_MAX_DAYS", 365, minimum=1)
 
 # --- MLflow ----------------------------------------------------------------------------------------------------
 MLFLOW_TRACKING_URI = env_str("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.sqlite3'}")
@@ -215,7 +247,6 @@ MLFLOW_ARTIFACT_ROOT = env_str("MLFLOW_ARTIFACT_ROOT", str(VAR_DIR / "mlartifact
 # A version may go into use only when its model card is at least this complete (percent of sections filled).
 MODEL_CARD_COMPLETENESS_THRESHOLD = env_int("MODEL_CARD_COMPLETENESS_THRESHOLD", 80, minimum=0)
 # Stages appear in several registry serializers; one name for them in the API schema.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["StageEnum"] = "registry.choices.Stage"
 
 LOGGING = {
     "version": 1,

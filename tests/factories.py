@@ -75,3 +75,37 @@ def edge(upstream, downstream, **fields):
     upstream = getattr(upstream, "asset", upstream)
     downstream = getattr(downstream, "asset", downstream)
     return LineageEdge.objects.create(upstream=upstream, downstream=downstream, **fields)
+
+
+def data_issue(asset, reporter, severity="major", title=None, **fields):
+    """An issue reported through the real workflow (routing, deadline, history row)."""
+    from trust.choices import IssueCategory
+    from trust.models import DataIssue
+
+    fields.setdefault("category", IssueCategory.WRONG_VALUES)
+    fields.setdefault("description", "The totals do not match the finance pack.")
+    return DataIssue.report(
+        getattr(asset, "asset", asset),
+        by=reporter,
+        title=title or f"Problem {next(_counter)}",
+        severity=severity,
+        **fields,
+    )
+
+
+def trusted_asset(owner, name=None, **fields):
+    """A dataset that meets every rule the portal can check by itself: owned, documented, reviewed, certified."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trust.models import Certification
+
+    today = timezone.localdate()
+    made = dataset(
+        name, owner=owner, description="All validated orders.", next_review_date=today + timedelta(days=30), **fields
+    )
+    made.intended_use = "Revenue analysis."
+    made.save(update_fields=["intended_use"])
+    Certification.certify(made.asset, by=owner, expires_on=today + timedelta(days=90))
+    return made

@@ -1,28 +1,426 @@
+import json
+import re
+
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from catalog.lineage import MAX_DEPTH, walk
+from catalog.models import Asset
 from monitoring.models import Notification
+from trust import watching
+from trust.badges import badge_for, render_svg
+from trust.choices import DeprecationState, IssueStatus
+from trust.filtersets import DataIssueFilterSet
+from trust.forms import (
+    AcknowledgeForm,
+    CertificationForm,
+    CommentForm,
+    DataIssueForm,
+    DeprecationConditionsForm,
+    DeprecationForm,
+    ReviewForm,
+    TransitionForm,
+)
+from trust.models import BadgeLink, Certification, DataIssue, Deprecation, DeprecationImpact, Review
+from trust.rules import RULES
 
 
+def _asset(kind, slug, *, user=None):
+    """The asset (owner and team joined); with ``user``, refuse anyone who may not change it."""
+    asset = get_object_or_404(Asset.objects.with_people(), kind=kind, slug=slug)
+    if user is not None and not asset.can_edit(user):
+        raise PermissionDenied("Only the owner, the owning team or staff can do this.")
+    return asset
+
+
+def _form_errors(form, exc):
+    """Put a model ValidationError raised by a domain method next to the fields it names."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def open_issues_around(asset, text=""):
+    """Open issues on the asset and everything upstream of it: those sharing words with ``text`` first (marked
+    ``similar``), then the asset's own before upstream ones."""
+    upstream = walk([asset.pk], direction="up", max_depth=MAX_DEPTH)
+    issues = list(
+        DataIssue.objects.filter(asset_id__in=[asset.pk, *upstream], status__in=DataIssue.OPEN_STATES).select_related(
+            "asset"
+        )
+    )
+    words = _words(text)
+    for issue in issues:
+        issue.similar = len(words & _words(f"{issue.title} {issue.description}"))
+    return sorted(issues, key=lambda issue: (-issue.similar, issue.asset_id != asset.pk, issue.severity))
+
+
+def _words(text):
+    # Short words ("the", "on", "is") would make everything look similar.
+    return {word for word in re.findall(r"\w+", text.lower()) if len(word) > 3}
+
+
+# --- issues ----------------------------------------------------------------------------------------------------
+def report_problem(request, kind, slug):
+    asset = _asset(kind, slug)
+    if request.htmx and request.method == "GET":
+        suggestions = open_issues_around(asset, request.GET.get("title", ""))
+        return render(request, "trust/partials/issue_suggestions.html", {"asset": asset, "suggestions": suggestions})
+    form = DataIssueForm(request.POST or None, request.FILES or None, asset=asset)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        fields["attachment"] = fields["attachment"] or ""
+        issue = DataIssue.report(asset, by=request.user, **fields)
+        messages.success(request, f"Thank you. {asset.owner or 'The owning team'} has been told about “{issue.title}”.")
+        return redirect(issue)
+    return render(
+        request,
+        "trust/issue_form.html",
+        {
+            "asset": asset,
+            "form": form,
+            "suggestions": open_issues_around(asset, request.POST.get("title", "")),
+            "nav": "issues",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def issue_list(request):
+    data = request.GET.copy()
+    if not data:
+        data["state"] = "open"
+    issues = DataIssue.objects.select_related("asset", "reported_by").order_by("-created_at", "-pk")
+    filterset = DataIssueFilterSet(data, queryset=issues, request=request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = data.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "trust/issue_list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode(), "nav": "issues"},
+    )
+
+
+def _issue(uuid):
+    return get_object_or_404(DataIssue.objects.select_related("asset__owner", "asset__team", "reported_by"), uuid=uuid)
+
+
+def issue_detail(request, uuid, transition_form=None, comment_form=None, status=200):
+    issue = _issue(uuid)
+    can_edit = issue.asset.can_edit(request.user)
+    duplicates = (
+        DataIssue.objects.filter(asset=issue.asset).exclude(pk=issue.pk).order_by("-created_at")[:50]
+        if can_edit
+        else []
+    )
+    context = {
+        "issue": issue,
+        "asset": issue.asset,
+        "events": issue.events.select_related("author"),
+        "can_edit": can_edit,
+        "transitions": [(status, IssueStatus(status).label) for status in issue.allowed_transitions()],
+        "duplicate_candidates": duplicates,
+        "transition_form": transition_form or TransitionForm(),
+        "comment_form": comment_form or CommentForm(),
+        "nav": "issues",
+    }
+    return render(request, "trust/issue_detail.html", context, status=status)
+
+
+@require_POST
+def issue_transition(request, uuid):
+    issue = _issue(uuid)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        duplicate_of = None
+        if form.cleaned_data["duplicate_of"]:
+            duplicate_of = DataIssue.objects.filter(uuid=form.cleaned_data["duplicate_of"]).first()
+        try:
+            issue.transition(
+                form.cleaned_data["status"],
+                by=request.user,
+                comment=form.cleaned_data["comment"],
+                duplicate_of=duplicate_of,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"The issue is now {issue.get_status_display().lower()}.")
+            return redirect(issue)
+    return issue_detail(request, uuid, transition_form=form, status=400)
+
+
+@require_POST
+def issue_comment(request, uuid):
+    issue = _issue(uuid)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        issue.comment(by=request.user, body=form.cleaned_data["body"])
+        messages.success(request, "Comment added; the owner, the reporter and the watchers were told.")
+        return redirect(f"{issue.get_absolute_url()}#history")
+    return issue_detail(request, uuid, comment_form=form, status=400)
+
+
+def issue_attachment(request, uuid):
+    issue = _issue(uuid)
+    if not issue.attachment:
+        raise Http404("This issue has no attachment.")
+    # Always a download, never rendered inline: an uploaded file must not run in the portal's origin.
+    response = FileResponse(issue.attachment.open("rb"), as_attachment=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- watching, reviews, certification ------------------------------------------------------------------------
+def _back(request, asset):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return HttpResponseRedirect(target)
+    return redirect(asset)
+
+
+@require_POST
+def watch(request, kind, slug):
+    asset = _asset(kind, slug)
+    watching.watch(asset, request.user)
+    messages.success(request, f"You are watching {asset.name}: its changes, issues and alerts reach your inbox.")
+    return _back(request, asset)
+
+
+@require_POST
+def unwatch(request, kind, slug):
+    asset = _asset(kind, slug)
+    watching.unwatch(asset, request.user)
+    messages.success(request, f"You no longer watch {asset.name}.")
+    return _back(request, asset)
+
+
+def mark_reviewed(request, kind, slug):
+    asset = _asset(kind, slug, user=request.user)
+    form = ReviewForm(request.POST or None, initial={"interval_days": asset.review_interval_days or 90})
+    if request.method == "POST" and form.is_valid():
+        review = Review.mark_reviewed(
+            asset,
+            by=request.user,
+            comment=form.cleaned_data["comment"],
+            interval_days=form.cleaned_data["interval_days"],
+        )
+        messages.success(request, f"Reviewed. The next review is due on {review.next_review_date:%d %b %Y}.")
+        return redirect(asset)
+    reviews = asset.reviews.select_related("reviewed_by")[:20]
+    return render(request, "trust/review_form.html", {"asset": asset, "form": form, "reviews": reviews})
+
+
+def certify(request, kind, slug):
+    asset = _asset(kind, slug)
+    if asset.owner_id != request.user.pk:
+        raise PermissionDenied("Only the owner of an asset can certify it.")
+    form = CertificationForm(request.POST or None, asset=asset, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        certification = Certification.certify(
+            asset, by=request.user, expires_on=form.cleaned_data["expires_on"], statement=form.cleaned_data["statement"]
+        )
+        messages.success(request, f"Certified until {certification.expires_on:%d %b %Y}.")
+        return redirect(asset)
+    history = asset.certifications.select_related("certified_by")[:20]
+    return render(request, "trust/certify_form.html", {"asset": asset, "form": form, "history": history})
+
+
+# --- deprecation ------------------------------------------------------------------------------------------------
+def deprecation_conditions(request, kind, slug):
+    asset = _asset(kind, slug, user=request.user)
+    form = DeprecationConditionsForm(request.POST or None, instance=asset)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Recorded. The conditions show on its page.")
+        return redirect(asset)
+    return render(request, "trust/deprecation_conditions_form.html", {"asset": asset, "form": form})
+
+
+def propose_deprecation(request, kind, slug):
+    asset = _asset(kind, slug, user=request.user)
+    form = DeprecationForm(request.POST or None, asset=asset)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deprecation = Deprecation.propose(
+                asset,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                sunset_date=form.cleaned_data["sunset_date"],
+                replacement=form.cleaned_data["replacement"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            count = deprecation.impacts.count()
+            messages.success(
+                request,
+                f"{asset.name} is deprecated. The owners of {count} downstream asset{'s' * (count != 1)} were told.",
+            )
+            return redirect(deprecation)
+    downstream_ids = walk([asset.pk], direction="down", max_depth=MAX_DEPTH)
+    downstream = Asset.objects.with_people().filter(pk__in=downstream_ids).order_by("name")
+    return render(
+        request,
+        "trust/deprecation_form.html",
+        {"asset": asset, "form": form, "downstream": downstream},
+        status=400 if form.errors else 200,
+    )
+
+
+def _deprecation(uuid):
+    return get_object_or_404(
+        Deprecation.objects.select_related("asset__owner", "asset__team", "replacement", "proposed_by"), uuid=uuid
+    )
+
+
+def deprecation_detail(request, uuid):
+    deprecation = _deprecation(uuid)
+    impacts = list(deprecation.impacts.select_related("asset__owner", "asset__team", "acknowledged_by"))
+    for impact in impacts:
+        impact.can_acknowledge = (
+            deprecation.state == DeprecationState.ANNOUNCED
+            and impact.acknowledged_at is None
+            and impact.asset.can_edit(request.user)
+        )
+    acknowledged = sum(1 for impact in impacts if impact.acknowledged_at)
+    return render(
+        request,
+        "trust/deprecation_detail.html",
+        {
+            "deprecation": deprecation,
+            "asset": deprecation.asset,
+            "impacts": impacts,
+            "acknowledged": acknowledged,
+            "can_withdraw": deprecation.state == DeprecationState.ANNOUNCED
+            and deprecation.asset.can_edit(request.user),
+            "acknowledge_form": AcknowledgeForm(),
+        },
+    )
+
+
+@require_POST
+def deprecation_withdraw(request, uuid):
+    deprecation = _deprecation(uuid)
+    try:
+        deprecation.withdraw(by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Withdrawn: {deprecation.asset.name} stays in use. Everyone told has been told again."
+        )
+    return redirect(deprecation)
+
+
+@require_POST
+def deprecation_acknowledge(request, uuid, kind, slug):
+    deprecation = _deprecation(uuid)
+    impact = get_object_or_404(
+        DeprecationImpact.objects.select_related("asset"), deprecation=deprecation, asset__kind=kind, asset__slug=slug
+    )
+    form = AcknowledgeForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        impact.acknowledge(by=request.user, note=note)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Recorded: {impact.asset.name} has moved off {deprecation.asset.name}.")
+    return redirect(deprecation)
+
+
+# --- badges -----------------------------------------------------------------------------------------------------
+def _badge_response(badge, fmt, detailed):
+    if fmt == "svg":
+        response = HttpResponse(render_svg(badge), content_type="image/svg+xml; charset=utf-8")
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    else:
+        response = HttpResponse(json.dumps(badge.as_dict(detailed=detailed)), content_type="application/json")
+    response["Cache-Control"] = "private, max-age=60"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def badge(request, kind, slug, fmt):
+    """The badge for signed-in users. ``/badges/`` skips the login middleware, so this view checks for itself,
+    before looking anything up: a stranger learns nothing, not even whether the asset exists."""
+    if not request.user.is_authenticated:
+        return HttpResponse("Sign in, or use the asset's secret badge link.", status=401, content_type="text/plain")
+    asset = get_object_or_404(Asset, kind=kind, slug=slug)
+    return _badge_response(badge_for(asset), fmt, detailed=True)
+
+
+def secret_badge(request, token, fmt):
+    """The embeddable badge: anyone with the link sees the level and which rules pass, nothing more."""
+    link = get_object_or_404(BadgeLink.objects.select_related("asset"), token=token)
+    response = _badge_response(badge_for(link.asset), fmt, detailed=False)
+    response["Cache-Control"] = "public, max-age=60"
+    if fmt == "json":
+        response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def badge_embed(request, kind, slug):
+    asset = _asset(kind, slug)
+    can_edit = asset.can_edit(request.user)
+    link = BadgeLink.objects.filter(asset=asset).first() if can_edit else None
+    if request.method == "POST":
+        link = BadgeLink.rotate(asset, by=request.user)
+        messages.success(request, "A new secret link was made. Embeds using the old one stop working now.")
+        return redirect("trust:badge_embed", kind=kind, slug=slug)
+    return render(
+        request,
+        "trust/badge_embed.html",
+        {"asset": asset, "badge": badge_for(asset), "link": link, "can_edit": can_edit},
+    )
+
+
+# --- inbox and help -------------------------------------------------------------------------------------------
 def inbox(request):
     notifications = Notification.objects.filter(recipient=request.user).select_related("asset")
+    if request.GET.get("show") == "unread":
+        notifications = notifications.filter(read_at__isnull=True)
     page = Paginator(notifications, 50).get_page(request.GET.get("page"))
-    return render(request, "trust/inbox.html", {"page": page, "query": ""})
+    query = "show=unread" if request.GET.get("show") == "unread" else ""
+    return render(request, "trust/inbox.html", {"page": page, "query": query, "show": request.GET.get("show", "")})
+
+
+def inbox_open(request, pk):
+    """Follow a notification to its subject, marking it read on the way."""
+    notification = get_object_or_404(Notification.objects.select_related("asset"), pk=pk, recipient=request.user)
+    watching.mark_read(request.user, [notification.pk])
+    if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts=set()):
+        return HttpResponseRedirect(notification.url)
+    if notification.asset:
+        return redirect(notification.asset)
+    return redirect("trust:inbox")
+
+
+@require_POST
+def inbox_mark_read(request, pk):
+    get_object_or_404(Notification, pk=pk, recipient=request.user)
+    watching.mark_read(request.user, [pk])
+    show = "?show=unread" if request.POST.get("show") == "unread" else ""
+    return HttpResponseRedirect(reverse("trust:inbox") + show)
 
 
 @require_POST
 def inbox_mark_all_read(request):
-    count = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    count = watching.mark_read(request.user)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return redirect("trust:inbox")
 
 
-def issue_list(request):
-    return render(request, "trust/issue_list.html", {"nav": "issues"})
-
-
 def help_page(request):
-    return render(request, "trust/help.html")
+    return render(request, "trust/help.html", {"rules": RULES})

@@ -7,6 +7,7 @@ from catalog.choices import AssetKind
 from catalog.models import Asset
 from catalog.search import reindex
 from registry import demo as registry_demo
+from trust import demo as trust_demo
 
 
 class Command(BaseCommand):
@@ -17,6 +18,7 @@ class Command(BaseCommand):
             teams, users = accounts_demo.load()
             assets = catalog_demo.load(teams, users)
             registry_demo.load(teams, users, assets)
+            trust_demo.load(teams, users, assets)
             # The registry's demo writes its rows directly; make its models findable by their descriptions too.
             reindex(
                 Asset.objects.filter(kind__in=[AssetKind.MODEL, AssetKind.MODEL_VERSION]).values_list("pk", flat=True)

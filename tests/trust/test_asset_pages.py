@@ -1,0 +1,185 @@
+"""What the trust panel adds to every asset page, and the owner's actions behind it."""
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from catalog.models import Watch
+from tests import factories
+from trust.models import Certification, Deprecation, Review
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def orders(owner, team):
+    return factories.dataset("Orders", owner=owner, team=team, deprecation_conditions="When **v2** covers stores.")
+
+
+def test_every_asset_page_shows_the_badge_its_reasons_and_the_actions(orders, outsider, client_for):
+    page = client_for(outsider).get(orders.asset.get_absolute_url()).content.decode()
+    assert 'data-testid="trust-badge"' in page and "Why this badge" in page
+    assert "Its owner has not certified it." in page
+    assert "Report a problem" in page and ">Watch<" in page
+    assert "Propose deprecation" not in page and "Mark reviewed" not in page and ">Certify<" not in page
+    # Deprecation conditions recorded in advance are shown (as Markdown).
+    assert "When <strong>v2</strong> covers stores." in page
+
+
+def test_the_owner_sees_the_owner_actions(orders, owner, client_for):
+    page = client_for(owner).get(orders.asset.get_absolute_url()).content.decode()
+    assert "Propose deprecation" in page and "Mark reviewed" in page and ">Certify<" in page
+
+
+def test_the_model_page_carries_the_panel_too(owner, outsider, client_for):
+    model = factories.registered_model("Churn predictor", owner=owner)
+    page = client_for(outsider).get(f"/models/{model.asset.slug}/").content.decode()
+    assert 'data-testid="trust-panel"' in page and "Its documentation cannot be checked yet." in page
+
+
+def test_the_panel_costs_the_same_queries_whatever_the_lineage(owner, outsider, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(width):
+        report = factories.report(f"Report {width}", owner=owner)
+        for index in range(width):
+            upstream = factories.dataset(f"Input {width} {index}", owner=owner)
+            factories.edge(upstream, report)
+            factories.data_issue(upstream, outsider, severity="major")
+        client = client_for(outsider)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(report.asset.get_absolute_url()).status_code == 200
+        return len(captured)
+
+    assert queries(1) == queries(15)
+
+
+def test_a_downstream_page_shows_uses_a_deprecated_input_and_upstream_issues(orders, owner, outsider, client_for):
+    bob = factories.user("bob")
+    dashboard = factories.report("Executive sales", owner=bob)
+    factories.edge(orders, dashboard)
+    replacement = factories.dataset("Orders v2", owner=owner)
+    Deprecation.propose(
+        orders.asset,
+        by=owner,
+        reason="Stores move to v2.",
+        sunset_date=timezone.localdate() + timedelta(days=30),
+        replacement=replacement.asset,
+    )
+    factories.data_issue(orders, outsider, severity="critical", title="Empty since Monday")
+    page = client_for(bob).get(dashboard.asset.get_absolute_url()).content.decode()
+    assert "Uses a deprecated input:" in page and "Orders v2" in page
+    assert "upstream issue" in page and "Empty since Monday" in page
+    assert "acknowledge on the deprecation page" in page
+    own = client_for(outsider).get(orders.asset.get_absolute_url()).content.decode()
+    assert "Deprecated: it will be retired on" in own and "Stores move to v2." in own
+
+
+def test_watch_and_unwatch(orders, outsider, client_for):
+    client = client_for(outsider)
+    url = f"/assets/dataset/{orders.asset.slug}/"
+    response = client.post(f"{url}watch/", {"next": orders.asset.get_absolute_url()})
+    assert response.status_code == 302 and response["Location"] == orders.asset.get_absolute_url()
+    assert Watch.objects.filter(user=outsider, asset=orders.asset).count() == 1
+    client.post(f"{url}watch/")
+    assert Watch.objects.filter(user=outsider, asset=orders.asset).count() == 1
+    assert ">Unwatch<" in client.get(orders.asset.get_absolute_url()).content.decode()
+    client.post(f"{url}unwatch/", {"next": "https://evil.example.com/"})
+    assert not Watch.objects.filter(user=outsider).exists()
+    assert client.get(f"{url}watch/").status_code == 405
+
+
+@time_machine.travel("2026-11-02 09:00Z", tick=False)
+def test_mark_reviewed_records_who_and_sets_the_next_date(orders, owner, outsider, client_for):
+    url = f"/assets/dataset/{orders.asset.slug}/review/"
+    assert client_for(outsider).post(url, {"interval_days": 30}).status_code == 403
+    assert not Review.objects.exists()
+    bad = client_for(owner).post(url, {"interval_days": 0})
+    assert bad.status_code == 200 and "greater than or equal to 1" in bad.content.decode()
+    client_for(owner).post(url, {"interval_days": 30, "comment": "Checked against the ERP."})
+    review = Review.objects.get()
+    orders.asset.refresh_from_db()
+    assert (review.reviewed_by, review.comment) == (owner, "Checked against the ERP.")
+    assert orders.asset.next_review_date == review.next_review_date == date(2026, 12, 2)
+    assert orders.asset.review_interval_days == 30
+
+
+def test_only_the_owner_certifies_and_not_in_the_past(orders, owner, teammate, client_for):
+    url = f"/assets/dataset/{orders.asset.slug}/certify/"
+    assert client_for(teammate).post(url, {"expires_on": "2099-01-01"}).status_code == 403
+    past = client_for(owner).post(url, {"expires_on": "2020-01-01"})
+    assert past.status_code == 200 and "must be in the future" in past.content.decode()
+    assert not Certification.objects.exists()
+    soon = (timezone.localdate() + timedelta(days=60)).isoformat()
+    client_for(owner).post(url, {"expires_on": soon, "statement": "Reconciled with Finance."})
+    assert Certification.objects.get().certified_by == owner
+
+
+def test_proposing_deprecation_from_its_page(orders, owner, outsider, client_for):
+    url = f"/assets/dataset/{orders.asset.slug}/deprecate/"
+    assert client_for(outsider).get(url).status_code == 403
+    downstream = factories.report("Sales", owner=owner)
+    factories.edge(orders, downstream)
+    form = client_for(owner).get(url).content.decode()
+    assert "Sales" in form and "When v2 covers stores." in form.replace("**", "")
+    bad = client_for(owner).post(url, {"reason": "", "sunset_date": "2020-01-01"})
+    assert bad.status_code == 400
+    assert set(bad.context["form"].errors) == {"reason", "sunset_date"}
+    sunset = (timezone.localdate() + timedelta(days=30)).isoformat()
+    response = client_for(owner).post(url, {"reason": "Use v2.", "sunset_date": sunset})
+    deprecation = Deprecation.objects.get()
+    assert response["Location"] == deprecation.get_absolute_url()
+    detail = client_for(owner).get(deprecation.get_absolute_url()).content.decode()
+    assert "who has moved (0 of 1)" in detail and "Withdraw the deprecation" in detail
+
+
+def test_the_deprecation_page_shows_who_has_and_has_not_acknowledged(orders, owner, client_for):
+    bob, carol = factories.user("bob"), factories.user("carol")
+    sales = factories.report("Sales", owner=bob).asset
+    web = factories.report("Web funnel", owner=carol).asset
+    factories.edge(orders, sales)
+    factories.edge(orders, web)
+    deprecation = Deprecation.propose(
+        orders.asset, by=owner, reason="Use v2.", sunset_date=timezone.localdate() + timedelta(days=9)
+    )
+    acknowledge = f"{deprecation.get_absolute_url()}acknowledge/report/{sales.slug}/"
+    assert client_for(carol).post(acknowledge).status_code == 403
+    assert deprecation.impacts.get(asset=sales).acknowledged_at is None
+    client_for(bob).post(acknowledge, {"note": "Done."})
+    page = client_for(carol).get(deprecation.get_absolute_url()).content.decode()
+    assert "who has moved (1 of 2)" in page and "Not yet" not in page  # Carol sees her own button instead
+    assert "We have moved" in page
+    assert "Not yet" in client_for(owner).get(deprecation.get_absolute_url()).content.decode()
+
+
+def test_withdrawing_from_the_page(orders, owner, outsider, client_for):
+    deprecation = Deprecation.propose(
+        orders.asset, by=owner, reason="Use v2.", sunset_date=timezone.localdate() + timedelta(days=9)
+    )
+    assert client_for(outsider).post(f"{deprecation.get_absolute_url()}withdraw/").status_code == 403
+    client_for(owner).post(f"{deprecation.get_absolute_url()}withdraw/")
+    deprecation.refresh_from_db()
+    assert deprecation.state == "withdrawn"
+
+
+def test_the_help_page_lists_every_rule_from_the_rule_definitions(outsider, client_for):
+    from django.utils.html import escape
+
+    from trust.rules import RULES
+
+    page = client_for(outsider).get("/help/trust/").content.decode()
+    for rule in RULES:
+        assert escape(rule.title) in page and escape(rule.explanation) in page
+
+
+def test_owners_record_deprecation_conditions_in_advance_and_outsiders_cannot(orders, owner, outsider, client_for):
+    url = f"/assets/dataset/{orders.asset.slug}/deprecation-conditions/"
+    assert client_for(outsider).post(url, {"deprecation_conditions": "Never."}).status_code == 403
+    orders.asset.refresh_from_db()
+    assert orders.asset.deprecation_conditions == "When **v2** covers stores."
+    client_for(owner).post(url, {"deprecation_conditions": "If nobody reads it for 90 days."})
+    page = client_for(outsider).get(orders.asset.get_absolute_url()).content.decode()
+    assert "If nobody reads it for 90 days." in page

@@ -1,0 +1,47 @@
+"""The demo's trust story, and that loading it twice adds nothing."""
+
+import pytest
+from django.core.management import call_command
+
+from catalog.models import Asset
+from monitoring.models import Notification
+from trust.badges import badges_for
+from trust.choices import TrustLevel
+from trust.models import BadgeLink, Certification, DataIssue, Deprecation, DeprecationImpact, Review
+
+
+def _counts():
+    return [
+        model.objects.count()
+        for model in (DataIssue, Deprecation, DeprecationImpact, Review, Certification, BadgeLink, Notification)
+    ]
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_a_deprecation_issues_of_each_severity_and_every_badge_level_it_can(
+    settings, tmp_path, freshness
+):
+    settings.DATA_ROOT = tmp_path
+    call_command("load_demo")
+    first = _counts()
+    call_command("load_demo")
+    assert _counts() == first
+
+    assert set(DataIssue.objects.values_list("severity", flat=True)) == {"critical", "major", "minor"}
+    deprecation = Deprecation.objects.get()
+    assert (deprecation.asset.slug, deprecation.replacement.slug) == ("monthly-revenue", "settlements")
+    assert deprecation.impacts.filter(asset__slug="finance-monthly", asset__kind="report").exists()
+
+    assets = {
+        asset.slug: asset for asset in Asset.objects.filter(slug__in=["executive-sales", "finance-monthly", "orders"])
+    }
+    badges = badges_for(assets.values())
+    levels = {slug: badges[asset.pk].level for slug, asset in assets.items()}
+    assert levels == {
+        "executive-sales": TrustLevel.DO_NOT_USE,
+        "finance-monthly": TrustLevel.CAUTION,
+        "orders": TrustLevel.UNKNOWN,
+    }
+    # Once monitoring reports it fresh (wired at merge), the certified, reviewed Orders table is Trusted.
+    freshness[assets["orders"].pk] = "fresh"
+    assert badges_for([assets["orders"]])[assets["orders"].pk].level == TrustLevel.TRUSTED

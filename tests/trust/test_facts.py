@@ -1,0 +1,113 @@
+"""Facts gathered from the database for the badge rules, and the badge they add up to."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from catalog.choices import Lifecycle
+from tests import factories
+from trust.badges import badge_for, badges_for
+from trust.choices import TrustLevel
+from trust.facts import facts_for, upstream_of_each
+from trust.models import Certification, Deprecation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_documented_reviewed_certified_fresh_dataset_is_trusted(owner, freshness):
+    orders = factories.trusted_asset(owner, "Orders")
+    freshness[orders.pk] = "fresh"
+    badge = badge_for(orders.asset)
+    assert badge.level == TrustLevel.TRUSTED, badge.reasons
+    assert badge.summary == "Every trust rule is met."
+
+
+def test_without_freshness_checks_the_badge_is_unknown_and_says_why(owner):
+    orders = factories.trusted_asset(owner, "Orders")
+    badge = badge_for(orders.asset)
+    assert badge.level == TrustLevel.UNKNOWN
+    assert [verdict.reason for verdict in badge.reasons] == [
+        "Freshness is not known. Freshness checks are not available yet."
+    ]
+
+
+def test_owner_facts_follow_the_owner_leaving(owner):
+    orders = factories.trusted_asset(owner, "Orders")
+    get_user_model().objects.filter(pk=owner.pk).update(is_active=False)
+    found = facts_for([orders.asset])[orders.pk]
+    assert (found.owner_name, found.owner_active) == ("olivia", False)
+
+
+def test_documentation_facts_per_kind(owner):
+    bare = factories.dataset("Bare", owner=owner)
+    report = factories.report("Sales", owner=owner, description="Daily sales.")
+    model = factories.registered_model("Churn", owner=owner, description="Who leaves.")
+    found = facts_for([bare.asset, report.asset, model.asset])
+    assert found[bare.pk].missing_documentation == ("a description", "its intended use")
+    assert found[report.pk].missing_documentation == ("its audience (who it is for)",)
+    # The model card's completeness comes from the registry at merge; until then it cannot be known.
+    assert found[model.pk].missing_documentation is None
+
+
+def test_upstream_issues_and_deprecations_reach_everything_downstream_but_nothing_else(owner, outsider):
+    raw = factories.dataset("Raw orders", owner=owner)
+    orders = factories.dataset("Orders", owner=owner)
+    report = factories.report("Executive sales", owner=owner)
+    unrelated = factories.report("Web funnel", owner=owner)
+    factories.edge(raw, orders)
+    factories.edge(orders, report)
+    factories.data_issue(raw, outsider, severity="critical", title="Empty since Monday")
+    factories.data_issue(raw, outsider, severity="minor", title="Typo")
+    Deprecation.propose(
+        orders.asset, by=owner, reason="Moving to v2.", sunset_date=timezone.localdate() + timedelta(days=30)
+    )
+    found = facts_for([raw, orders, report, unrelated])
+    assert [(issue.title, issue.upstream) for issue in found[report.pk].issues] == [("Empty since Monday", True)]
+    assert [(issue.title, issue.upstream) for issue in found[raw.pk].issues] == [("Empty since Monday", False)]
+    assert found[unrelated.pk].issues == ()
+    assert [item.name for item in found[report.pk].deprecated_inputs] == ["Orders"]
+    assert found[orders.pk].lifecycle == Lifecycle.DEPRECATED and found[orders.pk].deprecated_inputs == ()
+    assert badges_for([report.asset])[report.pk].level == TrustLevel.DO_NOT_USE
+
+
+def test_upstream_of_each_keeps_each_assets_own_ancestors(owner):
+    a, b, c, d = (factories.dataset(name, owner=owner) for name in "abcd")
+    factories.edge(a, b)
+    factories.edge(b, c)
+    factories.edge(d, c)
+    assert upstream_of_each([b.pk, c.pk, d.pk]) == {b.pk: {a.pk}, c.pk: {a.pk, b.pk, d.pk}, d.pk: set()}
+
+
+def test_only_the_latest_certification_by_the_current_owner_counts(owner, teammate):
+    orders = factories.trusted_asset(owner, "Orders")
+    found = facts_for([orders.asset])[orders.pk]
+    assert found.certified_by_owner and found.certified_until > timezone.localdate()
+    orders.asset.owner = teammate
+    orders.asset.save()
+    assert facts_for([orders.asset])[orders.pk].certified_by_owner is False
+    Certification.certify(orders.asset, by=teammate, expires_on=timezone.localdate() + timedelta(days=10))
+    assert facts_for([orders.asset])[orders.pk].certified_by_owner is True
+
+
+def _queries_for_badges(count, owner, reporter):
+    assets = []
+    for index in range(count):
+        upstream = factories.dataset(f"Input {count}-{index}", owner=owner)
+        report = factories.report(f"Report {count}-{index}", owner=owner)
+        factories.edge(upstream, report)
+        factories.data_issue(upstream, reporter, severity="major")
+        assets.append(report.asset)
+    with CaptureQueriesContext(connection) as queries:
+        badges = badges_for(assets)
+    assert len(badges) == count and all(badge.level == TrustLevel.CAUTION for badge in badges.values())
+    return len(queries)
+
+
+def test_badges_for_a_page_cost_the_same_queries_for_one_asset_as_for_forty(owner, outsider):
+    # 1 assets with owner, kind rows and latest certification; 1 lineage walk; 1 edges between those found;
+    # 1 running deprecations; 1 deprecated or retired inputs; 1 serious open issues.
+    assert _queries_for_badges(1, owner, outsider) == _queries_for_badges(40, owner, outsider) == 6

@@ -1,0 +1,158 @@
+"""Each badge rule on its own, then combined. Pure functions over facts: no database."""
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from catalog.choices import Lifecycle
+from trust.choices import TrustLevel
+from trust.rules import (
+    RULES,
+    AssetFacts,
+    InputFact,
+    IssueFact,
+    certification_rule,
+    documentation_rule,
+    evaluate,
+    freshness_rule,
+    issues_rule,
+    lifecycle_rule,
+    owner_rule,
+    review_rule,
+)
+
+TODAY = date(2026, 11, 28)
+
+# An asset that meets every rule; each test spoils one fact.
+GOOD = AssetFacts(
+    kind="dataset",
+    today=TODAY,
+    owner_name="Olivia",
+    owner_active=True,
+    missing_documentation=(),
+    freshness_status="fresh",
+    next_review_date=date(2027, 1, 1),
+    certified_until=date(2027, 6, 1),
+    certified_by_owner=True,
+)
+
+
+def test_an_asset_meeting_every_rule_is_trusted():
+    level, verdicts = evaluate(GOOD)
+    assert level == TrustLevel.TRUSTED
+    assert all(verdict.passed for verdict in verdicts)
+    assert len(verdicts) == len(RULES) == 7
+
+
+@pytest.mark.parametrize(
+    ("change", "level", "words"),
+    [
+        ({"owner_name": None}, TrustLevel.CAUTION, "Nobody owns it"),
+        ({"owner_active": False}, TrustLevel.CAUTION, "has left"),
+    ],
+)
+def test_owner_rule(change, level, words):
+    found, reason = owner_rule(replace(GOOD, **change))
+    assert found == level and words in reason
+    assert owner_rule(GOOD)[0] == TrustLevel.TRUSTED
+
+
+def test_documentation_rule_lists_what_is_missing_and_is_unknown_when_it_cannot_tell():
+    level, reason = documentation_rule(replace(GOOD, missing_documentation=("a description", "its intended use")))
+    assert level == TrustLevel.CAUTION
+    assert reason == "Documentation is incomplete: missing a description, its intended use."
+    assert documentation_rule(replace(GOOD, missing_documentation=None))[0] == TrustLevel.UNKNOWN
+    assert documentation_rule(GOOD)[0] == TrustLevel.TRUSTED
+
+
+@pytest.mark.parametrize(
+    ("status", "level"),
+    [
+        ("fresh", TrustLevel.TRUSTED),
+        ("late", TrustLevel.CAUTION),
+        ("stale", TrustLevel.DO_NOT_USE),
+        ("unknown", TrustLevel.UNKNOWN),
+        (None, TrustLevel.CAUTION),
+    ],
+)
+def test_freshness_rule(status, level):
+    found, reason = freshness_rule(replace(GOOD, freshness_status=status, freshness_reason="Held back by Orders."))
+    assert found == level
+    if status is not None:
+        assert "Held back by Orders." in reason
+
+
+def test_issues_rule_critical_anywhere_means_do_not_use_major_means_caution_minor_is_ignored():
+    minor = IssueFact("minor", "Typo in a label", "Orders")
+    major = IssueFact("major", "Totals off by 2%", "Orders")
+    critical_upstream = IssueFact("critical", "Empty since Monday", "Raw orders", upstream=True)
+    assert issues_rule(replace(GOOD, issues=(minor,)))[0] == TrustLevel.TRUSTED
+    level, reason = issues_rule(replace(GOOD, issues=(minor, major)))
+    assert (level, reason) == (TrustLevel.CAUTION, "1 major issue open on it (Totals off by 2%).")
+    level, reason = issues_rule(replace(GOOD, issues=(major, critical_upstream)))
+    assert (level, reason) == (TrustLevel.DO_NOT_USE, "1 critical issue open upstream on Raw orders.")
+
+
+def test_lifecycle_rule_covers_itself_and_its_inputs():
+    deprecated = replace(GOOD, lifecycle=Lifecycle.DEPRECATED, sunset_date=date(2027, 1, 31), replacement="Orders v2")
+    level, reason = lifecycle_rule(deprecated)
+    assert (level, reason) == (
+        TrustLevel.CAUTION,
+        "Deprecated: it will be retired on 31 Jan 2027. Use Orders v2 instead.",
+    )
+    assert lifecycle_rule(replace(GOOD, lifecycle=Lifecycle.RETIRED))[0] == TrustLevel.DO_NOT_USE
+    old_input = InputFact("Legacy orders", Lifecycle.DEPRECATED, date(2027, 1, 31), "Orders")
+    level, reason = lifecycle_rule(replace(GOOD, deprecated_inputs=(old_input,)))
+    assert (level, reason) == (TrustLevel.CAUTION, "Uses a deprecated input: Legacy orders.")
+    gone = InputFact("Old stores", Lifecycle.RETIRED)
+    assert lifecycle_rule(replace(GOOD, deprecated_inputs=(old_input, gone)))[0] == TrustLevel.DO_NOT_USE
+
+
+def test_review_rule():
+    assert review_rule(replace(GOOD, next_review_date=None)) == (TrustLevel.CAUTION, "No review is scheduled.")
+    level, reason = review_rule(replace(GOOD, next_review_date=date(2026, 11, 25)))
+    assert (level, reason) == (TrustLevel.CAUTION, "The review is 3 days overdue (due 25 Nov 2026).")
+    assert review_rule(replace(GOOD, next_review_date=TODAY))[0] == TrustLevel.TRUSTED
+
+
+def test_certification_rule():
+    assert certification_rule(replace(GOOD, certified_until=None))[1] == "Its owner has not certified it."
+    assert certification_rule(replace(GOOD, certified_by_owner=False))[0] == TrustLevel.CAUTION
+    level, reason = certification_rule(replace(GOOD, certified_until=date(2026, 11, 27)))
+    assert (level, reason) == (TrustLevel.CAUTION, "Its certification expired on 27 Nov 2026.")
+
+
+def test_the_worst_verdict_decides_and_unknown_only_wins_over_trusted():
+    unknown = replace(GOOD, freshness_status="unknown")
+    assert evaluate(unknown)[0] == TrustLevel.UNKNOWN
+    caution_and_unknown = replace(unknown, owner_name=None)
+    assert evaluate(caution_and_unknown)[0] == TrustLevel.CAUTION
+    everything_wrong = replace(caution_and_unknown, issues=(IssueFact("critical", "Broken", "Orders"),))
+    level, verdicts = evaluate(everything_wrong)
+    assert level == TrustLevel.DO_NOT_USE
+    assert {verdict.rule: verdict.level for verdict in verdicts if not verdict.passed} == {
+        "owner": TrustLevel.CAUTION,
+        "freshness": TrustLevel.UNKNOWN,
+        "issues": TrustLevel.DO_NOT_USE,
+    }
+
+
+def test_every_rule_has_a_plain_title_and_explanation_for_the_help_page():
+    for rule in RULES:
+        assert rule.title and rule.explanation.endswith(".")
+    assert len({rule.key for rule in RULES}) == len(RULES)
+
+
+def test_the_badge_summary_gives_the_worst_reason_first():
+    from trust.badges import Badge
+
+    facts = replace(GOOD, freshness_status="unknown", owner_name=None, issues=(IssueFact("critical", "Empty", "Raw"),))
+    level, verdicts = evaluate(facts)
+    badge = Badge(level, tuple(verdicts))
+    assert [verdict.level for verdict in badge.reasons] == [
+        TrustLevel.DO_NOT_USE,
+        TrustLevel.CAUTION,
+        TrustLevel.UNKNOWN,
+    ]
+    assert badge.summary == "1 critical issue open on it (Empty)."

@@ -1,0 +1,169 @@
+"""Gathering the facts the badge rules need, for many assets at once, in a fixed number of queries.
+
+List pages, search results and lineage graphs show a badge per row, so this never queries per asset: one query for
+the assets (with their latest certification), one lineage walk upstream, one for the edges between the assets
+found, one for deprecations and one for serious open issues, whatever the number of assets.
+"""
+
+from collections import defaultdict
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from catalog.choices import AssetKind, Lifecycle
+from catalog.lineage import MAX_DEPTH, walk
+from catalog.models import Asset, LineageEdge
+from trust.choices import DeprecationState, IssueSeverity
+from trust.models import Certification, DataIssue, Deprecation
+from trust.rules import AssetFacts, InputFact, IssueFact
+
+
+def _freshness_by_asset(asset_ids):
+    """``{asset_id: freshness}`` where freshness has ``.status`` (fresh/late/stale/unknown, or is None when no
+    policy is set), ``.reason`` and ``.held_back_by``. Assets left out are "not available"."""
+    # WIRED AT MERGE: monitoring.freshness — return monitoring.freshness.freshness_by_asset(asset_ids)
+    return {}
+
+
+def _card_completeness(models):
+    """``{asset_id: (percent, missing_labels, threshold)}`` for registered models. Models left out are "not
+    available", which makes the documentation rule answer Unknown for them."""
+    # WIRED AT MERGE: registry — {m.asset_id: (*m.card_completeness(), settings.MODEL_CARD_COMPLETENESS_THRESHOLD)}
+    return {}
+
+
+def upstream_of_each(asset_ids):
+    """``{asset_id: set of upstream asset ids}``, from one lineage walk for all and one query for the edges."""
+    # The walk leaves out the starting assets even when one is upstream of another, so the edges are read
+    # between the starts and everything found.
+    nodes = {*asset_ids, *walk(asset_ids, direction="up", max_depth=MAX_DEPTH)}
+    parents = defaultdict(set)
+    edges = LineageEdge.objects.filter(downstream_id__in=nodes, upstream_id__in=nodes)
+    for upstream_id, downstream_id in edges.values_list("upstream_id", "downstream_id"):
+        parents[downstream_id].add(upstream_id)
+    result = {}
+    for start in asset_ids:
+        seen, frontier = set(), {start}
+        for _ in range(MAX_DEPTH):
+            frontier = {parent for node in frontier for parent in parents[node]} - seen - {start}
+            if not frontier:
+                break
+            seen |= frontier
+        result[start] = seen
+    return result
+
+
+def facts_for(assets, today=None):
+    """``{asset_id: AssetFacts}`` for the given assets (rows or ids)."""
+    asset_ids = list(dict.fromkeys(getattr(asset, "pk", asset) for asset in assets))
+    if not asset_ids:
+        return {}
+    today = today or timezone.localdate()
+    latest = Certification.objects.filter(asset=OuterRef("pk")).order_by("-certified_at", "-pk")
+    rows = (
+        Asset.objects.filter(pk__in=asset_ids)
+        .select_related("owner", "dataset", "report", "registered_model")
+        .annotate(
+            certified_until=Subquery(latest.values("expires_on")[:1]),
+            certified_by_id=Subquery(latest.values("certified_by_id")[:1]),
+        )
+    )
+    rows = {row.pk: row for row in rows}
+    upstream = upstream_of_each(asset_ids)
+    all_upstream = set().union(*upstream.values())
+    nodes = {*asset_ids, *all_upstream}
+
+    deprecations = {
+        d.asset_id: d
+        for d in Deprecation.objects.filter(asset_id__in=nodes, state=DeprecationState.ANNOUNCED).select_related(
+            "replacement"
+        )
+    }
+    inputs = {
+        row["pk"]: row
+        for row in Asset.objects.filter(
+            pk__in=all_upstream, lifecycle__in=[Lifecycle.DEPRECATED, Lifecycle.RETIRED]
+        ).values("pk", "name", "lifecycle")
+    }
+    issues = defaultdict(list)
+    serious = DataIssue.objects.filter(
+        asset_id__in=nodes, status__in=DataIssue.OPEN_STATES, severity__in=[IssueSeverity.CRITICAL, IssueSeverity.MAJOR]
+    ).values_list("asset_id", "severity", "title", "asset__name")
+    for asset_id, severity, title, asset_name in serious:
+        issues[asset_id].append((severity, title, asset_name))
+
+    freshness = _freshness_by_asset(asset_ids)
+    cards = _card_completeness(
+        [
+            row.registered_model
+            for row in rows.values()
+            if row.kind == AssetKind.MODEL and hasattr(row, "registered_model")
+        ]
+    )
+
+    facts = {}
+    for pk, row in rows.items():
+        deprecation = deprecations.get(pk)
+        own_issues = [IssueFact(s, t, n) for s, t, n in issues[pk]]
+        upstream_issues = [IssueFact(s, t, n, upstream=True) for up in upstream[pk] for s, t, n in issues[up]]
+        deprecated_inputs = []
+        for up in sorted(upstream[pk] & inputs.keys(), key=lambda up: inputs[up]["name"]):
+            input_deprecation = deprecations.get(up)
+            deprecated_inputs.append(
+                InputFact(
+                    name=inputs[up]["name"],
+                    lifecycle=inputs[up]["lifecycle"],
+                    sunset_date=input_deprecation.sunset_date if input_deprecation else None,
+                    replacement=input_deprecation.replacement.name
+                    if input_deprecation and input_deprecation.replacement
+                    else "",
+                )
+            )
+        status, reason = _freshness_fact(freshness, pk)
+        facts[pk] = AssetFacts(
+            kind=row.kind,
+            today=today,
+            lifecycle=row.lifecycle,
+            owner_name=(row.owner.get_full_name() or row.owner.get_username()) if row.owner else None,
+            owner_active=bool(row.owner and row.owner.is_active),
+            missing_documentation=_missing_documentation(row, cards),
+            freshness_status=status,
+            freshness_reason=reason,
+            issues=(*own_issues, *upstream_issues),
+            sunset_date=deprecation.sunset_date if deprecation else None,
+            replacement=deprecation.replacement.name if deprecation and deprecation.replacement else "",
+            deprecated_inputs=tuple(deprecated_inputs),
+            next_review_date=row.next_review_date,
+            certified_until=row.certified_until,
+            certified_by_owner=row.certified_by_id is not None and row.certified_by_id == row.owner_id,
+        )
+    return facts
+
+
+def _freshness_fact(freshness, pk):
+    if pk not in freshness:
+        return "unknown", "Freshness checks are not available yet."
+    found = freshness[pk]
+    if found is None or found.status is None:
+        return None, ""
+    reason = found.reason or ""
+    if getattr(found, "held_back_by", None):
+        reason = f"{reason} Held back by {found.held_back_by}.".strip()
+    return found.status, reason
+
+
+def _missing_documentation(row, cards):
+    """The documentation still missing, as labels; None when it cannot be known (a model card not available)."""
+    missing = [] if row.description.strip() else ["a description"]
+    if row.kind == AssetKind.DATASET and not (hasattr(row, "dataset") and row.dataset.intended_use.strip()):
+        missing.append("its intended use")
+    elif row.kind == AssetKind.REPORT and not (hasattr(row, "report") and row.report.audience.strip()):
+        missing.append("its audience (who it is for)")
+    elif row.kind == AssetKind.MODEL:
+        if row.pk not in cards:
+            return None
+        percent, missing_labels, threshold = cards[row.pk]
+        if percent < threshold:
+            labels = f": {', '.join(missing_labels)}" if missing_labels else ""
+            missing.append(f"a complete model card ({percent}% filled, {threshold}% needed{labels})")
+    return tuple(missing)

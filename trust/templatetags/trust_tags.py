@@ -1,0 +1,71 @@
+from django import template
+
+from catalog.choices import Lifecycle
+from catalog.lineage import MAX_DEPTH, walk
+from catalog.models import Asset
+from trust import watching
+from trust.badges import badge_for, badges_for
+from trust.choices import DeprecationState
+from trust.models import Certification, DataIssue, Deprecation, DeprecationImpact, Review
+
+register = template.Library()
+
+
+@register.inclusion_tag("trust/partials/trust_panel.html", takes_context=True)
+def asset_trust_header(context, asset):
+    """Badge, "Why this badge", banners and actions under an asset's title; a fixed number of queries."""
+    user = context["request"].user
+    upstream_ids = walk([asset.pk], direction="up", max_depth=MAX_DEPTH)
+    deprecation = (
+        Deprecation.objects.filter(asset=asset, state__in=[DeprecationState.ANNOUNCED, DeprecationState.RETIRED])
+        .select_related("replacement")
+        .order_by("-created_at")
+        .first()
+    )
+    inputs = list(
+        Asset.objects.filter(pk__in=upstream_ids, lifecycle__in=[Lifecycle.DEPRECATED, Lifecycle.RETIRED]).order_by(
+            "name"
+        )
+    )
+    running = {
+        d.asset_id: d
+        for d in Deprecation.objects.filter(asset__in=inputs, state=DeprecationState.ANNOUNCED).select_related(
+            "replacement"
+        )
+    }
+    for item in inputs:
+        item.running_deprecation = running.get(item.pk)
+    issues = DataIssue.objects.filter(
+        asset_id__in=[asset.pk, *upstream_ids], status__in=DataIssue.OPEN_STATES
+    ).select_related("asset")
+    issues = sorted(issues, key=lambda issue: (issue.asset_id != asset.pk, issue.severity, issue.created_at))
+    pending = DeprecationImpact.objects.filter(
+        asset=asset, acknowledged_at__isnull=True, deprecation__state=DeprecationState.ANNOUNCED
+    ).select_related("deprecation__asset")
+    return {
+        "request": context["request"],
+        "asset": asset,
+        "badge": badge_for(asset),
+        "can_edit": asset.can_edit(user),
+        "is_owner": asset.owner_id == user.pk,
+        "watching": watching.is_watching(asset, user),
+        "deprecation": deprecation,
+        "deprecated_inputs": inputs,
+        "own_issues": [issue for issue in issues if issue.asset_id == asset.pk],
+        "upstream_issues": [issue for issue in issues if issue.asset_id != asset.pk],
+        "pending_acknowledgements": list(pending),
+        "last_review": Review.objects.filter(asset=asset).select_related("reviewed_by").first(),
+        "certification": Certification.objects.filter(asset=asset).select_related("certified_by").first(),
+    }
+
+
+@register.simple_tag
+def trust_badges(assets):
+    """``{% trust_badges page.object_list as badges %}``: every row's badge in a fixed number of queries."""
+    return badges_for(assets)
+
+
+@register.filter
+def badge_of(badges, asset):
+    """``{{ badges|badge_of:asset }}``: the asset's badge from a ``trust_badges`` result."""
+    return badges.get(getattr(asset, "pk", asset))
