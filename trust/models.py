@@ -292,9 +292,11 @@ class Deprecation(models.Model):
 
 def _retire_model_version(version_asset):
     """Retire a model version through the registry's own stage change, so its history and hooks stay right."""
-    # WIRED AT MERGE: registry.ModelVersion.change_stage(to=Stage.ARCHIVED, by=None, reason="Sunset date reached")
-    # replaces this body; until then the asset's lifecycle (set by Deprecation.retire) is the only record.
-    return None
+    from registry.choices import Stage
+
+    version = version_asset.model_version
+    if version.stage != Stage.ARCHIVED:
+        version.change_stage(Stage.ARCHIVED, by=None, reason="Sunset date of its deprecation reached")
 
 
 class DeprecationImpact(models.Model):

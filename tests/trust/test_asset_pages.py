@@ -36,7 +36,7 @@ def test_the_owner_sees_the_owner_actions(orders, owner, client_for):
 def test_the_model_page_carries_the_panel_too(owner, outsider, client_for):
     model = factories.registered_model("Churn predictor", owner=owner)
     page = client_for(outsider).get(f"/models/{model.asset.slug}/").content.decode()
-    assert 'data-testid="trust-panel"' in page and "Its documentation cannot be checked yet." in page
+    assert 'data-testid="trust-panel"' in page and "a complete model card (" in page
 
 
 def test_the_panel_costs_the_same_queries_whatever_the_lineage(owner, outsider, client_for):

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from catalog.choices import Lifecycle
 from catalog.models import Asset
 from monitoring.models import Notification
+from registry.choices import Stage
 from tests import factories
 from trust.choices import DeprecationState
 from trust.models import Deprecation, DeprecationImpact
@@ -141,7 +142,11 @@ def test_a_model_version_retires_through_the_same_path(owner):
     with time_machine.travel("2026-12-01 08:00Z", tick=False):
         assert Deprecation.retire_due() == 1
     version.asset.refresh_from_db()
+    version.refresh_from_db()
     assert version.asset.lifecycle == Lifecycle.RETIRED
+    # Retired through the registry's own stage change, so the version's stage history says why.
+    assert version.stage == Stage.ARCHIVED
+    assert version.stage_changes.get().reason == "Sunset date of its deprecation reached"
 
 
 def test_a_proposal_in_the_future_counts_days_from_today(lineage, owner):

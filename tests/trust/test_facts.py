@@ -49,8 +49,29 @@ def test_documentation_facts_per_kind(owner):
     found = facts_for([bare.asset, report.asset, model.asset])
     assert found[bare.pk].missing_documentation == ("a description", "its intended use")
     assert found[report.pk].missing_documentation == ("its audience (who it is for)",)
-    # The model card's completeness comes from the registry at merge; until then it cannot be known.
-    assert found[model.pk].missing_documentation is None
+    # A model's documentation is its card: an empty card is far below the threshold and names what is missing.
+    (card,) = found[model.pk].missing_documentation
+    assert card.startswith("a complete model card (")
+    assert "80% needed" in card and "Goal (the problem it solves)" in card
+
+
+def test_a_complete_enough_card_satisfies_the_documentation_rule(owner, settings):
+    model = factories.registered_model("Churn", owner=owner, description="Who leaves.")
+    percent, _ = model.card_completeness()
+    settings.MODEL_CARD_COMPLETENESS_THRESHOLD = percent
+    assert facts_for([model.asset])[model.pk].missing_documentation == ()
+
+
+def test_model_badges_cost_the_same_queries_for_one_model_as_for_ten(owner):
+    def queries(count):
+        models = [factories.registered_model(owner=owner) for _ in range(count)]
+        for model in models:
+            factories.model_version(model)
+        with CaptureQueriesContext(connection) as captured:
+            badges_for([model.asset for model in models])
+        return len(captured)
+
+    assert queries(1) == queries(10)
 
 
 def test_upstream_issues_and_deprecations_reach_everything_downstream_but_nothing_else(owner, outsider):
