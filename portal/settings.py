@@ -190,7 +190,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs. The DatabaseScheduler copies these into the database, where staff can pause or retime them.
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "freshness-sweep": {
+        "task": "monitoring.tasks.sweep_freshness",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "reap-lost-jobs": {
+        "task": "monitoring.tasks.reap_lost_jobs",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
+}
+# How many times a job is retried after a temporary problem (a lost connection) before it fails.
+JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 3, minimum=0)
+# How often SQL, file and HTTP freshness probes run when no deadline comes sooner.
+FRESHNESS_PROBE_INTERVAL = env_int("FRESHNESS_PROBE_INTERVAL", 15 * 60, minimum=60)
 
 # --- MLflow ----------------------------------------------------------------------------------------------------
 MLFLOW_TRACKING_URI = env_str("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.sqlite3'}")

@@ -1,0 +1,48 @@
+import django_filters
+
+from accounts.models import Team
+from catalog.choices import AssetKind
+from monitoring.choices import FreshnessMethod, JobKind, JobState, NotificationKind
+from monitoring.models import Alert, FreshnessPolicy, JobRun
+
+
+class FreshnessPolicyFilterSet(django_filters.FilterSet):
+    """Shared by the freshness board and ``/api/v1/freshness-policies/``. Status is computed, so it is filtered
+    after the query (see ``views.board``)."""
+
+    team = django_filters.ModelChoiceFilter(field_name="asset__team", queryset=Team.objects.all(), to_field_name="slug")
+    kind = django_filters.ChoiceFilter(field_name="asset__kind", choices=AssetKind.choices)
+    method = django_filters.ChoiceFilter(choices=FreshnessMethod.choices)
+    asset = django_filters.UUIDFilter(field_name="asset__uuid")
+
+    class Meta:
+        model = FreshnessPolicy
+        fields = ["team", "kind", "method", "asset"]
+
+
+class JobRunFilterSet(django_filters.FilterSet):
+    """Shared by the job list and ``/api/v1/job-runs/``."""
+
+    kind = django_filters.ChoiceFilter(choices=JobKind.choices)
+    state = django_filters.ChoiceFilter(choices=JobState.choices)
+    asset = django_filters.UUIDFilter(field_name="asset__uuid")
+    mine = django_filters.BooleanFilter(method="filter_mine", label="Started by me")
+
+    class Meta:
+        model = JobRun
+        fields = ["kind", "state", "asset", "mine"]
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(requested_by=self.request.user) if value else queryset
+
+
+class AlertFilterSet(django_filters.FilterSet):
+    """Shared by the alert history and ``/api/v1/alerts/``."""
+
+    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices)
+    team = django_filters.ModelChoiceFilter(field_name="asset__team", queryset=Team.objects.all(), to_field_name="slug")
+    asset = django_filters.UUIDFilter(field_name="asset__uuid")
+
+    class Meta:
+        model = Alert
+        fields = ["kind", "team", "asset"]
