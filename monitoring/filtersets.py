@@ -2,8 +2,8 @@ import django_filters
 
 from accounts.models import Team
 from catalog.choices import AssetKind
-from monitoring.choices import FreshnessMethod, JobKind, JobState, NotificationKind
-from monitoring.models import Alert, FreshnessPolicy, JobRun
+from monitoring.choices import FreshnessMethod, FreshnessStatus, JobKind, JobState, NotificationKind
+from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, JobRun
 
 
 class FreshnessPolicyFilterSet(django_filters.FilterSet):
@@ -46,3 +46,14 @@ class AlertFilterSet(django_filters.FilterSet):
     class Meta:
         model = Alert
         fields = ["kind", "team", "asset"]
+
+
+class FreshnessCheckFilterSet(django_filters.FilterSet):
+    """``/api/v1/freshness-checks/``: one asset's results, or only some statuses."""
+
+    asset = django_filters.UUIDFilter(field_name="policy__asset__uuid")
+    status = django_filters.ChoiceFilter(choices=FreshnessStatus.choices)
+
+    class Meta:
+        model = FreshnessCheck
+        fields = ["asset", "status"]

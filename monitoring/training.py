@@ -461,8 +461,15 @@ def _log_to_mlflow(run, request, pipeline, frame, path, metrics, gaps):
             frame, source=str(path), targets=request.target, name=request.dataset.asset.slug
         )
         mlflow.log_input(dataset, context="training")
+        # skops refuses types it cannot vouch for (tree arrays, dtypes); this model was built in this process from
+        # scikit-learn classes only, so its own types are the ones to trust.
+        from skops.io import dumps, get_untrusted_types
+
         # Explicit requirements: inferring them imports the model in a subprocess and costs ~15 s per run.
         info = mlflow.sklearn.log_model(
-            pipeline, name="model", pip_requirements=[f"scikit-learn=={sklearn.__version__}"]
+            pipeline,
+            name="model",
+            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            skops_trusted_types=get_untrusted_types(data=dumps(pipeline)),
         )
     return active.info.run_id, info.model_uri

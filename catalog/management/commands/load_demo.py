@@ -3,6 +3,7 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from catalog import demo as catalog_demo
+from monitoring import demo as monitoring_demo
 from registry import demo as registry_demo
 
 
@@ -14,4 +15,5 @@ class Command(BaseCommand):
             teams, users = accounts_demo.load()
             assets = catalog_demo.load(teams, users)
             registry_demo.load(teams, users, assets)
+            monitoring_demo.load(teams, users, assets)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
