@@ -86,8 +86,9 @@ def _heartbeat_history(policy, key, now):
     for days_ago in range(13, -1, -1):
         finished = now - timedelta(days=days_ago, hours=1)
         if days_ago == 9:
-            checks.append(FreshnessCheck(policy=policy, checked_at=finished - timedelta(minutes=40), trigger="sweep",
-                                         status=FreshnessStatus.LATE, reason="The nightly update has not arrived."))  # fmt: skip
+            late = FreshnessCheck(policy=policy, checked_at=finished - timedelta(minutes=40), trigger="sweep",
+                                  status=FreshnessStatus.LATE, reason="The nightly run is late.")  # fmt: skip
+            checks.append(late)
         failed = days_ago == 5
         checks.append(
             FreshnessCheck(
