@@ -71,9 +71,12 @@ def effective_freshness(asset):
         return own
     if input_freshness.status == FreshnessStatus.FRESH:
         count = len(inputs)
-        return Freshness(
-            FreshnessStatus.FRESH, f"All {count} checked input{'s' if count > 1 else ''} upstream are fresh."
+        reason = (
+            "Its one checked input upstream is fresh."
+            if count == 1
+            else f"All {count} checked inputs upstream are fresh."
         )
+        return Freshness(FreshnessStatus.FRESH, reason)
     reason = f"Held back by its input {input_asset.name}: {input_freshness.reason}"
     last_seen = own.last_seen_at if own else None
     return Freshness(input_freshness.status, reason, held_back_by=input_asset, last_seen_at=last_seen)

@@ -62,14 +62,17 @@ def freshness_detail(request, uuid):
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Only the owner, the owning team and staff change this policy.")
-        policy = policy or FreshnessPolicy(asset=asset, created_by=request.user)
-        form = FreshnessPolicyForm(request.POST, instance=policy)
+        form = FreshnessPolicyForm(
+            request.POST, instance=policy or FreshnessPolicy(asset=asset, created_by=request.user)
+        )
         if form.is_valid():
             freshness.save_policy(form.save(commit=False))
             messages.success(request, "Freshness policy saved; the first check runs within a minute.")
             return redirect(request.path)
     else:
         form = FreshnessPolicyForm(instance=policy) if can_edit else None
+    if policy is not None:
+        policy.refresh_from_db()  # an invalid form leaves its typed values on the instance; show the stored ones
     checks = list(policy.checks.all()[:500]) if policy else []
     context = {
         "asset": asset,
