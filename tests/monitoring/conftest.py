@@ -1,12 +1,16 @@
 """Builders and local servers for the monitoring tests."""
 
+import csv
 import http.server
+import random
 import socket
 import threading
 from datetime import timedelta
 
 import pytest
 
+from catalog.choices import DatasetFormat
+from catalog.models import Dataset
 from monitoring.choices import FreshnessMethod
 from monitoring.models import FreshnessPolicy
 from tests import factories
@@ -86,3 +90,45 @@ def closed_port():
     port = probe.getsockname()[1]
     probe.close()
     return port
+
+
+# --- training -----------------------------------------------------------------------------------------------------
+CHURN_COLUMNS = [("tenure_months", "int64"), ("orders_90d", "int64"), ("segment", "object"), ("churned", "int64"),
+                 ("revenue_90d", "float64")]  # fmt: skip
+
+
+def write_churn(path, rows=300, seed=1):
+    rng = random.Random(seed)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["tenure_months", "orders_90d", "segment", "churned", "revenue_90d"])
+        for _ in range(rows):
+            tenure, orders = rng.randint(1, 72), rng.randint(0, 12)
+            segment = rng.choice(["consumer", "business"])
+            churned = int(0.3 * (6 - orders) - 0.02 * tenure + rng.gauss(0, 0.5) > 0)
+            writer.writerow([tenure, orders, segment, churned, round(orders * rng.uniform(20, 90), 2)])
+
+
+@pytest.fixture
+def mlflow_store(settings, tmp_path):
+    settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path / 'mlflow.sqlite3'}"
+    settings.MLFLOW_ARTIFACT_ROOT = str(tmp_path / "artifacts")
+    return settings.MLFLOW_TRACKING_URI
+
+
+@pytest.fixture
+def churn(settings, tmp_path, owner, team):
+    settings.DATA_ROOT = tmp_path
+    (tmp_path / "ml").mkdir()
+    write_churn(tmp_path / "ml" / "churn.csv")
+    dataset = factories.dataset(
+        "Churn set", qualified_name="ml/churn.csv", columns=CHURN_COLUMNS, owner=owner, team=team
+    )
+    Dataset.objects.filter(pk=dataset.pk).update(format=DatasetFormat.CSV)
+    dataset.refresh_from_db()
+    return dataset
+
+
+@pytest.fixture
+def model(owner, team):
+    return factories.registered_model("Churn predictor", owner=owner, team=team)

@@ -1,59 +1,14 @@
 """Training jobs: checked requests, readable failures on bad data, metrics, fairness gap, MLflow and the registry."""
 
-import csv
-import random
-
 import pytest
 from django.core.exceptions import ValidationError
 
-from catalog.choices import DatasetFormat
-from catalog.models import Dataset, LineageEdge
+from catalog.models import LineageEdge
 from monitoring.choices import JobKind, JobState
 from monitoring.models import JobRun
 from monitoring.tasks import run_job
 from monitoring.training import validate_request
 from registry.models import ModelVersion
-from tests import factories
-
-CHURN_COLUMNS = [("tenure_months", "int64"), ("orders_90d", "int64"), ("segment", "object"), ("churned", "int64"),
-                 ("revenue_90d", "float64")]  # fmt: skip
-
-
-def write_churn(path, rows=300, seed=1, segment_of=None):
-    rng = random.Random(seed)
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["tenure_months", "orders_90d", "segment", "churned", "revenue_90d"])
-        for index in range(rows):
-            tenure, orders = rng.randint(1, 72), rng.randint(0, 12)
-            segment = segment_of(index) if segment_of else rng.choice(["consumer", "business"])
-            churned = int(0.3 * (6 - orders) - 0.02 * tenure + rng.gauss(0, 0.5) > 0)
-            writer.writerow([tenure, orders, segment, churned, round(orders * rng.uniform(20, 90), 2)])
-
-
-@pytest.fixture
-def mlflow_store(settings, tmp_path):
-    settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path / 'mlflow.sqlite3'}"
-    settings.MLFLOW_ARTIFACT_ROOT = str(tmp_path / "artifacts")
-    return settings.MLFLOW_TRACKING_URI
-
-
-@pytest.fixture
-def churn(settings, tmp_path, owner, team):
-    settings.DATA_ROOT = tmp_path
-    (tmp_path / "ml").mkdir()
-    write_churn(tmp_path / "ml" / "churn.csv")
-    dataset = factories.dataset(
-        "Churn set", qualified_name="ml/churn.csv", columns=CHURN_COLUMNS, owner=owner, team=team
-    )
-    Dataset.objects.filter(pk=dataset.pk).update(format=DatasetFormat.CSV)
-    dataset.refresh_from_db()
-    return dataset
-
-
-@pytest.fixture
-def model(owner, team):
-    return factories.registered_model("Churn predictor", owner=owner, team=team)
 
 
 def request_data(**overrides):

@@ -13,7 +13,7 @@ from monitoring.training import start_training, validate_request
 from registry.models import ModelVersion
 from tests import factories
 from tests.monitoring.conftest import policy_for
-from tests.monitoring.test_training import churn, mlflow_store, model, request_data  # noqa: F401 - fixtures
+from tests.monitoring.test_training import request_data
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ def wait_for(condition, timeout=120):
     raise AssertionError("the worker did not get there in time")
 
 
-def test_a_training_job_runs_on_the_worker_and_registers_a_version(celery_worker, churn, model, owner, mlflow_store):  # noqa: F811
+def test_a_training_job_runs_on_the_worker_and_registers_a_version(celery_worker, churn, model, owner, mlflow_store):
     run = start_training(validate_request(model, request_data()), requested_by=owner)
     finished = wait_for(lambda: JobRun.objects.filter(pk=run.pk, state__in=JobRun.FINISHED).first())
     assert finished.state == JobState.SUCCEEDED, finished.error
