@@ -117,8 +117,10 @@ def announce(policy, status, reason):
         return None
     policy.announced_status = status
     quiet = {"", FreshnessStatus.UNKNOWN}
-    # A new policy settling, or data appearing for the first time, is not news.
+    # A new policy settling, data appearing for the first time, or an owner pausing checks is not news.
     if old in quiet and status in (FreshnessStatus.FRESH, FreshnessStatus.UNKNOWN):
+        return None
+    if policy.paused:
         return None
     asset = policy.asset
     if status == FreshnessStatus.FRESH:

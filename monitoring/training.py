@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from catalog.choices import DatasetFormat
 from catalog.models import Dataset
-from monitoring.choices import JobKind
+from monitoring.choices import JobKind, NotificationKind
 from monitoring.jobs import JobFailed, checkpoint, handler
+from monitoring.notifications import notify
 from registry.models import RegisteredModel
 
 CLASSIFICATION, REGRESSION = "classification", "regression"
@@ -256,6 +257,11 @@ def train(run):
         threshold_results=threshold_results,
     )
     run.report("registering", 98, log_line=f"registered version {version.version}")
+    if run.requested_by is not None:
+        verdict = {True: " It meets its thresholds.", False: " It misses a threshold.", None: ""}[passed]
+        notify([run.requested_by], kind=NotificationKind.JOB, asset=model.asset, url=model.get_absolute_url(),
+               title=f"{model.asset.name} v{version.version} is trained",
+               body=f"Registered under development.{verdict}")  # fmt: skip
     return {
         "version": version.version,
         "version_slug": version.asset.slug,

@@ -162,6 +162,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets shared by several monitoring fields get one name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "FreshnessStatusEnum": "monitoring.choices.FreshnessStatus",
+        "NotificationKindEnum": "monitoring.choices.NotificationKind",
+        "JobKindEnum": "monitoring.choices.JobKind",
+        "JobStateEnum": "monitoring.choices.JobState",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------------------------

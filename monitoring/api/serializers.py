@@ -35,7 +35,7 @@ class JobRunSerializer(serializers.ModelSerializer):
 class TrainingRunSerializer(serializers.Serializer):
     """Starts a training run; the answer is the queued job run. Checked by ``training.validate_request``."""
 
-    model = serializers.SlugRelatedField(slug_field="asset__slug", queryset=RegisteredModel.objects.all())
+    model = serializers.CharField(help_text="Slug of the registered model to train a new version of.")
     dataset = serializers.CharField(help_text="Slug of a CSV or Parquet dataset.")
     target = serializers.CharField()
     features = serializers.ListField(child=serializers.CharField(), allow_empty=False)
@@ -45,6 +45,12 @@ class TrainingRunSerializer(serializers.Serializer):
     seed = serializers.IntegerField(required=False, default=42)
     thresholds = serializers.DictField(required=False, default=dict)
     sensitive_column = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_model(self, slug):
+        model = RegisteredModel.objects.select_related("asset").filter(asset__slug=slug).first()
+        if model is None:
+            raise serializers.ValidationError(f"No registered model has the slug '{slug}'.")
+        return model
 
     def validate(self, attrs):
         try:
