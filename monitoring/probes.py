@@ -166,11 +166,27 @@ def _sqlite_value(connection, table, sql, timeout):
         database.close()
 
 
+def _first_value(connect, driver_error, engine, sql):
+    """Connect, run ``sql`` and return the first column of its row; driver errors become readable failures."""
+    try:
+        database = connect()
+    except driver_error as exc:
+        raise ProbeFailed(f"Could not connect to {engine}: {_first_line(exc)}") from None
+    try:
+        with database.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchone()[0]
+    except driver_error as exc:
+        raise ProbeFailed(f"{engine} refused the query: {_first_line(exc)}") from None
+    finally:
+        database.close()
+
+
 def _postgresql_value(connection, password, sql, timeout):
     import psycopg2
 
-    try:
-        database = psycopg2.connect(
+    def connect():
+        return psycopg2.connect(
             host=connection.get("host", "localhost"),
             port=connection.get("port", 5432),
             dbname=connection.get("database", ""),
@@ -179,16 +195,8 @@ def _postgresql_value(connection, password, sql, timeout):
             connect_timeout=timeout,
             options=f"-c statement_timeout={timeout * 1000} -c default_transaction_read_only=on",
         )
-    except psycopg2.OperationalError as exc:
-        raise ProbeFailed(f"Could not connect to PostgreSQL: {_first_line(exc)}") from None
-    try:
-        with database.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchone()[0]
-    except psycopg2.Error as exc:
-        raise ProbeFailed(f"PostgreSQL refused the query: {_first_line(exc)}") from None
-    finally:
-        database.close()
+
+    return _first_value(connect, psycopg2.Error, "PostgreSQL", sql)
 
 
 def _mysql_value(connection, password, sql, timeout):
@@ -198,8 +206,9 @@ def _mysql_value(connection, password, sql, timeout):
         raise ProbeFailed(
             "Unsupported here: no MySQL driver is installed on the workers (install PyMySQL to check MySQL tables)."
         ) from None
-    try:
-        database = pymysql.connect(
+
+    def connect():
+        return pymysql.connect(
             host=connection.get("host", "localhost"),
             port=int(connection.get("port", 3306)),
             database=connection.get("database", ""),
@@ -208,16 +217,8 @@ def _mysql_value(connection, password, sql, timeout):
             connect_timeout=timeout,
             read_timeout=timeout,
         )
-    except pymysql.MySQLError as exc:
-        raise ProbeFailed(f"Could not connect to MySQL: {exc}") from None
-    try:
-        with database.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchone()[0]
-    except pymysql.MySQLError as exc:
-        raise ProbeFailed(f"MySQL refused the query: {exc}") from None
-    finally:
-        database.close()
+
+    return _first_value(connect, pymysql.MySQLError, "MySQL", sql)
 
 
 def _first_line(exc):

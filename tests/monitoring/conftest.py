@@ -132,3 +132,17 @@ def churn(settings, tmp_path, owner, team):
 @pytest.fixture
 def model(owner, team):
     return factories.registered_model("Churn predictor", owner=owner, team=team)
+
+
+@pytest.fixture
+def churn_model(owner, team):
+    return factories.registered_model("Churn predictor", owner=owner, team=team)
+
+
+@pytest.fixture
+def churn_set(owner, team):
+    """A CSV dataset whose columns are recorded in the catalog; no file behind it (for request checks only)."""
+    columns = [("tenure", "int64"), ("segment", "object"), ("churned", "int64")]
+    dataset = factories.dataset("Churn set", qualified_name="ml/churn.csv", owner=owner, team=team, columns=columns)
+    Dataset.objects.filter(pk=dataset.pk).update(format=DatasetFormat.CSV)
+    return dataset

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from rest_framework.test import APIClient
 
-from catalog.models import Dataset
 from monitoring.choices import JobKind, JobState
 from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, JobRun
 from tests import factories
@@ -20,19 +19,6 @@ def api_for():
         return client
 
     return make
-
-
-@pytest.fixture
-def churn_model(owner, team):
-    return factories.registered_model("Churn predictor", owner=owner, team=team)
-
-
-@pytest.fixture
-def churn_set(owner, team):
-    dataset = factories.dataset("Churn set", qualified_name="ml/churn.csv", owner=owner, team=team,
-                                columns=[("tenure", "int64"), ("segment", "object"), ("churned", "int64")])  # fmt: skip
-    Dataset.objects.filter(pk=dataset.pk).update(format="csv")
-    return dataset
 
 
 TRAINING = {"model": "churn-predictor", "dataset": "churn-set", "target": "churned", "features": ["tenure", "segment"],

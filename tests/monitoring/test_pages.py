@@ -218,21 +218,6 @@ def test_a_failed_job_page_shows_the_reason_and_the_log(client_for, owner):
 
 
 # --- training page -----------------------------------------------------------------------------------------------
-@pytest.fixture
-def churn_model(owner, team):
-    return factories.registered_model("Churn predictor", owner=owner, team=team)
-
-
-@pytest.fixture
-def churn_set(owner, team):
-    from catalog.models import Dataset
-
-    dataset = factories.dataset("Churn set", qualified_name="ml/churn.csv", owner=owner, team=team,
-                                columns=[("tenure", "int64"), ("segment", "object"), ("churned", "int64")])  # fmt: skip
-    Dataset.objects.filter(pk=dataset.pk).update(format="csv")
-    return dataset
-
-
 @pytest.mark.django_db
 def test_the_owner_starts_training_from_the_page(client_for, owner, churn_model, churn_set):
     response = client_for(owner).post("/monitoring/train/churn-predictor/", {
