@@ -75,8 +75,8 @@ def _first_checks(policy, key, now):
     elif policy.method != FreshnessMethod.HTTP:
         # Local sources answer at once; the HTTP one is left to the sweep (the demo has no internet to ask).
         freshness.run_probe(policy, now=now)
-        return
-    policy.next_check_at = now
+    else:
+        policy.next_check_at = now
     policy.save(update_fields=["next_check_at"])
 
 

@@ -10,9 +10,11 @@ class FreshnessPolicyFilterSet(django_filters.FilterSet):
     """Shared by the freshness board and ``/api/v1/freshness-policies/``. Status is computed, so it is filtered
     after the query (see ``views.board``)."""
 
-    team = django_filters.ModelChoiceFilter(field_name="asset__team", queryset=Team.objects.all(), to_field_name="slug")
-    kind = django_filters.ChoiceFilter(field_name="asset__kind", choices=AssetKind.choices)
-    method = django_filters.ChoiceFilter(choices=FreshnessMethod.choices)
+    team = django_filters.ModelChoiceFilter(
+        field_name="asset__team", queryset=Team.objects.all(), to_field_name="slug", empty_label="Any"
+    )
+    kind = django_filters.ChoiceFilter(field_name="asset__kind", choices=AssetKind.choices, empty_label="Any")
+    method = django_filters.ChoiceFilter(choices=FreshnessMethod.choices, empty_label="Any")
     asset = django_filters.UUIDFilter(field_name="asset__uuid")
 
     class Meta:
@@ -23,8 +25,8 @@ class FreshnessPolicyFilterSet(django_filters.FilterSet):
 class JobRunFilterSet(django_filters.FilterSet):
     """Shared by the job list and ``/api/v1/job-runs/``."""
 
-    kind = django_filters.ChoiceFilter(choices=JobKind.choices)
-    state = django_filters.ChoiceFilter(choices=JobState.choices)
+    kind = django_filters.ChoiceFilter(choices=JobKind.choices, empty_label="Any")
+    state = django_filters.ChoiceFilter(choices=JobState.choices, empty_label="Any")
     asset = django_filters.UUIDFilter(field_name="asset__uuid")
     mine = django_filters.BooleanFilter(method="filter_mine", label="Started by me")
 
@@ -39,8 +41,10 @@ class JobRunFilterSet(django_filters.FilterSet):
 class AlertFilterSet(django_filters.FilterSet):
     """Shared by the alert history and ``/api/v1/alerts/``."""
 
-    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices)
-    team = django_filters.ModelChoiceFilter(field_name="asset__team", queryset=Team.objects.all(), to_field_name="slug")
+    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices, empty_label="Any")
+    team = django_filters.ModelChoiceFilter(
+        field_name="asset__team", queryset=Team.objects.all(), to_field_name="slug", empty_label="Any"
+    )
     asset = django_filters.UUIDFilter(field_name="asset__uuid")
 
     class Meta:

@@ -128,7 +128,7 @@ class JobRun(models.Model):
         if progress is not None:
             fields["progress"] = progress
         if log_line:
-            self.log = (self.log + log_line.rstrip() + "\n")[-20_000:]
+            self.log = (self.log + f"{timezone.now():%H:%M:%S} {log_line.rstrip()}\n")[-20_000:]
             fields["log"] = self.log
         updated = JobRun.objects.filter(pk=self.pk, state=JobState.RUNNING).update(**fields)
         for name, value in fields.items():
@@ -286,6 +286,11 @@ class FreshnessPolicy(models.Model):
 
     def get_absolute_url(self):
         return reverse("monitoring:freshness_detail", kwargs={"uuid": self.asset.uuid})
+
+    @property
+    def method_name(self):
+        """The method's short name ("SQL", "Heartbeat") for tables."""
+        return self.get_method_display().split(":")[0]
 
     @property
     def is_probed(self):

@@ -78,6 +78,7 @@ def freshness_detail(request, uuid):
         "asset": asset,
         "policy": policy,
         "effective": freshness.effective_freshness(asset),
+        "own": policy.status_at() if policy else None,
         "form": form,
         "can_edit": can_edit,
         "checks": checks[:20],
