@@ -1,17 +1,19 @@
 import logging
 import random
 import socket
+from datetime import timedelta
 
 import requests
 from celery import shared_task
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 # Importing the handler modules registers them with the job runner.
 from monitoring import freshness, freshness_jobs, training  # noqa: F401
-from monitoring.choices import JobState, NotificationKind
+from monitoring.choices import JobKind, JobState, NotificationKind
 from monitoring.jobs import TRANSIENT_ERRORS, JobCancelled, JobFailed, handler_for
-from monitoring.models import FreshnessPolicy, JobRun
+from monitoring.models import FreshnessCheck, FreshnessPolicy, JobRun
 from monitoring.notifications import notify, raise_alert
 
 logger = logging.getLogger(__name__)
@@ -71,7 +73,9 @@ def job_failed(run, error):
 
 def announce_failure(run):
     title = f"{run.get_kind_display()} failed" + (f" for {run.asset.name}" if run.asset else "")
-    if run.asset is None:
+    # A failed "check now" already moves the asset's freshness to unknown, which its audience hears about;
+    # the job itself only concerns the person who pressed the button.
+    if run.asset is None or run.kind == JobKind.FRESHNESS_CHECK:
         notify([run.requested_by] if run.requested_by else [], kind=NotificationKind.JOB, title=title,
                body=run.error, url=run.get_absolute_url())  # fmt: skip
         return None
@@ -116,6 +120,14 @@ def check_freshness(policy_id):
     if policy is None:
         return None
     return freshness.run_probe(policy)
+
+
+@shared_task
+def prune_freshness_history():
+    """Beat: forget freshness observations older than FRESHNESS_HISTORY_DAYS; probes add one every few minutes."""
+    cutoff = timezone.now() - timedelta(days=settings.FRESHNESS_HISTORY_DAYS)
+    deleted, _ = FreshnessCheck.objects.filter(checked_at__lt=cutoff).delete()
+    return deleted
 
 
 @shared_task(bind=True, max_retries=5)

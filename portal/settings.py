@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "prune-freshness-history": {
+        "task": "monitoring.tasks.prune_freshness_history",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 3600},
+    },
     "reap-lost-jobs": {
         "task": "monitoring.tasks.reap_lost_jobs",
         "schedule": 300.0,
@@ -213,6 +218,8 @@ CELERY_BEAT_SCHEDULE = {
 JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 3, minimum=0)
 # How often SQL, file and HTTP freshness probes run when no deadline comes sooner.
 FRESHNESS_PROBE_INTERVAL = env_int("FRESHNESS_PROBE_INTERVAL", 15 * 60, minimum=60)
+# How long freshness observations are kept for the history timeline.
+FRESHNESS_HISTORY_DAYS = env_int("FRESHNESS_HISTORY_DAYS", 90, minimum=1)
 
 # --- MLflow ----------------------------------------------------------------------------------------------------
 MLFLOW_TRACKING_URI = env_str("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.sqlite3'}")

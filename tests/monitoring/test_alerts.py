@@ -151,3 +151,37 @@ def test_the_sweep_evaluates_due_heartbeats_and_leaves_the_rest(dataset, owner, 
     later.refresh_from_db()
     assert due.announced_status == "stale" and due.next_check_at is None
     assert later.announced_status == ""
+
+
+@pytest.mark.django_db
+def test_a_failed_check_now_tells_only_the_person_who_pressed_it(dataset, owner, teammate, settings, tmp_path):
+    from monitoring.choices import JobKind
+    from monitoring.models import JobRun
+    from monitoring.tasks import run_job
+
+    settings.DATA_ROOT = tmp_path
+    policy_for(dataset, method="file", file_path="missing.csv", announced_status="fresh")
+    run = JobRun.objects.create(kind=JobKind.FRESHNESS_CHECK, asset=dataset.asset, requested_by=teammate)
+    run_job(run.pk)
+    run.refresh_from_db()
+    assert run.state == "failed" and "no file at 'missing.csv'" in run.error
+    job_notes = Notification.objects.filter(kind=NotificationKind.JOB)
+    assert list(job_notes.values_list("recipient__username", flat=True)) == ["tom"]
+    # The freshness change itself (fresh → unknown) is announced to the whole audience, once.
+    assert Alert.objects.get().to_status == "unknown"
+
+
+@pytest.mark.django_db
+def test_old_freshness_history_is_pruned(dataset, settings):
+    from monitoring.models import FreshnessCheck
+    from monitoring.tasks import prune_freshness_history
+
+    settings.FRESHNESS_HISTORY_DAYS = 30
+    policy = policy_for(dataset)
+    now = timezone.now()
+    for days in (40, 31, 29, 1):
+        FreshnessCheck.objects.create(
+            policy=policy, checked_at=now - timedelta(days=days), trigger="ping", status="fresh"
+        )
+    assert prune_freshness_history() == 2
+    assert FreshnessCheck.objects.count() == 2

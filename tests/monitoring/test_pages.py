@@ -294,3 +294,19 @@ def test_a_person_turns_email_off(client_for, owner):
     assert client.post("/monitoring/preferences/", {"inbox": "on"}).status_code == 302
     preference = NotificationPreference.objects.get(user=owner)
     assert (preference.inbox, preference.email) == (True, False)
+
+
+@pytest.mark.django_db
+def test_the_alert_history_costs_the_same_queries_for_2_or_40_alerts(
+    client_for, owner, dataset, django_assert_num_queries
+):
+    client = client_for(owner)
+    for n in range(2):
+        Alert.objects.create(asset=dataset.asset, kind="freshness", title=f"Alert {n}")
+    # session, user, unread count, the team filter's choices, count for the paginator, the page with assets and teams
+    with django_assert_num_queries(6):
+        client.get("/monitoring/alerts/")
+    for n in range(2, 40):
+        Alert.objects.create(asset=dataset.asset, kind="freshness", title=f"Alert {n}")
+    with django_assert_num_queries(6):
+        assert client.get("/monitoring/alerts/").content.decode().count('data-testid="alert-row"') == 40
