@@ -7,7 +7,7 @@ Also writes real files under DATA_ROOT (CSV files and a SQLite database) so scan
 import csv
 import random
 import sqlite3
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -419,11 +419,12 @@ def _write_store_database(path, rng):
                 "INSERT INTO stores VALUES (?, ?, ?, ?)",
                 [(i, f"Store {city}", city, f"20{10 + i}-03-01") for i, city in enumerate(cities, start=1)],
             )
-            now = datetime(2026, 11, 1)
+            # The tills' data ends now, so the freshness check on this table finds it up to date after a load.
+            now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
             connection.executemany(
                 "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (i, rng.randint(1, 400), (now + timedelta(minutes=17 * i)).isoformat(sep=" "),
+                    (i, rng.randint(1, 400), (now - timedelta(minutes=17 * (2000 - i))).isoformat(sep=" "),
                      rng.randint(0, 5), round(rng.uniform(5, 300), 2), rng.choice(["placed", "shipped", "returned"]))
                     for i in range(1, 2001)
                 ],

@@ -277,5 +277,8 @@ def ingest(event, user):
 
 
 def _after_run_recorded(run):
-    """Called once per run, after its COMPLETE event was stored. The lead adds the drift check here at merge."""
+    """Called once per run, after its COMPLETE event was stored: a run far outside recent history raises drift."""
+    from monitoring.drift import check_run  # monitoring builds on the catalog, not the other way round
+
     logger.info("Pipeline run %s of %s completed with %s output rows", run.run_id, run.pipeline, run.output_rows)
+    check_run(run)

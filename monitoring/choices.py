@@ -26,3 +26,39 @@ class JobState(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class FreshnessStatus(models.TextChoices):
+    """Computed from timestamps, never typed in. Ordered from best to worst by ``SEVERITY``."""
+
+    FRESH = "fresh", "Fresh"
+    LATE = "late", "Late"
+    STALE = "stale", "Stale"
+    UNKNOWN = "unknown", "Unknown"
+
+
+# "Stalest" when combining an asset with its inputs: an unknown input is less alarming than a late one.
+SEVERITY = {FreshnessStatus.FRESH: 0, FreshnessStatus.UNKNOWN: 1, FreshnessStatus.LATE: 2, FreshnessStatus.STALE: 3}
+
+
+class FreshnessMethod(models.TextChoices):
+    SQL = "sql", "SQL: newest timestamp in a table"
+    FILE = "file", "File: modification time under DATA_ROOT"
+    HTTP = "http", "HTTP: Last-Modified header or a JSON field"
+    HEARTBEAT = "heartbeat", "Heartbeat: the pipeline pings a secret URL"
+
+
+class ScheduleKind(models.TextChoices):
+    PERIOD = "period", "Every period (plus grace)"
+    CRON = "cron", "Cron schedule (plus grace)"
+
+
+class PingKind(models.TextChoices):
+    SUCCESS = "success", "Finished"
+    START = "start", "Started"
+    FAIL = "fail", "Failed"
+
+
+class DriftMeasure(models.TextChoices):
+    DURATION = "duration", "Duration"
+    OUTPUT_ROWS = "output_rows", "Output rows"

@@ -1,11 +1,336 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from monitoring.choices import NotificationKind
-from monitoring.models import Notification
+from catalog.choices import AssetKind, RunState
+from catalog.models import Asset, PipelineRun
+from monitoring import freshness
+from monitoring.choices import DriftMeasure, FreshnessMethod, FreshnessStatus, JobKind
+from monitoring.filtersets import AlertFilterSet, FreshnessPolicyFilterSet, JobRunFilterSet
+from monitoring.forms import FreshnessPolicyForm, PreferenceForm, TrainingForm
+from monitoring.models import Alert, DriftFinding, FreshnessPolicy, JobRun, NotificationPreference
+from monitoring.training import ALGORITHMS, STEPS, start_training, trainable_datasets
+from registry.models import RegisteredModel
 
-ALERT_KINDS = [NotificationKind.FRESHNESS, NotificationKind.JOB, NotificationKind.DRIFT, NotificationKind.SCHEMA_CHANGE]
+BOARD_ORDER = [FreshnessStatus.STALE, FreshnessStatus.LATE, FreshnessStatus.UNKNOWN, FreshnessStatus.FRESH]
 
 
-def index(request):
-    alerts = Notification.objects.filter(recipient=request.user, kind__in=ALERT_KINDS).select_related("asset")[:50]
-    return render(request, "monitoring/index.html", {"alerts": alerts, "nav": "monitoring"})
+def board(request):
+    """The freshness board: every policed asset, late and stale first."""
+    policies = FreshnessPolicyFilterSet(
+        request.GET,
+        queryset=FreshnessPolicy.objects.select_related("asset__owner", "asset__team"),
+        request=request,
+    )
+    wanted = request.GET.get("status", "")
+    rows = []
+    for policy in policies.qs:
+        status, reason = policy.status_at()
+        if wanted and status != wanted:
+            continue
+        rows.append({"policy": policy, "asset": policy.asset, "status": status, "reason": reason})
+    rows.sort(key=lambda row: (BOARD_ORDER.index(row["status"]), row["asset"].name.lower()))
+    counts = {status: 0 for status in BOARD_ORDER}
+    for row in rows:
+        counts[row["status"]] += 1
+    context = {
+        "filter": policies,
+        "rows": rows,
+        "counts": [(status, FreshnessStatus(status).label, counts[status]) for status in BOARD_ORDER],
+        "status_choices": [(status, FreshnessStatus(status).label) for status in BOARD_ORDER],
+        "wanted_status": wanted,
+        "recent_alerts": Alert.objects.select_related("asset")[:5],
+        "active_jobs": JobRun.objects.exclude(state__in=JobRun.FINISHED).count(),
+        "nav": "monitoring",
+    }
+    return render(request, "monitoring/board.html", context)
+
+
+def _asset_or_404(uuid):
+    return get_object_or_404(Asset.objects.select_related("owner", "team"), uuid=uuid)
+
+
+def freshness_detail(request, uuid):
+    """One asset's freshness: status with its inputs, the history timeline, and (for editors) its policy."""
+    asset = _asset_or_404(uuid)
+    policy = FreshnessPolicy.objects.filter(asset=asset).first()
+    can_edit = asset.can_edit(request.user)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only the owner, the owning team and staff change this policy.")
+        form = FreshnessPolicyForm(
+            request.POST, instance=policy or FreshnessPolicy(asset=asset, created_by=request.user)
+        )
+        if form.is_valid():
+            freshness.save_policy(form.save(commit=False))
+            messages.success(request, "Freshness policy saved; the first check runs within a minute.")
+            return redirect(request.path)
+    else:
+        form = FreshnessPolicyForm(instance=policy) if can_edit else None
+    if policy is not None:
+        policy.refresh_from_db()  # an invalid form leaves its typed values on the instance; show the stored ones
+    checks = list(policy.checks.all()[:500]) if policy else []
+    context = {
+        "asset": asset,
+        "policy": policy,
+        "effective": freshness.effective_freshness(asset),
+        "own": policy.status_at() if policy else None,
+        "form": form,
+        "can_edit": can_edit,
+        "checks": checks[:20],
+        "timeline": _timeline(checks),
+        "alerts": Alert.objects.filter(asset=asset)[:10],
+        "ping_url": request.build_absolute_uri(reverse("ping:success", kwargs={"key": policy.ping_key}))
+        if policy and can_edit and policy.method == FreshnessMethod.HEARTBEAT
+        else "",
+        "nav": "monitoring",
+    }
+    return render(request, "monitoring/freshness_detail.html", context)
+
+
+STATUS_COLOURS = {
+    FreshnessStatus.FRESH: "#27ae60",
+    FreshnessStatus.LATE: "#e69b00",
+    FreshnessStatus.STALE: "#c0392b",
+    FreshnessStatus.UNKNOWN: "#7f8c8d",
+}
+
+
+def _timeline(checks):
+    """A plotly figure: one marker per check on a status axis, and the data's observed update times."""
+    if not checks:
+        return None
+    traces = []
+    for status in BOARD_ORDER:
+        points = [check for check in checks if check.status == status]
+        if points:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": FreshnessStatus(status).label,
+                    "x": [check.checked_at.isoformat() for check in points],
+                    "y": [FreshnessStatus(status).label for check in points],
+                    "text": [check.reason or check.error for check in points],
+                    "marker": {"color": STATUS_COLOURS[status], "size": 10},
+                }
+            )
+    layout = {
+        "height": 260,
+        "margin": {"l": 70, "r": 10, "t": 10, "b": 40},
+        "yaxis": {"categoryorder": "array", "categoryarray": [FreshnessStatus(s).label for s in reversed(BOARD_ORDER)]},
+        "xaxis": {"type": "date"},
+        "showlegend": False,
+    }
+    return {"data": traces, "layout": layout}
+
+
+@require_POST
+def freshness_check_now(request, uuid):
+    asset = _asset_or_404(uuid)
+    if not asset.can_edit(request.user):
+        raise PermissionDenied("Only the owner, the owning team and staff run checks by hand.")
+    policy = get_object_or_404(FreshnessPolicy, asset=asset)
+    if policy.method == FreshnessMethod.HEARTBEAT:
+        messages.error(request, "Heartbeat policies are not probed: the pipeline pings them.")
+        return redirect(policy.get_absolute_url())
+    run = JobRun.enqueue(JobKind.FRESHNESS_CHECK, asset=asset, requested_by=request.user)
+    messages.success(request, "Check queued; its result appears here and on the job list.")
+    return redirect(run.get_absolute_url())
+
+
+def pipeline_runs(request, slug):
+    """A pipeline's recent runs: durations and output volumes as charts, with drifting runs marked."""
+    asset = get_object_or_404(
+        Asset.objects.select_related("owner", "team", "pipeline"), kind=AssetKind.PIPELINE, slug=slug
+    )
+    runs = list(
+        PipelineRun.objects.filter(pipeline_id=asset.pk)
+        .prefetch_related(Prefetch("drift_findings", queryset=DriftFinding.objects.all()))
+        .order_by("-started_at", "-pk")[:100]
+    )
+    runs.reverse()
+    context = {
+        "asset": asset,
+        "runs": list(reversed(runs))[:30],
+        "charts": _run_charts(runs),
+        "findings": DriftFinding.objects.filter(pipeline_run__pipeline_id=asset.pk).select_related("pipeline_run")[:20],
+        "nav": "monitoring",
+    }
+    return render(request, "monitoring/pipeline_runs.html", context)
+
+
+def _run_charts(runs):
+    finished = [run for run in runs if run.state == RunState.COMPLETE and run.started_at]
+    charts = []
+    for measure, title, unit, value_of in [
+        (DriftMeasure.DURATION, "Duration", "seconds", lambda run: run.duration_seconds),
+        (DriftMeasure.OUTPUT_ROWS, "Output rows", "rows", lambda run: run.output_rows),
+    ]:
+        points = [run for run in finished if value_of(run) is not None]
+        if not points:
+            continue
+        drifted = [run for run in points if any(f.measure == measure for f in run.drift_findings.all())]
+        data = [
+            {"type": "scatter", "mode": "lines+markers", "name": title,
+             "x": [run.started_at.isoformat() for run in points], "y": [value_of(run) for run in points],
+             "text": [run.run_id for run in points], "line": {"color": "#1e6f9f"}},
+        ]  # fmt: skip
+        if drifted:
+            data.append(
+                {"type": "scatter", "mode": "markers", "name": "Drift",
+                 "x": [run.started_at.isoformat() for run in drifted], "y": [value_of(run) for run in drifted],
+                 "text": [run.run_id for run in drifted],
+                 "marker": {"color": "#c0392b", "size": 14, "symbol": "x"}}
+            )  # fmt: skip
+        layout = {
+            "height": 280,
+            "margin": {"l": 60, "r": 10, "t": 30, "b": 40},
+            "title": {"text": title},
+            "yaxis": {"title": {"text": unit}},
+            "xaxis": {"type": "date"},
+            "showlegend": bool(drifted),
+        }
+        charts.append(
+            {
+                "id": f"chart-{measure}",
+                "script_id": f"chart-{measure}-figure",
+                "figure": {"data": data, "layout": layout},
+            }
+        )
+    return charts
+
+
+def _query_without_page(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def job_list(request):
+    """Every job run with its live state; the table refreshes itself while something is queued or running."""
+    queryset = JobRun.objects.select_related("asset", "requested_by").order_by("-created_at", "-pk")
+    filterset = JobRunFilterSet(request.GET, queryset=queryset, request=request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    live = any(not run.is_finished for run in page)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "live": live,
+        "query": _query_without_page(request),
+        "nav": "monitoring",
+    }
+    if request.htmx:
+        return render(request, "monitoring/partials/job_rows.html", context)
+    return render(request, "monitoring/job_list.html", context)
+
+
+def _run_or_404(uuid):
+    return get_object_or_404(JobRun.objects.select_related("asset__team", "asset__owner", "requested_by"), uuid=uuid)
+
+
+def job_detail(request, uuid):
+    run = _run_or_404(uuid)
+    done = STEPS.index(run.step) if run.step in STEPS else 0
+    context = {
+        "run": run,
+        "can_cancel": run.can_cancel(request.user),
+        "steps": STEPS,
+        "passed_steps": STEPS[:done],
+        "nav": "monitoring",
+    }
+    if request.htmx:
+        return render(request, "monitoring/partials/job_status.html", context)
+    return render(request, "monitoring/job_detail.html", context)
+
+
+@require_POST
+def job_cancel(request, uuid):
+    run = _run_or_404(uuid)
+    if not run.can_cancel(request.user):
+        if run.is_finished:
+            messages.error(request, "This run has already finished.")
+            return redirect(run.get_absolute_url())
+        raise PermissionDenied("Only the person who started the run, the asset's owners and staff cancel it.")
+    if run.cancel(by=request.user):
+        messages.success(request, "Run cancelled.")
+    else:
+        messages.error(request, "This run finished before it could be cancelled.")
+    if request.htmx:
+        return job_detail(request, uuid)
+    return redirect(request.POST.get("next") or run.get_absolute_url())
+
+
+def _model_or_404(slug):
+    return get_object_or_404(
+        RegisteredModel.objects.select_related("asset__owner", "asset__team"),
+        asset__slug=slug,
+        asset__kind=AssetKind.MODEL,
+    )
+
+
+def train(request, slug):
+    """Start a training run for a model and follow the runs live."""
+    model = _model_or_404(slug)
+    can_edit = model.asset.can_edit(request.user)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only the model's owner, its team and staff train new versions.")
+        form = TrainingForm(request.POST, model=model)
+        if form.is_valid():
+            start_training(form.request, requested_by=request.user)
+            messages.success(request, "Training queued. Follow it below; the page updates by itself.")
+            return redirect(request.path)
+    else:
+        form = TrainingForm(model=model) if can_edit else None
+    context = {
+        "model": model,
+        "form": form,
+        "can_edit": can_edit,
+        "algorithms": [(name, spec[0], ", ".join(spec[3])) for name, spec in ALGORITHMS.items()],
+        "datasets": trainable_datasets().prefetch_related("columns"),
+        **_training_runs_context(request, model),
+        "nav": "models",
+    }
+    return render(request, "monitoring/train.html", context)
+
+
+def _training_runs_context(request, model):
+    runs = list(
+        JobRun.objects.filter(kind=JobKind.TRAINING, asset=model.asset)
+        .select_related("asset", "requested_by")
+        .order_by("-created_at", "-pk")[:10]
+    )
+    return {"model": model, "runs": runs, "live": any(not run.is_finished for run in runs)}
+
+
+def training_runs(request, slug):
+    """The live fragment of the training page (htmx polling)."""
+    model = _model_or_404(slug)
+    return render(request, "monitoring/partials/training_runs.html", _training_runs_context(request, model))
+
+
+def alert_list(request):
+    """Every alert raised: freshness transitions, failed jobs, drift, schema changes."""
+    filterset = AlertFilterSet(request.GET, queryset=Alert.objects.select_related("asset__team", "job_run"))
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page, "query": _query_without_page(request), "nav": "monitoring"}
+    return render(request, "monitoring/alert_list.html", context)
+
+
+def preferences(request):
+    """Which channels the signed-in person hears alerts on."""
+    preference = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference(
+        user=request.user
+    )
+    form = PreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your alert channels are saved.")
+        return redirect("monitoring:preferences")
+    teams = request.user.teams.all()
+    return render(request, "monitoring/preferences.html", {"form": form, "teams": teams, "nav": "monitoring"})

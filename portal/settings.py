@@ -169,6 +169,10 @@ SPECTACULAR_SETTINGS = {
         "IssueStatusEnum": "trust.choices.IssueStatus",
         "AssetKindEnum": "catalog.choices.AssetKind",
         "StageEnum": "registry.choices.Stage",
+        "FreshnessStatusEnum": "monitoring.choices.FreshnessStatus",
+        "NotificationKindEnum": "monitoring.choices.NotificationKind",
+        "JobKindEnum": "monitoring.choices.JobKind",
+        "JobStateEnum": "monitoring.choices.JobState",
     },
 }
 
@@ -224,7 +228,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "freshness-sweep": {
+        "task": "monitoring.tasks.sweep_freshness",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "prune-freshness-history": {
+        "task": "monitoring.tasks.prune_freshness_history",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 3600},
+    },
+    "reap-lost-jobs": {
+        "task": "monitoring.tasks.reap_lost_jobs",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
 }
+# How many times a job is retried after a temporary problem (a lost connection) before it fails.
+JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 3, minimum=0)
+# How often SQL, file and HTTP freshness probes run when no deadline comes sooner.
+FRESHNESS_PROBE_INTERVAL = env_int("FRESHNESS_PROBE_INTERVAL", 15 * 60, minimum=60)
+# How long freshness observations are kept for the history timeline.
+FRESHNESS_HISTORY_DAYS = env_int("FRESHNESS_HISTORY_DAYS", 90, minimum=1)
 
 # --- trust ----------------------------------------------------------------------------------------------------
 # How long an owner has to acknowledge a new data issue before their team is alerted, per severity.

@@ -21,6 +21,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("models/", include("registry.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("ping/", include("monitoring.ping_urls")),
     path("", include("trust.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

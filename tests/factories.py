@@ -1,6 +1,7 @@
 """Small builders for test data. Each returns saved rows with sensible defaults that a test overrides."""
 
 import itertools
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.utils.text import slugify
@@ -95,8 +96,6 @@ def data_issue(asset, reporter, severity="major", title=None, **fields):
 
 def trusted_asset(owner, name=None, **fields):
     """A dataset that meets every rule the portal can check by itself: owned, documented, reviewed, certified."""
-    from datetime import timedelta
-
     from django.utils import timezone
 
     from trust.models import Certification
@@ -109,3 +108,16 @@ def trusted_asset(owner, name=None, **fields):
     made.save(update_fields=["intended_use"])
     Certification.certify(made.asset, by=owner, expires_on=today + timedelta(days=90))
     return made
+
+
+def freshness_policy(asset, **fields):
+    """A saved freshness policy on ``asset`` (or a kind row with ``.asset``): a daily heartbeat with one hour of
+    grace unless told otherwise."""
+    from monitoring.choices import FreshnessMethod
+    from monitoring.models import FreshnessPolicy
+
+    asset = getattr(asset, "asset", asset)
+    fields.setdefault("method", FreshnessMethod.HEARTBEAT)
+    fields.setdefault("period", timedelta(days=1))
+    fields.setdefault("grace", timedelta(hours=1))
+    return FreshnessPolicy.objects.create(asset=asset, **fields)

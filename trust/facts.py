@@ -14,16 +14,10 @@ from django.utils import timezone
 from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset, LineageEdge
+from monitoring.freshness import effective_freshness_by_asset
 from trust.choices import DeprecationState, IssueSeverity
 from trust.models import Certification, DataIssue, Deprecation
 from trust.rules import AssetFacts, InputFact, IssueFact
-
-
-def _freshness_by_asset(asset_ids):
-    """``{asset_id: freshness}`` where freshness has ``.status`` (fresh/late/stale/unknown, or is None when no
-    policy is set), ``.reason`` and ``.held_back_by``. Assets left out are "not available"."""
-    # WIRED AT MERGE: monitoring.freshness — return monitoring.freshness.freshness_by_asset(asset_ids)
-    return {}
 
 
 def _card_completeness(models):
@@ -97,7 +91,8 @@ def facts_for(assets, today=None):
     for asset_id, severity, title, asset_name in serious:
         issues[asset_id].append((severity, title, asset_name))
 
-    freshness = _freshness_by_asset(asset_ids)
+    # Each asset is as fresh as its own policy and its stalest input upstream allow.
+    freshness = effective_freshness_by_asset(upstream)
     cards = _card_completeness(
         [
             row.registered_model
@@ -146,15 +141,10 @@ def facts_for(assets, today=None):
 
 
 def _freshness_fact(freshness, pk):
-    if pk not in freshness:
-        return "unknown", "Freshness checks are not available yet."
     found = freshness[pk]
-    if found is None or found.status is None:
+    if found.status is None:
         return None, ""
-    reason = found.reason or ""
-    if getattr(found, "held_back_by", None):
-        reason = f"{reason} Held back by {found.held_back_by}.".strip()
-    return found.status, reason
+    return found.status, found.reason
 
 
 def _missing_documentation(row, cards):

@@ -1,22 +1,32 @@
-from types import SimpleNamespace
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from trust import facts
+from tests import factories
+
+# When a daily heartbeat with an hour of grace was last seen, for each status it should show now.
+LAST_SEEN_AGO = {
+    "fresh": timedelta(hours=1),
+    "late": timedelta(days=1, minutes=30),
+    "stale": timedelta(days=2),
+    "unknown": None,
+}
+
+
+class _Freshness:
+    """``freshness[asset_id] = "fresh"`` gives the asset a real heartbeat policy last seen at the right time."""
+
+    def __setitem__(self, asset_id, status):
+        ago = LAST_SEEN_AGO[status]
+        factories.freshness_policy(
+            factories.Asset.objects.get(pk=asset_id), last_seen_at=timezone.now() - ago if ago else None
+        )
 
 
 @pytest.fixture
-def freshness(monkeypatch):
-    """Stands in for monitoring's freshness (wired at merge): ``freshness[asset_id] = "fresh"`` sets a status."""
-    statuses = {}
-
-    def by_asset(asset_ids):
-        return {
-            pk: SimpleNamespace(status=statuses[pk], reason="", held_back_by=None) for pk in asset_ids if pk in statuses
-        }
-
-    monkeypatch.setattr(facts, "_freshness_by_asset", by_asset)
-    return statuses
+def freshness(db):
+    return _Freshness()
 
 
 @pytest.fixture(autouse=True)

@@ -47,15 +47,18 @@ def test_a_business_user_reports_a_problem_and_the_owner_acknowledges_and_resolv
 
     Certification.certify(report.asset, by=owner, expires_on=timezone.localdate() + timedelta(days=30))
     factories.data_issue(sales, owner, severity="minor", title="November revenue rounding")
+    # The nightly load of daily sales pinged its heartbeat an hour ago: the report is up to date through it.
+    factories.freshness_policy(sales, last_seen_at=timezone.now() - timedelta(hours=1))
 
     # Erin opens the report and reads its badge and why.
     sign_in(page, erin)
     page.goto(f"{live_server.url}{report.asset.get_absolute_url()}")
-    # Freshness comes from monitoring, wired at merge; until then that one rule is Unknown and so is the badge.
-    expect(_badge(page)).to_have_text("Unknown")
+    expect(_badge(page)).to_have_text("Trusted")
     page.get_by_text("Why this badge").click()
     why = page.get_by_test_id("why-this-badge")
-    expect(why.locator('[data-rule="freshness"]')).to_contain_text("Freshness is not known")
+    expect(why.locator('[data-rule="freshness"]')).to_contain_text(
+        "Up to date. Its one checked input upstream is fresh."
+    )
     expect(why.locator('[data-rule="owner"]')).to_contain_text("Owned by olivia")
     expect(why.locator('[data-rule="certification"]')).to_contain_text("Certified by its owner until")
 
@@ -89,7 +92,7 @@ def test_a_business_user_reports_a_problem_and_the_owner_acknowledges_and_resolv
     owner_page.get_by_role("button", name="Resolved").click()
     expect(owner_page.get_by_test_id("issue-status")).to_have_text("Resolved")
     page.reload()
-    expect(_badge(page)).to_have_text("Unknown")
+    expect(_badge(page)).to_have_text("Trusted")
 
     # Erin was told at each change.
     page.get_by_role("link", name="Inbox").click()

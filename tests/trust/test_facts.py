@@ -26,13 +26,32 @@ def test_a_documented_reviewed_certified_fresh_dataset_is_trusted(owner, freshne
     assert badge.summary == "Every trust rule is met."
 
 
-def test_without_freshness_checks_the_badge_is_unknown_and_says_why(owner):
+def test_without_a_freshness_policy_the_badge_says_use_with_caution_and_why(owner):
     orders = factories.trusted_asset(owner, "Orders")
     badge = badge_for(orders.asset)
-    assert badge.level == TrustLevel.UNKNOWN
+    assert badge.level == TrustLevel.CAUTION
     assert [verdict.reason for verdict in badge.reasons] == [
-        "Freshness is not known. Freshness checks are not available yet."
+        "No freshness policy is set, so nobody checks that it is up to date."
     ]
+
+
+def test_a_never_seen_heartbeat_makes_the_badge_unknown(owner, freshness):
+    orders = factories.trusted_asset(owner, "Orders")
+    freshness[orders.pk] = "unknown"
+    badge = badge_for(orders.asset)
+    assert badge.level == TrustLevel.UNKNOWN
+    assert badge.reasons[0].reason.startswith("Freshness is not known.")
+
+
+def test_a_stale_input_upstream_holds_a_fresh_report_back(owner, freshness):
+    orders = factories.trusted_asset(owner, "Orders")
+    report = factories.report("Sales", owner=owner, description="Daily sales.")
+    factories.edge(orders, report)
+    freshness[orders.pk] = "stale"
+    freshness[report.pk] = "fresh"
+    found = facts_for([report.asset])[report.pk]
+    assert found.freshness_status == "stale"
+    assert "Held back by its input Orders" in found.freshness_reason
 
 
 def test_owner_facts_follow_the_owner_leaving(owner):
@@ -130,5 +149,6 @@ def _queries_for_badges(count, owner, reporter):
 
 def test_badges_for_a_page_cost_the_same_queries_for_one_asset_as_for_forty(owner, outsider):
     # 1 assets with owner, kind rows and latest certification; 1 lineage walk; 1 edges between those found;
-    # 1 running deprecations; 1 deprecated or retired inputs; 1 serious open issues.
-    assert _queries_for_badges(1, owner, outsider) == _queries_for_badges(40, owner, outsider) == 6
+    # 1 running deprecations; 1 deprecated or retired inputs; 1 serious open issues; 1 freshness policies of the
+    # assets and everything upstream.
+    assert _queries_for_badges(1, owner, outsider) == _queries_for_badges(40, owner, outsider) == 7

@@ -6,6 +6,7 @@ from catalog import demo as catalog_demo
 from catalog.choices import AssetKind
 from catalog.models import Asset
 from catalog.search import reindex
+from monitoring import demo as monitoring_demo
 from registry import demo as registry_demo
 from trust import demo as trust_demo
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
             teams, users = accounts_demo.load()
             assets = catalog_demo.load(teams, users)
             registry_demo.load(teams, users, assets)
+            monitoring_demo.load(teams, users, assets)
             trust_demo.load(teams, users, assets)
             # The registry's demo writes its rows directly; make its models findable by their descriptions too.
             reindex(

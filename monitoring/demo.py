@@ -1,0 +1,150 @@
+"""Demo monitoring: a freshness policy of every method, some history, pipeline runs with one drifting run, and a
+real training run of the churn model.
+
+Idempotent: policies, runs and findings are keyed on their natural keys; history, first checks, alerts and the
+training run are made only when their policy or run is new, so loading twice changes no count.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+
+from catalog.choices import RunOrigin, RunState
+from catalog.models import PipelineRun
+from monitoring import freshness
+from monitoring.choices import FreshnessMethod, FreshnessStatus, JobKind, JobState, ScheduleKind
+from monitoring.drift import check_run
+from monitoring.jobs import JobFailed
+from monitoring.models import FreshnessCheck, FreshnessPolicy, JobRun
+from registry.models import RegisteredModel
+
+logger = logging.getLogger(__name__)
+
+# The demo heartbeat's address is fixed so that monitoring/scripts/demo_heartbeat.sh can ping it.
+DEMO_PING_KEY = uuid.uuid5(uuid.NAMESPACE_URL, "https://portal.example.com/demo/orders-etl")
+
+# asset key: policy fields
+POLICIES = {
+    "raw-orders": {"method": FreshnessMethod.SQL, "period": timedelta(days=1), "grace": timedelta(hours=6),
+                   "timestamp_column": "ordered_at"},
+    "inventory": {"method": FreshnessMethod.SQL, "period": timedelta(hours=1), "grace": timedelta(hours=2),
+                  "timestamp_column": "updated_at"},
+    "monthly-revenue": {"method": FreshnessMethod.FILE, "period": timedelta(days=31), "grace": timedelta(days=3)},
+    "budget": {"method": FreshnessMethod.FILE, "period": timedelta(days=365), "grace": timedelta(days=30)},
+    "settlements": {"method": FreshnessMethod.HTTP, "period": timedelta(days=1), "grace": timedelta(hours=3),
+                    "url": "https://api.payments.example.com/v2/settlements/status",
+                    "json_field": "last_settlement_at", "timeout_seconds": 5},
+    "orders-etl": {"method": FreshnessMethod.HEARTBEAT, "schedule_kind": ScheduleKind.CRON, "cron": "0 3 * * *",
+                   "time_zone": "UTC", "grace": timedelta(hours=2), "ping_key": DEMO_PING_KEY},
+    "executive-sales": {"method": FreshnessMethod.HEARTBEAT, "schedule_kind": ScheduleKind.CRON,
+                        "cron": "0 7 * * 1-5", "time_zone": "Europe/Paris", "grace": timedelta(hours=1)},
+}  # fmt: skip
+
+TRAINING = {
+    "model": "churn-predictor",
+    "dataset": "customer-churn",
+    "target": "churned",
+    "features": ["tenure_months", "orders_90d", "revenue_90d", "days_since_last_order", "support_tickets", "segment"],
+    "algorithm": "random_forest_classifier",
+    "hyperparameters": {"n_estimators": 120, "max_depth": 6},
+    "test_size": 0.25,
+    "seed": 7,
+    "thresholds": {"roc_auc": 0.7, "max_group_gap": 0.25},
+    "sensitive_column": "segment",
+}
+
+
+def load(teams, users, assets):
+    now = timezone.now()
+    for key, fields in POLICIES.items():
+        asset = assets[key]
+        policy, created = FreshnessPolicy.objects.update_or_create(
+            asset=asset, defaults={**fields, "created_by": asset.owner}
+        )
+        if created:
+            _first_checks(policy, key, now)
+    _pipeline_runs(assets["orders-etl"].pipeline, now)
+    _training(users)
+
+
+def _first_checks(policy, key, now):
+    if policy.method == FreshnessMethod.HEARTBEAT:
+        _heartbeat_history(policy, key, now)
+    elif policy.method != FreshnessMethod.HTTP:
+        # Local sources answer at once; the HTTP one is left to the sweep (the demo has no internet to ask).
+        freshness.run_probe(policy, now=now)
+    else:
+        policy.next_check_at = now
+    policy.save(update_fields=["next_check_at"])
+
+
+def _heartbeat_history(policy, key, now):
+    """Two weeks of daily pings, the last an hour ago: on time, except one late night and one failed run."""
+    checks = []
+    for days_ago in range(13, -1, -1):
+        finished = now - timedelta(days=days_ago, hours=1)
+        if days_ago == 9:
+            late = FreshnessCheck(policy=policy, checked_at=finished - timedelta(minutes=40), trigger="sweep",
+                                  status=FreshnessStatus.LATE, reason="The nightly run is late.")  # fmt: skip
+            checks.append(late)
+        failed = days_ago == 5
+        checks.append(
+            FreshnessCheck(
+                policy=policy,
+                checked_at=finished,
+                trigger="ping",
+                ping_kind="fail" if failed else "success",
+                status=FreshnessStatus.STALE if failed else FreshnessStatus.FRESH,
+                observed_at=finished,
+                run_id=f"demo-{days_ago:02d}" if key == "orders-etl" else "",
+                reason="The pipeline reported a failure." if failed else "Updated on time.",
+            )
+        )
+    FreshnessCheck.objects.bulk_create(checks)
+    last = max(check.checked_at for check in checks if check.ping_kind == "success")
+    policy.last_seen_at = last
+    policy.save(update_fields=["last_seen_at"])
+    freshness.evaluate(policy, trigger="sweep", now=now)
+
+
+def _pipeline_runs(pipeline, now):
+    """25 nightly runs of about ten minutes and 2,000 rows; three nights ago one ran for half an hour."""
+    runs = []
+    for days_ago in range(25, 0, -1):
+        started = (now - timedelta(days=days_ago)).replace(hour=3, minute=0, second=0, microsecond=0)
+        wobble = (days_ago * 37) % 11 - 5
+        seconds = 1840 if days_ago == 3 else 600 + 6 * wobble
+        run, _ = PipelineRun.objects.update_or_create(
+            pipeline=pipeline,
+            run_id=f"demo-{days_ago:02d}",
+            defaults={
+                "origin": RunOrigin.HEARTBEAT,
+                "state": RunState.COMPLETE,
+                "started_at": started,
+                "ended_at": started + timedelta(seconds=seconds),
+                "output_rows": 2000 + 13 * wobble,
+            },
+        )
+        runs.append(run)
+    for run in runs:
+        check_run(run)
+
+
+def _training(users):
+    """A real training run of the churn model, the way a worker does it (in this process, without a broker)."""
+    model = RegisteredModel.objects.select_related("asset").get(asset__slug=TRAINING["model"])
+    if JobRun.objects.filter(kind=JobKind.TRAINING, asset=model.asset).exists():
+        return
+    from monitoring.training import train
+
+    run = JobRun.objects.create(kind=JobKind.TRAINING, asset=model.asset, requested_by=users["carol"], params=TRAINING)
+    run.claim(task_id="demo")
+    try:
+        result = train(run)
+    except JobFailed as exc:
+        logger.warning("The demo training run failed: %s", exc)
+        run.finish(JobState.FAILED, error=str(exc))
+        return
+    run.finish(JobState.SUCCEEDED, result=result)

@@ -1,0 +1,244 @@
+"""Freshness: probing, pings, the sweep, announced transitions, and the answers pages and badges ask for.
+
+One domain function per action, called by the sweep task, the ping views, the API and the "check now" job alike.
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.choices import AssetKind, RunOrigin, RunState
+from catalog.lineage import MAX_DEPTH, walk
+from catalog.models import Asset, PipelineRun
+from monitoring.choices import SEVERITY, FreshnessStatus, NotificationKind, PingKind
+from monitoring.models import FreshnessCheck, FreshnessPolicy
+from monitoring.notifications import raise_alert
+from monitoring.probes import probe
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """An asset's freshness as pages show it. ``status`` is None when neither it nor its inputs have a policy."""
+
+    status: str | None
+    reason: str
+    held_back_by: Asset | None = None
+    last_seen_at: object = None
+
+    @property
+    def label(self):
+        return FreshnessStatus(self.status).label if self.status else "No policy"
+
+
+NO_POLICY = Freshness(None, "No freshness policy: nobody has said how often this should be updated.")
+
+
+def _of(policy, now):
+    status, reason = policy.status_at(now)
+    return Freshness(status, reason, last_seen_at=policy.last_seen_at)
+
+
+def freshness_by_asset(asset_ids):
+    """``{asset_id: Freshness}`` from each asset's own policy, in one query, for list pages and badges."""
+    now = timezone.now()
+    found = {policy.asset_id: _of(policy, now) for policy in FreshnessPolicy.objects.filter(asset_id__in=asset_ids)}
+    return {pk: found.get(pk, NO_POLICY) for pk in asset_ids}
+
+
+def effective_freshness(asset):
+    """The asset's own freshness combined with its stalest input upstream (two queries: the walk and the policies).
+
+    A report is only as fresh as the data it is built from: when an input is worse than the asset itself, the
+    input's status wins and ``held_back_by`` names it.
+    """
+    return effective_freshness_by_asset({asset.pk: walk([asset.pk], direction="up", max_depth=MAX_DEPTH)})[asset.pk]
+
+
+def effective_freshness_by_asset(upstream_by_asset):
+    """``{asset_id: Freshness}`` for many assets at once, each combined with its inputs, in one query.
+
+    ``upstream_by_asset`` maps each asset id to its upstream asset ids, as ``{id: hops}`` or a plain set (where
+    hops are unknown, ties between equally stale inputs are broken by name).
+    """
+    now = timezone.now()
+    nodes = set(upstream_by_asset).union(*upstream_by_asset.values())
+    policies = FreshnessPolicy.objects.filter(asset_id__in=nodes).select_related("asset")
+    found = {policy.asset_id: (policy.asset, _of(policy, now)) for policy in policies}
+    result = {}
+    for pk, upstream in upstream_by_asset.items():
+        hops = upstream if isinstance(upstream, dict) else dict.fromkeys(upstream, 0)
+        own = found[pk][1] if pk in found else None
+        inputs = [found[up] for up in hops if up in found and up != pk]
+        result[pk] = _combine(own, inputs, hops)
+    return result
+
+
+def _combine(own, inputs, hops):
+    # Worst first; among equals, the nearest input is the one people can act on.
+    inputs = sorted(inputs, key=lambda item: (-SEVERITY[item[1].status], hops[item[0].pk], item[0].name))
+    worst = inputs[0] if inputs else None
+    if worst is None:
+        return own or NO_POLICY
+    input_asset, input_freshness = worst
+    if own is not None and SEVERITY[own.status] >= SEVERITY[input_freshness.status]:
+        return own
+    if input_freshness.status == FreshnessStatus.FRESH:
+        count = len(inputs)
+        reason = (
+            "Its one checked input upstream is fresh."
+            if count == 1
+            else f"All {count} checked inputs upstream are fresh."
+        )
+        return Freshness(FreshnessStatus.FRESH, reason)
+    reason = f"Held back by its input {input_asset.name}: {input_freshness.reason}"
+    last_seen = own.last_seen_at if own else None
+    return Freshness(input_freshness.status, reason, held_back_by=input_asset, last_seen_at=last_seen)
+
+
+# --- changing state -------------------------------------------------------------------------------------------
+def evaluate(policy, *, trigger, now=None, **check_fields):
+    """Record what the policy's status is now, plan its next deadline, and announce a transition once."""
+    now = now or timezone.now()
+    status, reason = policy.status_at(now)
+    policy.next_check_at = policy.plan_next_check(now)
+    policy.last_checked_at = now
+    FreshnessPolicy.objects.filter(pk=policy.pk).update(next_check_at=policy.next_check_at, last_checked_at=now)
+    FreshnessCheck.objects.create(
+        policy=policy,
+        checked_at=now,
+        trigger=trigger,
+        status=status,
+        observed_at=policy.last_seen_at,
+        reason=reason[:500],
+        **check_fields,
+    )
+    announce(policy, status, reason)
+    return status
+
+
+def announce(policy, status, reason):
+    """Tell people about a status change exactly once, however many sweepers saw it.
+
+    The compare-and-set on ``announced_status`` is the lock: only the caller that moves it from the value it
+    read raises the alert. Returns the alert, or None when there was nothing (new) to say.
+    """
+    old = policy.announced_status
+    if old == status:
+        return None
+    moved = FreshnessPolicy.objects.filter(pk=policy.pk, announced_status=old).update(announced_status=status)
+    if not moved:
+        return None
+    policy.announced_status = status
+    quiet = {"", FreshnessStatus.UNKNOWN}
+    # A new policy settling, data appearing for the first time, or an owner pausing checks is not news.
+    if old in quiet and status in (FreshnessStatus.FRESH, FreshnessStatus.UNKNOWN):
+        return None
+    if policy.paused:
+        return None
+    asset = policy.asset
+    if status == FreshnessStatus.FRESH:
+        title = f"{asset.name} is fresh again"
+    elif status == FreshnessStatus.UNKNOWN:
+        title = f"{asset.name}: freshness cannot be checked"
+    else:
+        title = f"{asset.name} is {FreshnessStatus(status).label.lower()}"
+    return raise_alert(
+        asset,
+        kind=NotificationKind.FRESHNESS,
+        title=title,
+        body=reason,
+        url=policy.get_absolute_url(),
+        from_status=old,
+        to_status=status,
+    )
+
+
+def run_probe(policy, *, now=None):
+    """Ask the source when its data last changed, keep the answer, and evaluate. Used by sweep and "check now"."""
+    observed_at, error, duration_ms = probe(policy)
+    now = now or timezone.now()
+    fields = {"probe_error": error}
+    if observed_at is not None:
+        fields["last_seen_at"] = observed_at
+    FreshnessPolicy.objects.filter(pk=policy.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    return evaluate(policy, trigger=FreshnessCheck.Trigger.PROBE, now=now, error=error, duration_ms=duration_ms)
+
+
+def record_ping(policy, kind, *, run_id="", rows=None, now=None):
+    """A heartbeat: the pipeline says it started, finished or failed (optionally naming its run).
+
+    On a pipeline asset a run id also opens or closes a ``PipelineRun``, and a finished run goes through the
+    drift rule.
+    """
+    now = now or timezone.now()
+    fields = {
+        PingKind.SUCCESS: {"last_seen_at": now},
+        PingKind.START: {"last_started_at": now},
+        PingKind.FAIL: {"last_failed_at": now},
+    }[kind]
+    FreshnessPolicy.objects.filter(pk=policy.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    pipeline_run = None
+    if run_id and policy.asset.kind == AssetKind.PIPELINE:
+        pipeline_run = _record_pipeline_run(policy.asset.pipeline, kind, run_id, rows, now)
+    status = evaluate(policy, trigger=FreshnessCheck.Trigger.PING, now=now, ping_kind=kind, run_id=run_id)
+    if pipeline_run is not None and pipeline_run.state == RunState.COMPLETE:
+        from monitoring.drift import check_run
+
+        check_run(pipeline_run)
+    return status
+
+
+def _record_pipeline_run(pipeline, kind, run_id, rows, now):
+    state = {PingKind.START: RunState.RUNNING, PingKind.SUCCESS: RunState.COMPLETE, PingKind.FAIL: RunState.FAIL}
+    try:
+        with transaction.atomic():
+            run, created = PipelineRun.objects.get_or_create(
+                pipeline=pipeline,
+                run_id=run_id,
+                defaults={"origin": RunOrigin.HEARTBEAT, "state": state[kind], "started_at": now},
+            )
+    except IntegrityError:  # the start and the end of one run raced each other; the other request made the row
+        run, created = PipelineRun.objects.get(pipeline=pipeline, run_id=run_id), False
+    if kind == PingKind.START:
+        if not created:
+            run.started_at = now
+            run.save(update_fields=["started_at"])
+        return run
+    run.state = state[kind]
+    run.ended_at = now
+    if rows is not None:
+        run.output_rows = rows
+    run.save(update_fields=["state", "ended_at", "output_rows"])
+    return run
+
+
+def claim_due(now=None, limit=500):
+    """Policies whose deadline has passed, each claimed by pushing its deadline ahead with a compare-and-set.
+
+    A second sweep running at the same moment reads the same rows but wins none of the claims, so every due
+    policy is checked once. The pushed deadline is a lease: if the check never reports (a worker died), the
+    policy comes due again.
+    """
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    due = FreshnessPolicy.objects.filter(next_check_at__lte=now, paused=False).order_by("next_check_at")[:limit]
+    claimed = []
+    for policy in due.select_related("asset"):
+        lease = now + timedelta(seconds=policy.timeout_seconds * 3 + 60)
+        if FreshnessPolicy.objects.filter(pk=policy.pk, next_check_at=policy.next_check_at).update(next_check_at=lease):
+            policy.next_check_at = lease
+            claimed.append(policy)
+    return claimed
+
+
+def save_policy(policy, now=None):
+    """Save an edited or new policy and make it due now, so its first check does not wait for the old deadline."""
+    policy.next_check_at = now or timezone.now()
+    policy.save()
+    return policy

@@ -1,0 +1,34 @@
+"""Heartbeat URLs in the manner of healthchecks.io: ``curl -fsS https://portal/ping/<uuid>`` and nothing else.
+
+No login and no CSRF token: the secret is the UUID in the path. An unknown UUID is a 404 and changes nothing.
+Append ``/start`` when a run begins and ``/fail`` when it fails; ``?rid=<run id>`` ties the calls of one run
+together (a pipeline's runs then get durations), and ``?rows=<n>`` reports how many rows it wrote.
+"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from monitoring.choices import FreshnessMethod, PingKind
+from monitoring.freshness import record_ping
+from monitoring.models import FreshnessPolicy
+
+
+@csrf_exempt
+@login_not_required
+@require_http_methods(["GET", "POST", "HEAD"])
+def ping(request, key, kind=PingKind.SUCCESS):
+    policy = (
+        FreshnessPolicy.objects.select_related("asset__team", "asset__pipeline", "asset__owner")
+        .filter(ping_key=key, method=FreshnessMethod.HEARTBEAT)
+        .first()
+    )
+    if policy is None:
+        raise Http404("No heartbeat has this address.")
+    run_id = request.GET.get("rid", "").strip()[:100]
+    rows = request.GET.get("rows", "").strip()
+    if rows and not rows.isdigit():
+        return HttpResponseBadRequest("rows must be a whole number, e.g. ?rows=1200\n", content_type="text/plain")
+    record_ping(policy, kind, run_id=run_id, rows=int(rows) if rows else None)
+    return HttpResponse("OK\n", content_type="text/plain")

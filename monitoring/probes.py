@@ -1,0 +1,225 @@
+"""Asking a source when its data last changed: newest timestamp in a table, a file's mtime, an HTTP answer.
+
+Each probe returns an aware datetime or raises ``ProbeFailed`` with a sentence for the owner. ``probe`` runs it in a
+daemon thread with a hard deadline on top of each driver's own timeout, so a source that hangs (a TCP peer that never
+answers, a lock that never clears) costs the sweep ``timeout_seconds`` and no more.
+"""
+
+import email.utils
+import os
+import queue
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from django.conf import settings
+
+from catalog.choices import SourceKind
+from monitoring.choices import FreshnessMethod
+
+
+class ProbeFailed(Exception):
+    """The source could not tell us; the status becomes unknown and the message is shown."""
+
+
+def probe(policy):
+    """``(observed_at, error, duration_ms)`` for a policy whose asset and dataset are already loaded."""
+    target = _target(policy)
+    answers = queue.Queue(maxsize=1)
+
+    def work():
+        try:
+            answers.put((target(), ""))
+        except ProbeFailed as exc:
+            answers.put((None, str(exc)))
+        except Exception as exc:  # a probe must never take the sweep down; the owner sees the reason instead
+            answers.put((None, f"{type(exc).__name__}: {exc}"))
+
+    started = time.monotonic()
+    threading.Thread(target=work, daemon=True, name=f"probe-{policy.pk}").start()
+    try:
+        observed_at, error = answers.get(timeout=policy.timeout_seconds)
+    except queue.Empty:
+        observed_at, error = None, f"No answer within {policy.timeout_seconds} seconds (timed out)."
+    return observed_at, error, round((time.monotonic() - started) * 1000)
+
+
+def _target(policy):
+    """A no-argument callable doing the probe, with everything it needs read from the database beforehand."""
+    timeout = policy.timeout_seconds
+    if policy.method == FreshnessMethod.FILE:
+        relative = policy.file_path or policy.asset.dataset.qualified_name
+        return lambda: file_mtime(relative)
+    if policy.method == FreshnessMethod.HTTP:
+        return lambda: http_timestamp(policy.url, policy.json_field, timeout)
+    if policy.method == FreshnessMethod.SQL:
+        dataset = policy.asset.dataset
+        source = dataset.source
+        spec = (source.source_kind, dict(source.connection), source.secret_env_var, dataset.qualified_name)
+        return lambda: sql_max_timestamp(*spec, policy.timestamp_column, policy.sql_filter, timeout)
+    raise ProbeFailed("Heartbeat policies are not probed: the pipeline pings them.")
+
+
+def inside_data_root(relative):
+    root = Path(settings.DATA_ROOT).resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise ProbeFailed(f"'{relative}' is outside DATA_ROOT.")
+    return path
+
+
+def file_mtime(relative):
+    path = inside_data_root(relative)
+    if not path.exists():
+        raise ProbeFailed(f"There is no file at '{relative}' under DATA_ROOT.")
+    if path.is_dir():
+        # A partitioned dataset (one file per day): its freshness is that of its newest file.
+        stamps = [entry.stat().st_mtime for entry in path.rglob("*") if entry.is_file()]
+        if not stamps:
+            raise ProbeFailed(f"The folder '{relative}' is empty.")
+        return datetime.fromtimestamp(max(stamps), tz=UTC)
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+
+
+def http_timestamp(url, json_field, timeout):
+    try:
+        response = requests.get(url, timeout=(timeout, timeout), headers={"Accept": "application/json, */*"})
+    except requests.Timeout:
+        raise ProbeFailed(f"{url} did not answer within {timeout} seconds (timed out).") from None
+    except requests.ConnectionError as exc:
+        raise ProbeFailed(f"Could not connect to {url}: {_first_line(exc)}") from None
+    if response.status_code >= 400:
+        raise ProbeFailed(f"{url} answered HTTP {response.status_code}.")
+    if not json_field:
+        header = response.headers.get("Last-Modified")
+        if not header:
+            raise ProbeFailed(f"{url} sends no Last-Modified header; name a JSON field instead.")
+        try:
+            return email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            raise ProbeFailed(f"{url} sent an unreadable Last-Modified header: {header!r}.") from None
+    try:
+        value = response.json()
+    except ValueError:
+        raise ProbeFailed(f"{url} did not answer JSON.") from None
+    for part in json_field.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise ProbeFailed(f"The JSON answer of {url} has no field '{json_field}'.")
+        value = value[part]
+    return parse_timestamp(value, f"field '{json_field}'")
+
+
+def parse_timestamp(value, what):
+    """A timestamp as databases and APIs give it: datetime, ISO text or Unix seconds. Naive means UTC."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ProbeFailed(f"The {what} holds {value!r}, which is not a timestamp.") from None
+    if not isinstance(value, datetime):
+        raise ProbeFailed(f"The {what} holds {value!r}, which is not a timestamp.")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _quote(qualified_name, quote='"'):
+    return ".".join(f"{quote}{part.replace(quote, '')}{quote}" for part in qualified_name.split("."))
+
+
+def sql_max_timestamp(source_kind, connection, secret_env_var, table, column, condition, timeout):
+    quote = "`" if source_kind == SourceKind.MYSQL else '"'
+    # Column and table are checked identifiers, quoted; the condition is the owner's, run on a read-only session.
+    sql = f"SELECT MAX({_quote(column, quote)}) FROM {_quote(table, quote)}"
+    if condition:
+        sql += f" WHERE {condition}"
+    password = os.environ.get(secret_env_var, "") if secret_env_var else ""
+    if source_kind == SourceKind.SQLITE:
+        value = _sqlite_value(connection, table, sql, timeout)
+    elif source_kind == SourceKind.POSTGRESQL:
+        value = _postgresql_value(connection, password, sql, timeout)
+    elif source_kind == SourceKind.MYSQL:
+        value = _mysql_value(connection, password, sql, timeout)
+    else:
+        raise ProbeFailed(f"Unsupported: the SQL method cannot read a {source_kind} source.")
+    if value is None:
+        raise ProbeFailed(f"{table}.{column} has no values{' matching the filter' if condition else ''}.")
+    return parse_timestamp(value, f"column {column}")
+
+
+def _sqlite_value(connection, table, sql, timeout):
+    path = inside_data_root(connection.get("path", ""))
+    if not path.is_file():
+        raise ProbeFailed(f"There is no SQLite database at '{connection.get('path', '')}' under DATA_ROOT.")
+    database = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    # A non-zero return aborts the statement: the query itself cannot outlive the timeout either.
+    database.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        return database.execute(sql).fetchone()[0]
+    except sqlite3.Error as exc:
+        raise ProbeFailed(f"SQLite refused the query on {table}: {exc}.") from None
+    finally:
+        database.close()
+
+
+def _first_value(connect, driver_error, engine, sql):
+    """Connect, run ``sql`` and return the first column of its row; driver errors become readable failures."""
+    try:
+        database = connect()
+    except driver_error as exc:
+        raise ProbeFailed(f"Could not connect to {engine}: {_first_line(exc)}") from None
+    try:
+        with database.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchone()[0]
+    except driver_error as exc:
+        raise ProbeFailed(f"{engine} refused the query: {_first_line(exc)}") from None
+    finally:
+        database.close()
+
+
+def _postgresql_value(connection, password, sql, timeout):
+    import psycopg2
+
+    def connect():
+        return psycopg2.connect(
+            host=connection.get("host", "localhost"),
+            port=connection.get("port", 5432),
+            dbname=connection.get("database", ""),
+            user=connection.get("user", ""),
+            password=password,
+            connect_timeout=timeout,
+            options=f"-c statement_timeout={timeout * 1000} -c default_transaction_read_only=on",
+        )
+
+    return _first_value(connect, psycopg2.Error, "PostgreSQL", sql)
+
+
+def _mysql_value(connection, password, sql, timeout):
+    try:
+        import pymysql
+    except ImportError:
+        raise ProbeFailed(
+            "Unsupported here: no MySQL driver is installed on the workers (install PyMySQL to check MySQL tables)."
+        ) from None
+
+    def connect():
+        return pymysql.connect(
+            host=connection.get("host", "localhost"),
+            port=int(connection.get("port", 3306)),
+            database=connection.get("database", ""),
+            user=connection.get("user", ""),
+            password=password,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+        )
+
+    return _first_value(connect, pymysql.MySQLError, "MySQL", sql)
+
+
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,77 @@
+"""What the trust badge and asset pages ask: freshness in bulk, and one asset's freshness with its inputs."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from monitoring.choices import FreshnessStatus
+from monitoring.freshness import effective_freshness, freshness_by_asset
+from tests import factories
+from tests.monitoring.conftest import policy_for
+
+
+def _fresh(asset):
+    return policy_for(asset, last_seen_at=timezone.now() - timedelta(hours=1))
+
+
+def _stale(asset):
+    return policy_for(asset, last_seen_at=timezone.now() - timedelta(days=3))
+
+
+@pytest.mark.django_db
+def test_freshness_by_asset_answers_every_id_in_one_query(owner, django_assert_num_queries):
+    assets = [factories.dataset(f"Table {n}", owner=owner).asset for n in range(6)]
+    _fresh(assets[0])
+    _stale(assets[1])
+    with django_assert_num_queries(1):  # the policies of all the assets asked about
+        answers = freshness_by_asset([asset.pk for asset in assets])
+    assert answers[assets[0].pk].status == FreshnessStatus.FRESH
+    assert answers[assets[1].pk].status == FreshnessStatus.STALE
+    assert answers[assets[2].pk].status is None and answers[assets[2].pk].held_back_by is None
+
+
+@pytest.mark.django_db
+def test_a_report_is_held_back_by_its_stalest_input(owner, django_assert_num_queries):
+    raw = factories.dataset("Raw orders", owner=owner)
+    orders = factories.dataset("Orders", owner=owner)
+    sales = factories.dataset("Daily sales", owner=owner)
+    report = factories.report("Executive sales", owner=owner)
+    factories.edge(raw, orders)
+    factories.edge(orders, sales)
+    factories.edge(sales, report)
+    _fresh(report.asset)
+    _fresh(sales.asset)
+    late = policy_for(orders.asset, last_seen_at=timezone.now() - timedelta(days=1, minutes=30))
+    _stale(raw.asset)
+    with django_assert_num_queries(2):  # the upstream walk, and the policies of the report and its inputs
+        answer = effective_freshness(report.asset)
+    assert answer.status == FreshnessStatus.STALE
+    assert answer.held_back_by == raw.asset
+    assert answer.reason.startswith("Held back by its input Raw orders:")
+    # Once the raw input recovers, the late one holds it back.
+    raw.asset.freshness_policy.delete()
+    assert effective_freshness(report.asset).held_back_by == late.asset
+
+
+@pytest.mark.django_db
+def test_an_asset_worse_than_its_inputs_answers_for_itself(owner):
+    source = factories.dataset("Source table", owner=owner)
+    report = factories.report("Weekly", owner=owner)
+    factories.edge(source, report)
+    _fresh(source.asset)
+    _stale(report.asset)
+    answer = effective_freshness(report.asset)
+    assert (answer.status, answer.held_back_by) == (FreshnessStatus.STALE, None)
+
+
+@pytest.mark.django_db
+def test_without_own_policy_the_inputs_decide(owner):
+    source = factories.dataset("Source table", owner=owner)
+    report = factories.report("Weekly", owner=owner)
+    factories.edge(source, report)
+    assert effective_freshness(report.asset).status is None
+    _fresh(source.asset)
+    answer = effective_freshness(report.asset)
+    assert answer.status == FreshnessStatus.FRESH
+    assert answer.reason == "Its one checked input upstream is fresh."

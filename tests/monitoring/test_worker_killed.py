@@ -1,0 +1,66 @@
+"""A worker process killed in the middle of a job: its run is not left "running" forever."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from monitoring.choices import FreshnessMethod, JobKind, JobState
+from monitoring.models import JobRun
+from monitoring.tasks import reap_lost_jobs, run_job
+from tests.monitoring.conftest import policy_for
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker_process(celery_on_redis):
+    """A separate worker process on its own queue, that the test can kill like an OOM killer would."""
+    database = connection.settings_dict
+    server = f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+    environment = {
+        **os.environ,
+        "DEBUG": "true",
+        "DATABASE_URL": f"postgres://{database['USER']}@{server}/{database['NAME']}",
+        "CELERY_BROKER_URL": celery_on_redis,
+        "CELERY_RESULT_BACKEND": celery_on_redis,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "-Q", "killable", "-l", "WARNING"],
+        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    yield process
+    if process.poll() is None:
+        process.kill()
+    process.wait(timeout=30)
+
+
+def test_a_killed_workers_run_is_marked_failed_by_the_reaper(worker_process, dataset, owner, hanging_server, settings):
+    # A "check now" on a source that hangs keeps the worker busy inside the job for two minutes.
+    policy_for(dataset, method=FreshnessMethod.HTTP, url=hanging_server, timeout_seconds=120)
+    run = JobRun.objects.create(kind=JobKind.FRESHNESS_CHECK, asset=dataset.asset, requested_by=owner)
+    run_job.apply_async(args=[run.pk], queue="killable")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not JobRun.objects.filter(pk=run.pk, step="probing").exists():
+        time.sleep(0.25)
+    run.refresh_from_db()
+    assert (run.state, run.step) == (JobState.RUNNING, "probing"), "the worker process never started the job"
+    worker_process.send_signal(signal.SIGKILL)
+    worker_process.wait(timeout=30)
+    run.refresh_from_db()
+    assert run.state == JobState.RUNNING  # nobody is left to say otherwise
+    assert reap_lost_jobs() == []  # not yet: its time limit has not passed
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)):
+        assert reap_lost_jobs() == [run.pk]
+    run.refresh_from_db()
+    assert run.state == JobState.FAILED and run.error.startswith("Worker lost")
+    assert owner.notifications.filter(kind="job").exists()
