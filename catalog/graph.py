@@ -41,8 +41,13 @@ def layout(centre, upstream, downstream, assets):
     return positions
 
 
-def render_svg(centre, upstream, downstream, assets, edges):
-    """An ``<svg>`` of the neighbourhood. ``assets`` maps id → Asset (with owner), ``edges`` is (up_id, down_id)."""
+TRUST_COLOURS = {"trusted": "#27ae60", "caution": "#e69b00", "do_not_use": "#c0392b", "unknown": "#7f8c8d"}
+
+
+def render_svg(centre, upstream, downstream, assets, edges, badges=None):
+    """An ``<svg>`` of the neighbourhood. ``assets`` maps id → Asset (with owner), ``edges`` is (up_id, down_id),
+    ``badges`` maps id → trust badge, shown as a coloured dot and in each node's tooltip."""
+    badges = badges or {}
     positions = layout(centre, upstream, downstream, assets)
     width = max(x for x, _ in positions.values()) + NODE_WIDTH + MARGIN
     height = max(y for _, y in positions.values()) + NODE_HEIGHT + MARGIN
@@ -68,15 +73,23 @@ def render_svg(centre, upstream, downstream, assets, edges):
         colour = KIND_COLOURS.get(asset.kind, "#555")
         stroke = 3 if asset_id == centre.pk else 1.5
         owner = asset.owner.username if asset.owner else "no owner"
+        badge = badges.get(asset_id)
+        trust = f" — {badge.label}: {badge.summary}" if badge else ""
+        dot = (
+            f'<circle cx="{x + NODE_WIDTH - 10}" cy="{y + 10}" r="5" fill="{TRUST_COLOURS.get(badge.level, "#555")}" '
+            f'data-trust="{escape(badge.level)}"/>'
+            if badge
+            else ""
+        )
         parts.append(
             f'<a href="{escape(asset.get_absolute_url())}" data-testid="node-{escape(asset.slug)}">'
-            f"<title>{escape(asset.get_kind_display())}: {escape(asset.name)} — {escape(owner)}</title>"
+            f"<title>{escape(asset.get_kind_display())}: {escape(asset.name)} — {escape(owner)}{escape(trust)}</title>"
             f'<rect x="{x}" y="{y}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="5" fill="#fff" '
             f'stroke="{colour}" stroke-width="{stroke}"/>'
             f'<rect x="{x}" y="{y}" width="6" height="{NODE_HEIGHT}" rx="2" fill="{colour}"/>'
             f'<text x="{x + 12}" y="{y + 14}" font-size="12" fill="#222">{escape(_label(asset.name))}</text>'
             f'<text x="{x + 12}" y="{y + 28}" font-size="10" fill="#666">'
-            f"{escape(asset.get_kind_display())} · {escape(_label(owner, 18))}</text></a>"
+            f"{escape(asset.get_kind_display())} · {escape(_label(owner, 18))}</text>{dot}</a>"
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above

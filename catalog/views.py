@@ -27,6 +27,7 @@ from catalog.models import Asset, AssetChange, LineageEdge, NamingConvention, Sc
 from catalog.scanning import READERS
 from monitoring.choices import JobKind
 from monitoring.models import JobRun
+from trust.badges import badges_for
 
 PAGE_SIZE = 50
 HISTORY_SIZE = 20
@@ -238,6 +239,7 @@ def lineage(request, kind, slug):
     edges = LineageEdge.objects.filter(upstream_id__in=ids, downstream_id__in=ids).values_list(
         "upstream_id", "downstream_id"
     )
+    badges = badges_for(list(assets.values()))
     return render(
         request,
         "catalog/lineage.html",
@@ -245,7 +247,8 @@ def lineage(request, kind, slug):
             "asset": asset,
             "depth": depth,
             "depths": range(1, MAX_DEPTH + 1),
-            "graph": render_svg(asset, upstream, downstream, assets, list(edges)),
+            "graph": render_svg(asset, upstream, downstream, assets, list(edges), badges),
+            "badges": badges,
             "impact": with_hops(downstream, assets),
             "upstream_count": len(upstream),
             "nav": "catalog",

@@ -269,12 +269,14 @@ def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for
     client = client_for(owner)
     model_with_card(owner)
     # session, user, paginator count, unread notifications badge, the filter form's owners, teams and tags,
-    # the models with owner and team, their versions in use
-    with django_assert_num_queries(9):
+    # the models with owner and team, their versions in use (9); then the trust badge of every row at once:
+    # the facts (assets, lineage walk, edges, deprecations, deprecated inputs, serious issues, freshness) and
+    # what card completeness reads (cards, assumptions, developers, model users, versions and their data)
+    with django_assert_num_queries(22):
         client.get("/models/")
     for number in range(10):
         model_with_card(owner, name=f"Model {number}")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(22):
         assert client.get("/models/").status_code == 200
 
 
