@@ -29,7 +29,7 @@ class Client:
         return self.connection
 
     def send(self, method, path, body=None):
-        """``(status, seconds)`` for one request; the body is read in full."""
+        """``(status, seconds, body)`` for one request; the body is read in full."""
         headers = dict(self.headers)
         payload = encode(body)
         if payload is not None:
@@ -39,18 +39,18 @@ class Client:
         try:
             connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()
-            response.read()
+            content = response.read()
         except (http.client.HTTPException, OSError):
             # A kept-alive connection the server closed meanwhile: one retry on a fresh one is what clients do.
             self.close()
             connection = self._connection()
             connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()
-            response.read()
+            content = response.read()
         elapsed = time.perf_counter() - started
         if self.mode != KEEPALIVE or response.will_close:
             self.close()
-        return response.status, elapsed
+        return response.status, elapsed, content
 
     def close(self):
         if self.connection is not None:

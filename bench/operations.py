@@ -57,12 +57,12 @@ class Operation:
         return [(self.method, self.path.format(**context), None)]
 
 
-def page(name, path, **options):
-    return Operation(name, "page", "portal", path, **options)
+def page(name, path, group="page", **options):
+    return Operation(name, group, "portal", path, **options)
 
 
-def api(name, path, **options):
-    return Operation(name, "api", "portal", path, api=True, **options)
+def api(name, path, group="api", **options):
+    return Operation(name, group, "portal", path, api=True, **options)
 
 
 def _walk_hub(context):
@@ -92,8 +92,9 @@ def _mlflow_create(context, iteration):
     """A new registered model and five versions, the way a training pipeline registers them."""
     name = f"bench-created-{uuid.uuid4().hex[:12]}"
     steps = [("POST", "/api/2.0/mlflow/registered-models/create", {"name": name})]
-    for _ in range(5):
-        body = {"name": name, "source": f"file:///tmp/{name}/model", "run_id": uuid.uuid4().hex}
+    for number in range(1, 6):
+        # A remote source: MLflow refuses a local path unless it belongs to a run of its own.
+        body = {"name": name, "source": f"s3://models/{name}/{number}"}
         steps.append(("POST", "/api/2.0/mlflow/model-versions/create", body))
     return steps
 
