@@ -67,7 +67,12 @@ class Asset(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["kind", "slug"], name="asset_unique_slug_per_kind")]
-        indexes = [models.Index(fields=["kind", "name"], name="asset_kind_name")]
+        indexes = [
+            models.Index(fields=["kind", "name"], name="asset_kind_name"),
+            # The catalog list and /api/v1/assets/ page through visible assets by name: without it, every page
+            # sorts the whole table (measured by `make bench` at 170,000 assets).
+            models.Index(fields=["name", "id"], condition=~Q(lifecycle="retired"), name="asset_visible_by_name"),
+        ]
 
     def __str__(self):
         return self.name

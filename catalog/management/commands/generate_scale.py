@@ -55,9 +55,11 @@ FULL = {
 COLUMNS_PER_DATASET = 20
 SMALL_FACTOR = 0.02
 DOMAIN_SIZE = 200
-CROSS_DOMAIN_SHARE = 0.02
+# Few edges leave their domain: with more, ten hops from any table reach most of the catalog, which is not
+# what real warehouses look like (and not what the issue asks: a few hubs with thousands of descendants).
+CROSS_DOMAIN_SHARE = 0.002
 # How many domains each core hub feeds at full scale; the count of hubs is fixed so every scale has hubs.
-HUB_DOMAINS = [150, 100, 80, 60, 40, 30, 20, 15, 10, 5]
+HUB_DOMAINS = [40, 25, 15, 10, 8, 6, 5, 4, 3, 2]
 HUB_ENTRIES_PER_DOMAIN = 3
 READS_PER_PIPELINE, WRITES_PER_PIPELINE = 3, 2
 INPUTS_PER_REPORT = 4
@@ -756,9 +758,11 @@ def generate(factor, seed, *, log=lambda message: None):
             cursor.execute(statement)
     started = time.monotonic()
     with connection.cursor() as cursor:
-        # Fresh statistics, or the planner guesses "empty table" and picks sequential scans.
-        cursor.execute("ANALYZE")
-    log(f"{'analyze':<13} {'':>10}       {time.monotonic() - started:6.1f} s")
+        # Fresh statistics, or the planner guesses "empty table" and picks sequential scans. VACUUM (impossible
+        # inside a transaction, as in tests) also marks pages all-visible, as autovacuum would by the time a real
+        # catalog is this size, so counts can use index-only scans.
+        cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
+    log(f"{'vacuum':<13} {'':>10}       {time.monotonic() - started:6.1f} s")
     return gen
 
 
