@@ -409,6 +409,8 @@ def main(argv=None):
         memory_at_rest = memory_report(started)
         clock = phase("MLflow loaded", clock)
         context["raw_cursor"] = connection.cursor().cursor
+        # Other work on the machine slows every row alike; the load average says how busy it was.
+        load_before = os.getloadavg()
         rows = []
         for operation in OPERATIONS:
             if args.only and args.only not in operation.name:
@@ -417,6 +419,7 @@ def main(argv=None):
                 print(f"  measuring {operation.name} ({operation.target}, {mode})", flush=True)
                 rows.append(measure(operation, mode, context, limits))
         memory_after = memory_report(started)
+        load_after = os.getloadavg()
         clock = phase("measured", clock)
     finally:
         for service in started.values():
@@ -431,6 +434,7 @@ def main(argv=None):
         "phase_seconds": phases,
         "limits": {"requests": limits[0], "seconds": limits[1]},
         "machine": machine(),
+        "load_average_1_5_15": {"before": load_before, "after": load_after},
         "mlflow_loaded": mlflow_counts,
         "rows": rows,
         "comparisons": comparisons(rows),
@@ -441,6 +445,7 @@ def main(argv=None):
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}-scale{factor:g}.json"
     path.write_text(json.dumps(result, indent=2, default=str))
-    print(f"\nWrote {path.relative_to(ROOT)}")
+    print(f"\nload average (1, 5, 15 min) before {load_before}, after {load_after}")
+    print(f"Wrote {path.relative_to(ROOT)}")
     failed = [r for r in rows if r["errors"]]
     return 1 if failed else 0

@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('catalog', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(condition=models.Q(('lifecycle', 'retired'), _negated=True), fields=['name', 'id'], name='asset_visible_by_name'),
+            model_name="asset",
+            index=models.Index(
+                condition=models.Q(("lifecycle", "retired"), _negated=True),
+                fields=["name", "id"],
+                name="asset_visible_by_name",
+            ),
         ),
     ]

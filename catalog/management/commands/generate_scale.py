@@ -159,6 +159,7 @@ class Generator:
     counts: dict
     cursor: object
     ids: dict = field(default_factory=dict)
+    next_id: dict = field(default_factory=dict)
     written: dict = field(default_factory=dict)
 
     def rng(self, section):
@@ -169,11 +170,11 @@ class Generator:
         """Reserve ``count`` consecutive primary keys of ``model``'s table; ``ids[name]`` is their first one."""
         table = model._meta.db_table
         key = model._meta.pk.column
-        start = self.ids.get(f"_next_{table}")
+        start = self.next_id.get(table)
         if start is None:
             self.cursor.execute(f'SELECT COALESCE(MAX("{key}"), 0) + 1 FROM "{table}"')
             start = self.cursor.fetchone()[0]
-        self.ids[f"_next_{table}"] = start + count
+        self.next_id[table] = start + count
         self.ids[name] = start
         return start
 
@@ -506,8 +507,6 @@ def _models(gen):
     )  # fmt: skip
     # Every model has one version; the rest are spread at random, so some models have many.
     per_model = 1 + np.bincount(rng.integers(0, count, versions - count), minlength=count)
-    gen.ids["model_names"] = names
-    gen.ids["versions_per_model"] = per_model
     owner_team = [_team_of_domain(gen, n % domains) for n in range(count)]
     model_of = np.repeat(np.arange(count), per_model)
     number = np.concatenate([np.arange(1, k + 1) for k in per_model])
@@ -654,7 +653,6 @@ def _lineage(gen):
         ["upstream_id", "downstream_id", "origin", "created_by_id", "created_at"],
         ((int(u), int(d), origins[origin[n]], None, created[n]) for n, (u, d) in enumerate(pairs.tolist())),
     )
-    gen.ids["hubs"] = [datasets + hub for hub in range(min(len(HUB_DOMAINS), count))]
 
 
 def _notifications(gen):
@@ -734,7 +732,7 @@ def _restore_foreign_keys(cursor, foreign_keys):
 
 
 def generate(factor, seed, *, log=lambda message: None):
-    """Write the whole scale data set; returns ``{table: rows written}``. Runs in one transaction."""
+    """Write the whole scale data set in one transaction; returns the ``Generator`` (``written``: rows per table)."""
     if connection.vendor != "postgresql":
         raise CommandError(f"generate_scale needs PostgreSQL (COPY); this database is {connection.vendor}.")
     if Asset.objects.exists():
