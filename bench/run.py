@@ -48,7 +48,7 @@ def parse_args(argv):
     parser.add_argument("--requests", type=int, help="most measured iterations per operation and mode")
     parser.add_argument("--seconds", type=float, help="most seconds spent per operation and mode")
     parser.add_argument(
-        "--reuse", action="store_true", help="keep the databases of the previous run instead of regenerating"
+        "--reuse", action="store_true", help="keep (and migrate) the portal database of the previous run"
     )
     parser.add_argument("--only", default="", help="measure only operations whose name contains this text")
     args = parser.parse_args(argv)
