@@ -4,8 +4,9 @@ The query is a breadth-first search that carries what it has already seen: each 
 first reached at the previous step (the frontier) and records them with their hop count. Every asset is
 expanded once, at its shortest distance, so a hub whose descendants are reachable by many paths of different
 lengths costs one index lookup per descendant, not one per path length (a plain ``UNION`` over
-``(asset, depth)`` rows expands the same asset again at every depth it is reached at, which at a million
-edges is seconds instead of milliseconds). Cycles end for the same reason, and the walk stops at ``max_depth``.
+``(asset, depth)`` rows expands the same asset again at every depth it is reached at: on the benchmark's million
+edges that is 1.7-2 times slower from a hub, see bench/RESULTS.md). Cycles end for the same reason, and the walk
+stops at ``max_depth``.
 """
 
 from django.db import connection
