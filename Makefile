@@ -32,5 +32,10 @@ migrations-check: $(STAMP)
 	@mkdir -p var
 	DEBUG=true $(VENV)/bin/python manage.py makemigrations --check --dry-run
 
+# Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; drops and recreates bench_portal and
+# bench_mlflow. BENCH_SCALE=small for the quick run (a few minutes); results in bench/results/.
+bench: $(STAMP)
+	BENCH_SCALE=$${BENCH_SCALE:-full} $(VENV)/bin/python -m bench
+
 demo: $(STAMP)
 	DEBUG=true $(VENV)/bin/python manage.py load_demo

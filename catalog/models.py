@@ -100,7 +100,15 @@ class Asset(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["kind", "slug"], name="asset_unique_slug_per_kind")]
-        indexes = [models.Index(fields=["kind", "name"], name="asset_kind_name")]
+        indexes = [
+            models.Index(fields=["kind", "name"], name="asset_kind_name"),
+            # Measured by `make bench` at 170,000 assets. Lists and /api/v1/assets/ page by name: without this
+            # every page sorts the whole table.
+            models.Index(fields=["name", "id"], name="asset_by_name"),
+            # "Recently updated" on the home page.
+            models.Index(fields=["-updated_at"], name="asset_recently_updated"),
+            # The trigram indexes behind `icontains` are PostgreSQL-only: see migration 0004.
+        ]
 
     def __str__(self):
         return self.name

@@ -1,0 +1,1 @@
+"""The scale and speed benchmark: ``make bench`` (see ``bench/run.py`` and ``bench/RESULTS.md``)."""

@@ -1,0 +1,58 @@
+"""The load generator's HTTP client: one request at a time, timed from send to the last byte of the body.
+
+Both systems are measured with this one client, so they see the same connection handling: ``keep-alive``
+reuses one TCP connection (the client sets TCP_NODELAY, as Python's ``http.client`` does) and ``new
+connection`` opens and closes one per request. A server that closes the connection after every answer
+(gunicorn's sync workers do) simply costs a reconnect in keep-alive mode too.
+"""
+
+import http.client
+import socket
+import time
+
+from bench.operations import KEEPALIVE, encode
+
+
+class Client:
+    def __init__(self, port, mode, headers):
+        self.port = port
+        self.mode = mode
+        self.headers = headers
+        self.connection = None
+
+    def _connection(self):
+        if self.connection is None or self.mode != KEEPALIVE:
+            self.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.connection.connect()
+            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self.connection
+
+    def send(self, method, path, body=None):
+        """``(status, seconds, body)`` for one request; the body is read in full."""
+        headers = dict(self.headers)
+        payload = encode(body)
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        connection = self._connection()
+        try:
+            connection.request(method, path, body=payload, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+        except (http.client.HTTPException, OSError):
+            # A kept-alive connection the server closed meanwhile: one retry on a fresh one is what clients do.
+            self.close()
+            connection = self._connection()
+            connection.request(method, path, body=payload, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+        elapsed = time.perf_counter() - started
+        if self.mode != KEEPALIVE or response.will_close:
+            self.close()
+        return response.status, elapsed, content
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None

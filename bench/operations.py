@@ -1,0 +1,218 @@
+"""What the benchmark measures, as data: one ``Operation`` per row of the result table.
+
+To add a row after a merge (a freshness sweep, OpenLineage ingest, trust pages), append an ``Operation`` here:
+``page("freshness board", "/monitoring/freshness/")`` or ``api(...)`` for a GET, ``Operation(..., build=...)``
+for a sequence of requests (see ``_mlflow_create``), or ``Operation(..., call=...)`` for a function timed inside
+the benchmark process (see ``_walk_hub``). Paths are templates filled from the context that ``bench.run`` builds
+from the generated data (``{dataset}``, ``{hub}``, ``{model}`` …; the keys are listed in ``CONTEXT_KEYS``).
+
+``compare`` pairs a portal row with an MLflow row measured in the same run; the table reports their ratio.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from urllib.parse import quote
+
+# Filled by ``bench.run.build_context``; listed here so a new row knows what it may use.
+CONTEXT_KEYS = [
+    "dataset",
+    "hub",
+    "hub_id",
+    "report",
+    "pipeline",
+    "source",
+    "model",
+    "model_name",
+    "model_prefix",
+    "version_uuid",
+    "version_number",
+    "team",
+    "owner",
+]
+
+KEEPALIVE, FRESH = "keep-alive", "new connection"
+SEARCH_QUERIES = ["orders", "churn", "fct_payments", "customer", "finance"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One measured operation: an HTTP request (or several) against a target, or a function call."""
+
+    name: str
+    group: str
+    target: str  # "portal" (session cookie or token), "mlflow", or "python" (timed in the benchmark process)
+    path: str = ""
+    method: str = "GET"
+    build: object = None  # (context, iteration) -> [(method, path, json body or None), ...]
+    call: object = None  # (context) -> None, for target "python"
+    compare: str = ""
+    modes: tuple = (KEEPALIVE,)
+    api: bool = False  # portal rows: authenticate with the API token instead of the session cookie
+    note: str = ""
+
+    def requests(self, context, iteration):
+        if self.build is not None:
+            return self.build(context, iteration)
+        return [(self.method, self.path.format(**context), None)]
+
+
+def page(name, path, group="page", **options):
+    return Operation(name, group, "portal", path, **options)
+
+
+def api(name, path, group="api", **options):
+    return Operation(name, group, "portal", path, api=True, **options)
+
+
+def _walk_hub(context):
+    from catalog.lineage import walk
+
+    found = walk([context["hub_id"]], direction="down", max_depth=10)
+    if not found:
+        raise AssertionError("the hub has no descendants: the generated lineage is wrong")
+
+
+def _raw_get_model(context):
+    """The floor: the same lookup as the model API, by hand, on one open psycopg2 connection."""
+    cursor = context["raw_cursor"]
+    cursor.execute(
+        "SELECT a.id, a.uuid, a.name, a.slug, a.description, a.lifecycle, a.updated_at, m.summary, m.goal, "
+        "m.users_description, m.mlflow_name, u.username, t.slug "
+        "FROM registry_registeredmodel m JOIN catalog_asset a ON a.id = m.asset_id "
+        "LEFT JOIN auth_user u ON u.id = a.owner_id LEFT JOIN accounts_team t ON t.id = a.team_id "
+        "WHERE a.kind = 'model' AND a.slug = %s",
+        [context["model"]],
+    )
+    if cursor.fetchone() is None:
+        raise AssertionError("the model is missing")
+
+
+def _mlflow_create(context, iteration):
+    """A new registered model and five versions, the way a training pipeline registers them."""
+    name = f"bench-created-{uuid.uuid4().hex[:12]}"
+    steps = [("POST", "/api/2.0/mlflow/registered-models/create", {"name": name})]
+    for number in range(1, 6):
+        # A remote source: MLflow refuses a local path unless it belongs to a run of its own.
+        body = {"name": name, "source": f"s3://models/{name}/{number}"}
+        steps.append(("POST", "/api/2.0/mlflow/model-versions/create", body))
+    return steps
+
+
+def _mlflow_get(path):
+    def build(context, iteration):
+        return [
+            ("GET", path.format(**{k: quote(str(v)) for k, v in context.items() if isinstance(v, str | int)}), None)
+        ]
+
+    return build
+
+
+def _mlflow_search_prefix(context, iteration):
+    query = quote(f"name LIKE '{context['model_prefix']}%'")
+    return [("GET", f"/api/2.0/mlflow/registered-models/search?filter={query}&max_results=50", None)]
+
+
+def _mlflow_search_versions(context, iteration):
+    query = quote(f"name='{context['model_name']}'")
+    return [("GET", f"/api/2.0/mlflow/model-versions/search?filter={query}&max_results=50", None)]
+
+
+BOTH = (KEEPALIVE, FRESH)
+
+OPERATIONS = [
+    # --- pages, signed in as a member of the hub's owning team ---------------------------------------------------
+    page("home", "/"),
+    page("catalog list", "/catalog/"),
+    page("catalog list, filtered", "/catalog/?kind=dataset&team={team}&q=orders"),
+    page("catalog list, page 200", "/catalog/?kind=dataset&page=200"),
+    page("report list", "/catalog/reports/"),
+    page("dataset page", "/catalog/dataset/{dataset}/"),
+    page("dataset page of a hub", "/catalog/dataset/{hub}/", note="lists every direct downstream asset"),
+    page("report page", "/catalog/report/{report}/"),
+    page("pipeline page", "/catalog/pipeline/{pipeline}/"),
+    page("source page", "/catalog/source/{source}/"),
+    page("model list", "/models/"),
+    page("model page", "/models/{model}/"),
+    *[Operation(f"search '{q}'", "search", "portal", f"/search/?q={quote(q)}") for q in SEARCH_QUERIES],
+    page("monitoring", "/monitoring/"),
+    page("inbox", "/inbox/"),
+    page("issues list", "/issues/", note="placeholder page on main"),
+    # --- API lists and details, with a token ---------------------------------------------------------------------
+    api("API assets", "/api/v1/assets/"),
+    api("API assets, filtered", "/api/v1/assets/?kind=dataset&team={team}&q=orders"),
+    api("API datasets", "/api/v1/datasets/"),
+    api("API dataset", "/api/v1/datasets/{dataset}/"),
+    api("API models", "/api/v1/models/"),
+    api("API notifications", "/api/v1/notifications/"),
+    api("API teams", "/api/v1/teams/"),
+    # --- lineage -------------------------------------------------------------------------------------------------
+    Operation("impact analysis: 10 hops down from a hub (walk)", "lineage", "python", call=_walk_hub),
+    # --- registry, side by side with MLflow ----------------------------------------------------------------------
+    api("get model", "/api/v1/models/{model}/", group="registry", compare="get model", modes=BOTH),
+    Operation(
+        "get model",
+        "registry",
+        "mlflow",
+        build=_mlflow_get("/api/2.0/mlflow/registered-models/get?name={model_name}"),
+        compare="get model",
+        modes=BOTH,
+    ),
+    api(
+        "get version",
+        "/api/v1/assets/{version_uuid}/",
+        group="registry",
+        compare="get version",
+        modes=BOTH,
+        note="generic asset API: main has no version endpoint",
+    ),
+    Operation(
+        "get version",
+        "registry",
+        "mlflow",
+        compare="get version",
+        modes=BOTH,
+        build=_mlflow_get("/api/2.0/mlflow/model-versions/get?name={model_name}&version={version_number}"),
+    ),
+    api(
+        "search models by name",
+        "/api/v1/assets/?kind=model&q={model_prefix}",
+        group="registry",
+        compare="search models",
+        modes=BOTH,
+        note="substring match: main has no prefix filter",
+    ),
+    Operation(
+        "search models by name", "registry", "mlflow", build=_mlflow_search_prefix, compare="search models", modes=BOTH
+    ),
+    api(
+        "search versions of a model",
+        "/api/v1/assets/?kind=model_version&q={model_name}",
+        group="registry",
+        compare="search versions",
+        modes=BOTH,
+        note="name match on the generic asset API",
+    ),
+    Operation(
+        "search versions of a model",
+        "registry",
+        "mlflow",
+        build=_mlflow_search_versions,
+        compare="search versions",
+        modes=BOTH,
+    ),
+    Operation(
+        "create model + 5 versions",
+        "registry",
+        "mlflow",
+        build=_mlflow_create,
+        compare="create",
+        modes=BOTH,
+        note="portal: no write API on main yet",
+    ),
+    Operation("get model by name, raw psycopg2", "floor", "python", call=_raw_get_model, compare="floor"),
+]
+
+
+def encode(body):
+    return None if body is None else json.dumps(body).encode()

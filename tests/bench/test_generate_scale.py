@@ -1,0 +1,163 @@
+"""The scale generator: the counts it promises, a lineage graph that is a DAG with hubs, and the same rows per seed."""
+
+import hashlib
+from collections import defaultdict, deque
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from catalog.choices import AssetKind
+from catalog.lineage import walk
+from catalog.management.commands.generate_scale import (
+    COLUMNS_PER_DATASET,
+    DOMAIN_SIZE,
+    HUB_DOMAINS,
+    counts_for,
+    generate,
+    parse_scale,
+)
+from catalog.models import Asset, Column, Dataset, LineageEdge
+from monitoring.models import Notification
+from registry.models import ModelVersion, RegisteredModel
+from tests import factories
+
+# 500 datasets: a few domains, so edges cross domains and hubs feed more than one.
+TINY = 0.005
+
+
+def _foreign_keys():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
+        return cursor.fetchone()[0]
+
+
+def _edges():
+    return list(LineageEdge.objects.values_list("upstream_id", "downstream_id"))
+
+
+def _is_acyclic(edges):
+    """Kahn's algorithm: a graph is a DAG when every node can be taken off in topological order."""
+    children, indegree = defaultdict(list), defaultdict(int)
+    nodes = set()
+    for up, down in edges:
+        children[up].append(down)
+        indegree[down] += 1
+        nodes.update((up, down))
+    ready = deque(node for node in nodes if indegree[node] == 0)
+    taken = 0
+    while ready:
+        node = ready.popleft()
+        taken += 1
+        for child in children[node]:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    return taken == len(nodes)
+
+
+def _digest():
+    sha = hashlib.sha256()
+    for row in Asset.objects.order_by("pk").values_list("pk", "uuid", "kind", "name", "slug", "owner_id", "team_id"):
+        sha.update(repr(row).encode())
+    for row in LineageEdge.objects.order_by("upstream_id", "downstream_id").values_list("upstream_id", "downstream_id"):
+        sha.update(repr(row).encode())
+    for row in Column.objects.order_by("pk").values_list("dataset_id", "name", "data_type", "is_pii"):
+        sha.update(repr(row).encode())
+    return sha.hexdigest()
+
+
+@pytest.mark.django_db
+def test_it_writes_the_promised_counts_and_puts_the_foreign_keys_back():
+    keys_before = _foreign_keys()
+    counts = counts_for(TINY)
+
+    generate(TINY, seed=7)
+
+    assert Asset.objects.filter(kind=AssetKind.SOURCE).count() == counts["sources"]
+    assert Dataset.objects.count() == counts["datasets"]
+    assert Column.objects.count() == counts["datasets"] * COLUMNS_PER_DATASET
+    assert Asset.objects.filter(kind=AssetKind.REPORT).count() == counts["reports"]
+    assert Asset.objects.filter(kind=AssetKind.PIPELINE).count() == counts["pipelines"]
+    assert RegisteredModel.objects.count() == counts["models"]
+    assert ModelVersion.objects.count() == counts["versions"]
+    assert Notification.objects.exists()
+    # Rules can draw the same pair twice and the table keeps it once: nearly all of the target, never more.
+    assert 0.97 * counts["edges"] <= LineageEdge.objects.count() <= counts["edges"]
+    assert _foreign_keys() == keys_before
+    # The sequences moved past the copied ids: the ORM can add rows after a generation.
+    assert (
+        factories.asset(AssetKind.DATASET, "added after").pk > Asset.objects.exclude(name="added after").latest("pk").pk
+    )
+
+
+@pytest.mark.django_db
+def test_lineage_is_a_dag_with_hubs_that_have_many_descendants():
+    generate(TINY, seed=7)
+    edges = _edges()
+
+    assert _is_acyclic(edges)
+    hubs = Asset.objects.filter(kind=AssetKind.DATASET, name__startswith="core_")
+    assert hubs.count() == len(HUB_DOMAINS)
+    assert not LineageEdge.objects.filter(downstream__in=hubs).exists(), "hubs are roots of the graph"
+    datasets = Dataset.objects.count()
+    biggest = max(len(walk([hub.pk], "down", max_depth=10)) for hub in hubs)
+    assert biggest >= datasets // 5, "a hub reaches a large part of the catalog within 10 hops"
+    # An ordinary dataset in the last layer of a domain reaches far less.
+    ordinary = Asset.objects.filter(kind=AssetKind.DATASET).order_by("pk")[DOMAIN_SIZE - 1]
+    assert len(walk([ordinary.pk], "down", max_depth=10)) < biggest
+
+
+@pytest.mark.django_db
+def test_the_same_seed_gives_the_same_rows_and_another_seed_different_ones():
+    digests = []
+    for seed in (3, 3, 4):
+        with transaction.atomic():
+            generate(TINY, seed=seed)
+            digests.append(_digest())
+            transaction.set_rollback(True)
+
+    assert digests[0] == digests[1]
+    assert digests[0] != digests[2]
+
+
+@pytest.mark.django_db
+def test_the_command_reports_what_it_wrote():
+    out = StringIO()
+    call_command("generate_scale", "--scale", str(TINY), "--seed", "1", stdout=out)
+
+    assert "lineage" in out.getvalue()
+    assert "Wrote" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_catalog_that_is_not_empty(owner):
+    factories.asset(AssetKind.DATASET, "orders", owner=owner)
+
+    with pytest.raises(CommandError, match="not empty"):
+        generate(TINY, seed=1)
+    assert Asset.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_database_that_is_not_postgresql(monkeypatch):
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+
+    with pytest.raises(CommandError, match="needs PostgreSQL"):
+        generate(TINY, seed=1)
+    monkeypatch.undo()
+    assert not Asset.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["huge", "0", "-1", "2"])
+def test_it_rejects_a_scale_that_makes_no_sense(value):
+    with pytest.raises(CommandError, match="--scale"):
+        parse_scale(value)
+
+
+def test_named_scales():
+    assert parse_scale("full") == 1.0
+    assert counts_for(1.0)["datasets"] == 100_000
+    assert counts_for(1.0)["edges"] == 1_000_000
+    assert counts_for(parse_scale("small"))["datasets"] < counts_for(1.0)["datasets"]

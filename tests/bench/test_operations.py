@@ -1,0 +1,55 @@
+"""The benchmark's list of operations and its summary: rows a maintainer adds must fit the context it builds."""
+
+import string
+
+import pytest
+
+from bench.operations import CONTEXT_KEYS, FRESH, KEEPALIVE, OPERATIONS
+from bench.run import comparisons, percentile
+
+CONTEXT = {key: f"value-{key}" for key in CONTEXT_KEYS} | {"version_number": 3, "hub_id": 1}
+
+
+@pytest.mark.parametrize("operation", [op for op in OPERATIONS if op.target != "python"], ids=lambda op: op.name)
+def test_every_request_is_a_loopback_path_filled_from_the_context(operation):
+    placeholders = {name for _, name, _, _ in string.Formatter().parse(operation.path) if name}
+    assert placeholders <= set(CONTEXT_KEYS)
+    for method, path, _ in operation.requests(CONTEXT, 0):
+        assert method in {"GET", "POST"}
+        assert path.startswith("/") and "{" not in path
+
+
+def test_every_comparison_pairs_a_portal_row_with_an_mlflow_row_except_those_main_cannot_do_yet():
+    sides = {}
+    for operation in OPERATIONS:
+        if operation.compare and operation.target != "python":
+            sides.setdefault(operation.compare, set()).add(operation.target)
+    assert {key for key, targets in sides.items() if targets != {"portal", "mlflow"}} == {"create"}
+
+
+def _row(target, compare, mode, p50, p95):
+    return {"target": target, "compare": compare, "mode": mode, "p50_ms": p50, "p95_ms": p95}
+
+
+def test_ratios_are_portal_over_mlflow_in_the_same_client_mode_and_the_floor_is_against_raw_sql():
+    rows = [
+        _row("portal", "get model", KEEPALIVE, 20, 30),
+        _row("mlflow", "get model", KEEPALIVE, 60, 60),
+        _row("portal", "get model", FRESH, 20, 30),
+        _row("mlflow", "get model", FRESH, 10, 15),
+        _row("python", "floor", "in process", 2, 3),
+    ]
+
+    summary = {(c["operation"], c["mode"]): c for c in comparisons(rows)}
+
+    assert summary["get model", KEEPALIVE]["ratio_p50"] == pytest.approx(1 / 3)
+    assert summary["get model", FRESH]["ratio_p50"] == pytest.approx(2)
+    floor = next(c for c in summary.values() if "raw_p50_ms" in c)
+    assert floor["ratio_p50"] == pytest.approx(10)
+
+
+def test_percentiles_pick_a_measured_value():
+    values = list(range(1, 101))
+    assert percentile(values, 0.5) in (50, 51)
+    assert percentile(values, 0.95) == 95
+    assert percentile([7], 0.95) == 7
