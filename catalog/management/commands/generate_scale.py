@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from accounts.models import Team
 from catalog.choices import AssetKind, DatasetFormat, Lifecycle, LineageOrigin, SourceKind
 from catalog.models import Asset, Column, Dataset, DataSource, LineageEdge, Pipeline, Report, Tag
+from catalog.search import CONFIG as SEARCH_CONFIG
 from monitoring.choices import NotificationKind
 from monitoring.models import Notification
 from registry.choices import Stage
@@ -179,13 +180,19 @@ class Generator:
         return start
 
     def copy(self, model_or_table, columns, rows):
-        """Stream ``rows`` (tuples in ``columns`` order) into the table with COPY, in chunks of bounded memory."""
+        """Stream ``rows`` (tuples in ``columns`` order) into the table with COPY, in chunks of bounded memory.
+
+        For a model, its other required columns get the model's defaults: Django keeps defaults in Python, not in
+        the database, so a column added to the model later would otherwise make COPY fail on NOT NULL.
+        """
         table = model_or_table if isinstance(model_or_table, str) else model_or_table._meta.db_table
-        quoted = ", ".join(f'"{column}"' for column in columns)
+        defaults = [] if isinstance(model_or_table, str) else _defaults_missing_from(model_or_table, columns)
+        quoted = ", ".join(f'"{column}"' for column in [*columns, *(column for column, _ in defaults)])
         statement = f'COPY "{table}" ({quoted}) FROM STDIN'
+        tail = "".join("\t" + _copy_value(value) for _, value in defaults)
         buffer, pending, total = io.StringIO(), 0, 0
         for row in rows:
-            buffer.write("\t".join(_copy_value(v) for v in row))
+            buffer.write("\t".join(_copy_value(v) for v in row) + tail)
             buffer.write("\n")
             pending += 1
             if pending == CHUNK_ROWS:
@@ -200,6 +207,13 @@ class Generator:
         buffer.seek(0)
         self.cursor.copy_expert(statement, buffer)
         return self.cursor.rowcount
+
+
+def _defaults_missing_from(model, columns):
+    """``[(column, default)]`` for the model's NOT NULL columns that ``columns`` leaves out and that have a default
+    (Django's: the field's ``default``, or "" for text)."""
+    required = [f for f in model._meta.concrete_fields if f.column not in columns and not f.null and not f.primary_key]
+    return [(field.column, field.get_default()) for field in required if field.get_default() is not None]
 
 
 @dataclass
@@ -731,6 +745,26 @@ def _restore_foreign_keys(cursor, foreign_keys):
         cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
+def _index_for_search(cursor):
+    """What ``catalog.search.reindex`` writes, in one statement for every asset: the name weighs most (A), then
+    column names (B) and the description (D); owners and tags are left out at this scale."""
+    cursor.execute(
+        """
+        UPDATE catalog_asset a SET
+            search_text = a.name || ' ' || COALESCE(c.names, '') || ' ' || a.description,
+            search_vector = setweight(to_tsvector(%(config)s, a.name), 'A')
+                || setweight(to_tsvector(%(config)s, COALESCE(c.names, '')), 'B')
+                || setweight(to_tsvector(%(config)s, a.description), 'D')
+        FROM catalog_asset base
+        LEFT JOIN (
+            SELECT dataset_id, string_agg(name, ' ') AS names FROM catalog_column GROUP BY dataset_id
+        ) c ON c.dataset_id = base.id
+        WHERE a.id = base.id
+        """,
+        {"config": SEARCH_CONFIG},
+    )
+
+
 def generate(factor, seed, *, log=lambda message: None):
     """Write the whole scale data set in one transaction; returns the ``Generator`` (``written``: rows per table)."""
     if connection.vendor != "postgresql":
@@ -754,6 +788,9 @@ def generate(factor, seed, *, log=lambda message: None):
         log(f"{'foreign keys':<13} {len(foreign_keys):>10,} checked {time.monotonic() - started:5.1f} s")
         for statement in connection.ops.sequence_reset_sql(no_style(), SEQUENCED):
             cursor.execute(statement)
+        started = time.monotonic()
+        _index_for_search(cursor)
+        log(f"{'search index':<13} {'':>10}       {time.monotonic() - started:6.1f} s")
     started = time.monotonic()
     with connection.cursor() as cursor:
         # Fresh statistics, or the planner guesses "empty table" and picks sequential scans. VACUUM (impossible
