@@ -1,3 +1,4 @@
+import os
 import re
 import uuid
 
@@ -23,6 +24,18 @@ from catalog.choices import (
     SchemaChangeOrigin,
     SourceKind,
 )
+
+# A source's secret is read from the environment only if its variable has this prefix: otherwise an owner could
+# name SECRET_KEY or DATABASE_URL and point the source at a host of their own, and the worker would send it there.
+SECRET_ENV_PREFIX = "PORTAL_SECRET_"
+
+
+def source_secret(variable):
+    """The secret a source names, or None; variables outside ``SECRET_ENV_PREFIX`` are never read."""
+    if not variable or not variable.startswith(SECRET_ENV_PREFIX):
+        return None
+    return os.environ.get(variable)
+
 
 # Keys that would hold a secret if someone typed one into a source's connection settings.
 SECRET_KEYS = {"password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "access_key", "secret_key"}
@@ -176,6 +189,13 @@ class DataSource(models.Model):
         if self.secret_env_var and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.secret_env_var):
             raise ValidationError(
                 {"secret_env_var": "An environment variable name has letters, digits and underscores only."}
+            )
+        if self.secret_env_var and not self.secret_env_var.startswith(SECRET_ENV_PREFIX):
+            raise ValidationError(
+                {
+                    "secret_env_var": f"Source secrets live in variables named {SECRET_ENV_PREFIX}…, "
+                    f"e.g. {SECRET_ENV_PREFIX}WAREHOUSE, so no source can read the portal's own settings."
+                }
             )
 
 

@@ -7,7 +7,6 @@ dataset and of everything downstream.
 """
 
 import contextlib
-import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from django.db import transaction
 from catalog.changes import record_change, snapshot
 from catalog.choices import AssetKind, ChangeAction, DatasetFormat, SchemaChangeOrigin, SourceKind
 from catalog.lineage import MAX_DEPTH, walk
-from catalog.models import Asset, Column, Dataset, SchemaChange
+from catalog.models import Asset, Column, Dataset, SchemaChange, source_secret
 from catalog.search import reindex
 from monitoring.choices import NotificationKind
 from monitoring.jobs import JobFailed
@@ -73,7 +72,7 @@ def _read_postgresql(source):
             port=port,
             dbname=settings_.get("database", ""),
             user=settings_.get("user") or None,
-            password=os.environ.get(source.secret_env_var) if source.secret_env_var else None,
+            password=source_secret(source.secret_env_var),
             connect_timeout=settings.CATALOG_SCAN_TIMEOUT,
             options=f"-c statement_timeout={settings.CATALOG_SCAN_TIMEOUT * 1000}",
         )

@@ -1,4 +1,5 @@
 import csv
+import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +28,7 @@ from catalog.models import Asset, AssetChange, LineageEdge, NamingConvention, Sc
 from catalog.scanning import READERS
 from monitoring.choices import JobKind
 from monitoring.models import JobRun
+from portal.http import whole_number
 from trust.badges import badges_for
 
 PAGE_SIZE = 50
@@ -212,7 +214,10 @@ def lineage_add(request, kind, slug):
 @require_POST
 def lineage_remove(request, kind, slug):
     asset = _get_asset(kind, slug, request.user)
-    other = Asset.objects.filter(uuid=request.POST.get("other", "")).first() if request.POST.get("other") else None
+    try:
+        other = Asset.objects.filter(uuid=uuid.UUID(request.POST.get("other", ""))).first()
+    except ValueError:
+        other = None
     if other is None:
         messages.error(request, "That lineage link no longer exists.")
         return redirect(asset)
@@ -332,7 +337,7 @@ def conventions(request):
         if not request.user.is_staff:
             raise PermissionDenied("Only staff define naming conventions.")
         if "delete" in request.POST:
-            NamingConvention.objects.filter(pk=request.POST.get("delete")).delete()
+            NamingConvention.objects.filter(pk=whole_number(request.POST.get("delete"))).delete()
             messages.success(request, "Convention removed.")
             return redirect("catalog:conventions")
         if form.is_valid():

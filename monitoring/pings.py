@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from monitoring.choices import FreshnessMethod, PingKind
 from monitoring.freshness import record_ping
 from monitoring.models import FreshnessPolicy
+from portal.http import whole_number
 
 
 @csrf_exempt
@@ -27,8 +28,10 @@ def ping(request, key, kind=PingKind.SUCCESS):
     if policy is None:
         raise Http404("No heartbeat has this address.")
     run_id = request.GET.get("rid", "").strip()[:100]
-    rows = request.GET.get("rows", "").strip()
-    if rows and not rows.isdigit():
+    rows_text = request.GET.get("rows", "").strip()
+    # Row counts are bigint in the database; the bound keeps a typo from becoming an overflow.
+    rows = whole_number(rows_text, maximum=2**63 - 1)
+    if rows_text and rows is None:
         return HttpResponseBadRequest("rows must be a whole number, e.g. ?rows=1200\n", content_type="text/plain")
-    record_ping(policy, kind, run_id=run_id, rows=int(rows) if rows else None)
+    record_ping(policy, kind, run_id=run_id, rows=rows)
     return HttpResponse("OK\n", content_type="text/plain")

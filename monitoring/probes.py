@@ -6,7 +6,6 @@ answers, a lock that never clears) costs the sweep ``timeout_seconds`` and no mo
 """
 
 import email.utils
-import os
 import queue
 import sqlite3
 import threading
@@ -18,6 +17,7 @@ import requests
 from django.conf import settings
 
 from catalog.choices import SourceKind
+from catalog.models import source_secret
 from monitoring.choices import FreshnessMethod
 
 
@@ -100,7 +100,7 @@ def http_timestamp(url, json_field, timeout):
         try:
             return email.utils.parsedate_to_datetime(header)
         except (TypeError, ValueError):
-            raise ProbeFailed(f"{url} sent an unreadable Last-Modified header: {header!r}.") from None
+            raise ProbeFailed(f"{url} sent an unreadable Last-Modified header.") from None
     try:
         value = response.json()
     except ValueError:
@@ -120,9 +120,10 @@ def parse_timestamp(value, what):
         try:
             value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            raise ProbeFailed(f"The {what} holds {value!r}, which is not a timestamp.") from None
+            raise ProbeFailed(f"The {what} holds text that is not a timestamp.") from None
     if not isinstance(value, datetime):
-        raise ProbeFailed(f"The {what} holds {value!r}, which is not a timestamp.")
+        # The value itself is not repeated: a probe's error is shown to every reader of the freshness page.
+        raise ProbeFailed(f"The {what} holds a {type(value).__name__} value, not a timestamp.")
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -136,7 +137,7 @@ def sql_max_timestamp(source_kind, connection, secret_env_var, table, column, co
     sql = f"SELECT MAX({_quote(column, quote)}) FROM {_quote(table, quote)}"
     if condition:
         sql += f" WHERE {condition}"
-    password = os.environ.get(secret_env_var, "") if secret_env_var else ""
+    password = source_secret(secret_env_var) or ""
     if source_kind == SourceKind.SQLITE:
         value = _sqlite_value(connection, table, sql, timeout)
     elif source_kind == SourceKind.POSTGRESQL:

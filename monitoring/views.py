@@ -14,6 +14,7 @@ from monitoring.filtersets import AlertFilterSet, FreshnessPolicyFilterSet, JobR
 from monitoring.forms import FreshnessPolicyForm, PreferenceForm, TrainingForm
 from monitoring.models import Alert, DriftFinding, FreshnessPolicy, JobRun, NotificationPreference
 from monitoring.training import ALGORITHMS, STEPS, start_training, trainable_datasets
+from portal.http import redirect_back
 from registry.models import RegisteredModel
 
 BOARD_ORDER = [FreshnessStatus.STALE, FreshnessStatus.LATE, FreshnessStatus.UNKNOWN, FreshnessStatus.FRESH]
@@ -262,7 +263,7 @@ def job_cancel(request, uuid):
         messages.error(request, "This run finished before it could be cancelled.")
     if request.htmx:
         return job_detail(request, uuid)
-    return redirect(request.POST.get("next") or run.get_absolute_url())
+    return redirect_back(request, run.get_absolute_url())
 
 
 def _model_or_404(slug):

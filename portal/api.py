@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, serializers
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -22,6 +23,12 @@ def exception_handler(exc, context):
     elif isinstance(response.data, list):
         response.data = {"detail": " ".join(str(item) for item in response.data), "errors": response.data}
     return response
+
+
+class Pagination(LimitOffsetPagination):
+    """``?limit=&offset=`` with a ceiling, so one request cannot ask for the whole catalog at once."""
+
+    max_limit = 500
 
 
 def full_clean_or_raise(instance, exclude=None):

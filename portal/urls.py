@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_headers
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
@@ -26,6 +27,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Building the schema walks every endpoint (seconds); it only changes with a deployment.
-    path("api/schema/", cache_page(3600)(SpectacularAPIView.as_view()), name="api-schema"),
+    # Tokens authenticate without a cookie: vary on Authorization too, so a cached copy never skips the check.
+    path(
+        "api/schema/",
+        cache_page(3600)(vary_on_headers("Authorization")(SpectacularAPIView.as_view())),
+        name="api-schema",
+    ),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from catalog.search import reindex
+from portal.http import whole_number
 from portal.markdown import render_markdown
 from registry import cards
 from registry.access import get_model, get_version
@@ -214,10 +215,9 @@ def card_history(request, slug):
 def card_diff(request, slug):
     model, can_edit = get_model(request, slug)
     card = get_object_or_404(ModelCard, model=model)
-    try:
-        old_number = int(request.GET.get("from", max(card.revision - 1, 0)))
-        new_number = int(request.GET.get("to", card.revision))
-    except ValueError:
+    old_number = whole_number(request.GET.get("from", str(max(card.revision - 1, 0))))
+    new_number = whole_number(request.GET.get("to", str(card.revision)))
+    if old_number is None or new_number is None:
         return HttpResponse("Revision numbers are whole numbers.", status=400)
     snapshots = {
         r.number: r for r in card.revisions.filter(number__in=[old_number, new_number]).select_related("author")
@@ -438,7 +438,7 @@ def compare(request, slug):
     """Metrics of every version side by side, and one chart per metric across versions."""
     model, _ = get_model(request, slug)
     versions = sorted(model.versions.all(), key=lambda v: v.version)
-    chosen = {int(n) for n in request.GET.getlist("v") if n.isdigit()}
+    chosen = {whole_number(n) for n in request.GET.getlist("v")} - {None}
     if chosen:
         versions = [v for v in versions if v.version in chosen]
     names = sorted({(m.name, m.split) for v in versions for m in v.metrics.all()})

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from monitoring.models import Notification
+from portal.http import redirect_back
 from trust import watching
 from trust.badges import badge_for, render_svg
 from trust.choices import DeprecationState, IssueStatus
@@ -182,10 +183,7 @@ def issue_attachment(request, uuid):
 
 # --- watching, reviews, certification ------------------------------------------------------------------------
 def _back(request, asset):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return HttpResponseRedirect(target)
-    return redirect(asset)
+    return redirect_back(request, asset)
 
 
 @require_POST

@@ -62,8 +62,21 @@ def test_a_source_never_stores_a_secret_and_names_its_variable_properly():
     source.secret_env_var = "WAREHOUSE PASSWORD"
     with pytest.raises(ValidationError, match="letters, digits and underscores"):
         source.full_clean()
-    source.secret_env_var = "WAREHOUSE_PASSWORD"
+    # A source may not name the portal's own settings: the worker would send them to the source's host.
+    source.secret_env_var = "DATABASE_URL"
+    with pytest.raises(ValidationError, match="PORTAL_SECRET_"):
+        source.full_clean()
+    source.secret_env_var = "PORTAL_SECRET_WAREHOUSE"
     source.full_clean()
+
+
+def test_only_prefixed_variables_are_ever_read_as_source_secrets(monkeypatch):
+    from catalog.models import source_secret
+
+    monkeypatch.setenv("PORTAL_SECRET_WAREHOUSE", "s3cret")
+    assert source_secret("PORTAL_SECRET_WAREHOUSE") == "s3cret"
+    assert source_secret("SECRET_KEY") is None
+    assert source_secret("") is None
 
 
 @pytest.mark.django_db

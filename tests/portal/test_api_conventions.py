@@ -42,3 +42,34 @@ def test_the_openapi_schema_and_docs_are_served(api, client_for, owner):
 
 def test_health_answers_without_signing_in(client, db):
     assert client.get("/health/").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_the_schema_is_for_signed_in_callers(api):
+    assert APIClient().get("/api/schema/").status_code == 401
+    assert api.get("/api/schema/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_page_never_holds_more_than_500_objects(api, owner):
+    for index in range(3):
+        factories.dataset(f"Table {index}", owner=owner)
+    body = api.get("/api/v1/assets/?limit=100000&offset=1").json()
+    # The "previous" link carries the limit actually applied: the ceiling, not what was asked.
+    assert "limit=500" in body["previous"]
+    assert len(body["results"]) == body["count"] - 1
+
+
+def test_health_does_not_tell_anonymous_callers_why_the_database_failed(client, db, monkeypatch):
+    from types import SimpleNamespace
+
+    from portal import views
+
+    def broken():
+        raise RuntimeError("could not connect to server at db.internal as user portal")
+
+    # Only the health view's handle on the database breaks; the test's own connection stays whole.
+    monkeypatch.setattr(views, "connection", SimpleNamespace(cursor=broken))
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error"}
