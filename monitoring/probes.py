@@ -167,18 +167,24 @@ def _sqlite_value(connection, table, sql, timeout):
         database.close()
 
 
-def _first_value(connect, driver_error, engine, sql):
-    """Connect, run ``sql`` and return the first column of its row; driver errors become readable failures."""
+def _first_value(connect, driver_error, engine, sql, session=lambda database: (), describe=None):
+    """Connect, run ``sql`` and return the first column of its row; driver errors become readable failures.
+
+    ``session(database)`` gives the statements that make the session safe (read-only, time-limited) where the driver
+    cannot set them at connect time; ``describe`` turns a driver error into its message."""
+    describe = describe or _first_line
     try:
         database = connect()
     except driver_error as exc:
-        raise ProbeFailed(f"Could not connect to {engine}: {_first_line(exc)}") from None
+        raise ProbeFailed(f"Could not connect to {engine}: {describe(exc)}") from None
     try:
         with database.cursor() as cursor:
+            for statement in session(database):
+                cursor.execute(statement)
             cursor.execute(sql)
             return cursor.fetchone()[0]
     except driver_error as exc:
-        raise ProbeFailed(f"{engine} refused the query: {_first_line(exc)}") from None
+        raise ProbeFailed(f"{engine} refused the query: {describe(exc)}") from None
     finally:
         database.close()
 
@@ -201,12 +207,7 @@ def _postgresql_value(connection, password, sql, timeout):
 
 
 def _mysql_value(connection, password, sql, timeout):
-    try:
-        import pymysql
-    except ImportError:
-        raise ProbeFailed(
-            "Unsupported here: no MySQL driver is installed on the workers (install PyMySQL to check MySQL tables)."
-        ) from None
+    import pymysql
 
     def connect():
         return pymysql.connect(
@@ -217,9 +218,27 @@ def _mysql_value(connection, password, sql, timeout):
             password=password,
             connect_timeout=timeout,
             read_timeout=timeout,
+            write_timeout=timeout,
         )
 
-    return _first_value(connect, pymysql.MySQLError, "MySQL", sql)
+    def session(database):
+        # Giving up on the client side leaves the query running on the server: the server must stop it too. MariaDB
+        # and MySQL name that limit differently (seconds vs milliseconds), and the handshake says which one answered.
+        if "MariaDB" in database.get_server_info():
+            limit = f"SET SESSION max_statement_time = {timeout}"
+        else:
+            limit = f"SET SESSION max_execution_time = {timeout * 1000}"
+        # TIMESTAMP columns come back in the session's time zone; UTC makes the naive value mean what parsing assumes.
+        return ("SET SESSION TRANSACTION READ ONLY", limit, "SET SESSION time_zone = '+00:00'")
+
+    return _first_value(connect, pymysql.MySQLError, "MySQL", sql, session, describe=_mysql_message)
+
+
+def _mysql_message(exc):
+    """PyMySQL errors carry ``(code, message)``; the owner needs the message, not the tuple."""
+    if len(exc.args) == 2 and isinstance(exc.args[0], int):
+        return _first_line(Exception(f"{exc.args[1]} (error {exc.args[0]})"))
+    return _first_line(exc)
 
 
 def _first_line(exc):

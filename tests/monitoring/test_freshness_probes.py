@@ -3,8 +3,10 @@
 import os
 import sqlite3
 import time
+import uuid
 from datetime import UTC, datetime
 
+import pymysql
 import pytest
 from django.db import connection
 
@@ -96,13 +98,117 @@ def test_a_database_that_refuses_the_connection_gives_unknown(owner, closed_port
     assert policy.probe_error.startswith("Could not connect to PostgreSQL")
 
 
+# The MariaDB that CI starts next to PostgreSQL; a test that cannot reach it fails instead of skipping.
+MARIADB = {"host": "127.0.0.1", "port": 3306, "database": "test", "user": "root"}
+
+
+@pytest.fixture
+def mariadb():
+    """A connection to the local MariaDB with its session in UTC, closed afterwards."""
+    database = pymysql.connect(**MARIADB, autocommit=True, connect_timeout=5, init_command="SET time_zone = '+00:00'")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def mariadb_orders(mariadb):
+    """A uniquely named orders table in MariaDB's ``test`` database, dropped afterwards."""
+    table = f"probe_orders_{uuid.uuid4().hex[:12]}"
+    with mariadb.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE `{table}` (id int, status varchar(20), updated_at timestamp NULL)")
+        # Written from a UTC+2 session: the stored instants are 2026-03-01 08:00 and 2026-03-02 09:30 UTC.
+        cursor.execute("SET time_zone = '+02:00'")
+        cursor.execute(
+            f"INSERT INTO `{table}` VALUES (1, 'shipped', '2026-03-01 10:00:00'), (2, 'placed', '2026-03-02 11:30:00')"
+        )
+        cursor.execute("SET time_zone = '+00:00'")
+    yield table
+    with mariadb.cursor() as cursor:
+        cursor.execute(f"DROP TABLE `{table}`")
+
+
+def _mysql_count(mariadb, table):
+    with mariadb.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM `{table}`")
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db
-def test_mysql_without_a_driver_is_a_clear_unsupported_result(owner):
-    dataset = _sql_dataset(owner, SourceKind.MYSQL, {"host": "127.0.0.1", "database": "crm"})
+def test_mysql_the_newest_timestamp_of_the_table_is_the_last_update(owner, mariadb_orders):
+    dataset = _sql_dataset(owner, SourceKind.MYSQL, MARIADB, table=f"test.{mariadb_orders}")
     policy = policy_for(dataset, method=FreshnessMethod.SQL, timestamp_column="updated_at")
+    noon = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    # Seen at 09:30 today with a daily period: the next update is due tomorrow.
+    assert run_probe(policy, now=noon) == FreshnessStatus.FRESH
+    policy.refresh_from_db()
+    assert policy.last_seen_at == datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    assert policy.probe_error == ""
+    # Only shipped orders count: the last one was yesterday at 08:00, due again today at 08:00 plus an hour of grace.
+    policy.sql_filter = "status = 'shipped'"
+    assert run_probe(policy, now=noon) == FreshnessStatus.STALE
+    policy.refresh_from_db()
+    assert policy.last_seen_at == datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    assert FreshnessCheck.objects.filter(policy=policy, trigger="probe").count() == 2
+
+
+@pytest.mark.django_db
+def test_mysql_table_is_read_in_a_read_only_transaction(owner, mariadb, mariadb_orders):
+    writer = f"{mariadb_orders}_writer"
+    with mariadb.cursor() as cursor:
+        cursor.execute(
+            f"CREATE FUNCTION `{writer}`() RETURNS int MODIFIES SQL DATA "
+            f"BEGIN DELETE FROM `{mariadb_orders}`; RETURN 1; END"
+        )
+    dataset = _sql_dataset(owner, SourceKind.MYSQL, MARIADB, table=mariadb_orders)
+    policy = policy_for(
+        dataset, method=FreshnessMethod.SQL, timestamp_column="updated_at", sql_filter=f"`{writer}`() = 1"
+    )
+    try:
+        assert run_probe(policy) == FreshnessStatus.UNKNOWN
+        policy.refresh_from_db()
+        assert policy.probe_error.startswith("MySQL refused the query:")
+        assert "READ ONLY transaction" in policy.probe_error
+        assert _mysql_count(mariadb, mariadb_orders) == 2
+    finally:
+        with mariadb.cursor() as cursor:
+            cursor.execute(f"DROP FUNCTION `{writer}`")
+
+
+@pytest.mark.django_db
+def test_a_slow_mysql_filter_is_stopped_on_the_server_too(owner, mariadb, mariadb_orders):
+    dataset = _sql_dataset(owner, SourceKind.MYSQL, MARIADB, table=mariadb_orders)
+    policy = policy_for(
+        dataset,
+        method=FreshnessMethod.SQL,
+        timestamp_column="updated_at",
+        sql_filter="SLEEP(30) = 0",
+        timeout_seconds=1,
+    )
     assert run_probe(policy) == FreshnessStatus.UNKNOWN
     policy.refresh_from_db()
-    assert "Unsupported here: no MySQL driver" in policy.probe_error
+    assert policy.probe_error
+    # Abandoning the answer is not enough: the source must not keep running the query for the next 60 seconds.
+    running = "SELECT count(*) FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND info LIKE %s"
+    with mariadb.cursor() as cursor:
+        for _ in range(30):
+            cursor.execute(running, [f"%{mariadb_orders}%SLEEP(30)%"])
+            if not cursor.fetchone()[0]:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("The probe's query is still running on MariaDB after the probe gave up.")
+
+
+@pytest.mark.django_db
+def test_a_mysql_server_that_refuses_the_connection_gives_unknown(owner, closed_port):
+    dataset = _sql_dataset(owner, SourceKind.MYSQL, {**MARIADB, "port": closed_port})
+    policy = policy_for(dataset, method=FreshnessMethod.SQL, timestamp_column="updated_at", timeout_seconds=3)
+    assert run_probe(policy) == FreshnessStatus.UNKNOWN
+    policy.refresh_from_db()
+    assert policy.probe_error == (
+        "Could not connect to MySQL: Can't connect to MySQL server on '127.0.0.1' "
+        "([Errno 111] Connection refused) (error 2003)"
+    )
 
 
 @pytest.mark.django_db
