@@ -1,10 +1,14 @@
 import django_filters
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from accounts.models import Team
 from catalog.choices import AssetKind, Classification, Lifecycle
-from catalog.models import Asset, Dataset, DataSource, Pipeline, Report, Tag
+from catalog.models import Asset, Dataset, DataSource, Pipeline, Report
+
+
+def by_name(field_name, label):
+    """A filter on a person's username, a team's slug or a tag's name, typed rather than picked: a select listing
+    every user, team and tag of a large company would weigh more than the page it sits on (see bench/RESULTS.md)."""
+    return django_filters.CharFilter(field_name=field_name, label=label)
 
 
 class AssetFilterSet(django_filters.FilterSet):
@@ -12,12 +16,9 @@ class AssetFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="filter_q", label="Name or description contains")
     kind = django_filters.ChoiceFilter(choices=AssetKind.choices)
-    owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
-        to_field_name="username",
-    )
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), to_field_name="slug")
-    tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all(), to_field_name="name")
+    owner = by_name("owner__username", "Owner (username)")
+    team = by_name("team__slug", "Team (short name)")
+    tag = by_name("tags__name", "Tag")
     lifecycle = django_filters.ChoiceFilter(choices=Lifecycle.choices, label="Status")
     classification = django_filters.ChoiceFilter(
         field_name="dataset__classification", choices=Classification.choices, label="Classification (datasets)"
@@ -40,9 +41,9 @@ class KindFilterSet(django_filters.FilterSet):
     """The asset filters for the API's per-kind lists (sources, datasets, reports, pipelines)."""
 
     q = django_filters.CharFilter(method="filter_q", label="Name or description contains")
-    owner = django_filters.CharFilter(field_name="asset__owner__username")
-    team = django_filters.CharFilter(field_name="asset__team__slug")
-    tag = django_filters.CharFilter(field_name="asset__tags__name")
+    owner = by_name("asset__owner__username", "Owner (username)")
+    team = by_name("asset__team__slug", "Team (short name)")
+    tag = by_name("asset__tags__name", "Tag")
     lifecycle = django_filters.ChoiceFilter(field_name="asset__lifecycle", choices=Lifecycle.choices, label="Status")
 
     def filter_q(self, queryset, name, value):

@@ -1,9 +1,7 @@
 import django_filters
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from accounts.models import Team
-from catalog.models import Tag
+from catalog.filtersets import by_name
 from registry.choices import Stage
 from registry.models import ModelVersion, RegisteredModel
 
@@ -12,13 +10,9 @@ class RegisteredModelFilterSet(django_filters.FilterSet):
     """Shared by the model list page and ``/api/v1/models/``."""
 
     q = django_filters.CharFilter(method="filter_q", label="Name or summary contains")
-    owner = django_filters.ModelChoiceFilter(
-        field_name="asset__owner",
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
-        to_field_name="username",
-    )
-    team = django_filters.ModelChoiceFilter(field_name="asset__team", queryset=Team.objects.all(), to_field_name="slug")
-    tag = django_filters.ModelChoiceFilter(field_name="asset__tags", queryset=Tag.objects.all(), to_field_name="name")
+    owner = by_name("asset__owner__username", "Owner (username)")
+    team = by_name("asset__team__slug", "Team (short name)")
+    tag = by_name("asset__tags__name", "Tag")
     stage = django_filters.ChoiceFilter(choices=Stage.choices, method="filter_stage", label="Has a version that is")
 
     class Meta:

@@ -268,15 +268,15 @@ def test_compare_shows_each_metric_side_by_side_and_a_chart_per_metric(client_fo
 def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for, owner, django_assert_num_queries):
     client = client_for(owner)
     model_with_card(owner)
-    # session, user, paginator count, unread notifications badge, the filter form's owners, teams and tags,
-    # the models with owner and team, their versions in use (9); then the trust badge of every row at once:
+    # session, user, paginator count, unread notifications badge, the models with owner and team, their versions
+    # in use (6); then the trust badge of every row at once:
     # the facts (assets, lineage walk, edges, deprecations, deprecated inputs, serious issues, freshness) and
     # what card completeness reads (cards, assumptions, developers, model users, versions and their data)
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(19):
         client.get("/models/")
     for number in range(10):
         model_with_card(owner, name=f"Model {number}")
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(19):
         assert client.get("/models/").status_code == 200
 
 
