@@ -3,7 +3,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -40,7 +41,21 @@ from registry.services import decide_promotion, register_model, register_version
 def model_list(request):
     models = (
         RegisteredModel.objects.select_related("asset__owner", "asset__team")
-        .annotate(version_count=Count("versions"))
+        # A correlated count runs for the page's rows only; Count() over a join would group every version of
+        # every model before the page is cut (731 ms p95 at 50,000 versions, bench/RESULTS.md).
+        .annotate(
+            version_count=Coalesce(
+                Subquery(
+                    ModelVersion.objects.filter(model=OuterRef("pk"))
+                    .order_by()
+                    .values("model")
+                    .annotate(n=Count("pk"))
+                    .values("n"),
+                    output_field=IntegerField(),
+                ),
+                0,
+            )
+        )
         .prefetch_related(
             Prefetch("versions", queryset=ModelVersion.objects.filter(stage=Stage.PRODUCTION), to_attr="in_use")
         )

@@ -297,3 +297,11 @@ def test_the_card_shows_the_mlflow_run_parameters_and_metrics_of_the_version_in_
     page = client_for(outsider).get(f"/models/{model.asset.slug}/").content.decode()
     assert "MLflow run abc123" in page and "models:/churn/1" in page
     assert "<td>max_depth</td><td>6</td>" in page and "<td>val_auc</td><td>0.8123</td>" in page
+
+
+def test_the_list_counts_each_models_versions(client_for, owner):
+    model_with_card(owner, name="Churn")
+    factories.registered_model("Uplift", owner=owner)
+    page = client_for(owner).get("/models/")
+    counts = {model.asset.name: model.version_count for model in page.context["page"]}
+    assert counts == {"Churn": 1, "Uplift": 0}
