@@ -42,6 +42,21 @@ def register_model(name, *, owner, team=None, summary="", goal="", mlflow_name="
     return model
 
 
+def update_model_facts(model, asset_fields):
+    """Save ``model`` (its own fields already set) with the asset fields that belong to it (``name``, ``team``).
+
+    The asset's description mirrors the model's summary, so catalog lists and search describe a model as its card
+    does, and the search document is rebuilt in the same step. The page and the API both save through here.
+    """
+    for name, value in asset_fields.items():
+        setattr(model.asset, name, value)
+    model.asset.description = model.summary
+    with transaction.atomic():
+        model.asset.save()
+        model.save()
+        reindex([model.asset.pk])
+
+
 def _dataset_rows(datasets):
     """Dataset rows for a mix of ``Dataset`` rows and their assets."""
     ids = [getattr(item, "pk", item) for item in datasets]

@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from catalog.search import reindex
 from portal.http import whole_number
 from portal.markdown import render_markdown
 from registry import cards
@@ -35,7 +34,13 @@ from registry.models import (
     PromotionBlocked,
     RegisteredModel,
 )
-from registry.services import decide_promotion, register_model, register_version, request_promotion
+from registry.services import (
+    decide_promotion,
+    register_model,
+    register_version,
+    request_promotion,
+    update_model_facts,
+)
 
 
 def model_list(request):
@@ -131,12 +136,9 @@ def model_edit(request, slug):
     )
     if request.method == "POST" and form.is_valid() and (approvers is None or approvers.is_valid()):
         with transaction.atomic():
-            form.save()
-            model.asset.name = form.cleaned_data["name"]
-            model.asset.team = form.cleaned_data["team"]
-            model.asset.description = form.cleaned_data["summary"]
-            model.asset.save(update_fields=["name", "team", "description", "updated_at"])
-            reindex([model.asset.pk])
+            model = form.save(commit=False)
+            update_model_facts(model, {"name": form.cleaned_data["name"], "team": form.cleaned_data["team"]})
+            form.save_m2m()
             if approvers is not None:
                 approvers.save()
         messages.success(request, "Saved.")

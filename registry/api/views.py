@@ -9,7 +9,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from catalog.search import reindex
 from portal.api import full_clean_or_raise
 from registry.access import get_model, get_version
 from registry.api.serializers import (
@@ -27,7 +26,7 @@ from registry.api.serializers import (
 from registry.choices import PromotionState
 from registry.filtersets import ModelVersionFilterSet, RegisteredModelFilterSet
 from registry.models import CardEditConflict, ModelCard, ModelVersion, PromotionBlocked, RegisteredModel
-from registry.services import decide_promotion, register_model, register_version, request_promotion
+from registry.services import decide_promotion, register_model, register_version, request_promotion, update_model_facts
 
 
 def _refused(exc):
@@ -106,16 +105,11 @@ class RegisteredModelViewSet(
         data = serializer.validated_data
         asset = data.pop("asset", {})
         with transaction.atomic():
-            for name in ("name", "team"):
-                if name in asset:
-                    setattr(model.asset, name, asset[name])
-            model.asset.save()
-            reindex([model.asset.pk])
             for name in ("summary", "goal", "users_description"):
                 if name in data:
                     setattr(model, name, data[name])
             full_clean_or_raise(model)
-            model.save()
+            update_model_facts(model, {name: asset[name] for name in ("name", "team") if name in asset})
             for name in ("developers", "approvers"):
                 if name in data:
                     getattr(model, name).set(data[name])

@@ -153,3 +153,15 @@ def test_promotion_through_the_api_refused_then_requested_then_approved_by_anoth
     assert ModelVersion.objects.get(pk=version.pk).stage == Stage.PRODUCTION
     assert api(teammate).post(f"{base}/promotion/approve/", {}, "application/json").status_code == 404
     assert PromotionRequest.objects.get().decided_by == teammate
+
+
+def test_a_summary_edited_through_the_api_describes_the_model_in_the_catalog_and_search(api, owner):
+    from catalog.search import search_assets
+
+    model, _ = model_with_card(owner)
+    url = f"/api/v1/models/{model.asset.slug}/"
+    response = api(owner).patch(url, {"summary": "Predicts basket abandonment."}, "application/json")
+    assert response.status_code == 200
+    model.asset.refresh_from_db()
+    assert model.asset.description == "Predicts basket abandonment."
+    assert model.asset in search_assets("abandonment")
