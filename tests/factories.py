@@ -121,3 +121,15 @@ def freshness_policy(asset, **fields):
     fields.setdefault("period", timedelta(days=1))
     fields.setdefault("grace", timedelta(hours=1))
     return FreshnessPolicy.objects.create(asset=asset, **fields)
+
+
+def api_client(user):
+    """An API client that authenticates as ``user`` with a real Bearer token, the way programs call the API."""
+    from rest_framework.test import APIClient
+
+    from accounts.models import ApiToken
+
+    client = APIClient()
+    _, key = ApiToken.issue(user, "tests")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client

@@ -1,21 +1,12 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
-from accounts.models import ApiToken
 from catalog.choices import AssetKind, SourceKind
 from catalog.models import Asset, AssetChange, Dataset, LineageEdge
 from monitoring.choices import JobKind
 from monitoring.models import JobRun
 from tests import factories
-
-
-def api_for(user):
-    client = APIClient()
-    _, key = ApiToken.issue(user, "tests")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
 
 
 @pytest.fixture
@@ -25,7 +16,7 @@ def source(owner, team):
 
 @pytest.mark.django_db
 def test_create_a_dataset_through_the_api_with_tags_and_history(owner, source):
-    response = api_for(owner).post(
+    response = factories.api_client(owner).post(
         "/api/v1/datasets/",
         {"name": "Daily sales", "source": "warehouse", "qualified_name": "sales.daily", "tags": ["Gold"],
          "classification": "confidential", "retention_days": 30, "retention_action": "delete"},
@@ -55,7 +46,7 @@ def test_create_a_dataset_through_the_api_with_tags_and_history(owner, source):
 def test_the_api_refuses_what_the_form_refuses_with_a_json_400(owner, source, payload, field):
     factories.dataset("Orders", source_=source, qualified_name="sales.orders")
     before = Asset.objects.count()
-    response = api_for(owner).post("/api/v1/datasets/", {"source": "warehouse", **payload}, format="json")
+    response = factories.api_client(owner).post("/api/v1/datasets/", {"source": "warehouse", **payload}, format="json")
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert Asset.objects.count() == before
@@ -63,7 +54,7 @@ def test_the_api_refuses_what_the_form_refuses_with_a_json_400(owner, source, pa
 
 @pytest.mark.django_db
 def test_a_source_with_a_password_in_its_settings_is_refused(owner):
-    response = api_for(owner).post(
+    response = factories.api_client(owner).post(
         "/api/v1/sources/",
         {"name": "CRM", "source_kind": "mysql", "connection": {"host": "crm", "password": "x"}},
         format="json",
@@ -75,7 +66,7 @@ def test_a_source_with_a_password_in_its_settings_is_refused(owner):
 @pytest.mark.django_db
 def test_the_outsider_cannot_update_or_delete_through_the_api(outsider, owner, source):
     factories.dataset("Orders", source_=source, owner=owner)
-    api = api_for(outsider)
+    api = factories.api_client(outsider)
     assert api.patch("/api/v1/datasets/orders/", {"description": "mine"}, format="json").status_code == 403
     assert api.delete("/api/v1/datasets/orders/").status_code == 403
     assert api.delete("/api/v1/sources/warehouse/").status_code == 403
@@ -86,7 +77,7 @@ def test_the_outsider_cannot_update_or_delete_through_the_api(outsider, owner, s
 @pytest.mark.parametrize("who", ["owner", "teammate", "staff"])
 def test_editors_update_and_delete_through_the_api(request, owner, source, who):
     factories.report("Sales", owner=owner, team=source.asset.team)
-    api = api_for(request.getfixturevalue(who))
+    api = factories.api_client(request.getfixturevalue(who))
     response = api.patch("/api/v1/reports/sales/", {"audience": "Board", "description": "*Weekly*"}, format="json")
     assert response.status_code == 200, response.json()
     assert (response.json()["audience"], response.json()["description"]) == ("Board", "*Weekly*")
@@ -98,7 +89,7 @@ def test_editors_update_and_delete_through_the_api(request, owner, source, who):
 @pytest.mark.django_db
 def test_a_stale_update_is_a_409_and_changes_nothing(owner, source):
     factories.pipeline("Orders ETL", owner=owner)
-    api = api_for(owner)
+    api = factories.api_client(owner)
     read = api.get("/api/v1/pipelines/orders-etl/").json()
     assert api.patch("/api/v1/pipelines/orders-etl/", {"schedule": "hourly"}, format="json").status_code == 200
     stale = api.patch(
@@ -111,7 +102,7 @@ def test_a_stale_update_is_a_409_and_changes_nothing(owner, source):
 @pytest.mark.django_db
 def test_a_source_with_datasets_cannot_be_deleted(owner, source):
     factories.dataset("Orders", source_=source)
-    response = api_for(owner).delete("/api/v1/sources/warehouse/")
+    response = factories.api_client(owner).delete("/api/v1/sources/warehouse/")
     assert response.status_code == 400 and "still has datasets" in response.json()["detail"]
 
 
@@ -119,7 +110,7 @@ def test_a_source_with_datasets_cannot_be_deleted(owner, source):
 def test_lineage_and_impact_per_asset(owner, outsider):
     orders = factories.dataset("Orders", owner=owner)
     report = factories.report("Sales", owner=outsider)
-    api = api_for(owner)
+    api = factories.api_client(owner)
     added = api.post(
         f"/api/v1/assets/{orders.asset.uuid}/lineage/", {"direction": "down", "other": str(report.asset.uuid)}
     )
@@ -135,7 +126,7 @@ def test_lineage_and_impact_per_asset(owner, outsider):
     impact = api.get(f"/api/v1/assets/{orders.asset.uuid}/impact/").json()
     assert [(row["slug"], row["owner"], row["hops"]) for row in impact] == [("sales", "oscar", 1)]
     assert api.get(f"/api/v1/assets/{orders.asset.uuid}/impact/?depth=x").status_code == 400
-    denied = api_for(outsider).delete(f"/api/v1/assets/{orders.asset.uuid}/lineage/{report.asset.uuid}/")
+    denied = factories.api_client(outsider).delete(f"/api/v1/assets/{orders.asset.uuid}/lineage/{report.asset.uuid}/")
     assert denied.status_code == 403
     assert api.delete(f"/api/v1/assets/{orders.asset.uuid}/lineage/{report.asset.uuid}/").status_code == 204
     assert not LineageEdge.objects.exists()
@@ -147,18 +138,18 @@ def test_scans_are_requested_by_editors_and_listed(owner, outsider, settings, tm
     settings.DATA_ROOT = tmp_path
     factories.source("Shop", SourceKind.SQLITE, {"path": "shop.sqlite3"}, owner=owner)
     factories.source("CRM", SourceKind.MYSQL, owner=owner)
-    assert api_for(outsider).post("/api/v1/scans/", {"source": "shop"}).status_code == 403
-    assert api_for(owner).post("/api/v1/scans/", {"source": "crm"}).status_code == 400
-    response = api_for(owner).post("/api/v1/scans/", {"source": "shop"})
+    assert factories.api_client(outsider).post("/api/v1/scans/", {"source": "shop"}).status_code == 403
+    assert factories.api_client(owner).post("/api/v1/scans/", {"source": "crm"}).status_code == 400
+    response = factories.api_client(owner).post("/api/v1/scans/", {"source": "shop"})
     assert response.status_code == 202 and response.json()["state"] == "queued"
     assert JobRun.objects.get().kind == JobKind.SCHEMA_SCAN
-    listed = api_for(outsider).get("/api/v1/scans/?source=shop").json()
+    listed = factories.api_client(outsider).get("/api/v1/scans/?source=shop").json()
     assert [run["source"] for run in listed["results"]] == ["shop"]
 
 
 @pytest.mark.django_db
 def test_the_dataset_list_filters_and_costs_the_same_for_10_or_100_rows(owner, source):
-    api = api_for(owner)
+    api = factories.api_client(owner)
     api.get("/api/v1/datasets/")  # the token's first use is recorded once; later reads do not write
     for index in range(10):
         factories.dataset(f"Set {index}", source_=source, columns=[("id", "int")], owner=owner)

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from rest_framework.test import APIClient
 
 from monitoring.choices import JobKind, JobState
 from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, JobRun
@@ -13,12 +12,7 @@ from tests.monitoring.conftest import policy_for
 
 @pytest.fixture
 def api_for():
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
+    return factories.api_client
 
 
 TRAINING = {"model": "churn-predictor", "dataset": "churn-set", "target": "churned", "features": ["tenure", "segment"],
