@@ -88,6 +88,23 @@ def _raw_get_model(context):
         raise AssertionError("the model is missing")
 
 
+def _replay_get_model(context):
+    """The API's own database work without the framework: the statements it ran, captured once, replayed."""
+    cursor = context["raw_cursor"]
+    for statement in context["get_model_statements"]:
+        cursor.execute(statement)
+        cursor.fetchall()
+
+
+def _portal_create(context, iteration):
+    """The portal's side of ``_mlflow_create``: a model through the API, then five versions of it."""
+    name = f"bench-created-{uuid.uuid4().hex[:12]}"
+    steps = [("POST", "/api/v1/models/", {"name": name})]
+    for number in range(1, 6):
+        steps.append(("POST", f"/api/v1/models/{name}/versions/", {"model_uri": f"s3://models/{name}/{number}"}))
+    return steps
+
+
 def _mlflow_create(context, iteration):
     """A new registered model and five versions, the way a training pipeline registers them."""
     name = f"bench-created-{uuid.uuid4().hex[:12]}"
@@ -126,24 +143,41 @@ OPERATIONS = [
     page("catalog list", "/catalog/"),
     page("catalog list, filtered", "/catalog/?kind=dataset&team={team}&q=orders"),
     page("catalog list, page 200", "/catalog/?kind=dataset&page=200"),
+    page("dataset list", "/catalog/?kind=dataset"),
+    page("source list", "/catalog/?kind=source"),
+    page("pipeline list", "/catalog/?kind=pipeline"),
     page("report list", "/catalog/reports/"),
     page("dataset page", "/catalog/dataset/{dataset}/"),
     page("dataset page of a hub", "/catalog/dataset/{hub}/", note="lists every direct downstream asset"),
+    page("lineage view of a hub", "/catalog/dataset/{hub}/lineage/", note="3 hops each way, the default"),
+    page("impact CSV of a hub, 10 hops", "/catalog/dataset/{hub}/impact.csv?depth=10"),
     page("report page", "/catalog/report/{report}/"),
     page("pipeline page", "/catalog/pipeline/{pipeline}/"),
     page("source page", "/catalog/source/{source}/"),
     page("model list", "/models/"),
+    page("model list, filtered", "/models/?team={team}&stage=production"),
     page("model page", "/models/{model}/"),
+    page("model card, printable", "/models/{model}/card/print/"),
+    page("model version page", "/models/{model}/versions/{version_number}/"),
     *[Operation(f"search '{q}'", "search", "portal", f"/search/?q={quote(q)}") for q in SEARCH_QUERIES],
-    page("monitoring", "/monitoring/"),
+    page("freshness board", "/monitoring/"),
+    page("alerts", "/monitoring/alerts/"),
     page("inbox", "/inbox/"),
-    page("issues list", "/issues/", note="placeholder page on main"),
+    page("issues list", "/issues/"),
+    page("issues list, filtered", "/issues/?status=open&severity=critical"),
     # --- API lists and details, with a token ---------------------------------------------------------------------
     api("API assets", "/api/v1/assets/"),
     api("API assets, filtered", "/api/v1/assets/?kind=dataset&team={team}&q=orders"),
     api("API datasets", "/api/v1/datasets/"),
     api("API dataset", "/api/v1/datasets/{dataset}/"),
+    api("API sources", "/api/v1/sources/"),
+    api("API reports", "/api/v1/reports/"),
+    api("API pipelines", "/api/v1/pipelines/"),
     api("API models", "/api/v1/models/"),
+    api("API issues", "/api/v1/issues/?status=open"),
+    api("API freshness policies", "/api/v1/freshness-policies/"),
+    api("API freshness checks", "/api/v1/freshness-checks/"),
+    api("API alerts", "/api/v1/alerts/"),
     api("API notifications", "/api/v1/notifications/"),
     api("API teams", "/api/v1/teams/"),
     # --- lineage -------------------------------------------------------------------------------------------------
@@ -160,11 +194,10 @@ OPERATIONS = [
     ),
     api(
         "get version",
-        "/api/v1/assets/{version_uuid}/",
+        "/api/v1/models/{model}/versions/{version_number}/",
         group="registry",
         compare="get version",
         modes=BOTH,
-        note="generic asset API: main has no version endpoint",
     ),
     Operation(
         "get version",
@@ -176,22 +209,20 @@ OPERATIONS = [
     ),
     api(
         "search models by name",
-        "/api/v1/assets/?kind=model&q={model_prefix}",
+        "/api/v1/models/?name_prefix={model_prefix}",
         group="registry",
         compare="search models",
         modes=BOTH,
-        note="substring match: main has no prefix filter",
     ),
     Operation(
         "search models by name", "registry", "mlflow", build=_mlflow_search_prefix, compare="search models", modes=BOTH
     ),
     api(
         "search versions of a model",
-        "/api/v1/assets/?kind=model_version&q={model_name}",
+        "/api/v1/models/{model}/versions/",
         group="registry",
         compare="search versions",
         modes=BOTH,
-        note="name match on the generic asset API",
     ),
     Operation(
         "search versions of a model",
@@ -202,15 +233,18 @@ OPERATIONS = [
         modes=BOTH,
     ),
     Operation(
-        "create model + 5 versions",
-        "registry",
-        "mlflow",
-        build=_mlflow_create,
-        compare="create",
-        modes=BOTH,
-        note="portal: no write API on main yet",
+        "create model + 5 versions", "registry", "portal", build=_portal_create, api=True, compare="create", modes=BOTH
     ),
+    Operation("create model + 5 versions", "registry", "mlflow", build=_mlflow_create, compare="create", modes=BOTH),
     Operation("get model by name, raw psycopg2", "floor", "python", call=_raw_get_model, compare="floor"),
+    Operation(
+        "get model by name, raw psycopg2, the API's statements",
+        "floor",
+        "python",
+        call=_replay_get_model,
+        compare="floor, same statements",
+        note="every SQL statement the model API runs, replayed",
+    ),
 ]
 
 

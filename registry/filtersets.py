@@ -10,6 +10,10 @@ class RegisteredModelFilterSet(django_filters.FilterSet):
     """Shared by the model list page and ``/api/v1/models/``."""
 
     q = django_filters.CharFilter(method="filter_q", label="Name or summary contains")
+    # MLflow's `search_registered_models(filter_string="name LIKE 'churn%'")`, served by the name's trigram index.
+    name_prefix = django_filters.CharFilter(
+        field_name="asset__name", lookup_expr="istartswith", label="Name starts with"
+    )
     owner = by_name("asset__owner__username", "Owner (username)")
     team = by_name("asset__team__slug", "Team (short name)")
     tag = by_name("asset__tags__name", "Tag")
@@ -17,7 +21,7 @@ class RegisteredModelFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = RegisteredModel
-        fields = ["q", "owner", "team", "tag", "stage"]
+        fields = ["q", "name_prefix", "owner", "team", "tag", "stage"]
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(asset__name__icontains=value) | Q(summary__icontains=value))

@@ -3,6 +3,7 @@ import pytest
 from catalog.models import LineageEdge
 from registry.choices import ChecklistItem, PromotionState, Stage
 from registry.models import ChecklistTick, ModelCard, ModelVersion, PromotionRequest, RegisteredModel
+from registry.services import register_model
 from tests import factories
 from tests.registry.helpers import model_with_card, tick_everything
 
@@ -26,6 +27,13 @@ def test_models_list_and_detail_carry_slug_and_completeness(api, owner, outsider
     detail = api(outsider).get(f"/api/v1/models/{model.asset.slug}/").json()
     percent, missing = model.card_completeness()
     assert detail["completeness"] == {"percent": percent, "missing": missing}
+
+
+def test_models_found_by_the_start_of_their_name_as_in_mlflow_search(api, owner, outsider):
+    for name in ("churn-eu", "Churn-US", "basket-churn"):
+        register_model(name, owner=owner)
+    listing = api(outsider).get("/api/v1/models/?name_prefix=churn-").json()
+    assert sorted(row["name"] for row in listing["results"]) == ["Churn-US", "churn-eu"]
 
 
 def test_create_a_model_and_refuse_bad_input(api, owner, team):
