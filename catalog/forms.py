@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime
 
 from django import forms
@@ -158,20 +159,43 @@ def save_asset(asset, detail, actor, tags=None, version=None):
 
 
 class LineageForm(forms.Form):
-    """Add an edge by hand, from the page of one of its ends."""
+    """Add an edge by hand, from the page of one of its ends.
+
+    The other asset is typed, not picked from a list of every asset (a catalog holds hundreds of thousands): the
+    field suggests matches as you type (``catalog:asset_suggestions``) and accepts a suggestion (``kind/slug``), an
+    asset's exact name, or its UUID.
+    """
 
     direction = forms.ChoiceField(
         choices=[("down", "is used by (downstream)"), ("up", "feeds from (upstream)")], label="This asset"
     )
-    other = forms.ModelChoiceField(
-        queryset=Asset.objects.visible().order_by("kind", "name"), to_field_name="uuid", label="Asset"
+    other = forms.CharField(
+        label="Asset", max_length=300, help_text="Start typing its name, then pick it from the suggestions."
     )
 
     def __init__(self, *args, asset, **kwargs):
         super().__init__(*args, **kwargs)
         self.asset = asset
-        self.fields["other"].queryset = self.fields["other"].queryset.exclude(pk=asset.pk)
-        self.fields["other"].label_from_instance = lambda other: f"{other.get_kind_display()}: {other.name}"
+
+    def clean_other(self):
+        typed = self.cleaned_data["other"].strip()
+        candidates = Asset.objects.visible()
+        kind, _, slug = typed.partition("/")
+        if slug and kind in AssetKind.values:
+            found = candidates.filter(kind=kind, slug=slug)
+        else:
+            try:
+                found = candidates.filter(uuid=uuid.UUID(typed))
+            except ValueError:
+                found = candidates.filter(name__iexact=typed)
+        found = list(found[:2])
+        if not found:
+            raise forms.ValidationError(f"No asset called “{typed}”. Start typing and pick one from the suggestions.")
+        if len(found) > 1:
+            raise forms.ValidationError(f"Several assets are called “{typed}”: pick one from the suggestions.")
+        if found[0].pk == self.asset.pk:
+            raise forms.ValidationError("An asset cannot feed itself.")
+        return found[0]
 
     def ends(self):
         other = self.cleaned_data["other"]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("reports/", views.report_list, name="report_list"),
     path("hygiene/", views.hygiene, name="hygiene"),
     path("conventions/", views.conventions, name="conventions"),
+    path("suggest/", views.asset_suggestions, name="asset_suggestions"),
     path("new/<str:kind>/", views.asset_create, name="asset_create"),
     path("<str:kind>/<slug:slug>/", views.asset_detail, name="asset_detail"),
     path("<str:kind>/<slug:slug>/edit/", views.asset_edit, name="asset_edit"),

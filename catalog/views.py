@@ -4,7 +4,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, ProtectedError, Q
+from django.db.models import Case, Count, ProtectedError, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -207,8 +207,26 @@ def lineage_add(request, kind, slug):
         else:
             messages.success(request, "Lineage added.")
     else:
-        messages.error(request, "Choose an asset and a direction to add lineage.")
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     return redirect(asset)
+
+
+SUGGESTIONS = 20
+
+
+def asset_suggestions(request):
+    """The ``<datalist>`` of assets whose name contains what was typed in the lineage form, names starting with it
+    first; served by the trigram index on names, so it stays fast whatever the size of the catalog."""
+    typed = request.GET.get("other", "").strip()[:200]
+    assets = Asset.objects.none()
+    if len(typed) >= 2:
+        assets = (
+            Asset.objects.visible()
+            .filter(name__icontains=typed)
+            .annotate(starts=Case(When(name__istartswith=typed, then=Value(0)), default=Value(1)))
+            .order_by("starts", "name", "pk")[:SUGGESTIONS]
+        )
+    return render(request, "catalog/partials/asset_suggestions.html", {"assets": assets})
 
 
 @require_POST

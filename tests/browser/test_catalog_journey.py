@@ -44,3 +44,24 @@ def test_an_owner_edits_a_description_and_sees_it_rendered(page, live_server, si
     assert page.evaluate("window.hacked") is None
     expect(page.get_by_test_id("history")).to_contain_text("by olga")
     assert page_errors == []
+
+
+def test_an_owner_adds_lineage_by_typing_a_name_and_picking_the_suggestion(page, live_server, sign_in, page_errors):
+    owner = factories.user("olga")
+    factories.dataset("Orders", owner=owner)
+    rita = factories.user("rita")
+    factories.report("Sales dashboard", owner=rita)
+    factories.report("Stock dashboard", owner=rita)
+    sign_in(page, owner)
+    page.goto(f"{live_server.url}/catalog/dataset/orders/")
+    page.get_by_text("Add lineage by hand").click()
+    field = page.get_by_label("Asset", exact=True)
+    field.press_sequentially("sales d")
+    suggestion = page.locator("#lineage-candidates option")
+    expect(suggestion).to_have_count(1)
+    assert suggestion.text_content() == "Report: Sales dashboard"
+    field.fill(suggestion.get_attribute("value"))  # what choosing the suggestion puts in the field
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("Lineage added.")).to_be_visible()
+    expect(page.get_by_test_id("downstream")).to_contain_text("Sales dashboard")
+    assert page_errors == []

@@ -115,3 +115,66 @@ def test_the_outsider_cannot_change_lineage(client_for, owner, outsider):
         == 403
     )
     assert LineageEdge.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_lineage_is_added_by_typing_the_other_assets_name_or_picking_a_suggestion(client_for, owner):
+    orders = factories.dataset("Orders", owner=owner)
+    daily = factories.dataset("Daily sales", owner=owner)
+    report = factories.report("Sales dashboard", owner=factories.user("rita"))
+    client = client_for(owner)
+    client.post("/catalog/dataset/orders/lineage/add/", {"direction": "down", "other": "daily sales"})
+    client.post("/catalog/dataset/orders/lineage/add/", {"direction": "down", "other": "report/sales-dashboard"})
+    assert walk([orders.pk], "down", 1) == {daily.pk: 1, report.pk: 1}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("Nothing like it", "No asset called “Nothing like it”"),
+        ("Twin", "Several assets are called “Twin”"),
+        ("dataset/orders", "An asset cannot feed itself."),
+        ("dataset/gone", "No asset called “dataset/gone”"),
+    ],
+)
+def test_a_name_that_names_no_single_other_asset_is_refused_with_the_reason(client_for, owner, typed, message):
+    factories.dataset("Orders", owner=owner)
+    factories.dataset("Twin", owner=owner)
+    factories.report("Twin", owner=owner)
+    factories.dataset("Gone", owner=owner, lifecycle="retired")
+    page = client_for(owner).post(
+        "/catalog/dataset/orders/lineage/add/", {"direction": "down", "other": typed}, follow=True
+    )
+    assert message in page.content.decode()
+    assert not LineageEdge.objects.exists()
+
+
+@pytest.mark.django_db
+def test_suggestions_list_names_containing_what_was_typed_those_starting_with_it_first(client_for, outsider):
+    for name in ("Big orders", "Orders", "Orders daily", "Returns"):
+        factories.dataset(name)
+    factories.dataset("Orders archive", lifecycle="retired")
+    html = client_for(outsider).get("/catalog/suggest/", {"other": "order"}).content.decode()
+    options = [line.split(">")[1].split("<")[0] for line in html.split("<option")[1:]]
+    assert options == ["Dataset: Orders", "Dataset: Orders daily", "Dataset: Big orders"]
+    assert 'value="dataset/orders-daily"' in html
+    assert "<option" not in client_for(outsider).get("/catalog/suggest/", {"other": "o"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_assets_page_costs_the_same_queries_with_10_or_300_other_assets_in_the_catalog(client_for, owner):
+    factories.dataset("Orders", owner=owner)
+    client = client_for(owner)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/catalog/dataset/orders/").status_code == 200
+        return len(captured)
+
+    Asset.objects.bulk_create(Asset(kind=AssetKind.REPORT, name=f"Report {n}", slug=f"report-{n}") for n in range(10))
+    few = queries()
+    Asset.objects.bulk_create(Asset(kind=AssetKind.REPORT, name=f"Other {n}", slug=f"other-{n}") for n in range(290))
+    many = queries()
+    assert many == few
+    assert "Other 7" not in client.get("/catalog/dataset/orders/").content.decode()
