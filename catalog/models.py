@@ -114,7 +114,9 @@ class Asset(models.Model):
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["kind", "slug"], name="asset_unique_slug_per_kind")]
         indexes = [
-            models.Index(fields=["kind", "name"], name="asset_kind_name"),
+            # One kind's list in name order (the catalog's kind filter, the report list, /api/v1/pipelines/ …)
+            # reads its first page straight off this index; without the id the page's tie-break sorts every row.
+            models.Index(fields=["kind", "name", "id"], name="asset_kind_name_id"),
             # Measured by `make bench` at 170,000 assets. Lists and /api/v1/assets/ page by name: without this
             # every page sorts the whole table.
             models.Index(fields=["name", "id"], name="asset_by_name"),
