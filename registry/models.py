@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.choices import AssetKind
 from catalog.models import Asset, Dataset
 from registry.choices import ALLOWED_MOVES, ChecklistItem, ModelUserKind, PromotionState, Stage
 
@@ -28,6 +29,25 @@ class CardEditConflict(Exception):
         super().__init__(f"{author} changed this card after you opened it (revision {revision.number}).")
 
 
+class RegisteredModelQuerySet(models.QuerySet):
+    def by_name(self):
+        """In name order. Naming the asset kind (implied by the table) lets PostgreSQL read a page straight off the
+        asset's (kind, name, id) index instead of sorting every model."""
+        return self.filter(asset__kind=AssetKind.MODEL).order_by("asset__name", "pk")
+
+    def with_completeness_facts(self):
+        """Everything ``card_completeness`` reads, for many models in a fixed number of queries. Versions carry
+        only the fields it looks at: a page of 50 models has some 250 versions, and decoding their JSON fields
+        (parameters, run metrics) was most of a list's time."""
+        versions = ModelVersion.objects.only("asset_id", "model_id", "version", "stage", "algorithm").prefetch_related(
+            models.Prefetch("metrics", queryset=Metric.objects.only("id", "version_id")),
+            models.Prefetch("training_datasets", queryset=Dataset.objects.only("asset_id")),
+        )
+        return self.select_related("card").prefetch_related(
+            "assumptions", "developers", "model_users", models.Prefetch("versions", queryset=versions)
+        )
+
+
 class RegisteredModel(models.Model):
     """A model as the business knows it ("churn predictor"), across all its versions. Its card is ``self.card``."""
 
@@ -46,6 +66,8 @@ class RegisteredModel(models.Model):
     )
     mlflow_name = models.CharField(max_length=200, blank=True, db_index=True)
     mlflow_tags = models.JSONField(default=dict, blank=True)
+
+    objects = RegisteredModelQuerySet.as_manager()
 
     def __str__(self):
         return self.asset.name

@@ -1,7 +1,6 @@
 """The registry's API: the same domain methods and the same permission rules as the pages."""
 
 from django.db import transaction
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -64,13 +63,11 @@ class RegisteredModelViewSet(
 
     def get_queryset(self):
         return (
-            RegisteredModel.objects.select_related("asset__owner", "asset__team", "card")
-            .prefetch_related(
-                "asset__tags", "developers", "approvers", "assumptions", "model_users",
-                Prefetch("versions", queryset=ModelVersion.objects.prefetch_related("metrics", "training_datasets")),
-            )
-            .order_by("asset__name", "pk")
-        )  # fmt: skip
+            RegisteredModel.objects.with_completeness_facts()
+            .select_related("asset__owner", "asset__team")
+            .prefetch_related("asset__tags", "approvers")
+            .by_name()
+        )
 
     def get_object(self):
         model, _ = get_model(self.request, self.kwargs["slug"], edit=self.request.method not in ("GET", "HEAD"))
