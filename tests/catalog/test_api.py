@@ -172,3 +172,15 @@ def test_the_dataset_list_filters_and_costs_the_same_for_10_or_100_rows(owner, s
 def test_reading_needs_a_signed_in_user(client):
     assert client.get("/api/v1/datasets/").status_code in (401, 403)
     assert factories.asset(AssetKind.REPORT, "x")
+
+
+@pytest.mark.django_db
+def test_a_dataset_list_leaves_the_columns_out_unless_asked_and_a_detail_always_has_them(owner, source):
+    factories.dataset("Orders", source_=source, owner=owner, columns=[("order_id", "bigint"), ("total", "numeric")])
+    api = factories.api_client(owner)
+    [row] = api.get("/api/v1/datasets/").json()["results"]
+    assert row["slug"] == "orders" and "columns" not in row
+    [row] = api.get("/api/v1/datasets/?fields=columns").json()["results"]
+    assert [column["name"] for column in row["columns"]] == ["order_id", "total"]
+    detail = api.get("/api/v1/datasets/orders/").json()
+    assert [column["name"] for column in detail["columns"]] == ["order_id", "total"]
