@@ -30,6 +30,16 @@ def test_filters_by_kind_owner_team_tag_status_and_classification(client_for, ow
 
 
 @pytest.mark.django_db
+def test_an_asset_with_several_tags_is_listed_and_counted_once(client_for, outsider):
+    orders = factories.dataset("Orders")
+    orders.asset.tags.add(Tag.objects.create(name="gold"), Tag.objects.create(name="finance"))
+    factories.dataset("Leads").asset.tags.add(Tag.objects.get(name="gold"))
+    page = client_for(outsider).get("/catalog/?tag=gold&q=orders").context["page"]
+    assert [asset.name for asset in page] == ["Orders"]
+    assert page.paginator.count == 1
+
+
+@pytest.mark.django_db
 def test_sorting_and_pagination(client_for, outsider):
     for index in range(60):
         factories.asset(AssetKind.DATASET, f"Dataset {index:02d}")

@@ -61,6 +61,45 @@ def test_a_short_or_misspelt_name_still_finds_the_asset(catalog_content):
 
 
 @pytest.mark.django_db
+def test_a_misspelt_name_is_found_by_similarity_alone(catalog_content):
+    # "chrun" is no word of any asset and no part of any name: only the trigram similarity finds it.
+    assert _names("chrun") == ["Churn training set"]
+    assert _names("chrun", kind=AssetKind.REPORT) == []
+
+
+@pytest.mark.django_db
+def test_a_word_only_in_the_description_or_part_of_a_name_is_found(catalog_content):
+    assert _names("validated") == ["Orders"]
+    assert _names("omer emai") == ["Customer emails"]
+
+
+@pytest.mark.django_db
+def test_a_query_too_short_for_trigrams_still_finds_whole_words(client_for, outsider, catalog_content):
+    factories.report("HR headcount")
+    _index_all()
+    assert _names("hr") == ["HR headcount"]
+    for query in ["%", "_", "x", "'", "-"]:
+        response = client_for(outsider).get("/search/", {"q": query})
+        assert response.status_code == 200
+        assert "HR headcount" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_past_the_limit_the_page_says_more_and_lists_the_best(monkeypatch, client_for, outsider, catalog_content):
+    monkeypatch.setattr("catalog.search.MAX_RESULTS", 3)
+    client = client_for(outsider)
+    page = client.get("/search/?q=orders").content.decode()
+    assert "3 results for “orders”" in page and "More than" not in page
+    for index in range(3):
+        factories.dataset(f"Orders copy {index}")
+    _index_all()
+    response = client.get("/search/?q=orders")
+    assert "More than 3 results for “orders”" in response.content.decode()
+    names = [asset.name for asset in response.context["page"]]
+    assert len(names) == 3 and names[0] == "Orders"
+
+
+@pytest.mark.django_db
 def test_search_uses_the_gin_index(catalog_content):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'asset_search_vector_gin'")
