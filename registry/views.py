@@ -64,7 +64,7 @@ def model_list(request):
         .prefetch_related(
             Prefetch("versions", queryset=ModelVersion.objects.filter(stage=Stage.PRODUCTION), to_attr="in_use")
         )
-        .order_by("asset__name")
+        .by_name()
     )
     filters = RegisteredModelFilterSet(request.GET, queryset=models)
     page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))

@@ -69,7 +69,7 @@ class RegisteredModelViewSet(
                 "asset__tags", "developers", "approvers", "assumptions", "model_users",
                 Prefetch("versions", queryset=ModelVersion.objects.prefetch_related("metrics", "training_datasets")),
             )
-            .order_by("asset__name", "pk")
+            .by_name()
         )  # fmt: skip
 
     def get_object(self):
