@@ -1,3 +1,4 @@
+import logging
 import secrets
 import uuid
 from datetime import timedelta
@@ -6,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import filesizeformat
@@ -19,6 +20,8 @@ from catalog.models import Asset
 from monitoring.choices import NotificationKind
 from monitoring.notifications import audience_of, notify
 from trust.choices import DeprecationState, IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind, TrustLevel
+
+logger = logging.getLogger(__name__)
 
 
 def answerable_for(asset):
@@ -663,13 +666,17 @@ class StoredBadge(models.Model):
             asset_ids |= set(walk(asset_ids, direction="down", max_depth=MAX_DEPTH))
         if not asset_ids:
             return
-        if create_missing:
-            cls.objects.bulk_create(
-                [cls(asset_id=pk, stale=True, generation=1) for pk in asset_ids], ignore_conflicts=True
+        # Rows are written and locked in id order, as ``store`` writes them, so that an event marking badges and
+        # a page storing them wait for each other instead of deadlocking.
+        with transaction.atomic():
+            if create_missing:
+                cls.objects.bulk_create(
+                    [cls(asset_id=pk, stale=True, generation=1) for pk in sorted(asset_ids)], ignore_conflicts=True
+                )
+            in_order = cls.objects.filter(asset_id__in=asset_ids).order_by("asset_id").select_for_update()
+            cls.objects.filter(asset_id__in=in_order.values("asset_id")).update(
+                stale=True, generation=models.F("generation") + 1, claimed_until=None
             )
-        cls.objects.filter(asset_id__in=asset_ids).update(
-            stale=True, generation=models.F("generation") + 1, claimed_until=None
-        )
         from trust.tasks import refresh_stale_badges  # the tasks module imports these models
 
         transaction.on_commit(refresh_stale_badges.delay)
@@ -699,14 +706,15 @@ class StoredBadge(models.Model):
         """Write computed badges: ``{asset_id: (generation read before computing, level, verdicts, expires_at)}``.
 
         A compare-and-set on ``generation``: a row invalidated since it was read keeps its stale state. One
-        statement per chunk of rows (``bulk_create`` cannot put a condition on the update).
+        statement per chunk of rows (``bulk_create`` cannot put a condition on the update). Storing is a saving,
+        never a step a page depends on: when it fails, the page still shows what it computed.
         """
         columns = ["asset_id", "level", "verdicts", "computed_at", "expires_at", "stale", "generation", "claimed_until"]
         fields = [cls._meta.get_field(name.removesuffix("_id")) for name in columns]
         table, quote = cls._meta.db_table, connection.ops.quote_name
         rows = [
             (asset_id, level, verdicts, now, expires_at, False, generation, None)
-            for asset_id, (generation, level, verdicts, expires_at) in computed.items()
+            for asset_id, (generation, level, verdicts, expires_at) in sorted(computed.items())
         ]
         # PostgreSQL takes 65,535 parameters a statement (SQLite 999): a lineage graph of 8,000 assets is one.
         chunk = (connection.features.max_query_params or 65535) // len(columns)
@@ -726,9 +734,10 @@ class StoredBadge(models.Model):
                 f"ON CONFLICT ({quote('asset_id')}) DO UPDATE SET {updated} "
                 f"WHERE {quote(table)}.{quote('generation')} = EXCLUDED.{quote('generation')}"
             )
-            # Foreign keys are checked at commit: outside a transaction, right here; inside one, when it commits.
             try:
-                with connection.cursor() as cursor:
+                with transaction.atomic(), connection.cursor() as cursor:
                     cursor.execute(sql, params)
             except IntegrityError:  # an asset was deleted while its badge was computed: nothing to keep
                 pass
+            except OperationalError:  # a writer held a row too long (or a deadlock): its badge is changing anyway
+                logger.warning("Stored badges not saved: a row was locked", exc_info=True)
