@@ -3,7 +3,7 @@
 One domain function per action, called by the sweep task, the ping views, the API and the "check now" job alike.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,6 +15,7 @@ from monitoring.choices import SEVERITY, FreshnessStatus, NotificationKind, Ping
 from monitoring.models import FreshnessCheck, FreshnessPolicy
 from monitoring.notifications import raise_alert
 from monitoring.probes import probe
+from monitoring.signals import freshness_changed
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Freshness:
     reason: str
     held_back_by: Asset | None = None
     last_seen_at: object = None
+    # The next moment the status can change by the clock alone (a deadline of its own policy or of an input's).
+    changes_at: object = None
 
     @property
     def label(self):
@@ -36,7 +39,7 @@ NO_POLICY = Freshness(None, "No freshness policy: nobody has said how often this
 
 def _of(policy, now):
     status, reason = policy.status_at(now)
-    return Freshness(status, reason, last_seen_at=policy.last_seen_at)
+    return Freshness(status, reason, last_seen_at=policy.last_seen_at, changes_at=policy.next_change_at(now))
 
 
 def freshness_by_asset(asset_ids):
@@ -70,7 +73,8 @@ def effective_freshness_by_asset(upstream_by_asset):
         hops = upstream if isinstance(upstream, dict) else dict.fromkeys(upstream, 0)
         own = found[pk][1] if pk in found else None
         inputs = [found[up] for up in hops if up in found and up != pk]
-        result[pk] = _combine(own, inputs, hops)
+        deadlines = [item.changes_at for item in (own, *(f for _, f in inputs)) if item and item.changes_at]
+        result[pk] = replace(_combine(own, inputs, hops), changes_at=min(deadlines, default=None))
     return result
 
 
@@ -101,6 +105,7 @@ def evaluate(policy, *, trigger, now=None, **check_fields):
     """Record what the policy's status is now, plan its next deadline, and announce a transition once."""
     now = now or timezone.now()
     status, reason = policy.status_at(now)
+    said_before = policy.checks.values_list("reason", flat=True).first()
     policy.next_check_at = policy.plan_next_check(now)
     policy.last_checked_at = now
     FreshnessPolicy.objects.filter(pk=policy.pk).update(next_check_at=policy.next_check_at, last_checked_at=now)
@@ -113,6 +118,9 @@ def evaluate(policy, *, trigger, now=None, **check_fields):
         reason=reason[:500],
         **check_fields,
     )
+    # The same status in new words (a newer update time, another probe error): what quoted the old words is stale.
+    if status == policy.announced_status and reason[:500] != said_before:
+        freshness_changed.send(sender=FreshnessPolicy, policy=policy, status_changed=False)
     announce(policy, status, reason)
     return status
 
@@ -130,6 +138,7 @@ def announce(policy, status, reason):
     if not moved:
         return None
     policy.announced_status = status
+    freshness_changed.send(sender=FreshnessPolicy, policy=policy, status_changed=True)
     quiet = {"", FreshnessStatus.UNKNOWN}
     # A new policy settling, data appearing for the first time, or an owner pausing checks is not news.
     if old in quiet and status in (FreshnessStatus.FRESH, FreshnessStatus.UNKNOWN):

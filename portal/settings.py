@@ -229,6 +229,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "trust-refresh-stale-badges": {
+        "task": "trust.tasks.refresh_stale_badges",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "freshness-sweep": {
         "task": "monitoring.tasks.sweep_freshness",
         "schedule": 60.0,

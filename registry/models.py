@@ -91,9 +91,6 @@ class RegisteredModel(models.Model):
         """Every section a trustworthy card answers, as (label, filled) in reading order."""
         card = self.get_card()
         version = self.current_version()
-        assumptions = list(self.assumptions.all())
-        today = timezone.localdate()
-        assumptions_verified = bool(assumptions) and not any(item.needs_verifying(today) for item in assumptions)
         filled = {name: bool(getattr(card, name).strip()) for name in ModelCard.TEXT_FIELDS}
         return [
             ("Model description", bool(self.summary.strip()) and filled["description"]),
@@ -102,7 +99,7 @@ class RegisteredModel(models.Model):
             ("Algorithm or architecture", bool(version and version.algorithm.strip())),
             ("Training data", bool(version and version.training_datasets.all())),
             ("Diagnostic metrics", bool(version and version.metrics.all())),
-            ("Model assumptions (verified)", assumptions_verified),
+            ("Model assumptions (verified)", self.assumptions_verified_until() is not None),
             ("Model limitations", filled["limitations"]),
             ("Intended uses", filled["intended_uses"]),
             ("Out-of-scope uses", filled["out_of_scope_uses"]),
@@ -120,6 +117,15 @@ class RegisteredModel(models.Model):
             ("Results", filled["results"]),
             ("Recommendations", filled["recommendations"]),
         ]  # fmt: skip
+
+    def assumptions_verified_until(self):
+        """The last day every assumption still counts as verified; None when one needs verifying today or there are
+        none. The card's completeness changes by the clock alone the day after."""
+        assumptions = list(self.assumptions.all())
+        today = timezone.localdate()
+        if not assumptions or any(item.needs_verifying(today) for item in assumptions):
+            return None
+        return min(item.expires_on for item in assumptions)
 
     def card_completeness(self):
         """(percent 0 to 100, labels of the missing sections). Rounded down, so 100 means nothing is missing."""

@@ -1,11 +1,21 @@
-"""Badges: the rules' verdicts for an asset, ready for a page, a list row, the API or an embedded image."""
+"""Badges: the rules' verdicts for an asset, ready for a page, a list row, the API or an embedded image.
 
-from dataclasses import dataclass
+Badges are stored (``StoredBadge``): lists read them in one query and compute only the missing, stale or expired
+ones, with ``compute_badges``, the one computation.
+"""
+
+import time as clock
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from xml.sax.saxutils import escape
 
+from django.utils import timezone
+
+from catalog.models import Asset
 from trust.choices import TrustLevel
 from trust.facts import facts_for
-from trust.rules import SEVERITY, evaluate
+from trust.models import StoredBadge
+from trust.rules import SEVERITY, Verdict, evaluate, expires_at
 
 COLOURS = {
     TrustLevel.TRUSTED: "#1e7e34",
@@ -13,12 +23,19 @@ COLOURS = {
     TrustLevel.DO_NOT_USE: "#b02a37",
     TrustLevel.UNKNOWN: "#6c757d",
 }
+REFRESH_BATCH = 200
 
 
 @dataclass(frozen=True)
 class Badge:
     level: str
     verdicts: tuple
+    # Until when the verdicts hold by the clock alone (see ``trust.rules.expires_at``); None: until an event.
+    expires_at: datetime | None = None
+
+    @classmethod
+    def from_stored(cls, row):
+        return cls(row.level, tuple(Verdict(**verdict) for verdict in row.verdicts), row.expires_at)
 
     @property
     def label(self):
@@ -52,17 +69,83 @@ class Badge:
         return {"level": self.level, "label": self.label, "rules": rules}
 
 
-def badges_for(assets, today=None):
-    """``{asset_id: Badge}`` for many assets in a fixed number of queries (see ``trust.facts``)."""
+def compute_badges(assets):
+    """``{asset_id: Badge}`` from the facts as they are now, in a fixed number of queries (see ``trust.facts``)."""
     badges = {}
-    for pk, facts in facts_for(assets, today=today).items():
+    for pk, facts in facts_for(assets).items():
         level, verdicts = evaluate(facts)
-        badges[pk] = Badge(level, tuple(verdicts))
+        badges[pk] = Badge(level, tuple(verdicts), expires_at(facts))
     return badges
 
 
-def badge_for(asset, today=None):
-    return badges_for([asset], today=today)[asset.pk]
+def _compute_and_store(generations):
+    """Compute the badges of ``{asset_id: generation read before}`` and store them (see ``StoredBadge.store``)."""
+    now = timezone.now()
+    badges = compute_badges(list(generations))
+    StoredBadge.store(
+        {
+            pk: (generations[pk], badge.level, [asdict(verdict) for verdict in badge.verdicts], badge.expires_at)
+            for pk, badge in badges.items()
+        },
+        now,
+    )
+    return badges
+
+
+def badges_for(assets):
+    """``{asset_id: Badge}`` for many assets (rows or ids): one query when every badge is stored and current; a
+    fixed number more when some must be computed, whatever the number of assets."""
+    asset_ids = list(dict.fromkeys(getattr(asset, "pk", asset) for asset in assets))
+    if not asset_ids:
+        return {}
+    now = timezone.now()
+    stored = {row.asset_id: row for row in StoredBadge.objects.filter(asset_id__in=asset_ids)}
+    badges, to_compute = {}, {}
+    for pk in asset_ids:
+        row = stored.get(pk)
+        if row is not None and row.is_current(now):
+            badges[pk] = Badge.from_stored(row)
+        else:
+            to_compute[pk] = row.generation if row is not None else 0
+    if to_compute:
+        badges.update(_compute_and_store(to_compute))
+    return badges
+
+
+def badge_for(asset):
+    return badges_for([asset])[asset.pk]
+
+
+def refresh_badges(assets):
+    """Compute these assets' badges now and store them, whatever is stored. ``{asset_id: Badge}``."""
+    asset_ids = [getattr(asset, "pk", asset) for asset in assets]
+    seen = dict(StoredBadge.objects.filter(asset_id__in=asset_ids).values_list("asset_id", "generation"))
+    return _compute_and_store({pk: seen.get(pk, 0) for pk in asset_ids})
+
+
+def refresh_all(batch_size=REFRESH_BATCH, report=None):
+    """Compute and store every asset's badge, a batch at a time in id order (after installing, or after the rules
+    changed). ``report(done, total)`` follows the progress. Returns how many were computed."""
+    total, done, last = Asset.objects.count(), 0, 0
+    while batch := list(Asset.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        done += len(refresh_badges(batch))
+        last = batch[-1]
+        if report:
+            report(done, total)
+    return done
+
+
+def refresh_stale(batch_size=REFRESH_BATCH, seconds=None):
+    """Recompute stale stored badges, a claimed batch at a time, until none is left (or ``seconds`` have passed,
+    so a periodic run leaves the worker to other jobs and the next run goes on). Returns how many were computed."""
+    deadline = clock.monotonic() + seconds if seconds else None
+    done = 0
+    while deadline is None or clock.monotonic() < deadline:
+        claimed = StoredBadge.claim_stale(batch_size)
+        if not claimed:
+            break
+        done += len(_compute_and_store(claimed))
+    return done
 
 
 def _text_width(text):

@@ -6,6 +6,7 @@ found, one for deprecations and one for serious open issues, whatever the number
 """
 
 from collections import defaultdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery, prefetch_related_objects
@@ -15,20 +16,26 @@ from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset, LineageEdge
 from monitoring.freshness import effective_freshness_by_asset
-from trust.choices import DeprecationState, IssueSeverity
+from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation
 from trust.rules import AssetFacts, InputFact, IssueFact
 
 
 def _card_completeness(models):
-    """``{asset_id: (percent, missing_labels, threshold)}`` for registered models. Models left out are "not
-    available", which makes the documentation rule answer Unknown for them."""
+    """``{asset_id: (percent, missing_labels, threshold, lapses_on)}`` for registered models, ``lapses_on`` being
+    the day the card's verified assumptions stop counting. Models left out are "not available", which makes the
+    documentation rule answer Unknown for them."""
     # Everything card_completeness() reads, fetched for all models at once: a fixed number of queries.
     prefetch_related_objects(
         models, "card", "assumptions", "developers", "model_users", "versions__training_datasets", "versions__metrics"
     )
     threshold = settings.MODEL_CARD_COMPLETENESS_THRESHOLD
-    return {model.asset_id: (*model.card_completeness(), threshold) for model in models}
+    cards = {}
+    for model in models:
+        verified_until = model.assumptions_verified_until()
+        lapses_on = verified_until + timedelta(days=1) if verified_until else None
+        cards[model.asset_id] = (*model.card_completeness(), threshold, lapses_on)
+    return cards
 
 
 def upstream_of_each(asset_ids):
@@ -86,7 +93,7 @@ def facts_for(assets, today=None):
     }
     issues = defaultdict(list)
     serious = DataIssue.objects.filter(
-        asset_id__in=nodes, status__in=DataIssue.OPEN_STATES, severity__in=[IssueSeverity.CRITICAL, IssueSeverity.MAJOR]
+        asset_id__in=nodes, status__in=DataIssue.OPEN_STATES, severity__in=DataIssue.SERIOUS
     ).values_list("asset_id", "severity", "title", "asset__name")
     for asset_id, severity, title, asset_name in serious:
         issues[asset_id].append((severity, title, asset_name))
@@ -136,6 +143,8 @@ def facts_for(assets, today=None):
             next_review_date=row.next_review_date,
             certified_until=row.certified_until,
             certified_by_owner=row.certified_by_id is not None and row.certified_by_id == row.owner_id,
+            freshness_changes_at=freshness[pk].changes_at,
+            documentation_changes_on=cards[pk][3] if pk in cards else None,
         )
     return facts
 
@@ -157,7 +166,7 @@ def _missing_documentation(row, cards):
     elif row.kind == AssetKind.MODEL:
         if row.pk not in cards:
             return None
-        percent, missing_labels, threshold = cards[row.pk]
+        percent, missing_labels, threshold, _ = cards[row.pk]
         if percent < threshold:
             labels = f": {', '.join(missing_labels)}" if missing_labels else ""
             missing.append(f"a complete model card ({percent}% filled, {threshold}% needed{labels})")

@@ -1,3 +1,4 @@
+import logging
 import secrets
 import uuid
 from datetime import timedelta
@@ -6,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import filesizeformat
@@ -18,7 +19,9 @@ from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from monitoring.choices import NotificationKind
 from monitoring.notifications import audience_of, notify
-from trust.choices import DeprecationState, IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind
+from trust.choices import DeprecationState, IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind, TrustLevel
+
+logger = logging.getLogger(__name__)
 
 
 def answerable_for(asset):
@@ -226,6 +229,7 @@ class Deprecation(models.Model):
             ):
                 raise ValidationError("Only an announced deprecation can be withdrawn; this one is not any more.")
             Asset.objects.filter(pk=self.asset_id, lifecycle=Lifecycle.DEPRECATED).update(lifecycle=Lifecycle.ACTIVE)
+            StoredBadge.invalidate([self.asset_id], downstream=True)
             self.refresh_from_db()
             self.asset.refresh_from_db(fields=["lifecycle"])
             self._tell("withdrawn", by)
@@ -239,6 +243,7 @@ class Deprecation(models.Model):
             ).update(state=DeprecationState.RETIRED, retired_at=timezone.now()):
                 return False
             Asset.objects.filter(pk=self.asset_id).update(lifecycle=Lifecycle.RETIRED)
+            StoredBadge.invalidate([self.asset_id], downstream=True)
             self.refresh_from_db()
             self.asset.refresh_from_db(fields=["lifecycle"])
             if self.asset.kind == AssetKind.MODEL_VERSION:
@@ -393,6 +398,8 @@ class DataIssue(models.Model):
     """
 
     OPEN_STATES = (IssueStatus.OPEN, IssueStatus.ACKNOWLEDGED, IssueStatus.IN_PROGRESS)
+    # Severities that change a trust badge while the issue is open, on its asset and downstream.
+    SERIOUS = (IssueSeverity.CRITICAL, IssueSeverity.MAJOR)
     CLOSED_STATES = (IssueStatus.RESOLVED, IssueStatus.WONT_FIX, IssueStatus.DUPLICATE)
     TRANSITIONS = {
         IssueStatus.OPEN: {IssueStatus.ACKNOWLEDGED, IssueStatus.IN_PROGRESS, *CLOSED_STATES},
@@ -507,6 +514,8 @@ class DataIssue(models.Model):
             if not DataIssue.objects.filter(pk=self.pk, status=self.status).update(**changes):
                 raise ValidationError("Someone changed this issue meanwhile; reload the page and try again.")
             old = self.status
+            if self.severity in self.SERIOUS and (old in self.OPEN_STATES) != (to in self.OPEN_STATES):
+                StoredBadge.invalidate([self.asset_id], downstream=True)
             self.refresh_from_db()
             IssueEvent.objects.create(issue=self, author=by, from_status=old, to_status=to, body=comment)
             self._tell(
@@ -602,3 +611,133 @@ class BadgeLink(models.Model):
             asset=asset, defaults={"token": secrets.token_urlsafe(24), "created_by": by}
         )
         return link
+
+
+class StoredBadge(models.Model):
+    """An asset's trust badge as last computed, so list pages and search read one row per asset instead of
+    gathering every row's facts (a lineage walk of up to ten hops) on every request.
+
+    A row is current while it is not ``stale`` and its ``expires_at`` has not passed (the first moment the clock
+    alone can change a verdict: a review falling due, a certification running out, a freshness deadline).
+    Anything else is computed again by whoever reads it (``trust.badges.badges_for``). Events that change a fact
+    mark the row stale, and every row downstream when the fact travels along lineage (``invalidate``, called
+    from ``trust.signals`` and the workflows here); ``trust.tasks.refresh_stale_badges`` recomputes stale rows in
+    the background.
+
+    States: missing → current → stale (an event) → current (recomputed); a current row also turns over when it
+    expires. ``generation`` makes storing a computed badge a compare-and-set: every invalidation bumps it, and a
+    badge is stored only if the generation is still the one read before its facts were gathered, so a badge
+    computed from facts an event changed meanwhile can be shown once but is never kept. ``claimed_until`` is the
+    background refresher's lease on a stale row, so two refreshers never compute the same rows.
+    """
+
+    asset = models.OneToOneField(Asset, primary_key=True, on_delete=models.CASCADE, related_name="stored_badge")
+    level = models.CharField(max_length=20, choices=TrustLevel.choices, blank=True)
+    verdicts = models.JSONField(default=list, help_text="Each rule's verdict: rule, title, level and reason.")
+    computed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    stale = models.BooleanField(default=False)
+    generation = models.PositiveIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The refresher's only query: the few stale rows among one per asset.
+            models.Index(fields=["asset"], condition=Q(stale=True), name="storedbadge_stale")
+        ]
+
+    def __str__(self):
+        return f"Badge of asset {self.asset_id}: {self.level or 'not computed'}"
+
+    def is_current(self, now):
+        return not self.stale and bool(self.level) and (self.expires_at is None or now < self.expires_at)
+
+    @classmethod
+    def invalidate(cls, asset_ids, *, downstream=False, create_missing=True):
+        """Mark these assets' badges stale, and with ``downstream`` everything within ``MAX_DEPTH`` hops below
+        them (one walk, one update), then have the worker recompute them once the transaction commits.
+
+        Missing rows are created stale, so a reader that found none and computed from facts read before this
+        change cannot store its badge (its compare-and-set expects no row). ``create_missing=False`` is for
+        deletions, where some of the assets may be going away in the same transaction.
+        """
+        asset_ids = {int(pk) for pk in asset_ids}
+        if downstream:
+            asset_ids |= set(walk(asset_ids, direction="down", max_depth=MAX_DEPTH))
+        if not asset_ids:
+            return
+        # Rows are written and locked in id order, as ``store`` writes them, so that an event marking badges and
+        # a page storing them wait for each other instead of deadlocking.
+        with transaction.atomic():
+            if create_missing:
+                cls.objects.bulk_create(
+                    [cls(asset_id=pk, stale=True, generation=1) for pk in sorted(asset_ids)], ignore_conflicts=True
+                )
+            in_order = cls.objects.filter(asset_id__in=asset_ids).order_by("asset_id").select_for_update()
+            cls.objects.filter(asset_id__in=in_order.values("asset_id")).update(
+                stale=True, generation=models.F("generation") + 1, claimed_until=None
+            )
+        from trust.tasks import refresh_stale_badges  # the tasks module imports these models
+
+        transaction.on_commit(refresh_stale_badges.delay)
+
+    @classmethod
+    def claim_stale(cls, limit, lease=timedelta(minutes=5)):
+        """``{asset_id: generation}`` of up to ``limit`` stale rows nobody is refreshing, leased to the caller.
+
+        ``skip_locked`` lets two refreshers claim at the same moment without waiting for or taking the same rows;
+        the lease stops a second one from taking them while the first computes. A refresher that dies leaves the
+        rows to be claimed again when the lease runs out.
+        """
+        now = timezone.now()
+        with transaction.atomic():
+            rows = list(
+                cls.objects.filter(stale=True)
+                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+                .order_by("asset_id")
+                .select_for_update(skip_locked=True)
+                .only("asset_id", "generation")[:limit]
+            )
+            cls.objects.filter(asset_id__in=[row.asset_id for row in rows]).update(claimed_until=now + lease)
+        return {row.asset_id: row.generation for row in rows}
+
+    @classmethod
+    def store(cls, computed, now):
+        """Write computed badges: ``{asset_id: (generation read before computing, level, verdicts, expires_at)}``.
+
+        A compare-and-set on ``generation``: a row invalidated since it was read keeps its stale state. One
+        statement per chunk of rows (``bulk_create`` cannot put a condition on the update). Storing is a saving,
+        never a step a page depends on: when it fails, the page still shows what it computed.
+        """
+        columns = ["asset_id", "level", "verdicts", "computed_at", "expires_at", "stale", "generation", "claimed_until"]
+        fields = [cls._meta.get_field(name.removesuffix("_id")) for name in columns]
+        table, quote = cls._meta.db_table, connection.ops.quote_name
+        rows = [
+            (asset_id, level, verdicts, now, expires_at, False, generation, None)
+            for asset_id, (generation, level, verdicts, expires_at) in sorted(computed.items())
+        ]
+        # PostgreSQL takes 65,535 parameters a statement (SQLite 999): a lineage graph of 8,000 assets is one.
+        chunk = (connection.features.max_query_params or 65535) // len(columns)
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            params = [
+                field.get_db_prep_save(value, connection)
+                for row in part
+                for field, value in zip(fields, row, strict=True)
+            ]
+            values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(part))
+            updated = ", ".join(
+                f"{quote(name)} = EXCLUDED.{quote(name)}" for name in columns if name not in ("asset_id", "generation")
+            )
+            sql = (
+                f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES {values} "
+                f"ON CONFLICT ({quote('asset_id')}) DO UPDATE SET {updated} "
+                f"WHERE {quote(table)}.{quote('generation')} = EXCLUDED.{quote('generation')}"
+            )
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+            except IntegrityError:  # an asset was deleted while its badge was computed: nothing to keep
+                pass
+            except OperationalError:  # a writer held a row too long (or a deadlock): its badge is changing anyway
+                logger.warning("Stored badges not saved: a row was locked", exc_info=True)

@@ -6,7 +6,9 @@ page lists ``RULES`` with their titles and explanations, so what users read is w
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
 
 from catalog.choices import Lifecycle
 from trust.choices import TrustLevel
@@ -52,6 +54,10 @@ class AssetFacts:
     next_review_date: date | None = None
     certified_until: date | None = None
     certified_by_owner: bool = False
+    # When the clock alone changes a fact above: the next freshness deadline (its own or an input's), and the day
+    # a model card's verified assumptions lapse.
+    freshness_changes_at: datetime | None = None
+    documentation_changes_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -249,3 +255,24 @@ def evaluate(facts):
 def combine(verdicts):
     levels = {verdict.level for verdict in verdicts}
     return next(level for level in SEVERITY if level in levels or level == TrustLevel.TRUSTED)
+
+
+def expires_at(facts):
+    """The first moment the verdicts can read differently by the clock alone, with no event changing a fact; None
+    when only an event can change them. A stored badge is recomputed then.
+
+    The days count from local midnight, as ``today`` does: a review falls due the day after its date and, once
+    overdue, its reason counts the days; a certification by the current owner runs out the day after it expires;
+    a model card loses its verified assumptions the day after the first one lapses. Freshness changes at its
+    policies' deadlines (the sweep evaluates them then, and a status change marks the badge stale, but a deadline
+    can pass a moment before the sweep comes).
+    """
+    days = [facts.documentation_changes_on]
+    if facts.next_review_date is not None:
+        days.append(max(facts.next_review_date, facts.today) + timedelta(days=1))
+    if facts.certified_until is not None and facts.certified_by_owner and facts.certified_until >= facts.today:
+        days.append(facts.certified_until + timedelta(days=1))
+    moments = [timezone.make_aware(datetime.combine(day, time.min)) for day in days if day is not None]
+    if facts.freshness_changes_at is not None:
+        moments.append(facts.freshness_changes_at)
+    return min(moments, default=None)

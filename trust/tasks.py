@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from trust.badges import refresh_stale
 from trust.models import DataIssue, Deprecation, ReviewNotice
 
 
@@ -18,3 +19,10 @@ def alert_unacknowledged_issues():
 @shared_task
 def send_review_notices():
     return ReviewNotice.send_due()
+
+
+@shared_task
+def refresh_stale_badges():
+    """After an event (enqueued on commit) and every minute: recompute the stale stored badges. Claims its rows,
+    so runs that overlap share the work; stops after 50 seconds and leaves the rest to the next run."""
+    return refresh_stale(seconds=50)

@@ -169,6 +169,23 @@ def test_the_dataset_list_filters_and_costs_the_same_for_10_or_100_rows(owner, s
 
 
 @pytest.mark.django_db
+def test_the_dataset_list_shows_each_column_with_its_profile(owner, source):
+    orders = factories.dataset("Orders", source_=source, columns=[("id", "bigint"), ("email", "text")], owner=owner)
+    orders.columns.filter(name="email").update(
+        is_pii=True, nullable=False, null_fraction=0.25, distinct_count=1200, min_value="a@x.io", max_value="z@x.io"
+    )
+    (listed,) = factories.api_client(owner).get("/api/v1/datasets/").json()["results"]
+    assert listed["columns"] == [
+        {"name": "id", "data_type": "bigint", "description": "", "nullable": True, "is_pii": False,
+         "example_value": "", "position": 0, "null_fraction": None, "distinct_count": None, "min_value": "",
+         "max_value": ""},
+        {"name": "email", "data_type": "text", "description": "", "nullable": False, "is_pii": True,
+         "example_value": "", "position": 1, "null_fraction": 0.25, "distinct_count": 1200, "min_value": "a@x.io",
+         "max_value": "z@x.io"},
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db
 def test_reading_needs_a_signed_in_user(client):
     assert client.get("/api/v1/datasets/").status_code in (401, 403)
     assert factories.asset(AssetKind.REPORT, "x")

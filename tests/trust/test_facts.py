@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.choices import Lifecycle
+from registry.models import Assumption
 from tests import factories
 from trust.badges import badge_for, badges_for
 from trust.choices import TrustLevel
@@ -81,6 +82,16 @@ def test_a_complete_enough_card_satisfies_the_documentation_rule(owner, settings
     assert facts_for([model.asset])[model.pk].missing_documentation == ()
 
 
+def test_a_model_card_counts_its_assumptions_verified_until_the_first_lapses(owner):
+    model = factories.registered_model("Churn", owner=owner, description="Who leaves.")
+    today = timezone.localdate()
+    Assumption.objects.create(model=model, statement="Prices are stable.", verified_on=today, valid_for_days=10)
+    Assumption.objects.create(model=model, statement="Stores open.", verified_on=today, valid_for_days=30)
+    assert facts_for([model.asset])[model.pk].documentation_changes_on == today + timedelta(days=11)
+    Assumption.objects.create(model=model, statement="Never checked.")
+    assert facts_for([model.asset])[model.pk].documentation_changes_on is None
+
+
 def test_model_badges_cost_the_same_queries_for_one_model_as_for_ten(owner):
     def queries(count):
         models = [factories.registered_model(owner=owner) for _ in range(count)]
@@ -148,7 +159,8 @@ def _queries_for_badges(count, owner, reporter):
 
 
 def test_badges_for_a_page_cost_the_same_queries_for_one_asset_as_for_forty(owner, outsider):
-    # 1 assets with owner, kind rows and latest certification; 1 lineage walk; 1 edges between those found;
-    # 1 running deprecations; 1 deprecated or retired inputs; 1 serious open issues; 1 freshness policies of the
-    # assets and everything upstream.
-    assert _queries_for_badges(1, owner, outsider) == _queries_for_badges(40, owner, outsider) == 7
+    # 1 stored badges; then, none being stored yet: 1 assets with owner, kind rows and latest certification;
+    # 1 lineage walk; 1 edges between those found; 1 running deprecations; 1 deprecated or retired inputs;
+    # 1 serious open issues; 1 freshness policies of the assets and everything upstream; 3 storing the badges
+    # (one statement in a savepoint of its own, so that a failure to store never breaks the caller's transaction).
+    assert _queries_for_badges(1, owner, outsider) == _queries_for_badges(40, owner, outsider) == 11

@@ -1,9 +1,10 @@
 """Each badge rule on its own, then combined. Pure functions over facts: no database."""
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from catalog.choices import Lifecycle
 from trust.choices import TrustLevel
@@ -15,6 +16,7 @@ from trust.rules import (
     certification_rule,
     documentation_rule,
     evaluate,
+    expires_at,
     freshness_rule,
     issues_rule,
     lifecycle_rule,
@@ -156,3 +158,30 @@ def test_the_badge_summary_gives_the_worst_reason_first():
         TrustLevel.UNKNOWN,
     ]
     assert badge.summary == "1 critical issue open on it (Empty)."
+
+
+def _midnight(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def test_a_badge_holds_until_its_review_falls_due_or_its_certification_runs_out_whichever_is_first():
+    assert expires_at(GOOD) == _midnight(date(2027, 1, 2))
+    assert expires_at(replace(GOOD, next_review_date=None)) == _midnight(date(2027, 6, 2))
+    assert expires_at(replace(GOOD, next_review_date=None, certified_until=TODAY)) == _midnight(date(2026, 11, 29))
+
+
+def test_an_overdue_review_counts_its_days_so_the_badge_holds_until_tomorrow():
+    assert expires_at(replace(GOOD, next_review_date=date(2026, 10, 1))) == _midnight(date(2026, 11, 29))
+
+
+def test_without_a_date_ahead_only_an_event_changes_the_badge():
+    undated = replace(GOOD, next_review_date=None, certified_until=None)
+    assert expires_at(undated) is None
+    assert expires_at(replace(undated, certified_until=date(2026, 1, 1))) is None  # expired: its words stay
+    assert expires_at(replace(undated, certified_until=date(2027, 1, 1), certified_by_owner=False)) is None
+
+
+def test_a_freshness_deadline_or_a_model_assumption_lapsing_comes_first_when_sooner():
+    deadline = _midnight(TODAY) + timedelta(hours=30)
+    assert expires_at(replace(GOOD, freshness_changes_at=deadline)) == deadline
+    assert expires_at(replace(GOOD, documentation_changes_on=date(2026, 12, 5))) == _midnight(date(2026, 12, 5))

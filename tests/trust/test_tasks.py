@@ -30,6 +30,11 @@ def test_the_sweeps_run_on_the_worker(celery_worker, owner, outsider):
 
 def test_the_beat_schedule_runs_each_sweep_and_expires_before_the_next(settings):
     schedule = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    for name in ("retire_due_deprecations", "alert_unacknowledged_issues", "send_review_notices"):
+    for name in (
+        "retire_due_deprecations",
+        "alert_unacknowledged_issues",
+        "send_review_notices",
+        "refresh_stale_badges",
+    ):
         entry = schedule[f"trust.tasks.{name}"]
         assert entry["options"]["expires"] < entry["schedule"]

@@ -4,7 +4,7 @@ from catalog.choices import Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from trust import watching
-from trust.badges import badge_for, badges_for
+from trust.badges import badges_for, refresh_badges
 from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation, DeprecationImpact, Review
 
@@ -45,7 +45,8 @@ def asset_trust_header(context, asset):
     return {
         "request": context["request"],
         "asset": asset,
-        "badge": badge_for(asset),
+        # Computed live, as the rest of the panel is, and stored: opening an asset's page refreshes its list badge.
+        "badge": refresh_badges([asset])[asset.pk],
         "can_edit": asset.can_edit(user),
         "is_owner": asset.owner_id == user.pk,
         "watching": watching.is_watching(asset, user),
@@ -61,7 +62,7 @@ def asset_trust_header(context, asset):
 
 @register.simple_tag
 def trust_badges(assets):
-    """``{% trust_badges page.object_list as badges %}``: every row's badge in a fixed number of queries."""
+    """``{% trust_badges page.object_list as badges %}``: every row's stored badge, one query when all are current."""
     return badges_for(assets)
 
 
