@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -17,16 +17,19 @@ from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from monitoring.choices import NotificationKind
-from monitoring.notifications import audience_of, notify
+from monitoring.notifications import audience_of, notify, team_members
 from trust.choices import DeprecationState, IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind
+
+# The most rows a periodic sweep handles in one run; the rest waits for the next run.
+SWEEP_BATCH = 500
 
 
 def answerable_for(asset):
     """The people who answer for an asset: its owner and its team's members (not its watchers)."""
     who = Q(pk=asset.owner_id) if asset.owner_id else Q(pk__in=[])
     if asset.team_id:
-        who |= Q(teams__pk=asset.team_id)
-    return get_user_model().objects.filter(who, is_active=True).distinct()
+        who |= team_members(asset.team_id)
+    return get_user_model().objects.filter(who, is_active=True)
 
 
 class Certification(models.Model):
@@ -115,14 +118,28 @@ class ReviewNotice(models.Model):
         return f"{self.get_kind_display()}: {self.asset} ({self.due_date})"
 
     @classmethod
-    def send_due(cls, today=None):
-        """Remind owners of reviews coming up and alert their teams about overdue ones. Returns notices sent."""
+    def send_due(cls, today=None, limit=SWEEP_BATCH):
+        """Remind owners of reviews coming up and alert their teams about overdue ones. Returns notices sent.
+
+        Reads only assets due for a notice they have not had (the unique index answers "sent already?"), at most
+        ``limit`` a run, earliest date first: a backlog is worked off over the next runs instead of stalling one.
+        """
         today = today or timezone.localdate()
         soon = today + timedelta(days=settings.TRUST_REVIEW_REMINDER_DAYS)
-        due = Asset.objects.visible().filter(next_review_date__isnull=False, next_review_date__lte=soon)
+        overdue = When(next_review_date__lt=today, then=Value(ReviewNoticeKind.OVERDUE))
+        sent_already = cls.objects.filter(
+            asset=OuterRef("pk"), due_date=OuterRef("next_review_date"), kind=OuterRef("notice_kind")
+        )
+        due = (
+            Asset.objects.visible()
+            .filter(next_review_date__lte=soon)
+            .annotate(notice_kind=Case(overdue, default=Value(ReviewNoticeKind.REMINDER)))
+            .exclude(Exists(sent_already))
+            .order_by("next_review_date", "pk")[:limit]
+        )
         sent = 0
         for asset in due.select_related("owner", "team"):
-            kind = ReviewNoticeKind.OVERDUE if asset.next_review_date < today else ReviewNoticeKind.REMINDER
+            kind = asset.notice_kind
             _, created = cls.objects.get_or_create(asset=asset, due_date=asset.next_review_date, kind=kind)
             if not created:
                 continue
@@ -247,11 +264,12 @@ class Deprecation(models.Model):
         return True
 
     @classmethod
-    def retire_due(cls, today=None):
-        """The daily sweep: retire every asset whose sunset date has come. Returns how many were retired."""
+    def retire_due(cls, today=None, limit=SWEEP_BATCH):
+        """The sweep: retire the assets whose sunset date has come, at most ``limit`` a run (each tells everything
+        downstream). Returns how many were retired."""
         today = today or timezone.localdate()
         due = cls.objects.filter(state=DeprecationState.ANNOUNCED, sunset_date__lte=today).select_related("asset")
-        return sum(1 for deprecation in due if deprecation.retire(today))
+        return sum(1 for deprecation in due.order_by("sunset_date", "pk")[:limit] if deprecation.retire(today))
 
     def audience(self):
         """The asset's owner, team and watchers, plus the owners, teams and watchers of everything downstream."""
@@ -537,14 +555,15 @@ class DataIssue(models.Model):
         )
 
     @classmethod
-    def alert_unacknowledged(cls, now=None):
-        """The sweep: alert the owner's team about issues still open past their acknowledgement deadline."""
+    def alert_unacknowledged(cls, now=None, limit=SWEEP_BATCH):
+        """The sweep: alert the owner's team about issues still open past their acknowledgement deadline, at most
+        ``limit`` a run, oldest deadline first (read from the ``issue_ack_sweep`` index)."""
         now = now or timezone.now()
         overdue = cls.objects.filter(
             status=IssueStatus.OPEN, acknowledge_alert_at__isnull=True, acknowledge_by__lte=now
         ).select_related("asset")
         alerted = 0
-        for issue in overdue:
+        for issue in overdue.order_by("acknowledge_by", "pk")[:limit]:
             # Claimed first, so two sweeps running at once alert once.
             if not cls.objects.filter(pk=issue.pk, acknowledge_alert_at__isnull=True).update(acknowledge_alert_at=now):
                 continue

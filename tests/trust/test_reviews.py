@@ -56,3 +56,14 @@ def test_a_review_notice_for_an_asset_without_a_team_goes_to_its_owner_only(owne
     with time_machine.travel("2026-11-21 09:00Z", tick=False):
         assert ReviewNotice.send_due() == 1
     assert [n.recipient.username for n in Notification.objects.all()] == ["olivia"]
+
+
+def test_a_backlog_of_due_reviews_is_worked_off_a_batch_per_run_earliest_first(owner):
+    for day in (20, 19, 18):
+        factories.dataset(f"Table {day}", owner=owner, next_review_date=date(2026, 11, day))
+    with time_machine.travel("2026-11-25 09:00Z", tick=False):
+        assert ReviewNotice.send_due(limit=2) == 2
+        assert set(ReviewNotice.objects.values_list("due_date__day", flat=True)) == {18, 19}
+        assert ReviewNotice.send_due(limit=2) == 1
+        assert ReviewNotice.send_due(limit=2) == 0
+    assert Notification.objects.filter(title__startswith="Review overdue").count() == 3
