@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import filesizeformat
@@ -126,23 +126,38 @@ class ReviewNotice(models.Model):
         """
         today = today or timezone.localdate()
         soon = today + timedelta(days=settings.TRUST_REVIEW_REMINDER_DAYS)
-        overdue = When(next_review_date__lt=today, then=Value(ReviewNoticeKind.OVERDUE))
+        notice_kind = Case(
+            When(next_review_date__lt=today, then=Value(ReviewNoticeKind.OVERDUE)),
+            default=Value(ReviewNoticeKind.REMINDER),
+        )
         sent_already = cls.objects.filter(
             asset=OuterRef("pk"), due_date=OuterRef("next_review_date"), kind=OuterRef("notice_kind")
         )
-        due = (
+        # Which assets are due is answered from the asset_review_due index and the notices' unique index alone;
+        # only the batch's own rows are read from the table.
+        due_ids = (
             Asset.objects.visible()
             .filter(next_review_date__lte=soon)
-            .annotate(notice_kind=Case(overdue, default=Value(ReviewNoticeKind.REMINDER)))
+            .annotate(notice_kind=notice_kind)
             .exclude(Exists(sent_already))
-            .order_by("next_review_date", "pk")[:limit]
+            .order_by("next_review_date", "pk")
+            .values("pk")[:limit]
         )
-        sent = 0
-        for asset in due.select_related("owner", "team"):
+        due = Asset.objects.filter(pk__in=due_ids).annotate(notice_kind=notice_kind).order_by("next_review_date", "pk")
+        try:
+            with transaction.atomic():
+                # Claimed first, the batch in one INSERT: a sweep running at the same time skips the locked assets,
+                # and once the notices commit they are no longer due, so each is sent once.
+                due = list(due.select_related("owner", "team").select_for_update(skip_locked=True, of=("self",)))
+                cls.objects.bulk_create(
+                    cls(asset=asset, due_date=asset.next_review_date, kind=asset.notice_kind) for asset in due
+                )
+        except IntegrityError:
+            # Another sweep committed notices for some of these between this one's read and its insert: they are
+            # that sweep's to send, and the next run takes the rest.
+            return 0
+        for asset in due:
             kind = asset.notice_kind
-            _, created = cls.objects.get_or_create(asset=asset, due_date=asset.next_review_date, kind=kind)
-            if not created:
-                continue
             if kind == ReviewNoticeKind.OVERDUE:
                 title = f"Review overdue: {asset.name} was due on {asset.next_review_date:%d %b %Y}"
             else:
@@ -155,8 +170,7 @@ class ReviewNotice(models.Model):
                 url=reverse("trust:mark_reviewed", kwargs={"kind": asset.kind, "slug": asset.slug}),
                 asset=asset,
             )
-            sent += 1
-        return sent
+        return len(due)
 
 
 class Deprecation(models.Model):
@@ -562,11 +576,14 @@ class DataIssue(models.Model):
         overdue = cls.objects.filter(
             status=IssueStatus.OPEN, acknowledge_alert_at__isnull=True, acknowledge_by__lte=now
         ).select_related("asset")
-        alerted = 0
-        for issue in overdue.order_by("acknowledge_by", "pk")[:limit]:
-            # Claimed first, so two sweeps running at once alert once.
-            if not cls.objects.filter(pk=issue.pk, acknowledge_alert_at__isnull=True).update(acknowledge_alert_at=now):
-                continue
+        with transaction.atomic():
+            # Claimed first, the batch in one UPDATE; a sweep running at the same time skips the locked rows, so
+            # each issue is alerted once.
+            overdue = list(
+                overdue.order_by("acknowledge_by", "pk").select_for_update(skip_locked=True, of=("self",))[:limit]
+            )
+            cls.objects.filter(pk__in=[issue.pk for issue in overdue]).update(acknowledge_alert_at=now)
+        for issue in overdue:
             asset = issue.asset
             notify(
                 answerable_for(asset),
@@ -577,8 +594,7 @@ class DataIssue(models.Model):
                 url=issue.get_absolute_url(),
                 asset=asset,
             )
-            alerted += 1
-        return alerted
+        return len(overdue)
 
 
 class IssueEvent(models.Model):
