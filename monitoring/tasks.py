@@ -100,18 +100,17 @@ def sweep_freshness():
     return freshness.sweep(check_freshness.delay)
 
 
-# Nobody reads a probe's return value: the check row is the result, so none is written to the result backend.
+# Nobody reads a probe's return value: the check rows are the result, so none is written to the result backend.
 @shared_task(soft_time_limit=150, time_limit=180, ignore_result=True)
-def check_freshness(policy_id):
-    """Probe one policy's source. Quietly does nothing if the policy was deleted or paused meanwhile."""
-    policy = (
-        FreshnessPolicy.objects.filter(pk=policy_id, paused=False)
-        .select_related("asset__dataset__source", "asset__team")
-        .first()
+def check_freshness(policy_ids):
+    """Probe a batch of policies' sources. Quietly skips policies deleted or paused meanwhile."""
+    policies = list(
+        FreshnessPolicy.objects.filter(pk__in=policy_ids, paused=False).select_related(
+            "asset__dataset__source", "asset__team"
+        )
     )
-    if policy is None:
-        return None
-    return freshness.run_probe(policy)
+    if policies:
+        freshness.run_probes(policies)
 
 
 @shared_task

@@ -15,7 +15,7 @@ from monitoring.choices import FreshnessStatus, NotificationKind
 from monitoring.freshness import claim_due, evaluate, record_ping
 from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, Notification, NotificationPreference
 from monitoring.notifications import notify
-from monitoring.tasks import post_webhook, sweep_freshness
+from monitoring.tasks import check_freshness, post_webhook, sweep_freshness
 from tests import factories
 from tests.monitoring.conftest import policy_for
 
@@ -166,10 +166,25 @@ def test_one_sweep_claims_every_due_policy_a_batch_at_a_time(owner, team):
 
     assert freshness.sweep(dispatched.append, batch=2) == {"dispatched": 3, "evaluated": 5}
 
-    assert sorted(dispatched) == sorted(policy.pk for policy in files)
+    assert sorted(pk for batch in dispatched for pk in batch) == sorted(policy.pk for policy in files)
     assert FreshnessCheck.objects.filter(policy__in=heartbeats, trigger="sweep").count() == 5
     assert Alert.objects.count() == 5
     assert freshness.sweep(dispatched.append, batch=2) == {"dispatched": 0, "evaluated": 0}
+
+
+@pytest.mark.django_db
+def test_a_probe_task_skips_policies_paused_or_deleted_since_the_sweep(owner, team, settings, tmp_path):
+    settings.DATA_ROOT = tmp_path
+    (tmp_path / "orders.csv").write_text("id\n1\n")
+    probed = policy_for(factories.dataset("Orders", owner=owner, team=team), method="file", file_path="orders.csv")
+    paused = policy_for(factories.dataset("Paused", owner=owner, team=team), method="file", paused=True)
+    deleted = policy_for(factories.dataset("Deleted", owner=owner, team=team), method="file")
+    deleted_pk = deleted.pk
+    deleted.delete()
+
+    check_freshness([probed.pk, paused.pk, deleted_pk])
+
+    assert list(FreshnessCheck.objects.values_list("policy_id", "status")) == [(probed.pk, "fresh")]
 
 
 @pytest.mark.django_db
