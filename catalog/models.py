@@ -122,6 +122,14 @@ class Asset(models.Model):
             models.Index(fields=["name", "id"], name="asset_by_name"),
             # "Recently updated" on the home page.
             models.Index(fields=["-updated_at"], name="asset_recently_updated"),
+            # The review-reminder sweep reads due dates in order and skips the assets already told, from this index
+            # and the notices' unique one alone: the table itself is read only for the batch it sends.
+            models.Index(
+                fields=["next_review_date", "id"],
+                include=["lifecycle"],
+                condition=Q(next_review_date__isnull=False),
+                name="asset_review_due",
+            ),
             # The trigram indexes behind `icontains` are PostgreSQL-only: see migration 0004.
         ]
 

@@ -4,8 +4,10 @@ One domain function per action, called by the sweep task, the ping views, the AP
 """
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from catalog.choices import AssetKind, RunOrigin, RunState
@@ -14,7 +16,7 @@ from catalog.models import Asset, PipelineRun
 from monitoring.choices import SEVERITY, FreshnessStatus, NotificationKind, PingKind
 from monitoring.models import FreshnessCheck, FreshnessPolicy
 from monitoring.notifications import raise_alert
-from monitoring.probes import probe
+from monitoring.probes import probe_all
 from monitoring.signals import freshness_changed
 
 
@@ -101,28 +103,58 @@ def _combine(own, inputs, hops):
 
 
 # --- changing state -------------------------------------------------------------------------------------------
-def evaluate(policy, *, trigger, now=None, **check_fields):
-    """Record what the policy's status is now, plan its next deadline, and announce a transition once."""
+def evaluate(policy, *, trigger, now=None, observed=(), **check_fields):
+    """Record what the policy's status is now, plan its next deadline, and announce a transition once.
+
+    ``observed`` names the policy's fields a probe or ping just changed in memory; they are saved with the plan.
+    """
+    return evaluate_all([policy], trigger=trigger, now=now, observed=observed, check_fields=[check_fields])[0]
+
+
+def evaluate_all(policies, *, trigger, now=None, observed=(), check_fields=None):
+    """``evaluate`` for many policies at once (a batch of probes, the sweep's heartbeats): one UPDATE and one INSERT
+    in one transaction for all of them, then the alerts of those whose status changed. ``check_fields`` holds each
+    policy's own fields for its check row (a probe's error and duration)."""
+    if not policies:
+        return []
     now = now or timezone.now()
-    status, reason = policy.status_at(now)
-    said_before = policy.checks.values_list("reason", flat=True).first()
-    policy.next_check_at = policy.plan_next_check(now)
-    policy.last_checked_at = now
-    FreshnessPolicy.objects.filter(pk=policy.pk).update(next_check_at=policy.next_check_at, last_checked_at=now)
-    FreshnessCheck.objects.create(
-        policy=policy,
-        checked_at=now,
-        trigger=trigger,
-        status=status,
-        observed_at=policy.last_seen_at,
-        reason=reason[:500],
-        **check_fields,
+    said_before = dict(
+        FreshnessPolicy.objects.filter(pk__in=[policy.pk for policy in policies])
+        .annotate(said=Subquery(FreshnessCheck.objects.filter(policy=OuterRef("pk")).values("reason")[:1]))
+        .values_list("pk", "said")
     )
-    # The same status in new words (a newer update time, another probe error): what quoted the old words is stale.
-    if status == policy.announced_status and reason[:500] != said_before:
-        freshness_changed.send(sender=FreshnessPolicy, policy=policy, status_changed=False)
-    announce(policy, status, reason)
-    return status
+    checks = []
+    for policy, fields in zip(policies, check_fields or [{}] * len(policies), strict=True):
+        status, reason = policy.status_at(now)
+        policy.next_check_at = policy.plan_next_check(now)
+        policy.last_checked_at = now
+        checks.append(
+            FreshnessCheck(
+                policy=policy,
+                checked_at=now,
+                trigger=trigger,
+                status=status,
+                observed_at=policy.last_seen_at,
+                reason=reason[:500],
+                **fields,
+            )
+        )
+    saved = ["next_check_at", "last_checked_at", *observed]
+    with transaction.atomic():
+        if len(policies) == 1:
+            # A ping or a "check now": a plain UPDATE, which Django compiles several times faster than bulk_update.
+            policy = policies[0]
+            FreshnessPolicy.objects.filter(pk=policy.pk).update(**{name: getattr(policy, name) for name in saved})
+        else:
+            FreshnessPolicy.objects.bulk_update(policies, saved)
+        FreshnessCheck.objects.bulk_create(checks)
+    for policy, check in zip(policies, checks, strict=True):
+        # The same status in new words (a newer update time, another probe error): what quoted the old words is
+        # stale. A new status is announced, and announcing tells the same listeners.
+        if check.status == policy.announced_status and check.reason != said_before.get(policy.pk):
+            freshness_changed.send(sender=FreshnessPolicy, policy=policy, status_changed=False)
+        announce(policy, check.status, check.reason)
+    return [check.status for check in checks]
 
 
 def announce(policy, status, reason):
@@ -164,16 +196,27 @@ def announce(policy, status, reason):
 
 
 def run_probe(policy, *, now=None):
-    """Ask the source when its data last changed, keep the answer, and evaluate. Used by sweep and "check now"."""
-    observed_at, error, duration_ms = probe(policy)
-    now = now or timezone.now()
-    fields = {"probe_error": error}
-    if observed_at is not None:
-        fields["last_seen_at"] = observed_at
-    FreshnessPolicy.objects.filter(pk=policy.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(policy, name, value)
-    return evaluate(policy, trigger=FreshnessCheck.Trigger.PROBE, now=now, error=error, duration_ms=duration_ms)
+    """Ask the source when its data last changed, keep the answer, and evaluate. Used by "check now"."""
+    return run_probes([policy], now=now)[0]
+
+
+def run_probes(policies, *, now=None):
+    """``run_probe`` for a batch (the sweep's workers): the sources are asked at the same time (``probe_all``) and the
+    answers recorded together."""
+    checks = []
+    for policy, (observed_at, error, duration_ms) in zip(policies, probe_all(policies), strict=True):
+        policy.probe_error = error
+        # A failed probe keeps the last sighting it read when it started.
+        if observed_at is not None:
+            policy.last_seen_at = observed_at
+        checks.append({"error": error, "duration_ms": duration_ms})
+    return evaluate_all(
+        policies,
+        trigger=FreshnessCheck.Trigger.PROBE,
+        now=now,
+        observed=["probe_error", "last_seen_at"],
+        check_fields=checks,
+    )
 
 
 def record_ping(policy, kind, *, run_id="", rows=None, now=None):
@@ -188,13 +231,14 @@ def record_ping(policy, kind, *, run_id="", rows=None, now=None):
         PingKind.START: {"last_started_at": now},
         PingKind.FAIL: {"last_failed_at": now},
     }[kind]
-    FreshnessPolicy.objects.filter(pk=policy.pk).update(**fields)
     for name, value in fields.items():
         setattr(policy, name, value)
     pipeline_run = None
     if run_id and policy.asset.kind == AssetKind.PIPELINE:
         pipeline_run = _record_pipeline_run(policy.asset.pipeline, kind, run_id, rows, now)
-    status = evaluate(policy, trigger=FreshnessCheck.Trigger.PING, now=now, ping_kind=kind, run_id=run_id)
+    status = evaluate(
+        policy, trigger=FreshnessCheck.Trigger.PING, now=now, observed=list(fields), ping_kind=kind, run_id=run_id
+    )
     if pipeline_run is not None and pipeline_run.state == RunState.COMPLETE:
         from monitoring.drift import check_run
 
@@ -226,24 +270,73 @@ def _record_pipeline_run(pipeline, kind, run_id, rows, now):
     return run
 
 
-def claim_due(now=None, limit=500):
-    """Policies whose deadline has passed, each claimed by pushing its deadline ahead with a compare-and-set.
+CLAIM_BATCH = 500
+# Probes per worker task: one task's overhead (fetching, writing, committing) is shared by the batch, and the batch's
+# probes run at the same time, so a slow source holds up its batch by its own timeout at most.
+PROBE_BATCH = 20
 
-    A second sweep running at the same moment reads the same rows but wins none of the claims, so every due
-    policy is checked once. The pushed deadline is a lease: if the check never reports (a worker died), the
-    policy comes due again.
+
+def claim_due(now=None, limit=CLAIM_BATCH):
+    """Up to ``limit`` policies whose deadline has passed, each claimed by pushing its deadline ahead.
+
+    One locking SELECT and one UPDATE per distinct timeout, in one transaction: a second sweep running at the same
+    moment skips the rows this one has locked and, once it commits, no longer finds them due, so every due policy
+    is checked once. The pushed deadline is a lease: if the check never reports (a worker died), the policy comes
+    due again.
     """
-    from datetime import timedelta
-
     now = now or timezone.now()
-    due = FreshnessPolicy.objects.filter(next_check_at__lte=now, paused=False).order_by("next_check_at")[:limit]
-    claimed = []
-    for policy in due.select_related("asset"):
-        lease = now + timedelta(seconds=policy.timeout_seconds * 3 + 60)
-        if FreshnessPolicy.objects.filter(pk=policy.pk, next_check_at=policy.next_check_at).update(next_check_at=lease):
-            policy.next_check_at = lease
-            claimed.append(policy)
-    return claimed
+    with transaction.atomic():
+        due = list(
+            FreshnessPolicy.objects.filter(next_check_at__lte=now, paused=False)
+            .order_by("next_check_at")
+            .select_related("asset")
+            .select_for_update(skip_locked=True, of=("self",))[:limit]
+        )
+        for timeout in {policy.timeout_seconds for policy in due}:
+            lease = now + timedelta(seconds=timeout * 3 + 60)
+            batch = [policy for policy in due if policy.timeout_seconds == timeout]
+            FreshnessPolicy.objects.filter(pk__in=[policy.pk for policy in batch]).update(next_check_at=lease)
+            for policy in batch:
+                policy.next_check_at = lease
+    return due
+
+
+def sweep(dispatch_probes, now=None, batch=CLAIM_BATCH):
+    """Check every policy due at ``now``, a claimed batch at a time: probes go to ``dispatch_probes(policy_ids)`` in
+    batches of ``PROBE_BATCH`` (the workers), heartbeats are evaluated here (no I/O).
+
+    Stops when nothing due at ``now`` is left, so a sweep does not chase deadlines that fall while it runs; those
+    are the next sweep's. Returns ``{"dispatched": …, "evaluated": …}``.
+    """
+    now = now or timezone.now()
+    dispatched = evaluated = 0
+    while True:
+        claimed = claim_due(now, limit=batch)
+        probes = [policy.pk for policy in claimed if policy.is_probed]
+        for start in range(0, len(probes), PROBE_BATCH):
+            dispatch_probes(probes[start : start + PROBE_BATCH])
+        heartbeats = [policy for policy in claimed if not policy.is_probed]
+        evaluate_all(heartbeats, trigger=FreshnessCheck.Trigger.SWEEP, now=now)
+        dispatched, evaluated = dispatched + len(probes), evaluated + len(heartbeats)
+        if len(claimed) < batch:
+            return {"dispatched": dispatched, "evaluated": evaluated}
+
+
+PRUNE_BATCH, PRUNE_MAX_BATCHES = 10_000, 100
+
+
+def prune_history(before, batch=PRUNE_BATCH, max_batches=PRUNE_MAX_BATCHES):
+    """Delete the checks older than ``before``, oldest first, ``batch`` rows per statement: each is a short
+    transaction, so the probes' inserts and the pages never wait long. At most ``max_batches`` a run (10,000
+    policies probed every 15 minutes add about a million rows a day). Returns how many were deleted."""
+    deleted = 0
+    for _ in range(max_batches):
+        oldest = FreshnessCheck.objects.filter(checked_at__lt=before).order_by("checked_at").values("pk")[:batch]
+        count, _ = FreshnessCheck.objects.filter(pk__in=oldest).delete()
+        deleted += count
+        if count < batch:
+            break
+    return deleted
 
 
 def save_policy(policy, now=None):

@@ -424,7 +424,11 @@ class FreshnessCheck(models.Model):
 
     class Meta:
         ordering = ["-checked_at", "-pk"]
-        indexes = [models.Index(fields=["policy", "-checked_at"], name="freshnesscheck_recent")]
+        indexes = [
+            models.Index(fields=["policy", "-checked_at"], name="freshnesscheck_recent"),
+            # The prune deletes the oldest checks in batches: each batch is a range read of this index.
+            models.Index(fields=["checked_at"], name="freshnesscheck_prune"),
+        ]
 
     def __str__(self):
         return f"{self.policy.asset} {self.status} at {self.checked_at:%Y-%m-%d %H:%M}"

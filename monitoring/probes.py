@@ -27,24 +27,43 @@ class ProbeFailed(Exception):
 
 def probe(policy):
     """``(observed_at, error, duration_ms)`` for a policy whose asset and dataset are already loaded."""
+    return probe_all([policy])[0]
+
+
+def probe_all(policies):
+    """``probe`` for many policies at the same time: every probe starts at once in its own thread and each answer is
+    awaited until that policy's own deadline, so a source that hangs costs its timeout, not the sum of them."""
+    started = time.monotonic()
+    waiting = [(policy, _start(policy)) for policy in policies]
+    results = []
+    for policy, answers in waiting:
+        try:
+            observed_at, error, finished = answers.get(
+                timeout=max(0, started + policy.timeout_seconds - time.monotonic())
+            )
+        except queue.Empty:
+            observed_at, error = None, f"No answer within {policy.timeout_seconds} seconds (timed out)."
+            finished = started + policy.timeout_seconds
+        results.append((observed_at, error, round((finished - started) * 1000)))
+    return results
+
+
+def _start(policy):
+    """Run the policy's probe in a daemon thread; the queue receives ``(observed_at, error, finished)``."""
     target = _target(policy)
     answers = queue.Queue(maxsize=1)
 
     def work():
         try:
-            answers.put((target(), ""))
+            observed_at, error = target(), ""
         except ProbeFailed as exc:
-            answers.put((None, str(exc)))
+            observed_at, error = None, str(exc)
         except Exception as exc:  # a probe must never take the sweep down; the owner sees the reason instead
-            answers.put((None, f"{type(exc).__name__}: {exc}"))
+            observed_at, error = None, f"{type(exc).__name__}: {exc}"
+        answers.put((observed_at, error, time.monotonic()))
 
-    started = time.monotonic()
     threading.Thread(target=work, daemon=True, name=f"probe-{policy.pk}").start()
-    try:
-        observed_at, error = answers.get(timeout=policy.timeout_seconds)
-    except queue.Empty:
-        observed_at, error = None, f"No answer within {policy.timeout_seconds} seconds (timed out)."
-    return observed_at, error, round((time.monotonic() - started) * 1000)
+    return answers
 
 
 def _target(policy):

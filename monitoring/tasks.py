@@ -13,7 +13,7 @@ from django.utils import timezone
 from monitoring import freshness, freshness_jobs, training  # noqa: F401
 from monitoring.choices import JobKind, JobState, NotificationKind
 from monitoring.jobs import TRANSIENT_ERRORS, JobCancelled, JobFailed, handler_for
-from monitoring.models import FreshnessCheck, FreshnessPolicy, JobRun
+from monitoring.models import FreshnessPolicy, JobRun
 from monitoring.notifications import notify, raise_alert
 
 logger = logging.getLogger(__name__)
@@ -96,38 +96,27 @@ def reap_lost_jobs():
 
 @shared_task
 def sweep_freshness():
-    """Beat: every policy whose deadline passed. Heartbeats are evaluated here (no I/O); probes fan out to workers,
-    so one slow source never delays the others."""
-    dispatched = evaluated = 0
-    for policy in freshness.claim_due():
-        if policy.is_probed:
-            check_freshness.delay(policy.pk)
-            dispatched += 1
-        else:
-            freshness.evaluate(policy, trigger="sweep")
-            evaluated += 1
-    return {"dispatched": dispatched, "evaluated": evaluated}
+    """Beat: every policy whose deadline passed; probes fan out to the workers (``check_freshness``)."""
+    return freshness.sweep(check_freshness.delay)
 
 
-@shared_task(soft_time_limit=150, time_limit=180)
-def check_freshness(policy_id):
-    """Probe one policy's source. Quietly does nothing if the policy was deleted or paused meanwhile."""
-    policy = (
-        FreshnessPolicy.objects.filter(pk=policy_id, paused=False)
-        .select_related("asset__dataset__source", "asset__team")
-        .first()
+# Nobody reads a probe's return value: the check rows are the result, so none is written to the result backend.
+@shared_task(soft_time_limit=150, time_limit=180, ignore_result=True)
+def check_freshness(policy_ids):
+    """Probe a batch of policies' sources. Quietly skips policies deleted or paused meanwhile."""
+    policies = list(
+        FreshnessPolicy.objects.filter(pk__in=policy_ids, paused=False).select_related(
+            "asset__dataset__source", "asset__team"
+        )
     )
-    if policy is None:
-        return None
-    return freshness.run_probe(policy)
+    if policies:
+        freshness.run_probes(policies)
 
 
 @shared_task
 def prune_freshness_history():
     """Beat: forget freshness observations older than FRESHNESS_HISTORY_DAYS; probes add one every few minutes."""
-    cutoff = timezone.now() - timedelta(days=settings.FRESHNESS_HISTORY_DAYS)
-    deleted, _ = FreshnessCheck.objects.filter(checked_at__lt=cutoff).delete()
-    return deleted
+    return freshness.prune_history(timezone.now() - timedelta(days=settings.FRESHNESS_HISTORY_DAYS))
 
 
 @shared_task(bind=True, max_retries=5)

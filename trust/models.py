@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, connection, models, transaction
-from django.db.models import Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -18,18 +18,21 @@ from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from monitoring.choices import NotificationKind
-from monitoring.notifications import audience_of, notify
+from monitoring.notifications import audience_of, notify, team_members
 from trust.choices import DeprecationState, IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind, TrustLevel
 
 logger = logging.getLogger(__name__)
+
+# The most rows a periodic sweep handles in one run; the rest waits for the next run.
+SWEEP_BATCH = 500
 
 
 def answerable_for(asset):
     """The people who answer for an asset: its owner and its team's members (not its watchers)."""
     who = Q(pk=asset.owner_id) if asset.owner_id else Q(pk__in=[])
     if asset.team_id:
-        who |= Q(teams__pk=asset.team_id)
-    return get_user_model().objects.filter(who, is_active=True).distinct()
+        who |= team_members(asset.team_id)
+    return get_user_model().objects.filter(who, is_active=True)
 
 
 class Certification(models.Model):
@@ -118,17 +121,46 @@ class ReviewNotice(models.Model):
         return f"{self.get_kind_display()}: {self.asset} ({self.due_date})"
 
     @classmethod
-    def send_due(cls, today=None):
-        """Remind owners of reviews coming up and alert their teams about overdue ones. Returns notices sent."""
+    def send_due(cls, today=None, limit=SWEEP_BATCH):
+        """Remind owners of reviews coming up and alert their teams about overdue ones. Returns notices sent.
+
+        Reads only assets due for a notice they have not had (the unique index answers "sent already?"), at most
+        ``limit`` a run, earliest date first: a backlog is worked off over the next runs instead of stalling one.
+        """
         today = today or timezone.localdate()
         soon = today + timedelta(days=settings.TRUST_REVIEW_REMINDER_DAYS)
-        due = Asset.objects.visible().filter(next_review_date__isnull=False, next_review_date__lte=soon)
-        sent = 0
-        for asset in due.select_related("owner", "team"):
-            kind = ReviewNoticeKind.OVERDUE if asset.next_review_date < today else ReviewNoticeKind.REMINDER
-            _, created = cls.objects.get_or_create(asset=asset, due_date=asset.next_review_date, kind=kind)
-            if not created:
-                continue
+        notice_kind = Case(
+            When(next_review_date__lt=today, then=Value(ReviewNoticeKind.OVERDUE)),
+            default=Value(ReviewNoticeKind.REMINDER),
+        )
+        sent_already = cls.objects.filter(
+            asset=OuterRef("pk"), due_date=OuterRef("next_review_date"), kind=OuterRef("notice_kind")
+        )
+        # Which assets are due is answered from the asset_review_due index and the notices' unique index alone;
+        # only the batch's own rows are read from the table.
+        due_ids = (
+            Asset.objects.visible()
+            .filter(next_review_date__lte=soon)
+            .annotate(notice_kind=notice_kind)
+            .exclude(Exists(sent_already))
+            .order_by("next_review_date", "pk")
+            .values("pk")[:limit]
+        )
+        due = Asset.objects.filter(pk__in=due_ids).annotate(notice_kind=notice_kind).order_by("next_review_date", "pk")
+        try:
+            with transaction.atomic():
+                # Claimed first, the batch in one INSERT: a sweep running at the same time skips the locked assets,
+                # and once the notices commit they are no longer due, so each is sent once.
+                due = list(due.select_related("owner", "team").select_for_update(skip_locked=True, of=("self",)))
+                cls.objects.bulk_create(
+                    cls(asset=asset, due_date=asset.next_review_date, kind=asset.notice_kind) for asset in due
+                )
+        except IntegrityError:
+            # Another sweep committed notices for some of these between this one's read and its insert: they are
+            # that sweep's to send, and the next run takes the rest.
+            return 0
+        for asset in due:
+            kind = asset.notice_kind
             if kind == ReviewNoticeKind.OVERDUE:
                 title = f"Review overdue: {asset.name} was due on {asset.next_review_date:%d %b %Y}"
             else:
@@ -141,8 +173,7 @@ class ReviewNotice(models.Model):
                 url=reverse("trust:mark_reviewed", kwargs={"kind": asset.kind, "slug": asset.slug}),
                 asset=asset,
             )
-            sent += 1
-        return sent
+        return len(due)
 
 
 class Deprecation(models.Model):
@@ -252,11 +283,12 @@ class Deprecation(models.Model):
         return True
 
     @classmethod
-    def retire_due(cls, today=None):
-        """The daily sweep: retire every asset whose sunset date has come. Returns how many were retired."""
+    def retire_due(cls, today=None, limit=SWEEP_BATCH):
+        """The sweep: retire the assets whose sunset date has come, at most ``limit`` a run (each tells everything
+        downstream). Returns how many were retired."""
         today = today or timezone.localdate()
         due = cls.objects.filter(state=DeprecationState.ANNOUNCED, sunset_date__lte=today).select_related("asset")
-        return sum(1 for deprecation in due if deprecation.retire(today))
+        return sum(1 for deprecation in due.order_by("sunset_date", "pk")[:limit] if deprecation.retire(today))
 
     def audience(self):
         """The asset's owner, team and watchers, plus the owners, teams and watchers of everything downstream."""
@@ -546,17 +578,21 @@ class DataIssue(models.Model):
         )
 
     @classmethod
-    def alert_unacknowledged(cls, now=None):
-        """The sweep: alert the owner's team about issues still open past their acknowledgement deadline."""
+    def alert_unacknowledged(cls, now=None, limit=SWEEP_BATCH):
+        """The sweep: alert the owner's team about issues still open past their acknowledgement deadline, at most
+        ``limit`` a run, oldest deadline first (read from the ``issue_ack_sweep`` index)."""
         now = now or timezone.now()
         overdue = cls.objects.filter(
             status=IssueStatus.OPEN, acknowledge_alert_at__isnull=True, acknowledge_by__lte=now
         ).select_related("asset")
-        alerted = 0
+        with transaction.atomic():
+            # Claimed first, the batch in one UPDATE; a sweep running at the same time skips the locked rows, so
+            # each issue is alerted once.
+            overdue = list(
+                overdue.order_by("acknowledge_by", "pk").select_for_update(skip_locked=True, of=("self",))[:limit]
+            )
+            cls.objects.filter(pk__in=[issue.pk for issue in overdue]).update(acknowledge_alert_at=now)
         for issue in overdue:
-            # Claimed first, so two sweeps running at once alert once.
-            if not cls.objects.filter(pk=issue.pk, acknowledge_alert_at__isnull=True).update(acknowledge_alert_at=now):
-                continue
             asset = issue.asset
             notify(
                 answerable_for(asset),
@@ -567,8 +603,7 @@ class DataIssue(models.Model):
                 url=issue.get_absolute_url(),
                 asset=asset,
             )
-            alerted += 1
-        return alerted
+        return len(overdue)
 
 
 class IssueEvent(models.Model):

@@ -2,11 +2,13 @@
 
 import hashlib
 from collections import defaultdict, deque
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.db.models import Max, Min
 
 from catalog.choices import AssetKind
 from catalog.lineage import walk
@@ -16,15 +18,23 @@ from catalog.management.commands.generate_scale import (
     HUB_DOMAINS,
     counts_for,
     generate,
+    parse_epoch,
     parse_scale,
 )
 from catalog.models import Asset, Column, Dataset, LineageEdge
-from monitoring.models import Notification
-from registry.models import ModelVersion, RegisteredModel
+from monitoring.choices import FreshnessMethod, FreshnessStatus
+from monitoring.models import FreshnessCheck, FreshnessPolicy, Notification
+from registry.models import ModelCard, ModelVersion, RegisteredModel
 from tests import factories
+from trust.choices import TrustLevel
+from trust.facts import facts_for
+from trust.models import DataIssue
+from trust.rules import issues_rule
 
 # 500 datasets: a few domains, so edges cross domains and hubs feed more than one.
 TINY = 0.005
+# The data's "now", pinned so that runs compare; the command's default is the current minute.
+EPOCH = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def _foreign_keys():
@@ -59,6 +69,16 @@ def _is_acyclic(edges):
 
 def _digest():
     sha = hashlib.sha256()
+    for row in FreshnessPolicy.objects.order_by("pk").values_list(
+        "asset_id", "method", "announced_status", "next_check_at"
+    ):
+        sha.update(repr(row).encode())
+    for row in FreshnessCheck.objects.order_by("pk").values_list("policy_id", "checked_at", "status"):
+        sha.update(repr(row).encode())
+    for row in DataIssue.objects.order_by("pk").values_list("asset_id", "severity", "status", "created_at"):
+        sha.update(repr(row).encode())
+    for row in ModelCard.objects.order_by("pk").values_list("model_id", "description", "results"):
+        sha.update(repr(row).encode())
     for row in Asset.objects.order_by("pk").values_list("pk", "uuid", "kind", "name", "slug", "owner_id", "team_id"):
         sha.update(repr(row).encode())
     for row in LineageEdge.objects.order_by("upstream_id", "downstream_id").values_list("upstream_id", "downstream_id"):
@@ -73,7 +93,7 @@ def test_it_writes_the_promised_counts_and_puts_the_foreign_keys_back():
     keys_before = _foreign_keys()
     counts = counts_for(TINY)
 
-    generate(TINY, seed=7)
+    generate(TINY, seed=7, epoch=EPOCH)
 
     assert Asset.objects.filter(kind=AssetKind.SOURCE).count() == counts["sources"]
     assert Dataset.objects.count() == counts["datasets"]
@@ -83,6 +103,10 @@ def test_it_writes_the_promised_counts_and_puts_the_foreign_keys_back():
     assert RegisteredModel.objects.count() == counts["models"]
     assert ModelVersion.objects.count() == counts["versions"]
     assert Notification.objects.exists()
+    assert FreshnessPolicy.objects.count() == counts["policies"]
+    assert FreshnessCheck.objects.count() == counts["checks"]
+    assert DataIssue.objects.count() == counts["issues"]
+    assert ModelCard.objects.count() == counts["models"]
     # Rules can draw the same pair twice and the table keeps it once: nearly all of the target, never more.
     assert 0.97 * counts["edges"] <= LineageEdge.objects.count() <= counts["edges"]
     assert _foreign_keys() == keys_before
@@ -94,7 +118,7 @@ def test_it_writes_the_promised_counts_and_puts_the_foreign_keys_back():
 
 @pytest.mark.django_db
 def test_lineage_is_a_dag_with_hubs_that_have_many_descendants():
-    generate(TINY, seed=7)
+    generate(TINY, seed=7, epoch=EPOCH)
     edges = _edges()
 
     assert _is_acyclic(edges)
@@ -114,7 +138,7 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_different_ones():
     digests = []
     for seed in (3, 3, 4):
         with transaction.atomic():
-            generate(TINY, seed=seed)
+            generate(TINY, seed=seed, epoch=EPOCH)
             digests.append(_digest())
             transaction.set_rollback(True)
 
@@ -123,9 +147,55 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_different_ones():
 
 
 @pytest.mark.django_db
+def test_each_policy_reads_as_the_portal_left_it_at_its_last_check():
+    generate(TINY, seed=7, epoch=EPOCH)
+    policies = list(FreshnessPolicy.objects.select_related("asset"))
+
+    for policy in policies:
+        status, reason = policy.status_at(policy.last_checked_at)
+        last = policy.checks.first()
+        assert (policy.announced_status, last.status, last.reason) == (status, status, reason[:500])
+        assert policy.next_check_at == policy.plan_next_check(policy.last_checked_at)
+    hubs = {policy.asset.name for policy in policies if policy.asset.name.startswith("core_")}
+    assert len(hubs) == len(HUB_DOMAINS)
+    assert {policy.method for policy in policies} == set(FreshnessMethod.values)
+    announced = [policy.announced_status for policy in policies]
+    assert announced.count(FreshnessStatus.FRESH) > len(announced) / 2
+    assert {FreshnessStatus.STALE, FreshnessStatus.UNKNOWN} <= set(announced)
+    # The history ends at the epoch and stays inside the default retention, so the daily prune keeps it.
+    span = FreshnessCheck.objects.aggregate(oldest=Min("checked_at"), newest=Max("checked_at"))
+    assert EPOCH - timedelta(days=90) < span["oldest"] and span["newest"] <= EPOCH
+
+
+@pytest.mark.django_db
+def test_serious_open_issues_make_the_issue_verdict_differ_across_the_catalog():
+    generate(TINY, seed=7, epoch=EPOCH)
+    assets = list(Asset.objects.filter(kind__in=[AssetKind.DATASET, AssetKind.REPORT]).values_list("pk", flat=True))
+
+    levels = {issues_rule(facts)[0] for facts in facts_for(assets).values()}
+
+    assert levels == {TrustLevel.TRUSTED, TrustLevel.CAUTION, TrustLevel.DO_NOT_USE}
+    serious_open = DataIssue.objects.filter(status__in=DataIssue.OPEN_STATES).exclude(severity="minor")
+    assert serious_open.count() < DataIssue.objects.count() / 20
+    # Nobody left an overdue issue unannounced: the sweep would have alerted each one when its deadline passed.
+    assert not DataIssue.objects.filter(
+        status="open", acknowledge_by__lte=EPOCH, acknowledge_alert_at__isnull=True
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_model_cards_are_filled_to_varied_completeness():
+    generate(TINY, seed=7, epoch=EPOCH)
+
+    percents = [model.card_completeness()[0] for model in RegisteredModel.objects.select_related("asset")]
+
+    assert min(percents) < 50 < 80 <= max(percents)
+
+
+@pytest.mark.django_db
 def test_the_command_reports_what_it_wrote():
     out = StringIO()
-    call_command("generate_scale", "--scale", str(TINY), "--seed", "1", stdout=out)
+    call_command("generate_scale", "--scale", str(TINY), "--seed", "1", "--epoch", "2026-11-02", stdout=out)
 
     assert "lineage" in out.getvalue()
     assert "Wrote" in out.getvalue()
@@ -148,6 +218,12 @@ def test_it_refuses_a_database_that_is_not_postgresql(monkeypatch):
         generate(TINY, seed=1)
     monkeypatch.undo()
     assert not Asset.objects.exists()
+
+
+def test_it_rejects_an_epoch_that_is_not_a_date():
+    with pytest.raises(CommandError, match="--epoch"):
+        parse_epoch("yesterday")
+    assert parse_epoch("2026-11-02") == datetime(2026, 11, 2, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("value", ["huge", "0", "-1", "2"])

@@ -10,11 +10,12 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Watch
+from monitoring import freshness
 from monitoring.choices import FreshnessStatus, NotificationKind
 from monitoring.freshness import claim_due, evaluate, record_ping
-from monitoring.models import Alert, FreshnessPolicy, Notification, NotificationPreference
+from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, Notification, NotificationPreference
 from monitoring.notifications import notify
-from monitoring.tasks import post_webhook, sweep_freshness
+from monitoring.tasks import check_freshness, post_webhook, sweep_freshness
 from tests import factories
 from tests.monitoring.conftest import policy_for
 
@@ -154,6 +155,39 @@ def test_the_sweep_evaluates_due_heartbeats_and_leaves_the_rest(dataset, owner, 
 
 
 @pytest.mark.django_db
+def test_one_sweep_claims_every_due_policy_a_batch_at_a_time(owner, team):
+    heartbeats = [_overdue_policy(factories.dataset(f"Nightly {n}", owner=owner, team=team)) for n in range(5)]
+    now = timezone.now()
+    files = [
+        policy_for(factories.dataset(f"File {n}", owner=owner, team=team), method="file", next_check_at=now)
+        for n in range(3)
+    ]
+    dispatched = []
+
+    assert freshness.sweep(dispatched.append, batch=2) == {"dispatched": 3, "evaluated": 5}
+
+    assert sorted(pk for batch in dispatched for pk in batch) == sorted(policy.pk for policy in files)
+    assert FreshnessCheck.objects.filter(policy__in=heartbeats, trigger="sweep").count() == 5
+    assert Alert.objects.count() == 5
+    assert freshness.sweep(dispatched.append, batch=2) == {"dispatched": 0, "evaluated": 0}
+
+
+@pytest.mark.django_db
+def test_a_probe_task_skips_policies_paused_or_deleted_since_the_sweep(owner, team, settings, tmp_path):
+    settings.DATA_ROOT = tmp_path
+    (tmp_path / "orders.csv").write_text("id\n1\n")
+    probed = policy_for(factories.dataset("Orders", owner=owner, team=team), method="file", file_path="orders.csv")
+    paused = policy_for(factories.dataset("Paused", owner=owner, team=team), method="file", paused=True)
+    deleted = policy_for(factories.dataset("Deleted", owner=owner, team=team), method="file")
+    deleted_pk = deleted.pk
+    deleted.delete()
+
+    check_freshness([probed.pk, paused.pk, deleted_pk])
+
+    assert list(FreshnessCheck.objects.values_list("policy_id", "status")) == [(probed.pk, "fresh")]
+
+
+@pytest.mark.django_db
 def test_a_failed_check_now_tells_only_the_person_who_pressed_it(dataset, owner, teammate, settings, tmp_path):
     from monitoring.choices import JobKind
     from monitoring.models import JobRun
@@ -185,3 +219,18 @@ def test_old_freshness_history_is_pruned(dataset, settings):
         )
     assert prune_freshness_history() == 2
     assert FreshnessCheck.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_long_history_is_pruned_in_batches_oldest_first(dataset):
+    policy = policy_for(dataset)
+    now = timezone.now()
+    for days in (50, 40, 35, 31, 1):
+        FreshnessCheck.objects.create(
+            policy=policy, checked_at=now - timedelta(days=days), trigger="ping", status="fresh"
+        )
+
+    assert freshness.prune_history(now - timedelta(days=30), batch=2, max_batches=1) == 2
+    assert freshness.prune_history(now - timedelta(days=30), batch=2) == 2
+
+    assert [check.checked_at for check in FreshnessCheck.objects.order_by("checked_at")] == [now - timedelta(days=1)]

@@ -12,7 +12,7 @@ from django.db import connection
 
 from catalog.choices import SourceKind
 from monitoring.choices import FreshnessMethod, FreshnessStatus
-from monitoring.freshness import run_probe
+from monitoring.freshness import run_probe, run_probes
 from monitoring.models import FreshnessCheck
 from tests import factories
 from tests.monitoring.conftest import policy_for
@@ -289,3 +289,27 @@ def test_a_source_that_hangs_is_abandoned_at_the_timeout(dataset, hanging_server
     assert "timed out" in policy.probe_error
     check = FreshnessCheck.objects.get(policy=policy)
     assert check.status == FreshnessStatus.UNKNOWN and check.duration_ms >= 900
+
+
+@pytest.mark.django_db
+def test_a_batch_of_probes_records_each_answer_and_a_hanging_source_only_its_own(owner, data_root, hanging_server):
+    (data_root / "orders.csv").write_text("id\n1\n")
+    hanging = [
+        policy_for(factories.dataset(f"Slow API {n}", owner=owner), method=FreshnessMethod.HTTP, url=hanging_server,
+                   timeout_seconds=1)
+        for n in range(2)
+    ]  # fmt: skip
+    orders = policy_for(factories.dataset("Orders file", owner=owner), method=FreshnessMethod.FILE,
+                        file_path="orders.csv")  # fmt: skip
+
+    statuses = run_probes([*hanging, orders])
+
+    assert statuses == [FreshnessStatus.UNKNOWN, FreshnessStatus.UNKNOWN, FreshnessStatus.FRESH]
+    checks = {check.policy_id: check for check in FreshnessCheck.objects.all()}
+    assert all("timed out" in checks[policy.pk].error for policy in hanging)
+    assert checks[orders.pk].error == "" and checks[orders.pk].observed_at is not None
+    # Each probe ran from the start of the batch: the second hanging source was not waited for after the first.
+    assert all(checks[policy.pk].duration_ms < 2000 for policy in hanging)
+    for policy in [*hanging, orders]:
+        policy.refresh_from_db()
+        assert policy.last_checked_at == checks[policy.pk].checked_at and policy.next_check_at is not None

@@ -134,6 +134,22 @@ def test_the_sweep_retires_on_the_sunset_date_not_before_and_only_once(lineage, 
         deprecation.withdraw(by=owner)
 
 
+def test_many_sunsets_on_one_day_are_retired_a_batch_per_run_earliest_first(owner):
+    tables = [factories.dataset(f"Table {n}", owner=owner).asset for n in range(3)]
+    with time_machine.travel(NOW, tick=False):
+        for days, table in zip((3, 1, 2), tables, strict=True):
+            Deprecation.propose(table, by=owner, reason="Unused.", sunset_date=SUNSET - timedelta(days=days))
+    with time_machine.travel("2026-12-01 08:00Z", tick=False):
+        assert Deprecation.retire_due(limit=2) == 2
+        assert Asset.objects.get(pk=tables[0].pk).lifecycle == Lifecycle.RETIRED
+        assert Asset.objects.get(pk=tables[1].pk).lifecycle == Lifecycle.DEPRECATED
+        assert Deprecation.retire_due(limit=2) == 1
+        assert Deprecation.retire_due(limit=2) == 0
+    assert set(Asset.objects.filter(pk__in=[t.pk for t in tables]).values_list("lifecycle", flat=True)) == {
+        Lifecycle.RETIRED
+    }
+
+
 def test_a_model_version_retires_through_the_same_path(owner):
     model = factories.registered_model("Churn", owner=owner)
     version = factories.model_version(model)

@@ -164,3 +164,16 @@ def test_without_a_team_only_the_owner_is_alerted_not_teamless_watchers(owner, o
         assert DataIssue.alert_unacknowledged() == 1
     alerts = Notification.objects.filter(title__startswith="Not acknowledged in time")
     assert [alert.recipient.username for alert in alerts] == ["olivia"]
+
+
+def test_a_backlog_of_unacknowledged_issues_is_alerted_a_batch_per_run_oldest_deadline_first(orders, outsider):
+    with time_machine.travel("2026-11-02 09:00Z", tick=False):
+        oldest = factories.data_issue(orders, outsider, severity="critical")
+        newer = factories.data_issue(orders, outsider, severity="major")
+    with time_machine.travel("2026-11-05 09:00Z", tick=False):
+        assert DataIssue.alert_unacknowledged(limit=1) == 1
+        oldest.refresh_from_db()
+        newer.refresh_from_db()
+        assert oldest.acknowledge_alert_at is not None and newer.acknowledge_alert_at is None
+        assert DataIssue.alert_unacknowledged(limit=1) == 1
+        assert DataIssue.alert_unacknowledged(limit=1) == 0

@@ -1,9 +1,11 @@
 """Review reminders before the date and overdue alerts after it, each sent once."""
 
+import threading
 from datetime import date
 
 import pytest
 import time_machine
+from django.db import connection
 
 from monitoring.models import Notification
 from tests import factories
@@ -56,3 +58,44 @@ def test_a_review_notice_for_an_asset_without_a_team_goes_to_its_owner_only(owne
     with time_machine.travel("2026-11-21 09:00Z", tick=False):
         assert ReviewNotice.send_due() == 1
     assert [n.recipient.username for n in Notification.objects.all()] == ["olivia"]
+
+
+def test_a_backlog_of_due_reviews_is_worked_off_a_batch_per_run_earliest_first(owner):
+    for day in (20, 19, 18):
+        factories.dataset(f"Table {day}", owner=owner, next_review_date=date(2026, 11, day))
+    with time_machine.travel("2026-11-25 09:00Z", tick=False):
+        assert ReviewNotice.send_due(limit=2) == 2
+        assert set(ReviewNotice.objects.values_list("due_date__day", flat=True)) == {18, 19}
+        assert ReviewNotice.send_due(limit=2) == 1
+        assert ReviewNotice.send_due(limit=2) == 0
+    assert Notification.objects.filter(title__startswith="Review overdue").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_send_each_notice_once(owner, teammate, team):
+    for n in range(6):
+        factories.dataset(f"Table {n}", owner=owner, team=team, next_review_date=date(2026, 11, 20))
+    barrier = threading.Barrier(2)
+    sent, errors = [], []
+
+    def sweep():
+        try:
+            with time_machine.travel("2026-11-21 09:00Z", tick=False):
+                barrier.wait(timeout=10)
+                sent.append(ReviewNotice.send_due(limit=4))
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with time_machine.travel("2026-11-21 09:00Z", tick=False):
+        assert sum(sent) + ReviewNotice.send_due() == 6
+    assert ReviewNotice.objects.count() == 6
+    # Each overdue table is told once, to its owner and its team member, whichever sweep took it.
+    assert Notification.objects.filter(title__startswith="Review overdue").count() == 2 * 6

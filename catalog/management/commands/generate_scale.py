@@ -1,13 +1,15 @@
 """Fill PostgreSQL with a large company's catalog, fast, for the benchmark (``make bench``).
 
 Rows go in with ``COPY … FROM STDIN`` in chunks, never one ORM save per row, with ids allocated here so that
-foreign keys need no round trip. The data is a pure function of ``--seed`` and the scale: every section draws
-from its own random stream (seeded by the seed and the section's name), so a section added later does not change
-the rows of the others.
+foreign keys need no round trip. The data is a pure function of ``--seed``, the scale and the epoch (the data's
+"now", by default the current minute, so freshness history and deadlines are current whenever it is generated):
+every section draws from its own random stream (seeded by the seed and the section's name), so a section added
+later does not change the rows of the others.
 
 The work is a list of sections, one per table or group of tables, run in order (``SECTIONS``). To add one
-(freshness results, issues, cards …) write ``def _my_rows(gen): …`` using ``gen.copy``, ``gen.rng`` and the id
-ranges in ``gen.ids``, and append ``Section("name", _my_rows)`` after the sections it depends on.
+write ``def _my_rows(gen): …`` using ``gen.copy``, ``gen.rng``, ``gen.when`` and the id ranges in ``gen.ids``,
+and append ``Section("name", _my_rows)`` after the sections it depends on. A section may read back what earlier
+ones wrote (``gen.cursor``), as the freshness, issue and card sections do for sources, columns and owners.
 
 Lineage is a layered DAG: every dataset belongs to a domain (a block of ``DOMAIN_SIZE`` consecutive datasets)
 and every dataset-to-dataset edge goes from a lower to a higher dataset number, so the graph is acyclic by
@@ -23,9 +25,12 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
+from croniter import croniter
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
@@ -35,10 +40,12 @@ from accounts.models import Team
 from catalog.choices import AssetKind, DatasetFormat, Lifecycle, LineageOrigin, SourceKind
 from catalog.models import Asset, Column, Dataset, DataSource, LineageEdge, Pipeline, Report, Tag
 from catalog.search import CONFIG as SEARCH_CONFIG
-from monitoring.choices import NotificationKind
-from monitoring.models import Notification
+from monitoring.choices import FreshnessMethod, FreshnessStatus, NotificationKind, PingKind, ScheduleKind
+from monitoring.models import FreshnessCheck, FreshnessPolicy, Notification
 from registry.choices import Stage
-from registry.models import Metric, ModelVersion, RegisteredModel
+from registry.models import Assumption, Metric, ModelCard, ModelVersion, RegisteredModel
+from trust.choices import IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind
+from trust.models import DataIssue, IssueEvent, ReviewNotice
 
 # Row counts at ``--scale full`` (factor 1.0), as the issue asks for.
 FULL = {
@@ -52,6 +59,9 @@ FULL = {
     "models": 10_000,
     "versions": 50_000,
     "edges": 1_000_000,
+    "policies": 10_000,
+    "checks": 2_000_000,
+    "issues": 50_000,
 }
 COLUMNS_PER_DATASET = 20
 SMALL_FACTOR = 0.02
@@ -65,8 +75,6 @@ HUB_ENTRIES_PER_DOMAIN = 3
 READS_PER_PIPELINE, WRITES_PER_PIPELINE = 3, 2
 INPUTS_PER_REPORT = 4
 TRAINING_SETS_PER_VERSION = 2
-# Timestamps are relative to a fixed instant, not to now, so two runs with one seed give identical rows.
-EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 CHUNK_ROWS = 50_000
 NOTIFICATIONS_PER_USER = 20
 
@@ -116,6 +124,7 @@ def counts_for(factor):
     counts["tags"] = max(counts["tags"], 20)
     counts["datasets"] = max(counts["datasets"], len(HUB_DOMAINS) + 2 * DOMAIN_SIZE // 10)
     counts["versions"] = max(counts["versions"], counts["models"])
+    counts["checks"] = max(counts["checks"], counts["policies"])  # every policy has its last check at least
     return counts
 
 
@@ -154,14 +163,30 @@ def _copy_value(value):
 
 @dataclass
 class Generator:
-    """The state shared by the sections: the seed, the counts, and the id range allocated to each kind."""
+    """The state shared by the sections: the seed, the counts, the epoch (the data's "now") and the id range
+    allocated to each kind."""
 
     seed: int
     counts: dict
     cursor: object
+    epoch: datetime
     ids: dict = field(default_factory=dict)
     next_id: dict = field(default_factory=dict)
     written: dict = field(default_factory=dict)
+
+    def instants(self, seconds_before_epoch):
+        """ISO 8601 UTC strings, made by numpy: formatting millions of datetimes in Python costs half a minute."""
+        epoch = np.datetime64(self.epoch.astimezone(UTC).replace(tzinfo=None), "s")
+        return np.datetime_as_string(epoch - seconds_before_epoch.astype("timedelta64[s]"), timezone="UTC").tolist()
+
+    def when(self, rng, count, max_days=365):
+        """``count`` instants in the ``max_days`` before the epoch."""
+        return self.instants(rng.integers(0, max_days * 86400, count))
+
+    def execute(self, table, statement, params=()):
+        """Run an ``INSERT … SELECT`` deriving rows from what earlier sections wrote; counted like a copy."""
+        self.cursor.execute(statement, params)
+        self.written[table] = self.written.get(table, 0) + self.cursor.rowcount
 
     def rng(self, section):
         """A random stream of its own for ``section``, so sections do not shift each other's data."""
@@ -222,17 +247,6 @@ class Section:
     fill: object
 
 
-def _instants(seconds_before_epoch):
-    """ISO 8601 UTC strings, made by numpy: formatting millions of datetimes in Python costs half a minute."""
-    instants = np.datetime64(EPOCH.replace(tzinfo=None), "s") - seconds_before_epoch.astype("timedelta64[s]")
-    return np.datetime_as_string(instants, timezone="UTC").tolist()
-
-
-def _when(rng, count, max_days=365):
-    """``count`` instants in the ``max_days`` before the epoch."""
-    return _instants(rng.integers(0, max_days * 86400, count))
-
-
 def _uuids(rng, count):
     raw = rng.bytes(16 * count)
     return [uuid.UUID(bytes=raw[i * 16 : i * 16 + 16], version=4) for i in range(count)]
@@ -255,7 +269,7 @@ def _users(gen):
     count, teams = gen.counts["users"], gen.counts["teams"]
     user_model = get_user_model()
     first = gen.allocate("users", user_model, count)
-    joined = _when(rng, count, 3 * 365)
+    joined = gen.when(rng, count, 3 * 365)
     firsts = rng.integers(0, len(FIRST_NAMES), count)
     lasts = rng.integers(0, len(LAST_NAMES), count)
 
@@ -306,7 +320,7 @@ def _asset_rows(gen, rng, kind, first, count, names, slugs, descriptions, team_o
     teams, users = gen.counts["teams"], gen.counts["users"]
     age = rng.integers(0, 2 * 365 * 86400, count)
     touched = rng.integers(0, 90 * 86400, count)
-    created, updated = _instants(age), _instants(np.maximum(age - touched, 0))
+    created, updated = gen.instants(age), gen.instants(np.maximum(age - touched, 0))
     fate = rng.random(count)
     review = rng.random(count) < 0.3
     uuids = _uuids(rng, count)
@@ -322,7 +336,8 @@ def _asset_rows(gen, rng, kind, first, count, names, slugs, descriptions, team_o
         yield (
             first + n, uuids[n], kind, names[n], slugs[n], descriptions[n], gen.ids["users"] + owner,
             gen.ids["teams"] + team, lifecycle, None, 90 if review[n] else None,
-            (EPOCH + timedelta(days=int(touched[n]) % 90)).date() if review[n] else None, "", created[n], updated[n],
+            (gen.epoch + timedelta(days=int(touched[n]) % 90)).date() if review[n] else None, "", created[n],
+            updated[n],
         )  # fmt: skip
 
 
@@ -397,7 +412,7 @@ def _datasets(gen):
     formats = [DatasetFormat.TABLE, DatasetFormat.TABLE, DatasetFormat.VIEW, DatasetFormat.PARQUET, DatasetFormat.CSV]
     fmt = rng.integers(0, len(formats), count)
     row_counts = rng.lognormal(12, 3, count).astype(np.int64)
-    loaded = _when(rng, count, 30)
+    loaded = gen.when(rng, count, 30)
 
     def rows():
         for n in range(count):
@@ -533,7 +548,7 @@ def _models(gen):
         lambda n: owner_team[model_of[n]],
     )  # fmt: skip
     algorithm = rng.integers(0, len(ALGORITHMS), versions)
-    created = _when(rng, versions, 365)
+    created = gen.when(rng, versions, 365)
     scores = rng.uniform(0.6, 0.95, (versions, 2))
 
     def stage(n):
@@ -659,7 +674,7 @@ def _lineage(gen):
     down = np.concatenate([e[1] for e in edges]).astype(np.int64)
     # Different rules can draw the same pair; the table allows each pair once.
     pairs = np.unique(np.stack([up, down], axis=1), axis=0)
-    created = _when(rng, len(pairs), 180)
+    created = gen.when(rng, len(pairs), 180)
     origins = [LineageOrigin.OPENLINEAGE, LineageOrigin.OPENLINEAGE, LineageOrigin.SCAN, LineageOrigin.MANUAL]
     origin = rng.integers(0, len(origins), len(pairs))
     gen.copy(
@@ -681,7 +696,7 @@ def _notifications(gen):
     ]  # fmt: skip
     kind = rng.integers(0, len(kinds), users * per_user)
     pick = rng.integers(0, DOMAIN_SIZE, users * per_user)
-    sent = _when(rng, users * per_user, 60)
+    sent = gen.when(rng, users * per_user, 60)
     unread = rng.random(users * per_user) < 0.3
     domains = max(1, datasets // DOMAIN_SIZE)
 
@@ -702,6 +717,457 @@ def _notifications(gen):
     gen.copy(Notification, columns, rows())
 
 
+# --- freshness ---------------------------------------------------------------------------------------------------
+# What owners set, and how often: ((schedule kind, hours or cron, time zone, grace in minutes), share).
+FRESHNESS_SCHEDULES = [
+    ((ScheduleKind.PERIOD, 1, "UTC", 20), 0.20),
+    ((ScheduleKind.PERIOD, 24, "UTC", 180), 0.40),
+    ((ScheduleKind.PERIOD, 24 * 7, "UTC", 720), 0.05),
+    ((ScheduleKind.CRON, "0 6 * * *", "UTC", 120), 0.15),
+    ((ScheduleKind.CRON, "30 2 * * *", "Europe/Paris", 90), 0.10),
+    ((ScheduleKind.CRON, "0 7 * * 1-5", "America/New_York", 240), 0.05),
+    ((ScheduleKind.CRON, "0 */4 * * *", "UTC", 45), 0.05),
+]
+PIPELINE_SCHEDULE = (ScheduleKind.CRON, "0 6 * * *", "UTC", 120)  # the generated pipelines' own schedule
+PIPELINE_POLICY_SHARE, REPORT_POLICY_SHARE, HTTP_REPORT_SHARE = 0.15, 0.10, 0.6
+# The status each policy announced at its last check. An asset is as fresh as its stalest input within ten hops,
+# so trouble upstream would mark most of the catalog: upstream tables were on time at their last check, and what
+# is late or stale sits in the last layer of a domain (marts), in reports and in pipelines, which few depend on.
+ANNOUNCED_MIX = {FreshnessStatus.FRESH: 0.86, FreshnessStatus.LATE: 0.05, FreshnessStatus.STALE: 0.06,
+                 FreshnessStatus.UNKNOWN: 0.03}  # fmt: skip
+HISTORY_MIX = {FreshnessStatus.FRESH: 0.93, FreshnessStatus.LATE: 0.03, FreshnessStatus.STALE: 0.03,
+               FreshnessStatus.UNKNOWN: 0.01}  # fmt: skip
+PAUSED_SHARE = 0.01
+CHECK_HISTORY_DAYS = 80  # inside the default 90-day retention: the daily prune finds nothing to delete at first
+PROBE_TIMEOUT_SECONDS = 10
+# The column an SQL probe reads, in order of preference, among a dataset's generated timestamp columns.
+TIMESTAMP_COLUMNS = ["updated_at", "load_ts", "created_at", "shipped_at", "delivered_at"]
+PROBE_ERROR = "Could not connect to PostgreSQL: timeout expired"
+
+
+def _draw(rng, mix, count):
+    """``count`` keys of ``mix`` ({key: share}), drawn with those shares."""
+    keys = list(mix)
+    return [keys[k] for k in rng.choice(len(keys), count, p=np.array(list(mix.values())) / sum(mix.values()))]
+
+
+def _policy_targets(gen, rng):
+    """``[(asset id, method fields)]``: the hubs and a sample of datasets, reports and pipelines. A dataset is
+    probed the way its source allows: SQL on PostgreSQL tables with a timestamp column, the file's time for file
+    sources, a JSON field for API sources; the rest (and the pipelines) ping a heartbeat."""
+    count = gen.counts["policies"]
+    pipelines = min(gen.counts["pipelines"], round(count * PIPELINE_POLICY_SHARE))
+    reports = min(gen.counts["reports"], round(count * REPORT_POLICY_SHARE))
+    datasets = min(gen.counts["datasets"], count - pipelines - reports)
+    hubs = min(len(HUB_DOMAINS), datasets)
+    picked = np.arange(hubs, gen.counts["datasets"])
+    numbers = np.concatenate([np.arange(hubs), np.sort(rng.choice(picked, datasets - hubs, replace=False))])
+    gen.cursor.execute(
+        """
+        SELECT d.asset_id, d.qualified_name, s.source_kind,
+               ARRAY(SELECT c.name FROM catalog_column c WHERE c.dataset_id = d.asset_id AND c.data_type = 'timestamp')
+        FROM catalog_dataset d JOIN catalog_datasource s ON s.asset_id = d.source_id
+        WHERE d.asset_id = ANY(%s) ORDER BY d.asset_id
+        """,
+        [(gen.ids["datasets"] + numbers).tolist()],
+    )
+    targets = []
+    for asset_id, qualified_name, source_kind, stamps in gen.cursor.fetchall():
+        column = next((name for name in TIMESTAMP_COLUMNS if name in stamps), None)
+        downstream = (asset_id - gen.ids["datasets"]) % DOMAIN_SIZE >= DOMAIN_SIZE * 3 // 4
+        if source_kind == SourceKind.POSTGRESQL and column:
+            fields = {"method": FreshnessMethod.SQL, "timestamp_column": column}
+        elif source_kind == SourceKind.FILES:
+            fields = {"method": FreshnessMethod.FILE}  # the dataset's own path under DATA_ROOT
+        elif source_kind == SourceKind.HTTP_API:
+            url = f"https://api.example.com/v1/{qualified_name.replace('.', '/')}/status"
+            fields = {"method": FreshnessMethod.HTTP, "url": url, "json_field": "meta.updated_at"}
+        else:
+            fields = {"method": FreshnessMethod.HEARTBEAT}
+        targets.append((asset_id, {**fields, "downstream": downstream}))
+    http = rng.random(reports) < HTTP_REPORT_SHARE
+    for number, asks in zip(
+        np.sort(rng.choice(gen.counts["reports"], reports, replace=False)).tolist(), http, strict=True
+    ):
+        fields = {"method": FreshnessMethod.HTTP, "url": f"https://bi.example.com/d/{number + 1}"}
+        fields = fields if asks else {"method": FreshnessMethod.HEARTBEAT}
+        targets.append((gen.ids["reports"] + number, {**fields, "downstream": True}))
+    for number in np.sort(rng.choice(gen.counts["pipelines"], pipelines, replace=False)).tolist():
+        fields = {"method": FreshnessMethod.HEARTBEAT, "pipeline": True, "downstream": True}
+        targets.append((gen.ids["pipelines"] + number, fields))
+    return targets
+
+
+def _recent_and_gap(policy, at):
+    """When new data was last due at or before ``at`` for a policy seen just now, and the time between two updates."""
+    if policy.schedule_kind == ScheduleKind.CRON:
+        fires = croniter(policy.cron, at.astimezone(ZoneInfo(policy.time_zone)))
+        recent = fires.get_prev(datetime).astimezone(UTC)
+        return recent, recent - fires.get_prev(datetime).astimezone(UTC)
+    return at - policy.period, policy.period
+
+
+def _observe(policy, at, wanted, u):
+    """Set the observed timestamps so that ``policy`` reads about ``wanted`` at ``at`` (``u`` uniform in [0, 1)).
+
+    About: a cron that fired long ago can make "late" come out stale; callers take what ``status_at`` answers.
+    """
+    recent, gap = _recent_and_gap(policy, at)
+    if wanted == FreshnessStatus.UNKNOWN and not policy.is_probed:
+        return  # a heartbeat that never pinged
+    if wanted == FreshnessStatus.LATE:
+        policy.last_seen_at = recent - min(policy.grace, gap) * u
+    elif wanted == FreshnessStatus.STALE:
+        policy.last_seen_at = recent - policy.grace - gap * (0.5 + 3 * u)
+        if not policy.is_probed and u < 1 / 3:
+            policy.last_failed_at = policy.last_seen_at + (at - policy.last_seen_at) * (0.2 + u)
+    else:
+        policy.last_seen_at = recent + (at - recent) * u
+        if wanted == FreshnessStatus.UNKNOWN:
+            policy.probe_error = PROBE_ERROR
+
+
+def _short(iso):
+    """'2026-11-20T06:03:00Z' → '2026-11-20 06:03 UTC', as the portal writes times in reasons."""
+    return f"{iso[:10]} {iso[11:16]} UTC"
+
+
+def _freshness(gen):
+    """Freshness policies with their history of checks (monitoring ``FreshnessPolicy``, ``FreshnessCheck``).
+
+    Each policy's last check, announced status and next deadline are what the portal's own code computes from its
+    timestamps at that moment (``status_at``, ``plan_next_check``), so the sweep finds the rows as it would have
+    left them: probes come due within one probe interval after the epoch, heartbeats at their next deadline.
+    """
+    rng = gen.rng("freshness")
+    targets = _policy_targets(gen, rng)
+    count = len(targets)
+    first = gen.allocate("policies", FreshnessPolicy, count)
+    gen.cursor.execute(
+        "SELECT id, owner_id FROM catalog_asset WHERE id = ANY(%s)", [[asset_id for asset_id, _ in targets]]
+    )
+    owners = dict(gen.cursor.fetchall())
+    schedules = [schedule for schedule, _ in FRESHNESS_SCHEDULES]
+    picks = rng.choice(len(schedules), count, p=[share for _, share in FRESHNESS_SCHEDULES])
+    wanted = _draw(rng, ANNOUNCED_MIX, count)
+    paused = rng.random(count) < PAUSED_SHARE
+    u = rng.random(count)
+    # The last check, somewhere in the probe interval before the epoch.
+    last_offsets = rng.integers(0, settings.FRESHNESS_PROBE_INTERVAL, count)
+    last_checked = [datetime.fromisoformat(iso) for iso in gen.instants(last_offsets)]
+    ping_keys = _uuids(rng, count)
+    created = gen.instants(last_offsets + (CHECK_HISTORY_DAYS + rng.integers(1, 300, count)) * 86400)
+    policies, policy_rows, last_checks, gaps = [], [], [], []
+    for n, (asset_id, fields) in enumerate(targets):
+        kind, schedule, zone, grace = PIPELINE_SCHEDULE if fields.get("pipeline") else schedules[picks[n]]
+        policy = FreshnessPolicy(
+            method=fields["method"], schedule_kind=kind, time_zone=zone, grace=timedelta(minutes=grace),
+            period=timedelta(hours=schedule) if kind == ScheduleKind.PERIOD else None,
+            cron=schedule if kind == ScheduleKind.CRON else "", paused=bool(paused[n]),
+        )  # fmt: skip
+        at = last_checked[n]
+        _observe(policy, at, wanted[n] if fields["downstream"] else FreshnessStatus.FRESH, u[n])
+        status, reason = policy.status_at(at)
+        next_check = policy.plan_next_check(at)
+        probed = policy.is_probed
+        policy_rows.append(
+            (
+                first + n, asset_id, policy.method, kind, _interval(policy.period), policy.cron, zone,
+                _interval(policy.grace), fields.get("timestamp_column", ""), "", "", fields.get("url", ""),
+                fields.get("json_field", ""), ping_keys[n], PROBE_TIMEOUT_SECONDS, policy.paused,
+                policy.last_seen_at, None, policy.last_failed_at, at, policy.probe_error, status, next_check,
+                owners[asset_id], created[n], at,
+            )
+        )  # fmt: skip
+        trigger = FreshnessCheck.Trigger.PROBE if probed else FreshnessCheck.Trigger.SWEEP
+        ping = ""
+        if not probed and status == FreshnessStatus.FRESH:
+            trigger, ping = FreshnessCheck.Trigger.PING, PingKind.SUCCESS
+        duration = int(rng.lognormal(3.5, 0.8)) if probed else None
+        last_checks.append(
+            (first + n, at, trigger, ping, status, policy.last_seen_at, reason[:500], policy.probe_error, duration, "")
+        )
+        policies.append(policy)
+        gaps.append(_recent_and_gap(policy, at)[1].total_seconds())
+    gen.copy(
+        FreshnessPolicy,
+        ["id", "asset_id", "method", "schedule_kind", "period", "cron", "time_zone", "grace", "timestamp_column",
+         "sql_filter", "file_path", "url", "json_field", "ping_key", "timeout_seconds", "paused", "last_seen_at",
+         "last_started_at", "last_failed_at", "last_checked_at", "probe_error", "announced_status", "next_check_at",
+         "created_by_id", "created_at", "updated_at"],
+        policy_rows,
+    )  # fmt: skip
+    columns = ["policy_id", "checked_at", "trigger", "ping_kind", "status", "observed_at", "reason", "error",
+               "duration_ms", "run_id"]  # fmt: skip
+    gen.copy(FreshnessCheck, columns, last_checks)
+    # The earlier checks: more for policies that expect data more often.
+    frequent = np.array([86400 / max(gap, 3600) for gap in gaps])
+    earlier = rng.multinomial(gen.counts["checks"] - count, frequent / frequent.sum())
+    probed = np.array([policy.is_probed for policy in policies])
+    gen.copy(FreshnessCheck, columns, _earlier_checks(gen, rng, first, earlier, last_offsets, np.array(gaps), probed))
+
+
+def _interval(duration):
+    return None if duration is None else f"{int(duration.total_seconds())} seconds"
+
+
+def _earlier_checks(gen, rng, first, per_policy, last_offsets, gaps, probed):
+    """The history before each policy's last check, spread over ``CHECK_HISTORY_DAYS``, made a block of policies
+    at a time so memory stays bounded."""
+    statuses = list(HISTORY_MIX)
+    shares = np.array(list(HISTORY_MIX.values()))
+    block = 1_000
+    for start in range(0, len(per_policy), block):
+        which = np.repeat(np.arange(start, min(start + block, len(per_policy))), per_policy[start : start + block])
+        size = len(which)
+        checked_offsets = last_offsets[which] + rng.integers(60, CHECK_HISTORY_DAYS * 86400, size)
+        status = rng.choice(len(statuses), size, p=shares / shares.sum())
+        lateness = np.where(status == 0, rng.random(size), 1 + 2 * rng.random(size))
+        checked = gen.instants(checked_offsets)
+        observed = gen.instants(checked_offsets + (lateness * gaps[which]).astype(np.int64))
+        durations = rng.lognormal(3.5, 0.8, size).astype(np.int64)
+        for n in range(size):
+            policy = int(which[n])
+            is_probed = bool(probed[policy])
+            what = statuses[status[n]]
+            error = ""
+            if what == FreshnessStatus.UNKNOWN:
+                seen, error = None, PROBE_ERROR if is_probed else ""
+                reason = f"The check itself failed: {PROBE_ERROR}" if is_probed else "No update has been seen yet."
+            else:
+                seen = observed[n]
+                reason = {
+                    FreshnessStatus.FRESH: "Updated {}.",
+                    FreshnessStatus.LATE: "Late: last update {}, still within the grace time.",
+                    FreshnessStatus.STALE: "Stale: last update {}.",
+                }[what].format(_short(seen))
+            if is_probed:
+                trigger, ping = FreshnessCheck.Trigger.PROBE, ""
+            elif what == FreshnessStatus.FRESH:
+                trigger, ping = FreshnessCheck.Trigger.PING, PingKind.SUCCESS
+            else:
+                trigger, ping = FreshnessCheck.Trigger.SWEEP, ""
+            yield (first + policy, checked[n], trigger, ping, what, seen, reason, error,
+                   int(durations[n]) if is_probed else None, "")  # fmt: skip
+
+
+# --- data issues -------------------------------------------------------------------------------------------------
+# (category, title, description); {column} and {day} are filled per issue.
+ISSUE_TEXTS = [
+    (IssueCategory.WRONG_VALUES, "Negative values in {column}",
+     "Since the last load some rows have a negative {column}; every value should be positive."),
+    (IssueCategory.MISSING_DATA, "Rows missing for {day}",
+     "There are far fewer rows for {day} than for the days around it."),
+    (IssueCategory.LATE_DATA, "Not updated since {day}",
+     "Nothing arrived after {day}; the reports built on it show old numbers."),
+    (IssueCategory.SCHEMA_CHANGE, "Column {column} disappeared",
+     "A load dropped {column}; queries that use it fail."),
+    (IssueCategory.ACCESS, "Permission denied for the analysts' role",
+     "Analysts cannot read it any more: permission denied since {day}."),
+    (IssueCategory.WRONG_VALUES, "Totals do not match the finance report",
+     "The monthly totals differ from the finance report by about 3 %."),
+    (IssueCategory.MISSING_DATA, "Duplicate rows since {day}",
+     "Some rows appear twice since {day}; counts are inflated."),
+    (IssueCategory.OTHER, "Description is out of date",
+     "The description still names the old source system."),
+]  # fmt: skip
+ISSUE_STATUS_MIX = {IssueStatus.RESOLVED: 0.62, IssueStatus.WONT_FIX: 0.08, IssueStatus.DUPLICATE: 0.05,
+                    IssueStatus.OPEN: 0.10, IssueStatus.ACKNOWLEDGED: 0.07, IssueStatus.IN_PROGRESS: 0.08}  # fmt: skip
+ISSUE_SEVERITY_MIX = {IssueSeverity.CRITICAL: 0.08, IssueSeverity.MAJOR: 0.30, IssueSeverity.MINOR: 0.62}
+# Where issues are filed: (asset kind, share).
+ISSUE_KINDS = [("datasets", 0.75), ("reports", 0.15), ("pipelines", 0.05), ("models", 0.05)]
+# Serious issues still open, which change badges, sit on a few upstream tables only: a critical one in this share
+# of the domains, a major one in another share, and a major one on the smallest hub; some reports have their own.
+CRITICAL_DOMAIN_SHARE, MAJOR_DOMAIN_SHARE, SERIOUS_REPORT_SHARE = 0.03, 0.05, 0.01
+UPSTREAM_POSITIONS = (len(HUB_DOMAINS), DOMAIN_SIZE // 5)
+
+
+def _serious_open_issues(gen, rng):
+    """``[(asset id, severity)]`` for the open critical and major issues; every other open issue is minor."""
+    datasets = gen.counts["datasets"]
+    domains = max(1, datasets // DOMAIN_SIZE)
+    critical = max(1, round(domains * CRITICAL_DOMAIN_SHARE))
+    major = max(1, round(domains * MAJOR_DOMAIN_SHARE))
+    chosen = rng.choice(domains, min(domains, critical + major), replace=False)
+    positions = rng.integers(*UPSTREAM_POSITIONS, len(chosen))
+    tables = np.minimum(chosen * DOMAIN_SIZE + positions, datasets - 1)
+    serious = [(gen.ids["datasets"] + int(table), IssueSeverity.CRITICAL if n < critical else IssueSeverity.MAJOR)
+               for n, table in enumerate(tables.tolist())]  # fmt: skip
+    smallest_hub = min(len(HUB_DOMAINS), datasets) - 1
+    serious.append((gen.ids["datasets"] + smallest_hub, IssueSeverity.MAJOR))
+    reports = rng.choice(gen.counts["reports"], max(1, round(gen.counts["reports"] * SERIOUS_REPORT_SHARE)), False)
+    serious += [(gen.ids["reports"] + int(n), IssueSeverity.MAJOR) for n in np.sort(reports).tolist()]
+    return serious
+
+
+def _issues(gen):
+    """Data issues (trust ``DataIssue``) with their history (``IssueEvent``): mostly closed, reported by generated
+    users and moved by the asset's owner; acknowledgement deadlines and alerts as the sweep would have left them."""
+    rng = gen.rng("issues")
+    count = gen.counts["issues"]
+    serious = _serious_open_issues(gen, rng)
+    bulk = max(0, count - len(serious))
+    kinds = rng.choice(len(ISSUE_KINDS), bulk, p=[share for _, share in ISSUE_KINDS])
+    assets = [gen.ids[ISSUE_KINDS[k][0]] + int(rng.integers(0, gen.counts[ISSUE_KINDS[k][0]])) for k in kinds]
+    severities = _draw(rng, ISSUE_SEVERITY_MIX, bulk)
+    statuses = _draw(rng, ISSUE_STATUS_MIX, bulk)
+    # Bulk issues that are still open are minor: the serious open ones are placed on purpose (above).
+    severities = [
+        IssueSeverity.MINOR if s in DataIssue.OPEN_STATES else v for s, v in zip(statuses, severities, strict=True)
+    ]
+    open_states = list(DataIssue.OPEN_STATES)
+    assets += [asset for asset, _ in serious]
+    severities += [severity for _, severity in serious]
+    statuses += [open_states[k] for k in rng.integers(0, len(open_states), len(serious))]
+    count = len(assets)
+    first = gen.allocate("issues", DataIssue, count)
+    gen.cursor.execute("SELECT id, owner_id FROM catalog_asset WHERE id = ANY(%s)", [sorted(set(assets))])
+    owners = dict(gen.cursor.fetchall())
+    texts = rng.integers(0, len(ISSUE_TEXTS), count)
+    columns = rng.integers(0, len(COLUMN_NAMES), count)
+    reporters = gen.ids["users"] + rng.integers(0, gen.counts["users"], count)
+    # Open issues are recent (the last 30 days); closed ones span the year.
+    age_days = np.where([s in DataIssue.OPEN_STATES for s in statuses], 30, 365)
+    ages = (rng.random(count) * age_days * 86400).astype(np.int64)
+    answer = rng.random(count)  # how long the owner took to acknowledge, as a share of the deadline (late above 1)
+    closing = rng.integers(3600, 20 * 86400, count)
+    uuids = _uuids(rng, count)
+    epoch = gen.epoch
+    issue_rows, event_rows = [], []
+    for n in range(count):
+        created = epoch - timedelta(seconds=int(ages[n]))
+        status, severity = statuses[n], severities[n]
+        deadline = created + timedelta(hours=settings.TRUST_ISSUE_ACKNOWLEDGE_HOURS[severity])
+        acknowledged = None
+        if status != IssueStatus.OPEN:
+            acknowledged = min(epoch, created + (deadline - created) * (0.1 + 1.4 * answer[n]))
+        closed = None
+        if status in DataIssue.CLOSED_STATES:
+            closed = min(epoch, acknowledged + timedelta(seconds=int(closing[n])))
+        # The sweep alerted the team when the deadline passed before anyone acknowledged.
+        alerted = None
+        if deadline <= epoch and (acknowledged is None or acknowledged > deadline):
+            alerted = deadline + timedelta(minutes=int(answer[n] * 5))
+        category, title, description = ISSUE_TEXTS[texts[n]]
+        fill = {"column": COLUMN_NAMES[columns[n]][0], "day": f"{created - timedelta(days=1):%d %b %Y}"}
+        duplicate_of = first + n - 1 if status == IssueStatus.DUPLICATE and n > 0 else None
+        issue_rows.append(
+            (
+                first + n, uuids[n], assets[n], title.format(**fill), description.format(**fill), category, severity,
+                status, "", None, None, "", int(reporters[n]), duplicate_of, created, closed or acknowledged or created,
+                acknowledged, closed, deadline, alerted,
+            )
+        )  # fmt: skip
+        owner = owners[assets[n]]
+        event_rows.append((first + n, int(reporters[n]), "", IssueStatus.OPEN, "Reported.", created))
+        if acknowledged is not None:
+            moved_to = IssueStatus.IN_PROGRESS if status == IssueStatus.IN_PROGRESS else IssueStatus.ACKNOWLEDGED
+            event_rows.append((first + n, owner, IssueStatus.OPEN, moved_to, "", acknowledged))
+            if closed is not None:
+                event_rows.append((first + n, owner, moved_to, status, "", closed))
+    gen.copy(
+        DataIssue,
+        ["id", "uuid", "asset_id", "title", "description", "category", "severity", "status", "affected_columns",
+         "affected_from", "affected_until", "attachment", "reported_by_id", "duplicate_of_id", "created_at",
+         "updated_at", "acknowledged_at", "closed_at", "acknowledge_by", "acknowledge_alert_at"],
+        issue_rows,
+    )  # fmt: skip
+    gen.copy(IssueEvent, ["issue_id", "author_id", "from_status", "to_status", "body", "created_at"], event_rows)
+
+
+# --- model cards -------------------------------------------------------------------------------------------------
+# One text per card section; {domain}, {entity}, {goal} and {algorithm} come from the model.
+CARD_TEXTS = {
+    "description": "Predicts {goal} for {domain} from {entity} data; a {algorithm} model retrained monthly.",
+    "intended_uses": "Ranking {entity} for the {domain} team's weekly {goal} review.",
+    "out_of_scope_uses": "Decisions about one person without a human review; any use outside {domain}.",
+    "limitations": "Less accurate for {entity} with under 30 days of history, and after price changes.",
+    "fairness_considerations": "Country and age could stand in for protected groups; neither is a feature.",
+    "fairness_validation": "Error rates compared across countries on the test month: within 2 points.",
+    "validation": "Trained on 12 months, tested on the next one; reviewed by a second data scientist.",
+    "comments": "Recalibrating every month helped more than adding features.",
+    "introduction": "The {domain} team wanted to see {goal} coming earlier.",
+    "problem": "{goal} costs {domain} money every month; acting a week earlier halves the loss.",
+    "data": "Two years of {entity} from the {domain} marts, one row per {entity} and month.",
+    "data_preparation": "Duplicates removed, missing amounts set to the median, categories one-hot encoded.",
+    "approach": "{algorithm} on 40 features, tuned by cross-validation.",
+    "results": "AUC 0.81 on the test month, against 0.61 for the rule used before.",
+    "recommendations": "Use the score to rank, not as a probability; review the top tenth every week.",
+}
+ASSUMPTIONS = [
+    "Prices do not change by more than 10 % in a month.",
+    "The {entity} table is complete by 06:00 every day.",
+    "Customer behaviour is the same on weekdays and at weekends.",
+]
+ASSUMPTION_VALID_DAYS = 180
+
+
+def _cards(gen):
+    """A model card per registered model, filled to varied completeness, with what else the card's completeness
+    reads: developers from the owning team, assumptions (some due for verification) and the current versions'
+    training data (the lineage edges into each version)."""
+    rng = gen.rng("cards")
+    teams, users = gen.counts["teams"], gen.counts["users"]
+    gen.cursor.execute(
+        "SELECT m.asset_id, a.name, a.team_id, a.owner_id, "
+        "(SELECT v.algorithm FROM registry_modelversion v WHERE v.model_id = m.asset_id ORDER BY v.version DESC "
+        "LIMIT 1) FROM registry_registeredmodel m JOIN catalog_asset a ON a.id = m.asset_id ORDER BY m.asset_id"
+    )
+    models = gen.cursor.fetchall()
+    count = len(models)
+    # How diligent each owner is: the chance that each section of the card is written.
+    diligence = rng.beta(2.5, 1.2, count)
+    written = rng.random((count, len(ModelCard.TEXT_FIELDS))) < diligence[:, None]
+    edited = gen.when(rng, count, 180)
+    card_rows, developer_rows, assumption_rows = [], [], []
+    developers = rng.choice(4, count, p=[0.3, 0.3, 0.25, 0.15])
+    assumptions = rng.choice(3, count, p=[0.5, 0.3, 0.2])
+    verified_days = rng.integers(0, 2 * ASSUMPTION_VALID_DAYS, (count, 2))
+    verified = rng.random((count, 2)) < 0.8
+    for n, (model_id, name, team_id, owner_id, algorithm) in enumerate(models):
+        domain, entity, goal = name.split("-")[:3]
+        words = {"domain": domain, "entity": entity, "goal": goal, "algorithm": algorithm or "gradient boosting"}
+        texts = [CARD_TEXTS[f].format(**words) if written[n, k] else "" for k, f in enumerate(ModelCard.TEXT_FIELDS)]
+        card_rows.append((model_id, *texts, 0, owner_id, edited[n]))
+        # User u's home team is u % teams (see _users): developers are members of the owning team.
+        home = team_id - gen.ids["teams"]
+        members = (users - home + teams - 1) // teams
+        picked = rng.choice(members, min(members, developers[n]), replace=False) if members else []
+        developer_rows += [(model_id, gen.ids["users"] + home + teams * int(k)) for k in sorted(picked)]
+        for k in range(assumptions[n]):
+            on = (gen.epoch - timedelta(days=int(verified_days[n, k]))).date() if verified[n, k] else None
+            assumption_rows.append(
+                (model_id, ASSUMPTIONS[(n + k) % len(ASSUMPTIONS)].format(**words), on, owner_id if on else None,
+                 ASSUMPTION_VALID_DAYS, edited[n])
+            )  # fmt: skip
+    gen.copy(ModelCard, ["model_id", *ModelCard.TEXT_FIELDS, "revision", "updated_by_id", "updated_at"], card_rows)
+    gen.copy(RegisteredModel.developers.through, ["registeredmodel_id", "user_id"], developer_rows)
+    gen.copy(
+        Assumption,
+        ["model_id", "statement", "verified_on", "verified_by_id", "valid_for_days", "created_at"],
+        assumption_rows,
+    )
+    training = ModelVersion.training_datasets.through._meta.db_table
+    gen.execute(
+        training,
+        f"INSERT INTO {training} (modelversion_id, dataset_id) SELECT e.downstream_id, e.upstream_id "
+        "FROM catalog_lineageedge e JOIN registry_modelversion v ON v.asset_id = e.downstream_id "
+        "JOIN catalog_dataset d ON d.asset_id = e.upstream_id ORDER BY 1, 2",
+    )
+
+
+def _review_notices(gen):
+    """The reminders the hourly sweep has already sent for reviews due within the reminder window of the epoch."""
+    soon = (gen.epoch + timedelta(days=settings.TRUST_REVIEW_REMINDER_DAYS)).date()
+    gen.execute(
+        ReviewNotice._meta.db_table,
+        f"INSERT INTO {ReviewNotice._meta.db_table} (asset_id, due_date, kind, sent_at) "
+        "SELECT id, next_review_date, %s, %s FROM catalog_asset "
+        "WHERE next_review_date BETWEEN %s AND %s AND lifecycle <> %s ORDER BY id",
+        [ReviewNoticeKind.REMINDER, gen.epoch, gen.epoch.date(), soon, Lifecycle.RETIRED],
+    )
+
+
 SECTIONS = [
     Section("teams", _teams),
     Section("users", _users),
@@ -714,11 +1180,16 @@ SECTIONS = [
     Section("models", _models),
     Section("lineage", _lineage),
     Section("notifications", _notifications),
+    Section("freshness", _freshness),
+    Section("issues", _issues),
+    Section("cards", _cards),
+    Section("review notices", _review_notices),
 ]
 # Tables whose id sequences must move past the ids written here.
 SEQUENCED = [
     Team, get_user_model(), Team.members.through, Tag, Asset, Asset.tags.through, Column, LineageEdge, Metric,
-    Notification,
+    Notification, FreshnessPolicy, FreshnessCheck, DataIssue, IssueEvent, ModelCard, Assumption,
+    RegisteredModel.developers.through, ModelVersion.training_datasets.through, ReviewNotice,
 ]  # fmt: skip
 
 
@@ -765,8 +1236,26 @@ def _index_for_search(cursor):
     )
 
 
-def generate(factor, seed, *, log=lambda message: None):
-    """Write the whole scale data set in one transaction; returns the ``Generator`` (``written``: rows per table)."""
+def default_epoch():
+    """The current minute: freshness is computed from timestamps when a page asks, so data generated "as of" an
+    older instant would read late or stale by the time it is measured; the history stays inside its retention and
+    deadlines (checks, acknowledgements, reviews) lie just ahead, as in a catalog that is in use."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def parse_epoch(value):
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--epoch {value!r} is not a date such as 2026-01-31 or 2026-01-31T06:00Z.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def generate(factor, seed, *, epoch=None, log=lambda message: None):
+    """Write the whole scale data set in one transaction; returns the ``Generator`` (``written``: rows per table).
+
+    Every timestamp is relative to ``epoch`` (default: the current minute), the generated company's "now".
+    """
     if connection.vendor != "postgresql":
         raise CommandError(f"generate_scale needs PostgreSQL (COPY); this database is {connection.vendor}.")
     if Asset.objects.exists():
@@ -775,7 +1264,7 @@ def generate(factor, seed, *, log=lambda message: None):
         cursor = wrapper.cursor  # psycopg2's own cursor: Django's wrapper has no copy_expert
         # Losing this data in a crash costs a re-run, not a user's work: skip waiting for the WAL flush.
         cursor.execute("SET LOCAL synchronous_commit = off")
-        gen = Generator(seed=seed, counts=counts_for(factor), cursor=cursor)
+        gen = Generator(seed=seed, counts=counts_for(factor), cursor=cursor, epoch=epoch or default_epoch())
         foreign_keys = _drop_foreign_keys(cursor)
         for section in SECTIONS:
             started = time.monotonic()
@@ -806,12 +1295,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--scale", default="small", help="'full', 'small' (2%%) or a factor such as 0.1.")
-        parser.add_argument("--seed", type=int, default=1, help="Same seed and scale, same rows.")
+        parser.add_argument("--seed", type=int, default=1, help="Same seed, scale and epoch, same rows.")
+        parser.add_argument(
+            "--epoch",
+            type=parse_epoch,
+            help="The data's 'now' (ISO date or time, UTC); the current minute when left out.",
+        )
 
-    def handle(self, *, scale, seed, **options):
+    def handle(self, *, scale, seed, epoch, **options):
         factor = parse_scale(scale)
         started = time.monotonic()
-        gen = generate(factor, seed, log=self.stdout.write)
+        gen = generate(factor, seed, epoch=epoch, log=self.stdout.write)
         total = sum(gen.written.values())
         self.stdout.write(
             self.style.SUCCESS(f"Wrote {total:,} rows at scale {factor:g} in {time.monotonic() - started:.0f} s.")
