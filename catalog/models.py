@@ -117,6 +117,8 @@ class Asset(models.Model):
             # One kind's list in name order (the catalog's kind filter, the report list, /api/v1/pipelines/ …)
             # reads its first page straight off this index; without the id the page's tie-break sorts every row.
             models.Index(fields=["kind", "name", "id"], name="asset_kind_name_id"),
+            # The count under a kind's list ("12,345 datasets", retired ones left out) read off the index alone.
+            models.Index(fields=["kind", "lifecycle"], name="asset_kind_lifecycle"),
             # Measured by `make bench` at 170,000 assets. Lists and /api/v1/assets/ page by name: without this
             # every page sorts the whole table.
             models.Index(fields=["name", "id"], name="asset_by_name"),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("catalog", "0004_asset_list_indexes"),
+        ("catalog", "0005_asset_review_due_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -19,5 +19,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="asset",
             index=models.Index(fields=["kind", "name", "id"], name="asset_kind_name_id"),
+        ),
+        migrations.AddIndex(
+            model_name="asset",
+            index=models.Index(fields=["kind", "lifecycle"], name="asset_kind_lifecycle"),
         ),
     ]
