@@ -1,5 +1,6 @@
 import logging
 import secrets
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -613,6 +614,22 @@ class BadgeLink(models.Model):
         return link
 
 
+_last_woken = 0.0
+
+
+def _wake_the_refresher():
+    """Enqueue ``refresh_stale_badges``, at most once a second per process. A run claims stale rows until none is
+    left, so a burst of events (a sync registering thousands of versions) needs one run, not thousands; a row marked
+    just after a run ended waits for the next one (the beat's, within the minute), and pages compute it meanwhile."""
+    global _last_woken
+    if time.monotonic() - _last_woken < 1:
+        return
+    _last_woken = time.monotonic()
+    from trust.tasks import refresh_stale_badges  # the tasks module imports these models
+
+    refresh_stale_badges.delay()
+
+
 class StoredBadge(models.Model):
     """An asset's trust badge as last computed, so list pages and search read one row per asset instead of
     gathering every row's facts (a lineage walk of up to ten hops) on every request.
@@ -677,9 +694,7 @@ class StoredBadge(models.Model):
             cls.objects.filter(asset_id__in=in_order.values("asset_id")).update(
                 stale=True, generation=models.F("generation") + 1, claimed_until=None
             )
-        from trust.tasks import refresh_stale_badges  # the tasks module imports these models
-
-        transaction.on_commit(refresh_stale_badges.delay)
+        transaction.on_commit(_wake_the_refresher)
 
     @classmethod
     def claim_stale(cls, limit, lease=timedelta(minutes=5)):
