@@ -733,6 +733,9 @@ class StoredBadge(models.Model):
         ]
         # PostgreSQL takes 65,535 parameters a statement (SQLite 999): a lineage graph of 8,000 assets is one.
         chunk = (connection.features.max_query_params or 65535) // len(columns)
+        updated = ", ".join(
+            f"{quote(name)} = EXCLUDED.{quote(name)}" for name in columns if name not in ("asset_id", "generation")
+        )
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             params = [
@@ -741,9 +744,6 @@ class StoredBadge(models.Model):
                 for field, value in zip(fields, row, strict=True)
             ]
             values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(part))
-            updated = ", ".join(
-                f"{quote(name)} = EXCLUDED.{quote(name)}" for name in columns if name not in ("asset_id", "generation")
-            )
             sql = (
                 f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES {values} "
                 f"ON CONFLICT ({quote('asset_id')}) DO UPDATE SET {updated} "
@@ -754,5 +754,5 @@ class StoredBadge(models.Model):
                     cursor.execute(sql, params)
             except IntegrityError:  # an asset was deleted while its badge was computed: nothing to keep
                 pass
-            except OperationalError:  # a writer held a row too long (or a deadlock): its badge is changing anyway
-                logger.warning("Stored badges not saved: a row was locked", exc_info=True)
+            except OperationalError:  # a deadlock with an event marking these rows: their badges are changing anyway
+                logger.warning("Stored badges not saved", exc_info=True)
