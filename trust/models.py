@@ -1,5 +1,6 @@
 import logging
 import secrets
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -648,6 +649,22 @@ class BadgeLink(models.Model):
         return link
 
 
+_last_woken = 0.0
+
+
+def _wake_the_refresher():
+    """Enqueue ``refresh_stale_badges``, at most once a second per process. A run claims stale rows until none is
+    left, so a burst of events (a sync registering thousands of versions) needs one run, not thousands; a row marked
+    just after a run ended waits for the next one (the beat's, within the minute), and pages compute it meanwhile."""
+    global _last_woken
+    if time.monotonic() - _last_woken < 1:
+        return
+    _last_woken = time.monotonic()
+    from trust.tasks import refresh_stale_badges  # the tasks module imports these models
+
+    refresh_stale_badges.delay()
+
+
 class StoredBadge(models.Model):
     """An asset's trust badge as last computed, so list pages and search read one row per asset instead of
     gathering every row's facts (a lineage walk of up to ten hops) on every request.
@@ -712,9 +729,7 @@ class StoredBadge(models.Model):
             cls.objects.filter(asset_id__in=in_order.values("asset_id")).update(
                 stale=True, generation=models.F("generation") + 1, claimed_until=None
             )
-        from trust.tasks import refresh_stale_badges  # the tasks module imports these models
-
-        transaction.on_commit(refresh_stale_badges.delay)
+        transaction.on_commit(_wake_the_refresher)
 
     @classmethod
     def claim_stale(cls, limit, lease=timedelta(minutes=5)):
@@ -753,6 +768,9 @@ class StoredBadge(models.Model):
         ]
         # PostgreSQL takes 65,535 parameters a statement (SQLite 999): a lineage graph of 8,000 assets is one.
         chunk = (connection.features.max_query_params or 65535) // len(columns)
+        updated = ", ".join(
+            f"{quote(name)} = EXCLUDED.{quote(name)}" for name in columns if name not in ("asset_id", "generation")
+        )
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             params = [
@@ -761,9 +779,6 @@ class StoredBadge(models.Model):
                 for field, value in zip(fields, row, strict=True)
             ]
             values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(part))
-            updated = ", ".join(
-                f"{quote(name)} = EXCLUDED.{quote(name)}" for name in columns if name not in ("asset_id", "generation")
-            )
             sql = (
                 f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES {values} "
                 f"ON CONFLICT ({quote('asset_id')}) DO UPDATE SET {updated} "
@@ -774,5 +789,5 @@ class StoredBadge(models.Model):
                     cursor.execute(sql, params)
             except IntegrityError:  # an asset was deleted while its badge was computed: nothing to keep
                 pass
-            except OperationalError:  # a writer held a row too long (or a deadlock): its badge is changing anyway
-                logger.warning("Stored badges not saved: a row was locked", exc_info=True)
+            except OperationalError:  # a deadlock with an event marking these rows: their badges are changing anyway
+                logger.warning("Stored badges not saved", exc_info=True)
