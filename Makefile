@@ -32,8 +32,8 @@ migrations-check: $(STAMP)
 	@mkdir -p var
 	DEBUG=true $(VENV)/bin/python manage.py makemigrations --check --dry-run
 
-# Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; drops and recreates bench_portal and
-# bench_mlflow. BENCH_SCALE=small for the quick run (a few minutes); results in bench/results/.
+# Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; drops and recreates bench_portal,
+# bench_portal_source (the freshness probes' tables) and bench_mlflow. BENCH_SCALE=small for the quick run (a few minutes); results in bench/results/.
 bench: $(STAMP)
 	BENCH_SCALE=$${BENCH_SCALE:-full} $(VENV)/bin/python -m bench
 

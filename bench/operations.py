@@ -1,6 +1,6 @@
 """What the benchmark measures, as data: one ``Operation`` per row of the result table.
 
-To add a row after a merge (a freshness sweep, OpenLineage ingest, trust pages), append an ``Operation`` here:
+To add a row after a merge (OpenLineage ingest, trust pages), append an ``Operation`` here:
 ``page("freshness board", "/monitoring/freshness/")`` or ``api(...)`` for a GET, ``Operation(..., build=...)``
 for a sequence of requests (see ``_mlflow_create``), or ``Operation(..., call=...)`` for a function timed inside
 the benchmark process (see ``_walk_hub``). Paths are templates filled from the context that ``bench.run`` builds
@@ -41,11 +41,13 @@ class Operation:
 
     name: str
     group: str
-    target: str  # "portal" (session cookie or token), "mlflow", or "python" (timed in the benchmark process)
+    # "portal" (session cookie or token), "mlflow", "python" (timed in the benchmark process), or "worker" (``call``
+    # drives the Celery worker and returns what it measured: see ``bench.run.measure_throughput``)
+    target: str
     path: str = ""
     method: str = "GET"
     build: object = None  # (context, iteration) -> [(method, path, json body or None), ...]
-    call: object = None  # (context) -> None, for target "python"
+    call: object = None  # (context) -> None, for target "python"; (context) -> measurements, for "worker"
     compare: str = ""
     modes: tuple = (KEEPALIVE,)
     api: bool = False  # portal rows: authenticate with the API token instead of the session cookie
@@ -71,6 +73,12 @@ def _walk_hub(context):
     found = walk([context["hub_id"]], direction="down", max_depth=10)
     if not found:
         raise AssertionError("the hub has no descendants: the generated lineage is wrong")
+
+
+def _freshness_sweep(context):
+    from bench import sweep
+
+    return sweep.measure(context)
 
 
 def _raw_get_model(context):
@@ -244,6 +252,14 @@ OPERATIONS = [
         call=_replay_get_model,
         compare="floor, same statements",
         note="every SQL statement the model API runs, replayed",
+    ),
+    # --- background work, last: its alerts and checks change what the pages above would show -------------------
+    Operation(
+        "freshness sweep: every policy due at once",
+        "sweep",
+        "worker",
+        call=_freshness_sweep,
+        note="checks/s through beat's sweep task and 2 worker processes; p50/p95 of the probes' own durations",
     ),
 ]
 

@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import signal
 import statistics
 import sys
@@ -19,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import mlflow_store, services
+from bench import mlflow_store, services, sweep
 from bench.client import Client
 from bench.operations import KEEPALIVE, OPERATIONS
 
@@ -28,6 +29,8 @@ RESULTS_DIR = ROOT / "bench" / "results"
 VENV_BIN = Path(sys.executable).parent
 # p95 targets from the issue, in milliseconds, by operation group.
 TARGETS_MS = {"page": 150, "api": 150, "search": 100, "lineage": 250}
+# Throughput targets from the issue, per second, by operation group.
+TARGETS_PER_SECOND = {"sweep": sweep.TARGET_CHECKS_PER_SECOND}
 # (most iterations, most seconds) per operation and client mode.
 LIMITS = {"full": (100, 10.0), "small": (10, 1.5)}
 
@@ -75,6 +78,8 @@ def portal_environment(args, var_dir):
         "CELERY_BROKER_URL": args.redis,
         "CELERY_RESULT_BACKEND": args.redis,
         "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{args.mlflow_port}",
+        # The files the freshness sweep row's file probes read (see bench.sweep).
+        "DATA_ROOT": str(var_dir / "data"),
         "LOG_LEVEL": "WARNING",
     }
 
@@ -264,6 +269,36 @@ def measure(operation, mode, context, limits):
     }
 
 
+def measure_throughput(operation, context):
+    """A row for an operation that drives the worker and measures itself: items per second from the trigger to the
+    last item recorded, and percentiles of the per-item durations it recorded."""
+    result = operation.call(context)
+    durations = result["durations_ms"] or [0]
+    failures = []
+    if result["checked"] < result["due"]:
+        failures.append(f"only {result['checked']} of {result['due']} checked in {result['seconds']:.0f} s")
+    if result["probe_errors"]:
+        failures.append(f"{result['probe_errors']} probes failed, first: {result['first_error'][:200]}")
+    return {
+        "name": operation.name,
+        "group": operation.group,
+        "target": operation.target,
+        "mode": "2 processes",
+        "compare": operation.compare,
+        "n": result["checked"],
+        "errors": len(failures),
+        "first_error": "; ".join(failures),
+        "p50_ms": statistics.median(durations),
+        "p95_ms": percentile(durations, 0.95),
+        "max_ms": max(durations),
+        "per_second": result["checked"] / max(result["seconds"], 1e-3),
+        "target_p95_ms": None,
+        "target_per_second": TARGETS_PER_SECOND.get(operation.group),
+        "seconds": result["seconds"],
+        "note": operation.note,
+    }
+
+
 def comparisons(rows):
     """Portal / MLflow p50 and p95 per registry operation and client mode; below 1 means the portal is faster."""
     by_key = {}
@@ -352,6 +387,9 @@ def print_table(result):
         target = ""
         if r["target_p95_ms"]:
             target = f"p95≤{r['target_p95_ms']} {'met' if r['p95_ms'] <= r['target_p95_ms'] else 'MISSED'}"
+        elif r.get("target_per_second"):
+            met = r["per_second"] >= r["target_per_second"]
+            target = f"≥{r['target_per_second']}/s {'met' if met else 'MISSED'}"
         if r["errors"]:
             target += f"  {r['errors']} errors, first: {r['first_error']}"
         print(
@@ -411,12 +449,16 @@ def main(argv=None):
         return time.monotonic()
 
     started = {}
+    http_source = None  # the probes' HTTP server, in this process
     (var_dir / "logs").mkdir(parents=True, exist_ok=True)
     clock = time.monotonic()
     try:
         start_mlflow(args, var_dir, started)
         generation_seconds = prepare_data(args, factor)
         clock = phase("database and data", clock)
+        shutil.rmtree(var_dir / "data", ignore_errors=True)
+        http_source = sweep.prepare_targets(args, var_dir / "data")
+        clock = phase("probe targets", clock)
         call_command("collectstatic", interactive=False, verbosity=0)
         context = build_context(args)
         context["ports"] = {"portal": args.port, "mlflow": args.mlflow_port}
@@ -436,6 +478,10 @@ def main(argv=None):
         for operation in OPERATIONS:
             if args.only and args.only not in operation.name:
                 continue
+            if operation.target == "worker":
+                print(f"  measuring {operation.name} (worker)", flush=True)
+                rows.append(measure_throughput(operation, context))
+                continue
             for mode in operation.modes:
                 print(f"  measuring {operation.name} ({operation.target}, {mode})", flush=True)
                 rows.append(measure(operation, mode, context, limits))
@@ -445,6 +491,8 @@ def main(argv=None):
     finally:
         for service in started.values():
             service.stop()
+        if http_source is not None:
+            http_source.shutdown()
     result = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),

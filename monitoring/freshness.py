@@ -322,23 +322,6 @@ def sweep(dispatch_probes, now=None, batch=CLAIM_BATCH):
             return {"dispatched": dispatched, "evaluated": evaluated}
 
 
-PRUNE_BATCH, PRUNE_MAX_BATCHES = 10_000, 100
-
-
-def prune_history(before, batch=PRUNE_BATCH, max_batches=PRUNE_MAX_BATCHES):
-    """Delete the checks older than ``before``, oldest first, ``batch`` rows per statement: each is a short
-    transaction, so the probes' inserts and the pages never wait long. At most ``max_batches`` a run (10,000
-    policies probed every 15 minutes add about a million rows a day). Returns how many were deleted."""
-    deleted = 0
-    for _ in range(max_batches):
-        oldest = FreshnessCheck.objects.filter(checked_at__lt=before).order_by("checked_at").values("pk")[:batch]
-        count, _ = FreshnessCheck.objects.filter(pk__in=oldest).delete()
-        deleted += count
-        if count < batch:
-            break
-    return deleted
-
-
 def save_policy(policy, now=None):
     """Save an edited or new policy and make it due now, so its first check does not wait for the old deadline."""
     policy.next_check_at = now or timezone.now()

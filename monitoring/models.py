@@ -426,7 +426,7 @@ class FreshnessCheck(models.Model):
         ordering = ["-checked_at", "-pk"]
         indexes = [
             models.Index(fields=["policy", "-checked_at"], name="freshnesscheck_recent"),
-            # The prune deletes the oldest checks in batches: each batch is a range read of this index.
+            # The hourly prune finds the checks past their retention here, instead of reading the whole table.
             models.Index(fields=["checked_at"], name="freshnesscheck_prune"),
         ]
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from monitoring import freshness, freshness_jobs, training  # noqa: F401
 from monitoring.choices import JobKind, JobState, NotificationKind
 from monitoring.jobs import TRANSIENT_ERRORS, JobCancelled, JobFailed, handler_for
-from monitoring.models import FreshnessPolicy, JobRun
+from monitoring.models import FreshnessCheck, FreshnessPolicy, JobRun
 from monitoring.notifications import notify, raise_alert
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,9 @@ def check_freshness(policy_ids):
 @shared_task
 def prune_freshness_history():
     """Beat: forget freshness observations older than FRESHNESS_HISTORY_DAYS; probes add one every few minutes."""
-    return freshness.prune_history(timezone.now() - timedelta(days=settings.FRESHNESS_HISTORY_DAYS))
+    cutoff = timezone.now() - timedelta(days=settings.FRESHNESS_HISTORY_DAYS)
+    deleted, _ = FreshnessCheck.objects.filter(checked_at__lt=cutoff).delete()
+    return deleted
 
 
 @shared_task(bind=True, max_retries=5)

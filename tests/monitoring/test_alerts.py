@@ -219,18 +219,3 @@ def test_old_freshness_history_is_pruned(dataset, settings):
         )
     assert prune_freshness_history() == 2
     assert FreshnessCheck.objects.count() == 2
-
-
-@pytest.mark.django_db
-def test_a_long_history_is_pruned_in_batches_oldest_first(dataset):
-    policy = policy_for(dataset)
-    now = timezone.now()
-    for days in (50, 40, 35, 31, 1):
-        FreshnessCheck.objects.create(
-            policy=policy, checked_at=now - timedelta(days=days), trigger="ping", status="fresh"
-        )
-
-    assert freshness.prune_history(now - timedelta(days=30), batch=2, max_batches=1) == 2
-    assert freshness.prune_history(now - timedelta(days=30), batch=2) == 2
-
-    assert [check.checked_at for check in FreshnessCheck.objects.order_by("checked_at")] == [now - timedelta(days=1)]
