@@ -16,6 +16,7 @@ benchmark's largest hub it was 2.6 times slower, with the same answers for 350 s
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 from catalog.changes import record_change
 from catalog.choices import ChangeAction, LineageOrigin
@@ -42,7 +43,7 @@ WITH RECURSIVE bfs(frontier, seen, depth) AS (
     ) step
     WHERE b.depth < %s AND step.found IS NOT NULL
 )
-SELECT unnest(frontier), depth FROM bfs WHERE depth > 0
+SELECT frontier, depth FROM bfs WHERE depth > 0
 """
 
 # The embedded SQLite default (``make run`` with no server) has no arrays or jsonb: a plain recursive walk over
@@ -71,7 +72,8 @@ def walk(asset_ids, direction="down", max_depth=DEFAULT_DEPTH):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_WALK.format(far=far, near=near, edges=edges), [asset_ids, max_depth])
-            return dict(cursor.fetchall())
+            # One array per hop, not one row per asset: 39,000 rows from a hub cost more to send than ten arrays.
+            return {pk: hops for frontier, hops in cursor.fetchall() for pk in frontier}
         starts = ", ".join(["%s"] * len(asset_ids))
         cursor.execute(_WALK_PORTABLE.format(far=far, near=near, edges=edges, starts=starts), [*asset_ids, max_depth])
         found = dict(cursor.fetchall())
@@ -106,15 +108,55 @@ def remove_edge(upstream, downstream, actor):
     return bool(deleted)
 
 
+def id_set(ids):
+    """``ids`` for a ``pk__in`` filter. On PostgreSQL they travel as one array literal: a hub's 39,000 ids as many
+    ``IN`` placeholders cost twice as much to send and parse."""
+    ids = [int(pk) for pk in ids]
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"])
+    return ids
+
+
+def impact_key(hops, name, pk):
+    """The order of every impact list: nearest first, then by name."""
+    return hops, name.lower(), pk
+
+
+class ImpactOrder:
+    """The ids of ``hops`` (``{id: hops}`` from ``walk``) as a sequence in ``impact_key`` order.
+
+    A slice reads the names of only the hops it spans, one query each: the first page of a hub's 39,000 assets
+    downstream sorts its 143 direct dependents, not all 39,000. A ``Paginator`` takes it as it is.
+    """
+
+    def __init__(self, hops):
+        self.hops = hops
+        by_hop = {}
+        for pk, hop in hops.items():
+            by_hop.setdefault(hop, []).append(pk)
+        self.levels = [by_hop[hop] for hop in sorted(by_hop)]
+
+    def __len__(self):
+        return len(self.hops)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("ImpactOrder is read in slices, e.g. order[0:50].")
+        start, stop, _ = index.indices(len(self))
+        ids, offset = [], 0
+        for level in self.levels:
+            low, high = max(start - offset, 0), min(stop - offset, len(level))
+            if low < high:
+                names = Asset.objects.filter(pk__in=id_set(level)).values_list("pk", "name")
+                ordered = sorted(names, key=lambda row: impact_key(self.hops[row[0]], row[1], row[0]))
+                ids += [pk for pk, _ in ordered[low:high]]
+            offset += len(level)
+        return ids
+
+
 def with_hops(hops, assets):
-    """The assets of ``hops`` (``{id: hops}`` from ``walk``), each with ``.hops`` set, nearest first."""
+    """The assets of ``hops`` (``{id: hops}`` from ``walk``), each with ``.hops`` set, in ``impact_key`` order."""
     rows = [assets[pk] for pk in hops if pk in assets]
     for row in rows:
         row.hops = hops[row.pk]
-    return sorted(rows, key=lambda row: (row.hops, row.kind, row.name.lower()))
-
-
-def impact(asset, max_depth=DEFAULT_DEPTH):
-    """Everything downstream of ``asset`` with owner and team joined: two queries, whatever the graph."""
-    hops = walk([asset.pk], "down", max_depth)
-    return with_hops(hops, {row.pk: row for row in Asset.objects.with_people().filter(pk__in=list(hops))})
+    return sorted(rows, key=lambda row: impact_key(row.hops, row.name, row.pk))

@@ -32,7 +32,7 @@ from catalog.filtersets import (
     SourceFilterSet,
 )
 from catalog.forms import StaleEdit, save_asset
-from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, add_edge, impact, remove_edge, walk, with_hops
+from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, add_edge, id_set, remove_edge, walk, with_hops
 from catalog.models import Asset, Dataset, DataSource, Pipeline, Report
 from catalog.openlineage import MalformedEvent, ingest
 from catalog.scanning import READERS
@@ -75,7 +75,9 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def impact(self, request, uuid=None):
         """Everything downstream of this asset, nearest first, with owner and team."""
-        rows = impact(self.get_object(), _depth(request))
+        hops = walk([self.get_object().pk], "down", _depth(request))
+        # The viewset's queryset prefetches tags: without it, a hub's 39,000 rows cost a query each.
+        rows = with_hops(hops, {row.pk: row for row in self.get_queryset().filter(pk__in=id_set(hops))})
         return Response(AssetWithHopsSerializer(rows, many=True, context={"request": request}).data)
 
     @extend_schema(methods=["GET"], parameters=[DEPTH_PARAMETER])
@@ -94,7 +96,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             return Response({"upstream": str(up.uuid), "downstream": str(down.uuid)}, status=status.HTTP_201_CREATED)
         depth = _depth(request)
         upstream, downstream = walk([asset.pk], "up", depth), walk([asset.pk], "down", depth)
-        assets = {row.pk: row for row in self.get_queryset().filter(pk__in=[*upstream, *downstream])}
+        assets = {row.pk: row for row in self.get_queryset().filter(pk__in=id_set([*upstream, *downstream]))}
         context = {"request": request}
         return Response(
             {

@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.choices import AssetKind, SourceKind
-from catalog.models import Asset, AssetChange, Dataset, LineageEdge
+from catalog.models import Asset, AssetChange, Dataset, LineageEdge, Tag
 from monitoring.choices import JobKind
 from monitoring.models import JobRun
 from tests import factories
@@ -104,6 +104,26 @@ def test_a_source_with_datasets_cannot_be_deleted(owner, source):
     factories.dataset("Orders", source_=source)
     response = factories.api_client(owner).delete("/api/v1/sources/warehouse/")
     assert response.status_code == 400 and "still has datasets" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_impact_costs_the_same_queries_for_three_or_thirty_tagged_assets_downstream(owner):
+    gold = Tag.objects.create(name="gold")
+    api = factories.api_client(owner)
+
+    def queries(name, count):
+        centre = factories.asset(AssetKind.DATASET, name)
+        for n in range(count):
+            report = factories.asset(AssetKind.REPORT, f"{name} report {n}")
+            report.tags.add(gold)
+            factories.edge(centre, report)
+        api.get(f"/api/v1/assets/{centre.uuid}/impact/")  # the token's "last used" is written once a minute
+        with CaptureQueriesContext(connection) as captured:
+            impact = api.get(f"/api/v1/assets/{centre.uuid}/impact/").json()
+        assert len(impact) == count and impact[0]["tags"] == ["gold"]
+        return len(captured)
+
+    assert queries("few", 3) == queries("many", 30)
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from catalog.choices import AssetKind
 from catalog.graph import NODE_HEIGHT, layout
 from catalog.lineage import walk
 from catalog.models import Asset, AssetChange, LineageEdge
+from catalog.views import GRAPH_NODES, PAGE_SIZE
 from tests import factories
 
 
@@ -65,6 +66,37 @@ def test_the_lineage_view_costs_the_same_for_10_or_1000_neighbours(client_for, o
         return len(captured)
 
     assert queries("/catalog/dataset/small/lineage/") == queries("/catalog/dataset/big/lineage/")
+
+
+@pytest.mark.django_db
+def test_a_hub_s_impact_is_paged_nearest_first_and_the_graph_draws_only_the_nearest(client_for, outsider):
+    hub = factories.asset(AssetKind.DATASET, "hub")
+    reports = Asset.objects.bulk_create(
+        Asset(kind=AssetKind.REPORT, name=f"Report {i:03}", slug=f"report-{i:03}") for i in range(130)
+    )
+    LineageEdge.objects.bulk_create(LineageEdge(upstream=hub, downstream=report) for report in reports)
+    mid, _ = chain("mid", "far")
+    factories.edge(hub, mid)
+    client = client_for(outsider)
+
+    first = client.get("/catalog/dataset/hub/lineage/")
+    rows = first.context["impact"]
+    assert [(row.name, row.hops) for row in rows[:3]] == [("mid", 1), ("Report 000", 1), ("Report 001", 1)]
+    assert len(rows) == PAGE_SIZE
+    html = first.content.decode()
+    assert html.count('data-testid="node-') == 1 + GRAPH_NODES
+    assert 'data-testid="node-far"' not in html
+    assert "132 downstream" in html
+    last = client.get("/catalog/dataset/hub/lineage/?page=3").context["impact"]
+    assert [(row.name, row.hops) for row in last[-2:]] == [("Report 129", 1), ("far", 2)]
+    for page in ("999", "abc", "-1"):
+        assert client.get(f"/catalog/dataset/hub/lineage/?page={page}").status_code == 200
+
+    exported = list(csv.reader(io.StringIO(client.get("/catalog/dataset/hub/impact.csv").content.decode())))
+    assert len(exported) == 1 + 132
+    assert exported[1][:3] == ["1", "Dataset", "mid"]
+    assert exported[-1][:3] == ["2", "Dataset", "far"]
+    assert exported[-1][-1] == "http://testserver/catalog/dataset/far/"
 
 
 @pytest.mark.django_db
