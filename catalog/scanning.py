@@ -240,22 +240,27 @@ def apply_schema(dataset, found_columns, origin):
         for name, c in found.items()
         if name in existing and c.data_type and c.data_type != existing[name].data_type
     ]
+    fields = ["position", "nullable", "data_type", "description", *PROFILE_FIELDS]
     with transaction.atomic():
-        dataset.columns.filter(name__in=[c["name"] for c in removed]).delete()
-        kept = []
+        if removed:
+            dataset.columns.filter(name__in=[c["name"] for c in removed]).delete()
+        changed = []
         for position, column in enumerate(found_columns):
             row = existing.get(column.name) or Column(dataset=dataset, name=column.name, data_type="unknown")
+            before = [getattr(row, name) for name in fields]
             row.position = position
             row.nullable = column.nullable
             row.data_type = column.data_type or row.data_type
             row.description = row.description or column.description
             for name in PROFILE_FIELDS:
                 setattr(row, name, getattr(column, name))
-            if row.pk:
-                kept.append(row)
-            else:
+            if not row.pk:
                 row.save()
-        Column.objects.bulk_update(kept, ["position", "nullable", "data_type", "description", *PROFILE_FIELDS])
+            elif [getattr(row, name) for name in fields] != before:
+                changed.append(row)
+        # Pipelines resend the same schema facet with every event: an unchanged column is not rewritten.
+        if changed:
+            Column.objects.bulk_update(changed, fields)
         change = None
         if existing and (added or removed or type_changed):
             change = SchemaChange.objects.create(
@@ -277,8 +282,8 @@ def dataset_for(source, qualified_name, fmt, actor=None):
             kind=AssetKind.DATASET,
             name=qualified_name[:200],
             slug=Asset.objects.free_slug(AssetKind.DATASET, qualified_name),
-            owner=source.asset.owner,
-            team=source.asset.team,
+            owner_id=source.asset.owner_id,
+            team_id=source.asset.team_id,
         )
         dataset = Dataset.objects.create(asset=asset, source=source, qualified_name=qualified_name, format=fmt)
         record_change(asset, actor, {}, snapshot(asset, dataset), action=ChangeAction.CREATED)

@@ -5,13 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import output_statistics_output_dataset, schema_dataset
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
 
 from accounts.models import ApiToken
-from catalog.models import Asset, Dataset, DataSource, LineageEdge, PipelineRun, SchemaChange
+from catalog.models import Asset, AssetChange, Dataset, DataSource, LineageEdge, PipelineRun, SchemaChange
 from catalog.openlineage import ingest
 from monitoring.models import Notification
 from tests import factories
@@ -201,3 +203,104 @@ def test_a_late_start_never_reopens_a_finished_run_and_known_datasets_are_reused
     assert run.started_at == T0
     assert Dataset.objects.count() == 1
     assert LineageEdge.objects.get(downstream=orders.asset).upstream == run.pipeline.asset
+
+
+def _run_event(event_type, run_id, inputs, outputs, at="2026-11-28T06:00:00+00:00", job="orders_etl"):
+    return {
+        "eventType": event_type,
+        "eventTime": at,
+        "run": {"runId": run_id},
+        "job": {"namespace": "airflow", "name": job},
+        "inputs": [{"namespace": namespace, "name": name} for namespace, name in inputs],
+        "outputs": [{"namespace": namespace, "name": name, **extra} for namespace, name, extra in outputs],
+    }
+
+
+def _catalog():
+    """What a reader of the catalog sees: sources, datasets, edges, runs, history and search documents."""
+    return (
+        sorted(DataSource.objects.values_list("namespace", "asset__owner__username")),
+        sorted(Dataset.objects.values_list("source__namespace", "qualified_name", "asset__owner__username")),
+        sorted(LineageEdge.objects.values_list("upstream__name", "downstream__name", "origin")),
+        sorted(PipelineRun.objects.values_list("run_id", "state", "started_at", "ended_at", "output_rows")),
+        AssetChange.objects.count(),
+        sorted(Asset.objects.values_list("name", "search_text")),
+    )
+
+
+@pytest.mark.django_db
+def test_an_event_naming_known_and_new_datasets_in_several_namespaces_links_them_all_once(owner):
+    warehouse = factories.source("Warehouse", owner=owner)
+    DataSource.objects.filter(pk=warehouse.pk).update(namespace=NAMESPACE)
+    factories.dataset("Orders", source_=warehouse, qualified_name="sales.orders", owner=owner)
+    lake = "s3://lake"
+    inputs = [(NAMESPACE, "sales.orders"), (lake, "raw/customers"), (NAMESPACE, "sales.orders")]
+    outputs = [(NAMESPACE, "marts.revenue", {"outputFacets": {"outputStatistics": {"rowCount": 42}}})]
+
+    ingest(_run_event("START", "run-1", inputs, outputs), owner)
+    run = ingest(_run_event("COMPLETE", "run-1", inputs, outputs, at="2026-11-28T06:05:00+00:00"), owner)
+
+    assert (run.state, run.output_rows, run.duration_seconds) == ("complete", 42, 300)
+    lake_source = DataSource.objects.get(namespace=lake)
+    assert (lake_source.source_kind, lake_source.asset.owner) == ("object_store", None)
+    revenue = Dataset.objects.get(qualified_name="marts.revenue")
+    assert (revenue.source_id, revenue.asset.owner, revenue.row_count) == (warehouse.pk, owner, 42)
+    assert sorted(LineageEdge.objects.values_list("upstream__name", "downstream__name")) == [
+        ("Orders", "orders_etl"),
+        ("orders_etl", "marts.revenue"),
+        ("raw/customers", "orders_etl"),
+    ]
+    assert "revenue" in Asset.objects.get(pk=revenue.pk).search_text
+
+
+@pytest.mark.django_db
+def test_replaying_events_changes_nothing_and_an_early_complete_opens_the_run(owner):
+    inputs = [(NAMESPACE, "raw.orders")]
+    outputs = [(NAMESPACE, "sales.orders", {"facets": {"schema": {"fields": [{"name": "id", "type": "bigint"}]}}})]
+    events = [
+        _run_event("COMPLETE", "run-1", inputs, outputs, at="2026-11-28T06:07:00+00:00"),
+        _run_event("START", "run-1", inputs, outputs),
+        _run_event("START", "run-2", inputs, outputs, at="2026-11-28T07:00:00+00:00"),
+    ]
+    for event in events:
+        ingest(event, owner)
+    after_once = _catalog()
+    for event in events:
+        ingest(event, owner)
+
+    assert _catalog() == after_once
+    runs = {run.run_id: run for run in PipelineRun.objects.all()}
+    assert (runs["run-1"].state, runs["run-1"].started_at, runs["run-1"].ended_at) == (
+        "complete",
+        T0,
+        T0 + timedelta(minutes=7),
+    )
+    assert (runs["run-2"].state, runs["run-2"].ended_at) == ("running", None)
+
+
+@pytest.mark.django_db
+def test_an_unchanged_schema_facet_rewrites_no_column(owner):
+    outputs = [(NAMESPACE, "sales.orders", {"facets": {"schema": {"fields": [{"name": "id", "type": "bigint"}]}}})]
+    ingest(_run_event("START", "run-1", [], outputs), owner)
+    with CaptureQueriesContext(connection) as captured:
+        ingest(_run_event("START", "run-2", [], outputs), owner)
+    assert not [query for query in captured if "catalog_column" in query["sql"] and "UPDATE" in query["sql"]]
+    assert not SchemaChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_event_costs_the_same_queries_for_one_or_many_known_datasets(owner):
+    warehouse = factories.source("Warehouse", owner=owner)
+    DataSource.objects.filter(pk=warehouse.pk).update(namespace=NAMESPACE)
+    for n in range(8):
+        factories.dataset(f"Table {n}", source_=warehouse, qualified_name=f"t{n}", owner=owner)
+
+    def queries(run_id, inputs, outputs):
+        ingest(_run_event("START", f"{run_id}-warm-up", inputs, outputs), owner)  # first run: creates the edges
+        with CaptureQueriesContext(connection) as captured:
+            ingest(_run_event("COMPLETE", run_id, inputs, outputs), owner)
+        return len(captured)
+
+    few = queries("few", [(NAMESPACE, "t0")], [(NAMESPACE, "t1", {})])
+    many = queries("many", [(NAMESPACE, f"t{n}") for n in range(2, 7)], [(NAMESPACE, "t7", {})])
+    assert few == many
