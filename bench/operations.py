@@ -12,6 +12,7 @@ from the generated data (``{dataset}``, ``{hub}``, ``{model}`` …; the keys are
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 # Filled by ``bench.run.build_context``; listed here so a new row knows what it may use.
@@ -29,6 +30,9 @@ CONTEXT_KEYS = [
     "version_number",
     "team",
     "owner",
+    "openlineage_namespace",  # a generated source's OpenLineage namespace
+    "openlineage_tables",  # qualified names of datasets in that source, separated by spaces
+    "openlineage_jobs",  # names of generated pipelines (job namespace "airflow"), separated by spaces
 ]
 
 KEEPALIVE, FRESH = "keep-alive", "new connection"
@@ -52,6 +56,7 @@ class Operation:
     modes: tuple = (KEEPALIVE,)
     api: bool = False  # portal rows: authenticate with the API token instead of the session cookie
     note: str = ""
+    clients: int = 1  # more than one: that many threads send at once, and the row times each request
 
     def requests(self, context, iteration):
         if self.build is not None:
@@ -143,6 +148,44 @@ def _mlflow_search_versions(context, iteration):
     return [("GET", f"/api/2.0/mlflow/model-versions/search?filter={query}&max_results=50", None)]
 
 
+def _openlineage_run(context, iteration):
+    """One pipeline run as an OpenLineage client reports it: START, then COMPLETE with output statistics.
+
+    A generated job reads two generated tables and writes a third, the same ones at every run; every tenth run also
+    writes a table the catalog has never seen, with a schema facet, so ingestion creates a dataset and its columns.
+    """
+    tables, jobs = context["openlineage_tables"].split(), context["openlineage_jobs"].split()
+    namespace = context["openlineage_namespace"]
+    run_id = str(uuid.uuid4())
+    job = iteration % len(jobs)  # each job reads and writes the same tables at every run
+    inputs = [{"namespace": namespace, "name": tables[(job * 3 + k) % len(tables)]} for k in range(2)]
+    outputs = [{"namespace": namespace, "name": tables[(job * 3 + 2) % len(tables)]}]
+    if iteration % 10 == 0:
+        columns = [("id", "bigint"), ("amount", "numeric(12,2)"), ("loaded_at", "timestamp")]
+        schema = {"fields": [{"name": name, "type": kind} for name, kind in columns]}
+        outputs.append({"namespace": namespace, "name": f"bench.created_{run_id[:12]}", "facets": {"schema": schema}})
+    started = datetime.now(UTC)
+    statistics = {"outputStatistics": {"rowCount": 1000 + iteration % 97, "size": 120_000}}
+
+    def event(event_type, at, outputs):
+        return {
+            "eventType": event_type,
+            "eventTime": at.isoformat(),
+            "run": {"runId": run_id},
+            "job": {"namespace": "airflow", "name": jobs[job]},
+            "inputs": inputs,
+            "outputs": outputs,
+            "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.0.0/integration/airflow",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        }
+
+    completed = [{**output, "outputFacets": statistics} for output in outputs]
+    return [
+        ("POST", "/api/v1/lineage", event("START", started, outputs)),
+        ("POST", "/api/v1/lineage", event("COMPLETE", started + timedelta(minutes=5), completed)),
+    ]
+
+
 BOTH = (KEEPALIVE, FRESH)
 
 OPERATIONS = [
@@ -190,6 +233,15 @@ OPERATIONS = [
     api("API teams", "/api/v1/teams/"),
     # --- lineage -------------------------------------------------------------------------------------------------
     Operation("impact analysis: 10 hops down from a hub (walk)", "lineage", "python", call=_walk_hub),
+    Operation(
+        "OpenLineage ingest, 4 clients (START + COMPLETE per run)",
+        "ingest",
+        "portal",
+        build=_openlineage_run,
+        api=True,
+        clients=4,
+        note="per s = events through POST /api/v1/lineage; latency per event",
+    ),
     # --- registry, side by side with MLflow ----------------------------------------------------------------------
     api("get model", "/api/v1/models/{model}/", group="registry", compare="get model", modes=BOTH),
     Operation(

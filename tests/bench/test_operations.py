@@ -1,12 +1,16 @@
 """The benchmark's list of operations and its summary: rows a maintainer adds must fit the context it builds."""
 
+import http.server
+import json
 import string
+import threading
 from dataclasses import replace
 
 import pytest
 
-from bench.operations import CONTEXT_KEYS, FRESH, KEEPALIVE, OPERATIONS
-from bench.run import comparisons, measure_throughput, percentile
+from bench.operations import CONTEXT_KEYS, FRESH, KEEPALIVE, OPERATIONS, Operation
+from bench.run import comparisons, measure_concurrently, measure_throughput, percentile
+from catalog.openlineage import parse
 
 CONTEXT = {key: f"value-{key}" for key in CONTEXT_KEYS} | {"version_number": 3, "hub_id": 1}
 
@@ -81,3 +85,51 @@ def test_the_sweep_row_reports_checks_per_second_against_its_target_and_what_wen
     assert row["p50_ms"] == 20 and row["max_ms"] == 30
     assert row["errors"] == 2
     assert "only 3 of 4 checked" in row["first_error"] and "PostgreSQL refused" in row["first_error"]
+
+
+def test_an_openlineage_run_is_a_start_then_a_complete_the_portal_accepts():
+    ingest_row = next(op for op in OPERATIONS if op.group == "ingest")
+    context = CONTEXT | {"openlineage_tables": "t1 t2 t3 t4", "openlineage_jobs": "load_a load_b"}
+    first, again = ingest_row.requests(context, 10), ingest_row.requests(context, 12)
+    events = [parse(body) for _, _, body in first]
+    assert [event["state"] for event in events] == ["running", "complete"]
+    assert events[0]["run_id"] == events[1]["run_id"] != parse(again[0][2])["run_id"]
+    assert [ref.name for ref in events[0]["inputs"]] == ["t1", "t2"]
+    assert (events[1]["outputs"][0].name, events[1]["outputs"][0].row_count > 0) == ("t3", True)
+    assert events[1]["outputs"][1].columns  # every tenth run writes a new table, with its schema
+    assert len(parse(again[0][2])["outputs"]) == 1
+    assert {path for _, path, _ in first} == {"/api/v1/lineage"}
+
+
+def test_concurrent_clients_send_every_iteration_once_and_count_each_request():
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        operation = Operation(
+            "two posts per iteration",
+            "ingest",
+            "portal",
+            build=lambda context, iteration: [("POST", "/in", {"i": iteration, "step": step}) for step in (1, 2)],
+            api=True,
+            clients=3,
+        )
+        context = {"ports": {"portal": server.server_address[1]}, "token": "secret"}
+        row = measure_concurrently(operation, KEEPALIVE, context, (4, 60))
+    finally:
+        server.shutdown()
+    measured = sorted(body["i"] for body in seen if body["i"] >= 0 and body["step"] == 1)
+    assert measured == list(range(12))  # 4 iterations per client, each sent once
+    assert (row["n"], row["errors"], row["mode"]) == (24, 0, "3 clients")
+    assert row["per_second"] > 0
