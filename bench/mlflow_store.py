@@ -28,13 +28,16 @@ def load(portal_url, mlflow_url):
     with psycopg2.connect(portal_url) as portal, portal.cursor() as cursor:
         cursor.execute(
             "SELECT m.mlflow_name, a.description, (extract(epoch FROM a.created_at) * 1000)::bigint "
-            "FROM registry_registeredmodel m JOIN catalog_asset a ON a.id = m.asset_id ORDER BY m.mlflow_name"
+            # Models registered in the portal only (the benchmark's own "create" rows, on --reuse) have no MLflow name.
+            "FROM registry_registeredmodel m JOIN catalog_asset a ON a.id = m.asset_id WHERE m.mlflow_name <> '' "
+            "ORDER BY m.mlflow_name"
         )
         models = cursor.fetchall()
         cursor.execute(
             "SELECT m.mlflow_name, v.version, (extract(epoch FROM v.created_at) * 1000)::bigint, v.stage, "
             "v.mlflow_run_id, v.model_uri FROM registry_modelversion v "
-            "JOIN registry_registeredmodel m ON m.asset_id = v.model_id ORDER BY m.mlflow_name, v.version"
+            "JOIN registry_registeredmodel m ON m.asset_id = v.model_id WHERE m.mlflow_name <> '' "
+            "ORDER BY m.mlflow_name, v.version"
         )
         versions = cursor.fetchall()
     portal.close()

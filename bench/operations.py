@@ -106,7 +106,8 @@ def _replay_get_model(context):
     cursor = context["raw_cursor"]
     for statement in context["get_model_statements"]:
         cursor.execute(statement)
-        cursor.fetchall()
+        if cursor.description is not None:  # the token's "last used" UPDATE returns no rows
+            cursor.fetchall()
 
 
 def _portal_create(context, iteration):
