@@ -27,6 +27,18 @@ def _redis_url_for_this_process():
     return f"{server}/{int(number) + int(worker.removeprefix('gw') or 0)}"
 
 
+@pytest.fixture(scope="session")
+def mlflow_dir_of_this_process(tmp_path_factory):
+    return tmp_path_factory.mktemp("mlflow")
+
+
+@pytest.fixture(autouse=True)
+def mlflow_store_of_this_process(settings, mlflow_dir_of_this_process):
+    """Each test process keeps its own MLflow store: the demo's training run, loaded by tests in two processes at
+    once, raced in MLflow's schema migrations on the shared default file in a fresh clone."""
+    settings.MLFLOW_TRACKING_URI = f"sqlite:///{mlflow_dir_of_this_process / 'mlflow.sqlite3'}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def celery_on_redis():
     """Point Celery at this process's Redis database, emptied first. Tasks are never run eagerly."""
