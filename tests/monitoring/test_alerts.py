@@ -1,12 +1,10 @@
 """Alerts: every transition told once to owner, team and watchers, on the channels each chose."""
 
-import threading
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Watch
@@ -17,6 +15,7 @@ from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, Notificati
 from monitoring.notifications import notify
 from monitoring.tasks import check_freshness, post_webhook, sweep_freshness
 from tests import factories
+from tests.concurrency import run_at_once
 from tests.monitoring.conftest import policy_for
 
 
@@ -76,24 +75,12 @@ def test_two_sweepers_holding_the_same_old_state_announce_once(dataset, teammate
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_sweeps_raise_one_alert_per_transition(owner, team, teammate):
     policies = [_overdue_policy(factories.dataset(f"Table {n}", owner=owner, team=team)) for n in range(5)]
-    barrier = threading.Barrier(2)
-    errors = []
 
     def sweep():
-        try:
-            barrier.wait(timeout=10)
-            for policy in claim_due():
-                evaluate(policy, trigger="sweep")
-        except Exception as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for policy in claim_due():
+            evaluate(policy, trigger="sweep")
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_at_once(sweep)
     assert errors == []
     assert Alert.objects.count() == len(policies)
     assert Notification.objects.count() == 2 * len(policies)

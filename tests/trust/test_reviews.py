@@ -1,14 +1,13 @@
 """Review reminders before the date and overdue alerts after it, each sent once."""
 
-import threading
 from datetime import date
 
 import pytest
 import time_machine
-from django.db import connection
 
 from monitoring.models import Notification
 from tests import factories
+from tests.concurrency import run_at_once
 from trust.models import Review, ReviewNotice
 
 pytestmark = pytest.mark.django_db
@@ -75,24 +74,13 @@ def test_a_backlog_of_due_reviews_is_worked_off_a_batch_per_run_earliest_first(o
 def test_two_sweeps_at_once_send_each_notice_once(owner, teammate, team):
     for n in range(6):
         factories.dataset(f"Table {n}", owner=owner, team=team, next_review_date=date(2026, 11, 20))
-    barrier = threading.Barrier(2)
-    sent, errors = [], []
+    sent = []
 
     def sweep():
-        try:
-            with time_machine.travel("2026-11-21 09:00Z", tick=False):
-                barrier.wait(timeout=10)
-                sent.append(ReviewNotice.send_due(limit=4))
-        except Exception as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+        with time_machine.travel("2026-11-21 09:00Z", tick=False):
+            sent.append(ReviewNotice.send_due(limit=4))
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_at_once(sweep)
     assert errors == []
     with time_machine.travel("2026-11-21 09:00Z", tick=False):
         assert sum(sent) + ReviewNotice.send_due() == 6
