@@ -38,6 +38,8 @@ class FreshnessStatus(models.TextChoices):
 
 
 # "Stalest" when combining an asset with its inputs: an unknown input is less alarming than a late one.
+# The freshness board's order: what needs attention first.
+BOARD_ORDER = [FreshnessStatus.STALE, FreshnessStatus.LATE, FreshnessStatus.UNKNOWN, FreshnessStatus.FRESH]
 SEVERITY = {FreshnessStatus.FRESH: 0, FreshnessStatus.UNKNOWN: 1, FreshnessStatus.LATE: 2, FreshnessStatus.STALE: 3}
 
 

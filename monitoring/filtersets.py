@@ -1,25 +1,27 @@
 import django_filters
 
-from accounts.models import Team
 from catalog.choices import AssetKind
+from catalog.filtersets import by_name
 from monitoring.choices import FreshnessMethod, FreshnessStatus, JobKind, JobState, NotificationKind
 from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, JobRun
 
 
 class FreshnessPolicyFilterSet(django_filters.FilterSet):
-    """Shared by the freshness board and ``/api/v1/freshness-policies/``. Status is computed, so it is filtered
-    after the query (see ``views.board``)."""
+    """Shared by the freshness board and ``/api/v1/freshness-policies/``. Status filters on the status of the last
+    check (the sweep checks each policy when its deadline passes); a policy never checked yet counts as unknown."""
 
-    team = django_filters.ModelChoiceFilter(
-        field_name="asset__team", queryset=Team.objects.all(), to_field_name="slug", empty_label="Any"
-    )
+    team = by_name("asset__team__slug", "Team (short name)")
     kind = django_filters.ChoiceFilter(field_name="asset__kind", choices=AssetKind.choices, empty_label="Any")
     method = django_filters.ChoiceFilter(choices=FreshnessMethod.choices, empty_label="Any")
     asset = django_filters.UUIDFilter(field_name="asset__uuid")
+    status = django_filters.ChoiceFilter(choices=FreshnessStatus.choices, method="filter_status", empty_label="Any")
 
     class Meta:
         model = FreshnessPolicy
-        fields = ["team", "kind", "method", "asset"]
+        fields = ["team", "kind", "method", "asset", "status"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.with_board_status().filter(board_status=value)
 
 
 class JobRunFilterSet(django_filters.FilterSet):
@@ -42,9 +44,7 @@ class AlertFilterSet(django_filters.FilterSet):
     """Shared by the alert history and ``/api/v1/alerts/``."""
 
     kind = django_filters.ChoiceFilter(choices=NotificationKind.choices, empty_label="Any")
-    team = django_filters.ModelChoiceFilter(
-        field_name="asset__team", queryset=Team.objects.all(), to_field_name="slug", empty_label="Any"
-    )
+    team = by_name("asset__team__slug", "Team (short name)")
     asset = django_filters.UUIDFilter(field_name="asset__uuid")
 
     class Meta:

@@ -68,16 +68,58 @@ def effective_freshness_by_asset(upstream_by_asset):
     """
     now = timezone.now()
     nodes = set(upstream_by_asset).union(*upstream_by_asset.values())
-    policies = FreshnessPolicy.objects.filter(asset_id__in=nodes).select_related("asset")
-    found = {policy.asset_id: (policy.asset, _of(policy, now)) for policy in policies}
+    policies = {
+        policy.asset_id: policy for policy in FreshnessPolicy.objects.filter(asset_id__in=nodes).select_related("asset")
+    }
+    found = {pk: (policy.asset, _of(policy, now)) for pk, policy in policies.items()}
+    worsening = _Worsening(now)
     result = {}
     for pk, upstream in upstream_by_asset.items():
         hops = upstream if isinstance(upstream, dict) else dict.fromkeys(upstream, 0)
         own = found[pk][1] if pk in found else None
         inputs = [found[up] for up in hops if up in found and up != pk]
-        deadlines = [item.changes_at for item in (own, *(f for _, f in inputs)) if item and item.changes_at]
-        result[pk] = replace(_combine(own, inputs, hops), changes_at=min(deadlines, default=None))
+        combined = _combine(own, inputs, hops)
+        # Its own status shows as it is, so its every change counts; an input's only once it is as bad as the worst.
+        deadlines = [own.changes_at] if own and own.changes_at else []
+        if combined.status is not None:
+            upcoming = [(found[up][1].changes_at, policies[up]) for up in hops if up in policies and up != pk]
+            deadlines.append(worsening.first(upcoming, SEVERITY[combined.status]))
+        result[pk] = replace(combined, changes_at=min(filter(None, deadlines), default=None))
     return result
+
+
+class _Worsening:
+    """When, by the clock alone, inputs first become as bad as a combined status. The clock only ever worsens a
+    status (fresh → late → stale); pings and probes are events. So an input that is fresh under a stale worst input
+    changes nothing downstream when it turns late, only when it turns stale: a report fed by hundreds of checked
+    tables would otherwise change every few seconds, and its stored badge with it."""
+
+    def __init__(self, now):
+        self.now = now
+        self.reached = {}  # (policy id, severity): moment
+
+    def first(self, upcoming, severity):
+        """The first moment one of the policies in ``upcoming``, ``[(its next change, policy)]``, reaches
+        ``severity`` or worse; None if none does by the clock alone."""
+        best = None
+        # In order of their next change: none gets worse before it, so the scan stops at the first one past the best.
+        for moment, policy in sorted((pair for pair in upcoming if pair[0]), key=lambda pair: pair[0]):
+            if best is not None and moment >= best:
+                break
+            reached = self._reaches(policy, severity)
+            if reached is not None and (best is None or reached < best):
+                best = reached
+        return best
+
+    def _reaches(self, policy, severity):
+        key = (policy.pk, severity)
+        if key not in self.reached:
+            moment = policy.next_change_at(self.now)
+            # At most three steps: the end of a run's grace, the due time, the end of the grace after it.
+            while moment is not None and SEVERITY[policy.status_at(moment)[0]] < severity:
+                moment = policy.next_change_at(moment)
+            self.reached[key] = moment
+        return self.reached[key]
 
 
 def _combine(own, inputs, hops):
@@ -148,12 +190,16 @@ def evaluate_all(policies, *, trigger, now=None, observed=(), check_fields=None)
         else:
             FreshnessPolicy.objects.bulk_update(policies, saved)
         FreshnessCheck.objects.bulk_create(checks)
+    moved, reworded = [], []
     for policy, check in zip(policies, checks, strict=True):
-        # The same status in new words (a newer update time, another probe error): what quoted the old words is
-        # stale. A new status is announced, and announcing tells the same listeners.
-        if check.status == policy.announced_status and check.reason != said_before.get(policy.pk):
-            freshness_changed.send(sender=FreshnessPolicy, policy=policy, status_changed=False)
-        announce(policy, check.status, check.reason)
+        if announce(policy, check.status, check.reason):
+            moved.append(policy)
+        elif check.status == policy.announced_status and check.reason != said_before.get(policy.pk):
+            # The same status in new words (a newer update time, another probe error): what quoted them is stale.
+            reworded.append(policy)
+    if moved or reworded:
+        # Once for the whole batch, so listeners walk lineage once for all of it, not once a check.
+        freshness_changed.send(sender=FreshnessPolicy, moved=moved, reworded=reworded)
     return [check.status for check in checks]
 
 
@@ -161,22 +207,19 @@ def announce(policy, status, reason):
     """Tell people about a status change exactly once, however many sweepers saw it.
 
     The compare-and-set on ``announced_status`` is the lock: only the caller that moves it from the value it
-    read raises the alert. Returns the alert, or None when there was nothing (new) to say.
+    read raises the alert. Returns whether this caller moved it (``evaluate_all`` then sends ``freshness_changed``).
     """
     old = policy.announced_status
     if old == status:
-        return None
+        return False
     moved = FreshnessPolicy.objects.filter(pk=policy.pk, announced_status=old).update(announced_status=status)
     if not moved:
-        return None
+        return False
     policy.announced_status = status
-    freshness_changed.send(sender=FreshnessPolicy, policy=policy, status_changed=True)
     quiet = {"", FreshnessStatus.UNKNOWN}
     # A new policy settling, data appearing for the first time, or an owner pausing checks is not news.
-    if old in quiet and status in (FreshnessStatus.FRESH, FreshnessStatus.UNKNOWN):
-        return None
-    if policy.paused:
-        return None
+    if (old in quiet and status in (FreshnessStatus.FRESH, FreshnessStatus.UNKNOWN)) or policy.paused:
+        return True
     asset = policy.asset
     if status == FreshnessStatus.FRESH:
         title = f"{asset.name} is fresh again"
@@ -184,7 +227,7 @@ def announce(policy, status, reason):
         title = f"{asset.name}: freshness cannot be checked"
     else:
         title = f"{asset.name} is {FreshnessStatus(status).label.lower()}"
-    return raise_alert(
+    raise_alert(
         asset,
         kind=NotificationKind.FRESHNESS,
         title=title,
@@ -193,6 +236,7 @@ def announce(policy, status, reason):
         from_status=old,
         to_status=status,
     )
+    return True
 
 
 def run_probe(policy, *, now=None):

@@ -7,13 +7,14 @@ from croniter import croniter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Value
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AssetKind, SourceKind
 from monitoring.choices import (
+    BOARD_ORDER,
     DriftMeasure,
     FreshnessMethod,
     FreshnessStatus,
@@ -215,6 +216,44 @@ class NotificationPreference(models.Model):
         return f"Channels of {self.user}"
 
 
+class FreshnessPolicyQuerySet(models.QuerySet):
+    def with_board_status(self):
+        """Annotate ``board_status``, the status of the last check (unknown before the first), and ``board_rank``,
+        its place on the board, so a board of any size is counted, filtered and paged by the database."""
+        status = Case(
+            When(announced_status="", then=Value(FreshnessStatus.UNKNOWN.value)), default=F("announced_status")
+        )
+        rank = Case(
+            *(When(board_status=value, then=Value(place)) for place, value in enumerate(BOARD_ORDER)),
+            output_field=models.IntegerField(),
+        )
+        return self.annotate(board_status=status).annotate(board_rank=rank)
+
+    def in_board_order(self):
+        return self.order_by("board_rank", "asset__name", "pk")
+
+    def board_slice(self, counts, start, stop):
+        """Rows ``start:stop`` of ``with_board_status()`` in board order (status, then name), given ``counts`` by
+        status. Only the statuses falling in that range are read, so the first page of a board of thousands joins
+        its few stale policies to their assets, not every policy."""
+        skipped, seen, wanted = 0, 0, []
+        for status in BOARD_ORDER:
+            count = counts.get(status, 0)
+            if seen + count <= start:
+                skipped += count
+            elif seen < stop:
+                wanted.append(status)
+            seen += count
+        in_order = self.filter(board_status__in=wanted).in_board_order()
+        # The ids first: ordering needs only each asset's name, which its index holds, not its whole row.
+        ids = list(in_order.values_list("pk", flat=True)[start - skipped : stop - skipped])
+        return sorted(self.filter(pk__in=ids), key=lambda policy: ids.index(policy.pk))
+
+    def waiting_for_a_check(self, now=None):
+        """Policies whose deadline has passed and that the sweep has not checked yet: their status may be old."""
+        return self.filter(paused=False, next_check_at__lt=(now or timezone.now()) - timedelta(minutes=2))
+
+
 class FreshnessPolicy(models.Model):
     """How fresh an asset must be and how the portal finds out when it last changed.
 
@@ -269,6 +308,8 @@ class FreshnessPolicy(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FreshnessPolicyQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "freshness policies"

@@ -2,7 +2,8 @@
 
 from django.dispatch import Signal
 
-# What the portal says about an asset's freshness changed. Sent with ``policy`` and ``status_changed``: True when
-# the status itself moved (everything downstream inherits it), False when only its words did (a newer update time,
-# another probe error). The trust app keeps its stored badges true with it.
+# What the portal says about some assets' freshness changed, sent once per batch of checks with two lists of
+# policies: ``moved``, whose status itself moved (everything downstream inherits it), and ``reworded``, whose status
+# is the same in new words (a newer update time, another probe error). The trust app keeps its stored badges true
+# with it.
 freshness_changed = Signal()

@@ -1,15 +1,16 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog.choices import AssetKind, RunState
 from catalog.models import Asset, PipelineRun
 from monitoring import freshness
-from monitoring.choices import DriftMeasure, FreshnessMethod, FreshnessStatus, JobKind
+from monitoring.choices import BOARD_ORDER, DriftMeasure, FreshnessMethod, FreshnessStatus, JobKind
 from monitoring.filtersets import AlertFilterSet, FreshnessPolicyFilterSet, JobRunFilterSet
 from monitoring.forms import FreshnessPolicyForm, PreferenceForm, TrainingForm
 from monitoring.models import Alert, DriftFinding, FreshnessPolicy, JobRun, NotificationPreference
@@ -17,33 +18,47 @@ from monitoring.training import ALGORITHMS, STEPS, start_training, trainable_dat
 from portal.http import redirect_back
 from registry.models import RegisteredModel
 
-BOARD_ORDER = [FreshnessStatus.STALE, FreshnessStatus.LATE, FreshnessStatus.UNKNOWN, FreshnessStatus.FRESH]
+
+class _BoardPaginator(Paginator):
+    """Pages of the freshness board, read with ``board_slice`` from the counts by status (so no COUNT either)."""
+
+    def __init__(self, policies, counts):
+        super().__init__(policies, per_page=50)
+        self.counts = counts
+        self.count = sum(counts.values())
+
+    def page(self, number):
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        return self._get_page(self.object_list.board_slice(self.counts, start, start + self.per_page), number, self)
 
 
 def board(request):
-    """The freshness board: every policed asset, late and stale first."""
+    """The freshness board: every policed asset, stale and late first, a page at a time.
+
+    Counted, filtered and ordered by the status of each policy's last check, which the sweep takes when a deadline
+    passes; each row shown is computed again now, and the page says when checks are waiting for the worker."""
     policies = FreshnessPolicyFilterSet(
         request.GET,
-        queryset=FreshnessPolicy.objects.select_related("asset__owner", "asset__team"),
+        queryset=FreshnessPolicy.objects.with_board_status().select_related("asset__owner", "asset__team"),
         request=request,
     )
-    wanted = request.GET.get("status", "")
+    counted = dict(policies.qs.order_by().values_list("board_status").annotate(count=Count("pk")))
+    page = _BoardPaginator(policies.qs.in_board_order(), counted).get_page(request.GET.get("page"))
+    now = timezone.now()
     rows = []
-    for policy in policies.qs:
-        status, reason = policy.status_at()
-        if wanted and status != wanted:
-            continue
+    for policy in page:
+        status, reason = policy.status_at(now)
         rows.append({"policy": policy, "asset": policy.asset, "status": status, "reason": reason})
-    rows.sort(key=lambda row: (BOARD_ORDER.index(row["status"]), row["asset"].name.lower()))
-    counts = {status: 0 for status in BOARD_ORDER}
-    for row in rows:
-        counts[row["status"]] += 1
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "filter": policies,
+        "page": page,
         "rows": rows,
-        "counts": [(status, FreshnessStatus(status).label, counts[status]) for status in BOARD_ORDER],
-        "status_choices": [(status, FreshnessStatus(status).label) for status in BOARD_ORDER],
-        "wanted_status": wanted,
+        "query": query.urlencode(),
+        "counts": [(status, FreshnessStatus(status).label, counted.get(status, 0)) for status in BOARD_ORDER],
+        "waiting": FreshnessPolicy.objects.waiting_for_a_check(now).count(),
         "recent_alerts": Alert.objects.select_related("asset")[:5],
         "active_jobs": JobRun.objects.exclude(state__in=JobRun.FINISHED).count(),
         "nav": "monitoring",

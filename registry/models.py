@@ -36,16 +36,20 @@ class RegisteredModelQuerySet(models.QuerySet):
         return self.filter(asset__kind=AssetKind.MODEL).order_by("asset__name", "pk")
 
     def with_completeness_facts(self):
-        """Everything ``card_completeness`` reads, for many models in a fixed number of queries. Versions carry
-        only the fields it looks at: a page of 50 models has some 250 versions, and decoding their JSON fields
-        (parameters, run metrics) was most of a list's time."""
-        versions = ModelVersion.objects.only("asset_id", "model_id", "version", "stage", "algorithm").prefetch_related(
-            models.Prefetch("metrics", queryset=Metric.objects.only("id", "version_id")),
-            models.Prefetch("training_datasets", queryset=Dataset.objects.only("asset_id")),
-        )
-        return self.select_related("card").prefetch_related(
-            "assumptions", "developers", "model_users", models.Prefetch("versions", queryset=versions)
-        )
+        """Everything ``card_completeness`` reads, for many models in a fixed number of queries."""
+        return self.select_related("card").prefetch_related(*completeness_prefetches())
+
+
+def completeness_prefetches():
+    """The related rows ``card_completeness`` reads besides the card, for ``prefetch_related`` on a list of models
+    or ``prefetch_related_objects`` on rows already fetched (the trust badges'). Versions carry only the fields it
+    looks at: a page of 50 models has some 250 versions, and decoding their JSON fields (parameters, run metrics)
+    was most of a list's time."""
+    versions = ModelVersion.objects.only("asset_id", "model_id", "version", "stage", "algorithm").prefetch_related(
+        models.Prefetch("metrics", queryset=Metric.objects.only("id", "version_id")),
+        models.Prefetch("training_datasets", queryset=Dataset.objects.only("asset_id")),
+    )
+    return ["assumptions", "developers", "model_users", models.Prefetch("versions", queryset=versions)]
 
 
 class RegisteredModel(models.Model):

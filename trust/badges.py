@@ -5,10 +5,12 @@ ones, with ``compute_badges``, the one computation.
 """
 
 import time as clock
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
+from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Asset
@@ -24,6 +26,8 @@ COLOURS = {
     TrustLevel.UNKNOWN: "#6c757d",
 }
 REFRESH_BATCH = 200
+# The advisory lock only one badge refresher holds at a time (any number unique to this purpose).
+REFRESHER_LOCK = 7_150_001
 
 
 @dataclass(frozen=True)
@@ -135,16 +139,40 @@ def refresh_all(batch_size=REFRESH_BATCH, report=None):
     return done
 
 
+@contextmanager
+def _alone():
+    """Whether this is the only refresher running anywhere: a PostgreSQL advisory lock held for the block.
+
+    Without it a burst of events (a freshness sweep marking badges all the time) wakes a refresher in every worker
+    process, and the jobs that made the burst wait behind them. Other databases run one worker in development."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [REFRESHER_LOCK])
+        alone = cursor.fetchone()[0]
+    try:
+        yield alone
+    finally:
+        if alone:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [REFRESHER_LOCK])
+
+
 def refresh_stale(batch_size=REFRESH_BATCH, seconds=None):
     """Recompute stale stored badges, a claimed batch at a time, until none is left (or ``seconds`` have passed,
-    so a periodic run leaves the worker to other jobs and the next run goes on). Returns how many were computed."""
+    so a periodic run leaves the worker to other jobs and the next run goes on). Returns how many were computed;
+    None when another refresher is already at work (it goes on until none is left)."""
     deadline = clock.monotonic() + seconds if seconds else None
     done = 0
-    while deadline is None or clock.monotonic() < deadline:
-        claimed = StoredBadge.claim_stale(batch_size)
-        if not claimed:
-            break
-        done += len(_compute_and_store(claimed))
+    with _alone() as alone:
+        if not alone:
+            return None
+        while deadline is None or clock.monotonic() < deadline:
+            claimed = StoredBadge.claim_stale(batch_size)
+            if not claimed:
+                break
+            done += len(_compute_and_store(claimed))
     return done
 
 

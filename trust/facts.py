@@ -16,6 +16,7 @@ from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset, LineageEdge
 from monitoring.freshness import effective_freshness_by_asset
+from registry.models import completeness_prefetches
 from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation
 from trust.rules import AssetFacts, InputFact, IssueFact
@@ -26,9 +27,7 @@ def _card_completeness(models):
     the day the card's verified assumptions stop counting. Models left out are "not available", which makes the
     documentation rule answer Unknown for them."""
     # Everything card_completeness() reads, fetched for all models at once: a fixed number of queries.
-    prefetch_related_objects(
-        models, "card", "assumptions", "developers", "model_users", "versions__training_datasets", "versions__metrics"
-    )
+    prefetch_related_objects(models, "card", *completeness_prefetches())
     threshold = settings.MODEL_CARD_COMPLETENESS_THRESHOLD
     cards = {}
     for model in models:

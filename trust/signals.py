@@ -105,10 +105,11 @@ def _policy_changed(sender, instance, origin=None, **kwargs):
 
 
 @receiver(freshness_changed)
-def _freshness_changed(sender, policy, status_changed, **kwargs):
+def _freshness_changed(sender, moved, reworded, **kwargs):
     # Downstream inherits a status, and quotes the words of an input that holds it back (one that is not fresh).
-    downstream = status_changed or policy.announced_status != FreshnessStatus.FRESH
-    StoredBadge.invalidate([policy.asset_id], downstream=downstream)
+    travels = [*moved, *(policy for policy in reworded if policy.announced_status != FreshnessStatus.FRESH)]
+    StoredBadge.invalidate([policy.asset_id for policy in travels], downstream=True)
+    StoredBadge.invalidate([policy.asset_id for policy in reworded if policy not in travels])
 
 
 # --- trust's own rows ------------------------------------------------------------------------------------------

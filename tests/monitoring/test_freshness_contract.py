@@ -75,3 +75,27 @@ def test_without_own_policy_the_inputs_decide(owner):
     answer = effective_freshness(report.asset)
     assert answer.status == FreshnessStatus.FRESH
     assert answer.reason == "Its one checked input upstream is fresh."
+
+
+@pytest.mark.django_db
+def test_an_answer_changes_by_the_clock_only_when_an_input_becomes_as_bad_as_the_worst(owner):
+    # Seen an hour ago, daily, one hour of grace: due in 23 hours, stale in 24.
+    report = factories.report("Executive sales", owner=owner)
+    fresh_input = factories.dataset("Orders", owner=owner)
+    factories.edge(fresh_input, report)
+    seen = timezone.now() - timedelta(hours=1)
+    policy_for(fresh_input.asset, last_seen_at=seen)
+    # With every input fresh, the first input to turn late changes the answer.
+    assert effective_freshness(report.asset).changes_at == seen + timedelta(days=1)
+    # Held back by a stale input, the report does not change when Orders turns late, only when it turns stale too
+    # (it might then be the input named, being as near).
+    stale_input = factories.dataset("Raw clicks", owner=owner)
+    factories.edge(stale_input, report)
+    _stale(stale_input.asset)
+    answer = effective_freshness(report.asset)
+    assert answer.status == FreshnessStatus.STALE
+    assert answer.changes_at == seen + timedelta(days=1, hours=1)
+    # Its own policy shows as it is: its every change counts.
+    own_seen = timezone.now() - timedelta(hours=2)
+    policy_for(report.asset, last_seen_at=own_seen, period=timedelta(hours=12))
+    assert effective_freshness(report.asset).changes_at == own_seen + timedelta(hours=12)

@@ -1,8 +1,10 @@
 """The monitoring pages as their users see them, with the refusals and the query counts."""
 
+import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone
@@ -10,45 +12,90 @@ from django.utils import timezone
 from catalog.choices import RunOrigin, RunState
 from catalog.models import PipelineRun
 from monitoring.choices import DriftMeasure, FreshnessMethod, JobKind, JobState
-from monitoring.models import Alert, DriftFinding, FreshnessPolicy, JobRun, NotificationPreference
+from monitoring.freshness import evaluate
+from monitoring.models import Alert, DriftFinding, FreshnessCheck, FreshnessPolicy, JobRun, NotificationPreference
 from tests import factories
 from tests.monitoring.conftest import policy_for
+
+
+def checked_policy(asset, **fields):
+    """A policy the sweep has checked, as every policy is within a minute of its deadline."""
+    policy = policy_for(asset, **fields)
+    evaluate(policy, trigger=FreshnessCheck.Trigger.SWEEP)
+    return policy
 
 
 def _policies(owner, team, count, start=0):
     now = timezone.now()
     for n in range(start, start + count):
-        asset = factories.dataset(f"Table {n}", owner=owner, team=team).asset
+        asset = factories.dataset(f"Table {n:03}", owner=owner, team=team).asset
         seen = now - (timedelta(days=3) if n % 3 == 0 else timedelta(hours=1))
-        policy_for(asset, last_seen_at=seen)
+        checked_policy(asset, last_seen_at=seen)
+
+
+def _board_rows(page):
+    """``[(status, asset name)]`` of the board's rows, in order."""
+    return re.findall(r'data-testid="board-row" data-status="(\w+)">.*?>([^<>]+)</a>', page, re.S)
+
+
+def _names_on_board(client, query):
+    return {name for _, name in _board_rows(client.get(f"/monitoring/{query}").content.decode())}
 
 
 # --- the freshness board -----------------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_the_board_lists_stale_and_late_first(client_for, owner, team):
     now = timezone.now()
-    policy_for(factories.dataset("A fresh one", owner=owner, team=team), last_seen_at=now - timedelta(hours=1))
-    policy_for(factories.dataset("B stale one", owner=owner, team=team), last_seen_at=now - timedelta(days=3))
-    policy_for(factories.dataset("C late one", owner=owner, team=team), last_seen_at=now - timedelta(days=1, minutes=5))
+    checked_policy(factories.dataset("A fresh one", owner=owner, team=team), last_seen_at=now - timedelta(hours=1))
+    checked_policy(factories.dataset("B stale one", owner=owner, team=team), last_seen_at=now - timedelta(days=3))
+    checked_policy(
+        factories.dataset("C late one", owner=owner, team=team), last_seen_at=now - timedelta(days=1, minutes=5)
+    )
     page = client_for(owner).get("/monitoring/").content.decode()
     order = [page.index(name) for name in ("B stale one", "C late one", "A fresh one")]
     assert order == sorted(order)
+    assert 'data-testid="checks-waiting"' not in page
+
+
+@pytest.mark.django_db
+def test_a_large_board_is_paged_with_the_counts_of_every_page(client_for, owner, team):
+    _policies(owner, team, 60)  # every third stale: 20 stale, 40 fresh
+    client = client_for(owner)
+    first = client.get("/monitoring/").content.decode()
+    second = client.get("/monitoring/?page=2").content.decode()
+    rows = _board_rows(first) + _board_rows(second)
+    assert len(_board_rows(first)) == 50 and len(rows) == 60 and len(set(rows)) == 60
+    assert [status for status, _ in rows] == ["stale"] * 20 + ["fresh"] * 40
+    assert [name for _, name in rows[:20]] == sorted(name for _, name in rows[:20])
+    assert "Page 1 of 2 (60 in all)" in first
+    assert re.search(r'data-testid="status">Stale</span>\s*20</a>', first)
+    only_stale = client.get("/monitoring/?status=stale").content.decode()
+    assert [status for status, _ in _board_rows(only_stale)] == ["stale"] * 20
+
+
+@pytest.mark.django_db
+def test_the_board_says_when_checks_wait_for_the_worker_and_shows_each_row_as_of_now(client_for, owner, team):
+    # Checked fresh a day ago; its deadline passed half an hour ago and the worker has not checked it since.
+    with time_machine.travel(timezone.now() - timedelta(days=1, minutes=30)):
+        checked_policy(factories.dataset("Orders", owner=owner, team=team), last_seen_at=timezone.now())
+    page = client_for(owner).get("/monitoring/").content.decode()
+    assert "1 asset passed its deadline more than two minutes ago and has not been checked yet" in page
+    assert re.search(r'data-status="late">.*?>Orders</a>', page, re.S)
 
 
 @pytest.mark.django_db
 def test_the_board_filters_by_team_kind_and_status(client_for, owner, team, outsider):
     other_team = factories.team("Finance")
     now = timezone.now()
-    policy_for(factories.dataset("Ours", owner=owner, team=team), last_seen_at=now)
-    policy_for(factories.dataset("Theirs", owner=outsider, team=other_team), last_seen_at=now - timedelta(days=4))
-    policy_for(factories.report("Our report", owner=owner, team=team), last_seen_at=now)
+    checked_policy(factories.dataset("Ours", owner=owner, team=team), last_seen_at=now)
+    checked_policy(factories.dataset("Theirs", owner=outsider, team=other_team), last_seen_at=now - timedelta(days=4))
+    checked_policy(factories.report("Our report", owner=owner, team=team), last_seen_at=now)
     client = client_for(outsider)  # anyone signed in may look
-    by_team = client.get("/monitoring/?team=finance").content.decode()
-    assert "Theirs" in by_team and "Ours" not in by_team
-    by_kind = client.get("/monitoring/?kind=report").content.decode()
-    assert "Our report" in by_kind and "Theirs" not in by_kind
-    by_status = client.get("/monitoring/?status=stale").content.decode()
-    assert "Theirs" in by_status and "Ours" not in by_status
+    assert _names_on_board(client, "") == {"Ours", "Theirs", "Our report"}
+    assert _names_on_board(client, "?team=finance") == {"Theirs"}
+    assert _names_on_board(client, "?kind=report") == {"Our report"}
+    assert _names_on_board(client, "?status=stale") == {"Theirs"}
+    assert _names_on_board(client, "?status=fresh&team=data-platform") == {"Ours", "Our report"}
 
 
 @pytest.mark.django_db
@@ -56,12 +103,12 @@ def test_the_board_costs_the_same_queries_for_3_or_30_policies(client_for, owner
     client = client_for(owner)
     _policies(owner, team, 3)
     client.get("/monitoring/")
-    # session, user, unread count (base layout), policies with assets/owners/teams, the team filter's choices,
-    # latest alerts, active jobs
-    with django_assert_num_queries(7):
+    # session, user, unread count (base layout), counts by status, the page of policies with assets/owners/teams,
+    # checks waiting for the worker, latest alerts, active jobs
+    with django_assert_num_queries(9):
         assert client.get("/monitoring/").status_code == 200
     _policies(owner, team, 27, start=3)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         assert client.get("/monitoring/").content.decode().count('data-testid="board-row"') == 30
 
 
@@ -303,10 +350,10 @@ def test_the_alert_history_costs_the_same_queries_for_2_or_40_alerts(
     client = client_for(owner)
     for n in range(2):
         Alert.objects.create(asset=dataset.asset, kind="freshness", title=f"Alert {n}")
-    # session, user, unread count, the team filter's choices, count for the paginator, the page with assets and teams
-    with django_assert_num_queries(6):
+    # session, user, unread count, count for the paginator, the page with assets and teams
+    with django_assert_num_queries(5):
         client.get("/monitoring/alerts/")
     for n in range(2, 40):
         Alert.objects.create(asset=dataset.asset, kind="freshness", title=f"Alert {n}")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert client.get("/monitoring/alerts/").content.decode().count('data-testid="alert-row"') == 40

@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -17,10 +17,11 @@ from catalog.choices import Lifecycle
 from catalog.lineage import add_edge, remove_edge
 from catalog.models import Asset
 from monitoring.choices import PingKind
-from monitoring.freshness import record_ping, save_policy
+from monitoring.freshness import evaluate_all, record_ping, save_policy
+from monitoring.models import FreshnessCheck, FreshnessPolicy
 from tests import factories
 from trust import tasks
-from trust.badges import badges_for, compute_badges
+from trust.badges import REFRESHER_LOCK, badges_for, compute_badges, refresh_stale
 from trust.choices import IssueStatus, TrustLevel
 from trust.models import Certification, Deprecation, StoredBadge
 
@@ -139,6 +140,26 @@ def test_a_new_update_shows_its_time_in_the_badges_words(client_for, outsider, s
     after = client.get(f"/badges/dataset/{raw.slug}.json").json()
     freshness = {rule["rule"]: rule["reason"] for rule in after["rules"]}["freshness"]
     assert after != before and timezone.localtime(seen).strftime("Updated %Y-%m-%d %H:%M") in freshness
+
+
+def test_a_sweep_that_finds_many_inputs_late_marks_everything_downstream_with_one_walk(client_for, outsider, owner):
+    for index in range(4):
+        raw = factories.trusted_asset(owner, f"Input {index}")
+        record_ping(factories.freshness_policy(raw), PingKind.SUCCESS, now=timezone.now() - timedelta(hours=1))
+        factories.edge(raw, trusted_report(owner, f"Report {index}"))
+    client = client_for(outsider)
+    names = [*(f"Input {index}" for index in range(4)), *(f"Report {index}" for index in range(4))]
+    assert [badges_shown(client)[name][0] for name in names] == ["Trusted"] * 8
+    later = timezone.now() + timedelta(hours=23, minutes=30)
+    with time_machine.travel(later), CaptureQueriesContext(connection) as captured:
+        evaluate_all(list(FreshnessPolicy.objects.all()), trigger=FreshnessCheck.Trigger.SWEEP)
+    assert len(_walks(captured)) == 1
+    # Stored as stale: the next list computes them again, even before their own deadline passes.
+    assert StoredBadge.objects.filter(stale=True).count() == 8
+    with time_machine.travel(later):
+        shown = badges_shown(client)
+    assert [shown[name][0] for name in names] == ["Use with caution"] * 8
+    assert shown["Report 2"][1].startswith("Late: the last update is overdue. Held back by its input Input 2")
 
 
 def test_a_certification_runs_out_by_the_date_alone_and_only_its_asset_changes(client, sales, owner):
@@ -292,3 +313,22 @@ def test_the_command_without_all_recomputes_the_stale_badges(owner):
 def test_the_command_refuses_a_batch_size_below_one():
     with pytest.raises(CommandError, match="at least 1"):
         call_command("refresh_badges", "--batch-size", "0")
+
+
+def test_only_one_refresher_works_at_a_time_and_the_command_says_so(owner):
+    orders = factories.dataset("Orders", owner=owner).asset
+    StoredBadge.invalidate([orders.pk])
+    other = connections.create_connection("default")  # another worker process, already refreshing
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [REFRESHER_LOCK])
+        assert refresh_stale() is None
+        with pytest.raises(CommandError, match="refresher is running now"):
+            call_command("refresh_badges")
+        assert StoredBadge.objects.get(asset=orders).stale
+    finally:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [REFRESHER_LOCK])
+        other.close()
+    assert refresh_stale() == 1
+    assert StoredBadge.objects.get(asset=orders).is_current(timezone.now())

@@ -21,4 +21,6 @@ class Command(BaseCommand):
             done = refresh_all(batch_size, report=lambda done, total: self.stdout.write(f"  {done:,} of {total:,}"))
         else:
             done = refresh_stale(batch_size)
+            if done is None:
+                raise CommandError("The worker's badge refresher is running now; it computes the stale badges.")
         self.stdout.write(self.style.SUCCESS(f"Badges computed and stored: {done:,}."))
