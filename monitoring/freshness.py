@@ -68,9 +68,12 @@ def effective_freshness_by_asset(upstream_by_asset):
     """
     now = timezone.now()
     nodes = set(upstream_by_asset).union(*upstream_by_asset.values())
-    policies = {
-        policy.asset_id: policy for policy in FreshnessPolicy.objects.filter(asset_id__in=nodes).select_related("asset")
-    }
+    policies = {policy.asset_id: policy for policy in FreshnessPolicy.objects.filter(asset_id__any_of=nodes)}
+    # The input holding an asset back is named and linked to. Its asset is read on its own: joined to the policies,
+    # PostgreSQL reads every asset to find a thousand of them.
+    assets = Asset.objects.filter(pk__any_of=policies).only("pk", "uuid", "kind", "slug", "name", "lifecycle")
+    for asset in assets:
+        policies[asset.pk].asset = asset
     found = {pk: (policy.asset, _of(policy, now)) for pk, policy in policies.items()}
     worsening = _Worsening(now)
     result = {}
@@ -79,47 +82,61 @@ def effective_freshness_by_asset(upstream_by_asset):
         own = found[pk][1] if pk in found else None
         inputs = [found[up] for up in hops if up in found and up != pk]
         combined = _combine(own, inputs, hops)
-        # Its own status shows as it is, so its every change counts; an input's only once it is as bad as the worst.
+        # Its own status shows as it is, so its every change counts; an input's only once it would take over.
         deadlines = [own.changes_at] if own and own.changes_at else []
         if combined.status is not None:
-            upcoming = [(found[up][1].changes_at, policies[up]) for up in hops if up in policies and up != pk]
+            named = combined.held_back_by
+            named_key = (hops[named.pk], named.name) if named else None
+            upcoming = [
+                (
+                    found[up][1].changes_at,
+                    policies[up],
+                    named_key is not None and (hops[up], found[up][0].name) < named_key,
+                )
+                for up in hops
+                if up in policies and up != pk
+            ]
             deadlines.append(worsening.first(upcoming, SEVERITY[combined.status]))
         result[pk] = replace(combined, changes_at=min(filter(None, deadlines), default=None))
     return result
 
 
 class _Worsening:
-    """When, by the clock alone, inputs first become as bad as a combined status. The clock only ever worsens a
-    status (fresh → late → stale); pings and probes are events. So an input that is fresh under a stale worst input
-    changes nothing downstream when it turns late, only when it turns stale: a report fed by hundreds of checked
-    tables would otherwise change every few seconds, and its stored badge with it."""
+    """When, by the clock alone, inputs first take over an asset's combined freshness. The clock only ever worsens
+    a status (fresh → late → stale); pings and probes are events. An input takes over when it becomes worse than the
+    combined status, or as bad and nearer (ties go to the nearest input, then by name). So an input that is fresh
+    under a stale one changes nothing downstream when it turns late, nor when it turns stale further away: a report
+    fed by hundreds of checked tables would otherwise change every few seconds, and its stored badge with it."""
 
     def __init__(self, now):
         self.now = now
-        self.reached = {}  # (policy id, severity): moment
+        self.taken_over = {}  # (policy id, severity, nearer): moment
 
     def first(self, upcoming, severity):
-        """The first moment one of the policies in ``upcoming``, ``[(its next change, policy)]``, reaches
-        ``severity`` or worse; None if none does by the clock alone."""
+        """The first moment one of the policies in ``upcoming``, ``[(its next change, policy, nearer than the input
+        named now)]``, takes over a combined status of ``severity``; None if none does by the clock alone."""
         best = None
         # In order of their next change: none gets worse before it, so the scan stops at the first one past the best.
-        for moment, policy in sorted((pair for pair in upcoming if pair[0]), key=lambda pair: pair[0]):
+        for moment, policy, nearer in sorted((item for item in upcoming if item[0]), key=lambda item: item[0]):
             if best is not None and moment >= best:
                 break
-            reached = self._reaches(policy, severity)
-            if reached is not None and (best is None or reached < best):
-                best = reached
+            taken_over = self._takes_over(policy, severity, nearer)
+            if taken_over is not None and (best is None or taken_over < best):
+                best = taken_over
         return best
 
-    def _reaches(self, policy, severity):
-        key = (policy.pk, severity)
-        if key not in self.reached:
+    def _takes_over(self, policy, severity, nearer):
+        key = (policy.pk, severity, nearer)
+        if key not in self.taken_over:
             moment = policy.next_change_at(self.now)
             # At most three steps: the end of a run's grace, the due time, the end of the grace after it.
-            while moment is not None and SEVERITY[policy.status_at(moment)[0]] < severity:
+            while moment is not None:
+                reached = SEVERITY[policy.status_at(moment)[0]]
+                if reached > severity or (reached == severity and nearer):
+                    break
                 moment = policy.next_change_at(moment)
-            self.reached[key] = moment
-        return self.reached[key]
+            self.taken_over[key] = moment
+        return self.taken_over[key]
 
 
 def _combine(own, inputs, hops):

@@ -44,7 +44,7 @@ def test_a_report_is_held_back_by_its_stalest_input(owner, django_assert_num_que
     _fresh(sales.asset)
     late = policy_for(orders.asset, last_seen_at=timezone.now() - timedelta(days=1, minutes=30))
     _stale(raw.asset)
-    with django_assert_num_queries(2):  # the upstream walk, and the policies of the report and its inputs
+    with django_assert_num_queries(3):  # the upstream walk, the policies of the report and its inputs, their assets
         answer = effective_freshness(report.asset)
     assert answer.status == FreshnessStatus.STALE
     assert answer.held_back_by == raw.asset
@@ -99,3 +99,20 @@ def test_an_answer_changes_by_the_clock_only_when_an_input_becomes_as_bad_as_the
     own_seen = timezone.now() - timedelta(hours=2)
     policy_for(report.asset, last_seen_at=own_seen, period=timedelta(hours=12))
     assert effective_freshness(report.asset).changes_at == own_seen + timedelta(hours=12)
+
+
+@pytest.mark.django_db
+def test_an_input_further_away_than_the_stale_one_named_never_changes_the_answer(owner):
+    report = factories.report("Executive sales", owner=owner)
+    near = factories.dataset("Raw clicks", owner=owner)
+    middle = factories.dataset("Orders", owner=owner)
+    far = factories.dataset("Another source", owner=owner)
+    factories.edge(near, report)
+    factories.edge(middle, report)
+    factories.edge(far, middle)
+    _stale(near.asset)
+    _fresh(far.asset)
+    answer = effective_freshness(report.asset)
+    assert answer.held_back_by == near.asset
+    # Two hops away, the fresh input turning late or stale would not be the one named: nothing changes by the clock.
+    assert answer.changes_at is None

@@ -130,7 +130,7 @@ def test_upstream_of_each_keeps_each_assets_own_ancestors(owner):
     factories.edge(a, b)
     factories.edge(b, c)
     factories.edge(d, c)
-    assert upstream_of_each([b.pk, c.pk, d.pk]) == {b.pk: {a.pk}, c.pk: {a.pk, b.pk, d.pk}, d.pk: set()}
+    assert upstream_of_each([b.pk, c.pk, d.pk]) == {b.pk: {a.pk: 1}, c.pk: {a.pk: 2, b.pk: 1, d.pk: 1}, d.pk: {}}
 
 
 def test_only_the_latest_certification_by_the_current_owner_counts(owner, teammate):
