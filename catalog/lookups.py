@@ -6,6 +6,7 @@ cost more than the queries themselves. On PostgreSQL this is ``field = ANY(%s)``
 elsewhere (SQLite for ``make run``) it is the plain ``IN``.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Field, ForeignObject, Lookup
 
 
@@ -19,13 +20,13 @@ class AnyOf(Lookup):
         return [int(value) for value in self.rhs]
 
     def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
         if not self.rhs:
-            return "FALSE", []
+            raise EmptyResultSet  # as ``__in`` does: an empty list matches nothing, and no query is sent
+        lhs, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
 
     def as_sqlite(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
         if not self.rhs:
-            return "0 = 1", []
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]

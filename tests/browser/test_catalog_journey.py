@@ -60,7 +60,12 @@ def test_an_owner_adds_lineage_by_typing_a_name_and_picking_the_suggestion(page,
     suggestion = page.locator("#lineage-candidates option")
     expect(suggestion).to_have_count(1)
     assert suggestion.text_content() == "Report: Sales dashboard"
-    field.fill(suggestion.get_attribute("value"))  # what choosing the suggestion puts in the field
+    # What choosing the suggestion puts in the field; the field asks for suggestions again, and a click on Add
+    # before the answer came would cancel that request (a failed request, which the test counts as an error).
+    with page.expect_response(
+        lambda response: "/catalog/suggest/" in response.url and "sales-dashboard" in response.url
+    ):
+        field.fill(suggestion.get_attribute("value"))
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_text("Lineage added.")).to_be_visible()
     expect(page.get_by_test_id("downstream")).to_contain_text("Sales dashboard")

@@ -270,14 +270,14 @@ def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for
     model_with_card(owner)
     # session, user, paginator count, unread notifications badge, the models with owner and team, their versions
     # in use (6); then the trust badge of every row at once: the stored badges, none yet for a new model, so
-    # the facts (assets, lineage walk, edges, deprecations, deprecated inputs, serious issues, freshness) and
+    # the facts (assets, a lineage walk from each, deprecations, deprecated inputs, serious issues, freshness) and
     # what card completeness reads (cards, assumptions, developers, model users, versions and their data), and
     # storing them (a statement in a savepoint: 3)
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(22):
         client.get("/models/")
     for number in range(10):
         model_with_card(owner, name=f"Model {number}")
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(22):
         assert client.get("/models/").status_code == 200
 
 
