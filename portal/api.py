@@ -26,9 +26,17 @@ def exception_handler(exc, context):
 
 
 class Pagination(LimitOffsetPagination):
-    """``?limit=&offset=`` with a ceiling, so one request cannot ask for the whole catalog at once."""
+    """``?limit=&offset=`` with a ceiling, so one request cannot ask for the whole catalog at once. A view may
+    count a cheaper queryset with the same rows (``queryset_to_count``)."""
 
     max_limit = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.counted = view.queryset_to_count(queryset) if hasattr(view, "queryset_to_count") else queryset
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_count(self, queryset):
+        return super().get_count(self.counted)
 
 
 def full_clean_or_raise(instance, exclude=None):

@@ -45,9 +45,12 @@ def completeness_prefetches():
     or ``prefetch_related_objects`` on rows already fetched (the trust badges'). Versions carry only the fields it
     looks at: a page of 50 models has some 250 versions, and decoding their JSON fields (parameters, run metrics)
     was most of a list's time."""
-    versions = ModelVersion.objects.only("asset_id", "model_id", "version", "stage", "algorithm").prefetch_related(
-        models.Prefetch("metrics", queryset=Metric.objects.only("id", "version_id")),
-        models.Prefetch("training_datasets", queryset=Dataset.objects.only("asset_id")),
+    versions = ModelVersion.objects.only("asset_id", "model_id", "version", "stage", "algorithm").annotate(
+        # Whether there are any, not the rows: a page of models has about a thousand metrics.
+        training_data_recorded=models.Exists(
+            ModelVersion.training_datasets.through.objects.filter(modelversion_id=models.OuterRef("pk"))
+        ),
+        metrics_recorded=models.Exists(Metric.objects.filter(version_id=models.OuterRef("pk"))),
     )
     return ["assumptions", "developers", "model_users", models.Prefetch("versions", queryset=versions)]
 
@@ -101,8 +104,8 @@ class RegisteredModel(models.Model):
             ("Goal (the problem it solves)", bool(self.goal.strip())),
             ("A registered version", version is not None),
             ("Algorithm or architecture", bool(version and version.algorithm.strip())),
-            ("Training data", bool(version and version.training_datasets.all())),
-            ("Diagnostic metrics", bool(version and version.metrics.all())),
+            ("Training data", bool(version and version.has_training_data())),
+            ("Diagnostic metrics", bool(version and version.has_metrics())),
             ("Model assumptions (verified)", self.assumptions_verified_until() is not None),
             ("Model limitations", filled["limitations"]),
             ("Intended uses", filled["intended_uses"]),
@@ -237,6 +240,15 @@ class ModelVersion(models.Model):
 
     def get_absolute_url(self):
         return reverse("registry:version_detail", kwargs={"slug": self.model.asset.slug, "number": self.version})
+
+    def has_training_data(self):
+        """Whether a training dataset is recorded; lists of models annotate it (``completeness_prefetches``)."""
+        recorded = getattr(self, "training_data_recorded", None)
+        return recorded if recorded is not None else bool(self.training_datasets.all())
+
+    def has_metrics(self):
+        recorded = getattr(self, "metrics_recorded", None)
+        return recorded if recorded is not None else bool(self.metrics.all())
 
     @staticmethod
     def move_error(current, to, *, approved=False):

@@ -3,7 +3,7 @@ import pytest
 from catalog.models import LineageEdge
 from registry.choices import ChecklistItem, PromotionState, Stage
 from registry.models import ChecklistTick, ModelCard, ModelVersion, PromotionRequest, RegisteredModel
-from registry.services import register_model
+from registry.services import register_model, register_version
 from tests import factories
 from tests.registry.helpers import model_with_card, tick_everything
 
@@ -27,6 +27,21 @@ def test_models_list_and_detail_carry_slug_and_completeness(api, owner, outsider
     detail = api(outsider).get(f"/api/v1/models/{model.asset.slug}/").json()
     percent, missing = model.card_completeness()
     assert detail["completeness"] == {"percent": percent, "missing": missing}
+
+
+def test_the_list_and_the_card_agree_on_training_data_and_metrics(api, owner, outsider):
+    with_both, _ = model_with_card(owner, name="Churn")
+    without = register_model("Basket", owner=owner, summary="Items.", goal="Sell more.")
+    register_version(without, created_by=owner, algorithm="Trees")
+    listing = {row["slug"]: row["completeness"] for row in api(outsider).get("/api/v1/models/").json()["results"]}
+    assert (
+        "Training data" not in listing["churn"]["missing"] and "Diagnostic metrics" not in listing["churn"]["missing"]
+    )
+    assert {"Training data", "Diagnostic metrics"} <= set(listing["basket"]["missing"])
+    for model in (with_both, without):
+        model = RegisteredModel.objects.get(pk=model.pk)  # read alone, as the model's own page reads it
+        percent, missing = model.card_completeness()
+        assert listing[model.asset.slug] == {"percent": percent, "missing": missing}
 
 
 def test_models_found_by_the_start_of_their_name_as_in_mlflow_search(api, owner, outsider):
