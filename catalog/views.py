@@ -29,7 +29,6 @@ from catalog.lineage import (
     MAX_DEPTH,
     ImpactOrder,
     add_edge,
-    id_set,
     impact_key,
     remove_edge,
     walk,
@@ -322,7 +321,7 @@ def impact_csv(request, kind, slug):
     asset = _get_asset(kind, slug)
     hops = walk([asset.pk], "down", _depth(request))
     columns = ["pk", "name", "kind", "slug", "lifecycle", "owner__username", "owner__email", "team__name"]
-    rows = Asset.objects.filter(pk__in=id_set(hops)).values_list(*columns)
+    rows = Asset.objects.filter(pk__any_of=hops).values_list(*columns)
     address = {
         value: request.build_absolute_uri(
             reverse("catalog:asset_detail", kwargs={"kind": value, "slug": "SLUG"})

@@ -42,6 +42,15 @@ class AssetWithHopsSerializer(AssetSerializer):
         fields = [*AssetSerializer.Meta.fields, "hops"]
 
 
+class ImpactPageSerializer(serializers.Serializer):
+    """A page of ``impact`` (for the API's schema): the paginated list every other list answers with."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AssetWithHopsSerializer(many=True)
+
+
 class ColumnSerializer(serializers.ModelSerializer):
     class Meta:
         model = Column

@@ -15,6 +15,7 @@ from catalog.api.serializers import (
     AssetSerializer,
     AssetWithHopsSerializer,
     DatasetSerializer,
+    ImpactPageSerializer,
     LineageEditSerializer,
     PipelineRunSerializer,
     PipelineSerializer,
@@ -32,7 +33,7 @@ from catalog.filtersets import (
     SourceFilterSet,
 )
 from catalog.forms import StaleEdit, save_asset
-from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, add_edge, id_set, remove_edge, walk, with_hops
+from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, ImpactOrder, add_edge, remove_edge, walk, with_hops
 from catalog.models import Asset, Dataset, DataSource, Pipeline, Report
 from catalog.openlineage import MalformedEvent, ingest
 from catalog.scanning import READERS
@@ -40,6 +41,12 @@ from monitoring.choices import JobKind
 from monitoring.models import JobRun
 
 DEPTH_PARAMETER = OpenApiParameter("depth", int, description=f"Hops, {DEFAULT_DEPTH} by default, at most {MAX_DEPTH}.")
+# The lineage endpoint answers with the nearest assets each way and how many there are in all; the impact endpoint
+# pages through everything downstream.
+LINEAGE_LIMIT, LINEAGE_MAX_LIMIT = 100, 500
+LIMIT_PARAMETER = OpenApiParameter(
+    "limit", int, description=f"The nearest assets each way, {LINEAGE_LIMIT} by default, at most {LINEAGE_MAX_LIMIT}."
+)
 
 
 def _depth(request):
@@ -47,6 +54,13 @@ def _depth(request):
         return max(1, min(int(request.query_params.get("depth", DEFAULT_DEPTH)), MAX_DEPTH))
     except ValueError:
         raise exceptions.ValidationError({"depth": f"A whole number from 1 to {MAX_DEPTH}."}) from None
+
+
+def _lineage_limit(request):
+    try:
+        return max(1, min(int(request.query_params.get("limit", LINEAGE_LIMIT)), LINEAGE_MAX_LIMIT))
+    except ValueError:
+        raise exceptions.ValidationError({"limit": f"A whole number from 1 to {LINEAGE_MAX_LIMIT}."}) from None
 
 
 def _require_edit(asset, user):
@@ -71,20 +85,22 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return Asset.objects.with_people().prefetch_related("tags").order_by("name", "pk")
 
-    @extend_schema(parameters=[DEPTH_PARAMETER], responses=AssetWithHopsSerializer(many=True))
+    @extend_schema(parameters=[DEPTH_PARAMETER], responses=ImpactPageSerializer)
     @action(detail=True, methods=["get"])
     def impact(self, request, uuid=None):
-        """Everything downstream of this asset, nearest first, with owner and team."""
+        """Everything downstream of this asset, nearest first, with owner and team, a page at a time
+        (``?limit=&offset=``): a hub has 39,000 assets within 10 hops."""
         hops = walk([self.get_object().pk], "down", _depth(request))
-        # The viewset's queryset prefetches tags: without it, a hub's 39,000 rows cost a query each.
-        rows = with_hops(hops, {row.pk: row for row in self.get_queryset().filter(pk__in=id_set(hops))})
-        return Response(AssetWithHopsSerializer(rows, many=True, context={"request": request}).data)
+        page = self.paginate_queryset(ImpactOrder(hops))  # reads the names of only the hops this page spans
+        rows = with_hops(hops, {row.pk: row for row in self.get_queryset().filter(pk__any_of=page)})
+        return self.get_paginated_response(AssetWithHopsSerializer(rows, many=True, context={"request": request}).data)
 
-    @extend_schema(methods=["GET"], parameters=[DEPTH_PARAMETER])
+    @extend_schema(methods=["GET"], parameters=[DEPTH_PARAMETER, LIMIT_PARAMETER])
     @extend_schema(methods=["POST"], request=LineageEditSerializer)
     @action(detail=True, methods=["get", "post"])
     def lineage(self, request, uuid=None):
-        """GET: upstream and downstream within ``depth`` hops. POST: add an edge to or from another asset."""
+        """GET: the nearest ``limit`` assets upstream and downstream within ``depth`` hops, with how many there are
+        in all (every one downstream, page by page: ``impact``). POST: add an edge to or from another asset."""
         asset = self.get_object()
         if request.method == "POST":
             _require_edit(asset, request.user)
@@ -94,15 +110,23 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             up, down = (asset, other) if edit.validated_data["direction"] == "down" else (other, asset)
             add_edge(up, down, request.user)
             return Response({"upstream": str(up.uuid), "downstream": str(down.uuid)}, status=status.HTTP_201_CREATED)
-        depth = _depth(request)
+        depth, limit = _depth(request), _lineage_limit(request)
         upstream, downstream = walk([asset.pk], "up", depth), walk([asset.pk], "down", depth)
-        assets = {row.pk: row for row in self.get_queryset().filter(pk__in=id_set([*upstream, *downstream]))}
+        nearest_up, nearest_down = ImpactOrder(upstream)[:limit], ImpactOrder(downstream)[:limit]
+        assets = {row.pk: row for row in self.get_queryset().filter(pk__any_of=[*nearest_up, *nearest_down])}
         context = {"request": request}
+
+        def side(hops, nearest):
+            shown = {pk: hops[pk] for pk in nearest}
+            return AssetWithHopsSerializer(with_hops(shown, assets), many=True, context=context).data
+
         return Response(
             {
                 "depth": depth,
-                "upstream": AssetWithHopsSerializer(with_hops(upstream, assets), many=True, context=context).data,
-                "downstream": AssetWithHopsSerializer(with_hops(downstream, assets), many=True, context=context).data,
+                "upstream_count": len(upstream),
+                "downstream_count": len(downstream),
+                "upstream": side(upstream, nearest_up),
+                "downstream": side(downstream, nearest_down),
             }
         )
 

@@ -120,10 +120,31 @@ def test_impact_costs_the_same_queries_for_three_or_thirty_tagged_assets_downstr
         api.get(f"/api/v1/assets/{centre.uuid}/impact/")  # the token's "last used" is written once a minute
         with CaptureQueriesContext(connection) as captured:
             impact = api.get(f"/api/v1/assets/{centre.uuid}/impact/").json()
-        assert len(impact) == count and impact[0]["tags"] == ["gold"]
+        assert impact["count"] == count and impact["results"][0]["tags"] == ["gold"]
         return len(captured)
 
     assert queries("few", 3) == queries("many", 30)
+
+
+@pytest.mark.django_db
+def test_a_hubs_impact_comes_a_page_at_a_time_nearest_first_and_its_lineage_the_nearest_each_way(owner):
+    hub = factories.dataset("Hub", owner=owner)
+    near = [factories.dataset(f"Near {n}", owner=owner) for n in range(3)]
+    for dataset in near:
+        factories.edge(hub, dataset)
+    for n in range(4):
+        factories.edge(near[0], factories.report(f"Far {n}", owner=owner))
+    api = factories.api_client(owner)
+    first = api.get(f"/api/v1/assets/{hub.asset.uuid}/impact/?limit=4").json()
+    assert first["count"] == 7 and first["previous"] is None
+    assert [(row["name"], row["hops"]) for row in first["results"]] == [
+        ("Near 0", 1), ("Near 1", 1), ("Near 2", 1), ("Far 0", 2)
+    ]  # fmt: skip
+    second = api.get(first["next"]).json()
+    assert [row["name"] for row in second["results"]] == ["Far 1", "Far 2", "Far 3"] and second["next"] is None
+    lineage = api.get(f"/api/v1/assets/{hub.asset.uuid}/lineage/?limit=2&depth=2").json()
+    assert lineage["downstream_count"] == 7 and lineage["upstream_count"] == 0
+    assert [row["name"] for row in lineage["downstream"]] == ["Near 0", "Near 1"]
 
 
 @pytest.mark.django_db
@@ -143,9 +164,12 @@ def test_lineage_and_impact_per_asset(owner, outsider):
     )
     lineage = api.get(f"/api/v1/assets/{report.asset.uuid}/lineage/?depth=2").json()
     assert [(row["slug"], row["hops"]) for row in lineage["upstream"]] == [("orders", 1)]
+    assert lineage["upstream_count"] == 1 and lineage["downstream_count"] == 0
     impact = api.get(f"/api/v1/assets/{orders.asset.uuid}/impact/").json()
-    assert [(row["slug"], row["owner"], row["hops"]) for row in impact] == [("sales", "oscar", 1)]
+    assert [(row["slug"], row["owner"], row["hops"]) for row in impact["results"]] == [("sales", "oscar", 1)]
     assert api.get(f"/api/v1/assets/{orders.asset.uuid}/impact/?depth=x").status_code == 400
+    refused = api.get(f"/api/v1/assets/{orders.asset.uuid}/lineage/?limit=many")
+    assert refused.status_code == 400 and refused.json()["errors"] == {"limit": "A whole number from 1 to 500."}
     denied = factories.api_client(outsider).delete(f"/api/v1/assets/{orders.asset.uuid}/lineage/{report.asset.uuid}/")
     assert denied.status_code == 403
     assert api.delete(f"/api/v1/assets/{orders.asset.uuid}/lineage/{report.asset.uuid}/").status_code == 204
