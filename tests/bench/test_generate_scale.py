@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
-from catalog.choices import AssetKind
+from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import walk
 from catalog.management.commands.generate_scale import (
     COLUMNS_PER_DATASET,
@@ -165,6 +165,14 @@ def test_each_policy_reads_as_the_portal_left_it_at_its_last_check():
     # The history ends at the epoch and stays inside the default retention, so the daily prune keeps it.
     span = FreshnessCheck.objects.aggregate(oldest=Min("checked_at"), newest=Max("checked_at"))
     assert EPOCH - timedelta(days=90) < span["oldest"] and span["newest"] <= EPOCH
+
+
+@pytest.mark.django_db
+def test_nothing_retired_still_feeds_another_asset():
+    generate(TINY, seed=7, epoch=EPOCH)
+    retired = Asset.objects.filter(lifecycle=Lifecycle.RETIRED)
+    assert retired.exists() and Asset.objects.filter(lifecycle=Lifecycle.DEPRECATED).exists()
+    assert not LineageEdge.objects.filter(upstream__in=retired).exists()
 
 
 @pytest.mark.django_db
