@@ -1,6 +1,7 @@
 """The registry's API: the same domain methods and the same permission rules as the pages."""
 
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -8,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from catalog.choices import AssetKind
 from portal.api import full_clean_or_raise
 from registry.access import get_model, get_version
 from registry.api.serializers import (
@@ -70,7 +72,11 @@ class RegisteredModelViewSet(
         )
 
     def get_object(self):
-        model, _ = get_model(self.request, self.kwargs["slug"], edit=self.request.method not in ("GET", "HEAD"))
+        if self.request.method in ("GET", "HEAD"):
+            # Anyone signed in may read a model; the list's query set has all the serializer reads, and not the
+            # versions' metrics and datasets the card page shows (four queries fewer for "get model").
+            return get_object_or_404(self.get_queryset(), asset__slug=self.kwargs["slug"])
+        model, _ = get_model(self.request, self.kwargs["slug"], edit=True)
         return model
 
     def perform_create(self, serializer):
@@ -196,7 +202,10 @@ class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
         )
 
     def list(self, request, *args, **kwargs):
-        get_model(request, self.kwargs["model_slug"])
+        # An unknown model is a 404, not an empty list.
+        models = RegisteredModel.objects.filter(asset__slug=self.kwargs["model_slug"], asset__kind=AssetKind.MODEL)
+        if not models.exists():
+            raise Http404("No such model.")
         return super().list(request, *args, **kwargs)
 
     def _version(self, edit=False):
@@ -204,7 +213,8 @@ class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
         return model, version
 
     def get_object(self):
-        return self._version()[1]
+        # Reading a version (anyone signed in may) reads only it, not its model with every other version.
+        return get_object_or_404(self.get_queryset(), version=int(self.kwargs["version"]))
 
     def perform_create(self, serializer):
         model, _ = get_model(self.request, self.kwargs["model_slug"], edit=True)

@@ -188,3 +188,16 @@ def test_a_summary_edited_through_the_api_describes_the_model_in_the_catalog_and
     model.asset.refresh_from_db()
     assert model.asset.description == "Predicts basket abandonment."
     assert model.asset in search_assets("abandonment")
+
+
+def test_versions_are_read_one_at_a_time_and_an_unknown_model_or_version_is_a_404(api, owner, outsider):
+    model, _ = model_with_card(owner)
+    register_version(model, created_by=owner, algorithm="Boosted trees", metrics={"f1": 0.8})
+    reader = api(outsider)
+    listing = reader.get(f"/api/v1/models/{model.asset.slug}/versions/").json()
+    assert [row["version"] for row in listing["results"]] == [2, 1]
+    second = reader.get(f"/api/v1/models/{model.asset.slug}/versions/2/").json()
+    assert second["algorithm"] == "Boosted trees" and [m["name"] for m in second["metrics"]] == ["f1"]
+    assert reader.get(f"/api/v1/models/{model.asset.slug}/versions/3/").status_code == 404
+    missing = reader.get("/api/v1/models/no-such-model/versions/")
+    assert missing.status_code == 404 and "detail" in missing.json()
