@@ -64,7 +64,14 @@ class Service:
             time.sleep(0.5)
         raise SystemExit(f"{self.name} did not start {count} worker processes; see {self.log.name}")
 
+    def pause(self, paused=True):
+        """Freeze (SIGSTOP) or thaw (SIGCONT) the process and its workers, so that an idle server's own background
+        work does not take the CPU while the other system is measured."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+
     def stop(self):
+        self.pause(False)  # a stopped process would not act on SIGTERM
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:

@@ -7,6 +7,7 @@ from catalog.models import (
     Dataset,
     DataSource,
     LineageEdge,
+    LineageEvent,
     NamingConvention,
     Pipeline,
     PipelineRun,
@@ -93,3 +94,12 @@ class PipelineRunAdmin(admin.ModelAdmin):
     list_display = ["pipeline", "run_id", "state", "started_at", "ended_at", "output_rows"]
     list_filter = ["state", "origin"]
     raw_id_fields = ["pipeline"]
+
+
+@admin.register(LineageEvent)
+class LineageEventAdmin(admin.ModelAdmin):
+    """OpenLineage events waiting for the worker, and those it could not ingest (with why)."""
+
+    list_display = ["id", "received_at", "received_by", "error"]
+    list_filter = [("error", admin.EmptyFieldListFilter)]
+    readonly_fields = ["payload", "received_by", "received_at", "error"]

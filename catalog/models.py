@@ -326,6 +326,30 @@ class Pipeline(models.Model):
         return self.asset.name
 
 
+class LineageEvent(models.Model):
+    """An OpenLineage event accepted by ``POST /api/v1/lineage`` and waiting for the worker to ingest it.
+
+    The endpoint checks the event and answers at once (202); ``catalog.openlineage.ingest_queued`` records the
+    waiting events in the order they came, then deletes them. Producers (Airflow, Spark, dbt) send an event per
+    task state, thousands a minute in a large company, and must not wait for the catalog, as DataHub's Kafka
+    ingestion does not make them wait. An event whose ingestion failed stays here with its error for staff.
+    """
+
+    payload = models.JSONField()
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(auto_now_add=True)
+    error = models.TextField(blank=True, help_text="Why ingesting it failed; empty while it waits.")
+
+    class Meta:
+        indexes = [
+            # The ingester's only query: the waiting events, oldest first.
+            models.Index(fields=["id"], condition=Q(error=""), name="lineage_event_waiting")
+        ]
+
+    def __str__(self):
+        return f"OpenLineage event {self.pk} from {self.received_by or 'someone'}"
+
+
 class PipelineRun(models.Model):
     """One execution of a pipeline, reported by OpenLineage events or heartbeat pings carrying a run id.
 

@@ -1,12 +1,14 @@
 """OpenLineage RunEvents in, catalog out: pipelines (jobs), datasets, lineage edges, runs and schema changes.
 
-``ingest(event, user)`` is the domain function behind ``POST /api/v1/lineage``. It validates the whole event before
-touching anything, so a malformed event changes nothing; then it writes in one transaction. Datasets are found by
+``accept(event, user)`` is behind ``POST /api/v1/lineage``: it validates the whole event, so a malformed one is
+refused and changes nothing, and queues it (``LineageEvent``); the worker's ``ingest_queued`` then runs
+``ingest(event, user)`` on each waiting event in the order they came, each in one transaction. Datasets are found by
 their OpenLineage namespace (a source's ``namespace``) and name (the dataset's ``qualified_name``); unknown ones are
 created without an owner, so the hygiene page asks someone to claim them.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,11 +18,14 @@ from django.utils import timezone
 
 from catalog.changes import record_change, snapshot
 from catalog.choices import AssetKind, ChangeAction, LineageOrigin, RunOrigin, RunState, SchemaChangeOrigin, SourceKind
-from catalog.models import Asset, Dataset, DataSource, LineageEdge, Pipeline, PipelineRun
+from catalog.models import Asset, Dataset, DataSource, LineageEdge, LineageEvent, Pipeline, PipelineRun
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
 from catalog.search import reindex
+from portal.locks import LINEAGE_INGESTER, Wake, only_one
 
 logger = logging.getLogger(__name__)
+# Events the ingester reads at a time.
+INGEST_BATCH = 200
 
 EVENT_STATES = {
     "START": RunState.RUNNING,
@@ -333,6 +338,47 @@ def ingest(event, user):
     if finished and run.state == RunState.COMPLETE:
         _after_run_recorded(run)
     return run
+
+
+def accept(event, user):
+    """Check an event and queue it for the worker; returns the ``LineageEvent``. Raises ``MalformedEvent`` (nothing
+    queued). The worker is woken once the queue row is committed."""
+    parse(event)
+    queued = LineageEvent.objects.create(payload=event, received_by=user)
+    transaction.on_commit(_wake_the_ingester)
+    return queued
+
+
+_wake_the_ingester = Wake("catalog.tasks.ingest_lineage_events")
+
+
+def ingest_queued(batch_size=INGEST_BATCH, seconds=None):
+    """Ingest the waiting events, oldest first, until none is left (or ``seconds`` have passed; the next run goes
+    on). One ingester at a time, so the events of a run are recorded in the order they came. Returns how many were
+    ingested; None when another ingester is at work."""
+    deadline = time.monotonic() + seconds if seconds else None
+    done = 0
+    with only_one(LINEAGE_INGESTER) as alone:
+        if not alone:
+            return None
+        while deadline is None or time.monotonic() < deadline:
+            waiting = list(
+                LineageEvent.objects.filter(error="").select_related("received_by").order_by("pk")[:batch_size]
+            )
+            if not waiting:
+                break
+            ingested = []
+            for queued in waiting:
+                try:
+                    ingest(queued.payload, queued.received_by)
+                except Exception as exc:
+                    logger.exception("OpenLineage event %s could not be ingested", queued.pk)
+                    LineageEvent.objects.filter(pk=queued.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
+                else:
+                    ingested.append(queued.pk)
+            LineageEvent.objects.filter(pk__in=ingested).delete()
+            done += len(ingested)
+    return done
 
 
 def _after_run_recorded(run):

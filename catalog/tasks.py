@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from catalog.models import DataSource
+from catalog.openlineage import ingest_queued
 from catalog.scanning import READERS, scan_source
 from monitoring.choices import JobKind
 from monitoring.jobs import JobFailed, handler
@@ -23,3 +24,10 @@ def scan_all_sources():
     sources = DataSource.objects.filter(source_kind__in=list(READERS)).exclude(asset__lifecycle="retired")
     for source in sources.select_related("asset"):
         JobRun.enqueue(JobKind.SCHEMA_SCAN, asset=source.asset)
+
+
+@shared_task
+def ingest_lineage_events():
+    """After an event is accepted (enqueued on commit) and every minute: ingest the waiting OpenLineage events.
+    Stops after 50 seconds and leaves the rest to the next run."""
+    return ingest_queued(seconds=50)

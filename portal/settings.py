@@ -229,6 +229,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "catalog-ingest-lineage-events": {
+        # Accepted events wake the ingester themselves; this picks up any a lost wake-up left waiting.
+        "task": "catalog.tasks.ingest_lineage_events",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "trust-refresh-stale-badges": {
         "task": "trust.tasks.refresh_stale_badges",
         "schedule": 60.0,

@@ -5,15 +5,14 @@ ones, with ``compute_badges``, the one computation.
 """
 
 import time as clock
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Asset
+from portal.locks import BADGE_REFRESHER, only_one
 from trust.choices import TrustLevel
 from trust.facts import facts_for
 from trust.models import StoredBadge
@@ -26,8 +25,6 @@ COLOURS = {
     TrustLevel.UNKNOWN: "#6c757d",
 }
 REFRESH_BATCH = 200
-# The advisory lock only one badge refresher holds at a time (any number unique to this purpose).
-REFRESHER_LOCK = 7_150_001
 
 
 @dataclass(frozen=True)
@@ -139,33 +136,13 @@ def refresh_all(batch_size=REFRESH_BATCH, report=None):
     return done
 
 
-@contextmanager
-def _alone():
-    """Whether this is the only refresher running anywhere: a PostgreSQL advisory lock held for the block.
-
-    Without it a burst of events (a freshness sweep marking badges all the time) wakes a refresher in every worker
-    process, and the jobs that made the burst wait behind them. Other databases run one worker in development."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [REFRESHER_LOCK])
-        alone = cursor.fetchone()[0]
-    try:
-        yield alone
-    finally:
-        if alone:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [REFRESHER_LOCK])
-
-
 def refresh_stale(batch_size=REFRESH_BATCH, seconds=None):
     """Recompute stale stored badges, a claimed batch at a time, until none is left (or ``seconds`` have passed,
     so a periodic run leaves the worker to other jobs and the next run goes on). Returns how many were computed;
     None when another refresher is already at work (it goes on until none is left)."""
     deadline = clock.monotonic() + seconds if seconds else None
     done = 0
-    with _alone() as alone:
+    with only_one(BADGE_REFRESHER) as alone:
         if not alone:
             return None
         while deadline is None or clock.monotonic() < deadline:

@@ -1,6 +1,5 @@
 import logging
 import secrets
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from monitoring.choices import NotificationKind
 from monitoring.notifications import audience_of, notify, team_members
+from portal.locks import Wake
 from trust.choices import DeprecationState, IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind, TrustLevel
 
 logger = logging.getLogger(__name__)
@@ -649,20 +649,9 @@ class BadgeLink(models.Model):
         return link
 
 
-_last_woken = 0.0
-
-
-def _wake_the_refresher():
-    """Enqueue ``refresh_stale_badges``, at most once a second per process. A run claims stale rows until none is
-    left, so a burst of events (a sync registering thousands of versions) needs one run, not thousands; a row marked
-    just after a run ended waits for the next one (the beat's, within the minute), and pages compute it meanwhile."""
-    global _last_woken
-    if time.monotonic() - _last_woken < 1:
-        return
-    _last_woken = time.monotonic()
-    from trust.tasks import refresh_stale_badges  # the tasks module imports these models
-
-    refresh_stale_badges.delay()
+# A run claims stale rows until none is left, so a burst of events (a sync registering thousands of versions) needs
+# a run or two, and pages compute a stale badge meanwhile.
+_wake_the_refresher = Wake("trust.tasks.refresh_stale_badges")
 
 
 class StoredBadge(models.Model):

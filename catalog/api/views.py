@@ -35,7 +35,7 @@ from catalog.filtersets import (
 from catalog.forms import StaleEdit, save_asset
 from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, ImpactOrder, add_edge, remove_edge, walk, with_hops
 from catalog.models import Asset, Dataset, DataSource, Pipeline, Report
-from catalog.openlineage import MalformedEvent, ingest
+from catalog.openlineage import MalformedEvent, accept
 from catalog.scanning import READERS
 from monitoring.choices import JobKind
 from monitoring.models import JobRun
@@ -272,12 +272,12 @@ class OpenLineageView(APIView):
     """Receives OpenLineage RunEvents as the official clients' HTTP transport sends them (optionally gzipped).
 
     Authenticate with ``Authorization: Bearer <API token>``. A malformed event is answered 400 with the reason
-    and changes nothing.
+    and changes nothing; a valid one 202: it is queued, and the worker records it within seconds.
     """
 
     authentication_classes = [BearerOrTokenAuthentication]
 
-    @extend_schema(request=dict, responses={201: dict, 400: dict})
+    @extend_schema(request=dict, responses={202: dict, 400: dict})
     def post(self, request):
         body = request.body
         try:
@@ -287,10 +287,10 @@ class OpenLineageView(APIView):
         except (OSError, EOFError, ValueError):
             return Response({"detail": "The body is not valid JSON."}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            run = ingest(event, request.user)
+            queued = accept(event, request.user)
         except MalformedEvent as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(
-            {"pipeline": run.pipeline.asset.slug, "run_id": run.run_id, "state": run.state},
-            status=status.HTTP_201_CREATED,
+            {"event": queued.pk, "detail": "Accepted: the catalog records it within seconds."},
+            status=status.HTTP_202_ACCEPTED,
         )

@@ -8,9 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from bench.operations import CONTEXT_KEYS, FRESH, KEEPALIVE, OPERATIONS, Operation
+from bench.operations import CONTEXT_KEYS, FRESH, KEEPALIVE, OPERATIONS, Operation, _lineage_drain
 from bench.run import comparisons, measure_concurrently, measure_throughput, percentile
+from catalog.models import DataSource, LineageEvent, PipelineRun
 from catalog.openlineage import parse
+from tests import factories
 
 CONTEXT = {key: f"value-{key}" for key in CONTEXT_KEYS} | {"version_number": 3, "hub_id": 1}
 
@@ -74,7 +76,7 @@ def test_percentiles_pick_a_measured_value():
 
 
 def test_the_sweep_row_reports_checks_per_second_against_its_target_and_what_went_wrong():
-    sweep = next(op for op in OPERATIONS if op.target == "worker")
+    sweep = next(op for op in OPERATIONS if op.group == "sweep")
     measured = {"due": 4, "checked": 3, "seconds": 0.5, "durations_ms": [10, 20, 30],
                 "probe_errors": 1, "first_error": "PostgreSQL refused the query"}  # fmt: skip
 
@@ -85,6 +87,22 @@ def test_the_sweep_row_reports_checks_per_second_against_its_target_and_what_wen
     assert row["p50_ms"] == 20 and row["max_ms"] == 30
     assert row["errors"] == 2
     assert "only 3 of 4 checked" in row["first_error"] and "PostgreSQL refused" in row["first_error"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_row_queues_runs_and_times_the_worker_recording_them(celery_worker, owner):
+    source = factories.source("Warehouse", owner=owner)
+    DataSource.objects.filter(pk=source.pk).update(namespace="postgres://warehouse:5432")
+    context = CONTEXT | {
+        "owner": owner.username,
+        "openlineage_namespace": "postgres://warehouse:5432",
+        "openlineage_tables": "t1 t2 t3 t4",
+        "openlineage_jobs": "load_a load_b",
+    }
+    assert next(op for op in OPERATIONS if op.group == "ingest-worker").call.__name__ == "_lineage_drain"
+    measured = _lineage_drain(context, runs=20)
+    assert (measured["due"], measured["checked"], measured["probe_errors"]) == (40, 40, 0)
+    assert PipelineRun.objects.filter(state="complete").count() == 20 and not LineageEvent.objects.exists()
 
 
 def test_an_openlineage_run_is_a_start_then_a_complete_the_portal_accepts():

@@ -1,11 +1,12 @@
 import gzip
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
@@ -13,9 +14,19 @@ from openlineage.client.facet_v2 import output_statistics_output_dataset, schema
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
 
 from accounts.models import ApiToken
-from catalog.models import Asset, AssetChange, Dataset, DataSource, LineageEdge, PipelineRun, SchemaChange
-from catalog.openlineage import ingest
+from catalog.models import (
+    Asset,
+    AssetChange,
+    Dataset,
+    DataSource,
+    LineageEdge,
+    LineageEvent,
+    PipelineRun,
+    SchemaChange,
+)
+from catalog.openlineage import ingest, ingest_queued
 from monitoring.models import Notification
+from portal.locks import LINEAGE_INGESTER
 from tests import factories
 
 NAMESPACE = "postgres://warehouse:5432"
@@ -64,17 +75,28 @@ def _state():
         LineageEdge.objects.count(),
         PipelineRun.objects.count(),
         SchemaChange.objects.count(),
+        LineageEvent.objects.count(),
     )
 
 
+def _ingested(timeout=30):
+    """Wait for the worker to ingest every accepted event (each accepted event wakes it)."""
+    deadline = time.monotonic() + timeout
+    while LineageEvent.objects.filter(error="").exists():
+        assert time.monotonic() < deadline, "the worker did not ingest the accepted events"
+        time.sleep(0.1)
+    assert list(LineageEvent.objects.values_list("error", flat=True)) == []
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_real_client_records_datasets_a_pipeline_lineage_and_a_run(live_server, owner):
+def test_the_real_client_records_datasets_a_pipeline_lineage_and_a_run(live_server, celery_worker, owner):
     _, key = ApiToken.issue(owner, "airflow")
     client = _client(live_server.url, key)
     run_id = str(uuid.uuid4())
     columns = [("id", "bigint"), ("amount", "numeric")]
     client.emit(_event(RunState.START, run_id, T0, columns))
     client.emit(_event(RunState.COMPLETE, run_id, T0 + timedelta(minutes=7), columns, rows=5000))
+    _ingested()
 
     source = DataSource.objects.get(namespace=NAMESPACE)
     assert source.source_kind == "postgresql"
@@ -97,13 +119,15 @@ def test_the_real_client_records_datasets_a_pipeline_lineage_and_a_run(live_serv
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_changed_schema_facet_goes_through_the_schema_change_path(live_server, owner):
+def test_a_changed_schema_facet_goes_through_the_schema_change_path(live_server, celery_worker, owner):
     _, key = ApiToken.issue(owner, "airflow")
     client = _client(live_server.url, key, compression="gzip")
     client.emit(_event(RunState.COMPLETE, str(uuid.uuid4()), T0, [("id", "bigint"), ("amount", "numeric")]))
+    _ingested()
     orders = Dataset.objects.get(qualified_name="sales.orders")
     Asset.objects.filter(pk=orders.pk).update(owner=owner)
     client.emit(_event(RunState.COMPLETE, str(uuid.uuid4()), T0, [("id", "bigint"), ("amount", "text")]))
+    _ingested()
     change = SchemaChange.objects.get(dataset=orders)
     assert (change.origin, change.type_changed) == (
         "openlineage",
@@ -304,3 +328,37 @@ def test_an_event_costs_the_same_queries_for_one_or_many_known_datasets(owner):
     few = queries("few", [(NAMESPACE, "t0")], [(NAMESPACE, "t1", {})])
     many = queries("many", [(NAMESPACE, f"t{n}") for n in range(2, 7)], [(NAMESPACE, "t7", {})])
     assert few == many
+
+
+@pytest.mark.django_db
+def test_an_event_that_cannot_be_ingested_is_kept_with_why_and_the_queue_goes_on(owner):
+    good = {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-11-28T06:10:00+00:00",
+        "run": {"runId": "run-1"},
+        "job": {"namespace": "airflow", "name": "orders_etl"},
+        "outputs": [{"namespace": NAMESPACE, "name": "sales.orders"}],
+    }
+    # Accepted by rules that have changed since: the ingester refuses it now.
+    bad = LineageEvent.objects.create(payload={**good, "job": {"namespace": "airflow"}}, received_by=owner)
+    LineageEvent.objects.create(payload=good, received_by=owner)
+    assert ingest_queued() == 1
+    assert PipelineRun.objects.get(run_id="run-1").state == "complete"
+    kept = LineageEvent.objects.get()
+    assert kept.pk == bad.pk and kept.error == "MalformedEvent: job.name is required and must be a non-empty string."
+    assert ingest_queued() == 0  # a failed event is not tried again and again
+
+
+@pytest.mark.django_db
+def test_only_one_ingester_works_at_a_time_so_a_runs_events_keep_their_order(owner):
+    LineageEvent.objects.create(payload={}, received_by=owner)
+    other = connections.create_connection("default")  # another worker process, already ingesting
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [LINEAGE_INGESTER])
+        assert ingest_queued() is None
+        assert LineageEvent.objects.get().error == ""
+    finally:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LINEAGE_INGESTER])
+        other.close()

@@ -19,9 +19,10 @@ from catalog.models import Asset
 from monitoring.choices import PingKind
 from monitoring.freshness import evaluate_all, record_ping, save_policy
 from monitoring.models import FreshnessCheck, FreshnessPolicy
+from portal.locks import BADGE_REFRESHER
 from tests import factories
 from trust import tasks
-from trust.badges import REFRESHER_LOCK, badges_for, compute_badges, refresh_stale
+from trust.badges import badges_for, compute_badges, refresh_stale
 from trust.choices import IssueStatus, TrustLevel
 from trust.models import Certification, Deprecation, StoredBadge
 
@@ -321,14 +322,14 @@ def test_only_one_refresher_works_at_a_time_and_the_command_says_so(owner):
     other = connections.create_connection("default")  # another worker process, already refreshing
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [REFRESHER_LOCK])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [BADGE_REFRESHER])
         assert refresh_stale() is None
         with pytest.raises(CommandError, match="refresher is running now"):
             call_command("refresh_badges")
         assert StoredBadge.objects.get(asset=orders).stale
     finally:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [REFRESHER_LOCK])
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [BADGE_REFRESHER])
         other.close()
     assert refresh_stale() == 1
     assert StoredBadge.objects.get(asset=orders).is_current(timezone.now())

@@ -1,0 +1,52 @@
+"""Jobs woken by events: waking them without flooding the queue, and one worker at a time for jobs that must not
+run twice at once, across every worker process and machine."""
+
+import time
+from contextlib import contextmanager
+
+from celery import current_app
+from django.db import connection
+
+# PostgreSQL advisory lock keys, one per job (any numbers unique to this purpose).
+BADGE_REFRESHER = 7_150_001
+LINEAGE_INGESTER = 7_150_002
+
+
+@contextmanager
+def only_one(key):
+    """Whether this is the only holder of ``key`` anywhere: a PostgreSQL advisory lock held for the block.
+
+    Without it, a burst of events wakes the job in every worker process, and the work that made the burst waits
+    behind them. Other databases (SQLite for ``make run``) run one worker in development: always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        alone = cursor.fetchone()[0]
+    try:
+        yield alone
+    finally:
+        if alone:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+class Wake:
+    """Call it (on commit) to have the task ``name`` run soon, at most twice a second per process: at once, and once
+    more at the end of that second for whatever came meanwhile. A run handles everything waiting, so a burst of
+    events needs a run or two, not one each; and no event waits for the periodic run."""
+
+    def __init__(self, name):
+        self.name = name
+        self.covered_until = 0.0
+        self.trailing = False
+
+    def __call__(self):
+        now = time.monotonic()
+        if now >= self.covered_until:
+            self.covered_until, self.trailing = now + 1, False
+            current_app.send_task(self.name)
+        elif not self.trailing:
+            self.trailing = True
+            current_app.send_task(self.name, countdown=self.covered_until - now)
