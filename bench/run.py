@@ -204,8 +204,8 @@ def start_portal(args, env, var_dir, started):
     logs = var_dir / "logs"
     started["gunicorn"] = services.Service(
         "gunicorn",
-        [str(VENV_BIN / "gunicorn"), "portal.wsgi", "--workers", "2", "--threads", "2",
-         "--bind", f"127.0.0.1:{args.port}", "--timeout", "120"],
+        [str(VENV_BIN / "gunicorn"), "portal.wsgi", "--config", "python:portal.gunicorn", "--workers", "2",
+         "--threads", "2", "--bind", f"127.0.0.1:{args.port}", "--timeout", "120"],
         env, logs,
     )  # fmt: skip
     started["celery"] = services.Service(

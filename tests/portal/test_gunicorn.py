@@ -1,0 +1,68 @@
+"""The web server as make run starts it (the Procfile's web line), with the hooks in portal/gunicorn.py."""
+
+import gc
+import os
+import shlex
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from portal import gunicorn
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_procfile_web_command_serves_with_its_hooks(tmp_path):
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    port = _free_port()
+    command = [os.path.expandvars(part) for part in shlex.split(line.removeprefix("web:"))]
+    env = {
+        **os.environ,
+        "PORTAL_BIND": f"127.0.0.1:{port}",
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    command = [part.replace("${PORTAL_BIND:-127.0.0.1:8000}", env["PORTAL_BIND"]) for part in command]
+    command = [part.replace("${WEB_CONCURRENCY:-2}", "1").replace("${WEB_THREADS:-2}", "2") for part in command]
+    assert "python:portal.gunicorn" in command
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as response:
+                    answers = [response.status]
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
+                time.sleep(0.3)
+        # A second request, after the first one's post_request hook ran.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as response:
+            answers.append(response.status)
+        assert answers == [200, 200]
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert "Exception in post_request hook" not in output and "Traceback" not in output, output
+
+
+def test_a_ready_worker_freezes_what_it_imported_and_collects_after_each_request():
+    gunicorn.post_worker_init(worker=None)
+    try:
+        assert gc.get_freeze_count() > 10_000
+        cycle = []
+        cycle.append(cycle)
+        del cycle
+        assert gc.get_count()[0] > 0
+        gunicorn.post_request(worker=None, req=None, environ={}, resp=None)
+        assert gc.get_count()[0] < 5
+    finally:
+        gc.unfreeze()
