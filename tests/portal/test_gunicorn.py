@@ -54,15 +54,23 @@ def test_the_procfile_web_command_serves_with_its_hooks(tmp_path):
     assert "Exception in post_request hook" not in output and "Traceback" not in output, output
 
 
-def test_a_ready_worker_freezes_what_it_imported_and_collects_after_each_request():
-    gunicorn.post_worker_init(worker=None)
-    try:
-        assert gc.get_freeze_count() > 10_000
+def _leave_cycles(count):
+    """What a request leaves behind: objects only the cycle collector frees."""
+    for _ in range(count):
         cycle = []
         cycle.append(cycle)
-        del cycle
-        assert gc.get_count()[0] > 0
+
+
+def test_a_worker_collects_between_requests_once_enough_garbage_piled_up():
+    gunicorn.post_worker_init(worker=None)
+    try:
+        assert gc.get_freeze_count() > 10_000 and not gc.isenabled()
+        _leave_cycles(gunicorn.COLLECT_AFTER // 2)
         gunicorn.post_request(worker=None, req=None, environ={}, resp=None)
-        assert gc.get_count()[0] < 5
+        assert gc.get_count()[0] > gunicorn.COLLECT_AFTER // 4  # not yet: a small request costs nothing more
+        _leave_cycles(gunicorn.COLLECT_AFTER)
+        gunicorn.post_request(worker=None, req=None, environ={}, resp=None)
+        assert gc.get_count()[0] < 100
     finally:
+        gc.enable()
         gc.unfreeze()
