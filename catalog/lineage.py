@@ -26,29 +26,11 @@ MAX_DEPTH = 10
 
 # One row per hop: the assets first reached at that hop (the frontier), everything seen up to it, and the hop.
 # The frontier is sorted so that its index lookups walk the (near, far) index in order, pages already in cache;
-# that index holds both ends, so the lookups never read the table (index-only scans).
+# that index holds both ends, so the lookups never read the table (index-only scans). ``start`` is where a walk
+# began: one walk from all the starts together (``_FROM_ALL``), or one from each (``_FROM_EACH``) in one query.
 _WALK = """
-WITH RECURSIVE bfs(frontier, seen, depth) AS (
-    SELECT starts, starts, 0 FROM (SELECT %s::bigint[] AS starts) given
-  UNION ALL
-    SELECT step.found, b.seen || step.found, b.depth + 1
-    FROM bfs b, LATERAL (
-        SELECT array_agg(reached.id ORDER BY reached.id) AS found
-        FROM (
-            SELECT e.{far} AS id FROM unnest(b.frontier) expanded(id) JOIN {edges} e ON e.{near} = expanded.id
-            EXCEPT
-            SELECT unnest(b.seen)
-        ) reached
-    ) step
-    WHERE b.depth < %s AND step.found IS NOT NULL
-)
-SELECT frontier, depth FROM bfs WHERE depth > 0
-"""
-
-# The same walk from each start on its own, in one query: one row per start and hop.
-_WALK_EACH = """
 WITH RECURSIVE bfs(start, frontier, seen, depth) AS (
-    SELECT start, ARRAY[start], ARRAY[start], 0 FROM unnest(%s::bigint[]) given(start)
+    {starts}
   UNION ALL
     SELECT b.start, step.found, b.seen || step.found, b.depth + 1
     FROM bfs b, LATERAL (
@@ -63,6 +45,8 @@ WITH RECURSIVE bfs(start, frontier, seen, depth) AS (
 )
 SELECT start, frontier, depth FROM bfs WHERE depth > 0
 """
+_FROM_ALL = "SELECT 0::bigint, starts, starts, 0 FROM (SELECT %s::bigint[] AS starts) given"
+_FROM_EACH = "SELECT start, ARRAY[start], ARRAY[start], 0 FROM unnest(%s::bigint[]) given(start)"
 
 # The embedded SQLite default (``make run`` with no server) has no arrays or jsonb: a plain recursive walk over
 # ``(asset, depth)`` rows. It expands an asset once per depth it is reached at, fine at a demo's size.
@@ -89,9 +73,9 @@ def walk(asset_ids, direction="down", max_depth=DEFAULT_DEPTH):
     edges = LineageEdge._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_WALK.format(far=far, near=near, edges=edges), [asset_ids, max_depth])
+            cursor.execute(_WALK.format(starts=_FROM_ALL, far=far, near=near, edges=edges), [asset_ids, max_depth])
             # One array per hop, not one row per asset: 39,000 rows from a hub cost more to send than ten arrays.
-            return {pk: hops for frontier, hops in cursor.fetchall() for pk in frontier}
+            return {pk: hops for _, frontier, hops in cursor.fetchall() for pk in frontier}
         starts = ", ".join(["%s"] * len(asset_ids))
         cursor.execute(_WALK_PORTABLE.format(far=far, near=near, edges=edges, starts=starts), [*asset_ids, max_depth])
         found = dict(cursor.fetchall())
@@ -116,7 +100,8 @@ def walk_each(asset_ids, direction="down", max_depth=DEFAULT_DEPTH):
     max_depth = max(1, min(int(max_depth), MAX_DEPTH))
     near, far = ("upstream_id", "downstream_id") if direction == "down" else ("downstream_id", "upstream_id")
     with connection.cursor() as cursor:
-        cursor.execute(_WALK_EACH.format(far=far, near=near, edges=LineageEdge._meta.db_table), [asset_ids, max_depth])
+        walk_sql = _WALK.format(starts=_FROM_EACH, far=far, near=near, edges=LineageEdge._meta.db_table)
+        cursor.execute(walk_sql, [asset_ids, max_depth])
         for start, frontier, hops in cursor.fetchall():
             found[start].update(dict.fromkeys(frontier, hops))
     return found
