@@ -8,7 +8,6 @@ created without an owner, so the hygiene page asks someone to claim them.
 """
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +20,7 @@ from catalog.choices import AssetKind, ChangeAction, LineageOrigin, RunOrigin, R
 from catalog.models import Asset, Dataset, DataSource, LineageEdge, LineageEvent, Pipeline, PipelineRun
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
 from catalog.search import reindex
-from portal.locks import LINEAGE_INGESTER, Wake, only_one
+from portal.locks import LINEAGE_INGESTER, Wake, drain
 
 logger = logging.getLogger(__name__)
 # Events the ingester reads at a time.
@@ -353,32 +352,27 @@ _wake_the_ingester = Wake("catalog.tasks.ingest_lineage_events")
 
 
 def ingest_queued(batch_size=INGEST_BATCH, seconds=None):
-    """Ingest the waiting events, oldest first, until none is left (or ``seconds`` have passed; the next run goes
-    on). One ingester at a time, so the events of a run are recorded in the order they came. Returns how many were
-    ingested; None when another ingester is at work."""
-    deadline = time.monotonic() + seconds if seconds else None
-    done = 0
-    with only_one(LINEAGE_INGESTER) as alone:
-        if not alone:
+    """Ingest the waiting events, oldest first, until none is left or ``seconds`` have passed (see
+    ``portal.locks.drain``). One ingester at a time, so the events of a run are recorded in the order they came.
+    Returns how many were ingested; None when another ingester is at work."""
+
+    def step():
+        waiting = list(LineageEvent.objects.filter(error="").select_related("received_by").order_by("pk")[:batch_size])
+        if not waiting:
             return None
-        while deadline is None or time.monotonic() < deadline:
-            waiting = list(
-                LineageEvent.objects.filter(error="").select_related("received_by").order_by("pk")[:batch_size]
-            )
-            if not waiting:
-                break
-            ingested = []
-            for queued in waiting:
-                try:
-                    ingest(queued.payload, queued.received_by)
-                except Exception as exc:
-                    logger.exception("OpenLineage event %s could not be ingested", queued.pk)
-                    LineageEvent.objects.filter(pk=queued.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
-                else:
-                    ingested.append(queued.pk)
-            LineageEvent.objects.filter(pk__in=ingested).delete()
-            done += len(ingested)
-    return done
+        ingested = []
+        for queued in waiting:
+            try:
+                ingest(queued.payload, queued.received_by)
+            except Exception as exc:
+                logger.exception("OpenLineage event %s could not be ingested", queued.pk)
+                LineageEvent.objects.filter(pk=queued.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
+            else:
+                ingested.append(queued.pk)
+        LineageEvent.objects.filter(pk__in=ingested).delete()
+        return len(ingested)
+
+    return drain(LINEAGE_INGESTER, step, seconds)
 
 
 def _after_run_recorded(run):

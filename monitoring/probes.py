@@ -1,8 +1,8 @@
 """Asking a source when its data last changed: newest timestamp in a table, a file's mtime, an HTTP answer.
 
-Each probe returns an aware datetime or raises ``ProbeFailed`` with a sentence for the owner. ``probe`` runs it in a
-daemon thread with a hard deadline on top of each driver's own timeout, so a source that hangs (a TCP peer that never
-answers, a lock that never clears) costs the sweep ``timeout_seconds`` and no more.
+Each probe returns an aware datetime or raises ``ProbeFailed`` with a sentence for the owner. ``probe_all`` runs
+each in a daemon thread with a hard deadline on top of each driver's own timeout, so a source that hangs (a TCP peer
+that never answers, a lock that never clears) costs the sweep ``timeout_seconds`` and no more.
 """
 
 import email.utils
@@ -25,14 +25,10 @@ class ProbeFailed(Exception):
     """The source could not tell us; the status becomes unknown and the message is shown."""
 
 
-def probe(policy):
-    """``(observed_at, error, duration_ms)`` for a policy whose asset and dataset are already loaded."""
-    return probe_all([policy])[0]
-
-
 def probe_all(policies):
-    """``probe`` for many policies at the same time: every probe starts at once in its own thread and each answer is
-    awaited until that policy's own deadline, so a source that hangs costs its timeout, not the sum of them."""
+    """``[(observed_at, error, duration_ms)]`` for policies whose assets and datasets are already loaded: every
+    probe starts at once in its own thread and each answer is awaited until that policy's own deadline, so a
+    source that hangs costs its timeout, not the sum of them."""
     started = time.monotonic()
     waiting = [(policy, _start(policy)) for policy in policies]
     results = []

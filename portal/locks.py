@@ -32,6 +32,24 @@ def only_one(key):
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
+def drain(key, step, seconds=None):
+    """Run ``step()`` again and again as the only holder of ``key``, until it returns None (nothing was left) or
+    ``seconds`` have passed (a periodic run leaves the worker to other jobs; the next run goes on). ``step`` takes
+    a batch and returns how many of it count. Returns their total; None when another worker holds ``key`` (it goes
+    on until nothing is left)."""
+    deadline = time.monotonic() + seconds if seconds else None
+    done = 0
+    with only_one(key) as alone:
+        if not alone:
+            return None
+        while deadline is None or time.monotonic() < deadline:
+            counted = step()
+            if counted is None:
+                break
+            done += counted
+    return done
+
+
 class Wake:
     """Call it (on commit) to have the task ``name`` run soon, at most twice a second per process: at once, and once
     more at the end of that second for whatever came meanwhile. A run handles everything waiting, so a burst of

@@ -4,7 +4,6 @@ Badges are stored (``StoredBadge``): lists read them in one query and compute on
 ones, with ``compute_badges``, the one computation.
 """
 
-import time as clock
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
@@ -12,7 +11,7 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 
 from catalog.models import Asset
-from portal.locks import BADGE_REFRESHER, only_one
+from portal.locks import BADGE_REFRESHER, drain
 from trust.choices import TrustLevel
 from trust.facts import facts_for
 from trust.models import StoredBadge
@@ -137,20 +136,14 @@ def refresh_all(batch_size=REFRESH_BATCH, report=None):
 
 
 def refresh_stale(batch_size=REFRESH_BATCH, seconds=None):
-    """Recompute stale stored badges, a claimed batch at a time, until none is left (or ``seconds`` have passed,
-    so a periodic run leaves the worker to other jobs and the next run goes on). Returns how many were computed;
-    None when another refresher is already at work (it goes on until none is left)."""
-    deadline = clock.monotonic() + seconds if seconds else None
-    done = 0
-    with only_one(BADGE_REFRESHER) as alone:
-        if not alone:
-            return None
-        while deadline is None or clock.monotonic() < deadline:
-            claimed = StoredBadge.claim_stale(batch_size)
-            if not claimed:
-                break
-            done += len(_compute_and_store(claimed))
-    return done
+    """Recompute stale stored badges, a claimed batch at a time, until none is left or ``seconds`` have passed (see
+    ``portal.locks.drain``). Returns how many were computed; None when another refresher is already at work."""
+
+    def step():
+        claimed = StoredBadge.claim_stale(batch_size)
+        return len(_compute_and_store(claimed)) if claimed else None
+
+    return drain(BADGE_REFRESHER, step, seconds)
 
 
 def _text_width(text):

@@ -714,7 +714,7 @@ class StoredBadge(models.Model):
                 cls.objects.bulk_create(
                     [cls(asset_id=pk, stale=True, generation=1) for pk in sorted(asset_ids)], ignore_conflicts=True
                 )
-            in_order = cls.objects.filter(asset_id__in=asset_ids).order_by("asset_id").select_for_update()
+            in_order = cls.objects.filter(asset_id__any_of=asset_ids).order_by("asset_id").select_for_update()
             cls.objects.filter(asset_id__in=in_order.values("asset_id")).update(
                 stale=True, generation=models.F("generation") + 1, claimed_until=None
             )
