@@ -23,6 +23,7 @@ test: $(STAMP)  ## the whole suite on PostgreSQL, Redis and Chromium
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

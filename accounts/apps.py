@@ -6,4 +6,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and teams"
 
     def ready(self):
-        from accounts import schema  # noqa: F401 - registers the OpenAPI description of token authentication
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save, pre_delete
+
+        from accounts import events, schema  # noqa: F401 - schema registers the OpenAPI description of tokens
+
+        user = get_user_model()
+        post_save.connect(events.user_saved, sender=user, dispatch_uid="accounts-people-changed")
+        pre_delete.connect(events.user_deleting, sender=user, dispatch_uid="accounts-people-removed")

@@ -6,10 +6,11 @@ from accounts import views
 
 app_name = "accounts"
 
+# The profile page shows what a person owns and watches across the apps: ``portal.urls`` adds it to this namespace.
+
 urlpatterns = [
     path("login/", login_not_required(views.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("profile/", views.profile, name="profile"),
     path("tokens/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

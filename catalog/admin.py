@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from catalog import events
 from catalog.models import (
     Asset,
     AssetChange,
@@ -16,15 +17,23 @@ from catalog.models import (
     Tag,
     Watch,
 )
+from core.admin import AnnouncingAdmin
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(AnnouncingAdmin):
     list_display = ["name", "kind", "owner", "team", "lifecycle", "updated_at"]
     list_filter = ["kind", "lifecycle", "team"]
     search_fields = ["name", "slug", "description"]
     autocomplete_fields = ["owner", "team", "tags"]
     readonly_fields = ["uuid", "created_at", "updated_at"]
+
+    def announce(self, objects, removed):
+        ids = [asset.pk for asset in objects]
+        if removed:
+            events.assets_removed.send(sender=Asset, asset_ids=ids)
+        else:
+            events.asset_changed.send(sender=Asset, asset_ids=ids, travels=True)
 
 
 class ColumnInline(admin.TabularInline):
@@ -32,8 +41,15 @@ class ColumnInline(admin.TabularInline):
     extra = 0
 
 
+class KindRowAdmin(AnnouncingAdmin):
+    """A kind row (a dataset's intended use, a report's audience) is part of what its asset says about itself."""
+
+    def announce(self, objects, removed):
+        events.asset_changed.send(sender=Asset, asset_ids=[row.asset_id for row in objects], travels=False)
+
+
 @admin.register(Dataset)
-class DatasetAdmin(admin.ModelAdmin):
+class DatasetAdmin(KindRowAdmin):
     list_display = ["asset", "source", "qualified_name", "format"]
     search_fields = ["asset__name", "qualified_name"]
     raw_id_fields = ["asset", "source"]
@@ -41,16 +57,19 @@ class DatasetAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataSource, Report, Pipeline)
-class KindAdmin(admin.ModelAdmin):
+class KindAdmin(KindRowAdmin):
     raw_id_fields = ["asset"]
     search_fields = ["asset__name"]
 
 
 @admin.register(LineageEdge)
-class LineageEdgeAdmin(admin.ModelAdmin):
+class LineageEdgeAdmin(AnnouncingAdmin):
     list_display = ["upstream", "downstream", "origin", "created_at"]
     list_filter = ["origin"]
     raw_id_fields = ["upstream", "downstream", "created_by"]
+
+    def announce(self, objects, removed):
+        events.lineage_changed.send(sender=LineageEdge, downstream_ids=[edge.downstream_id for edge in objects])
 
 
 @admin.register(Tag)

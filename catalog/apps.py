@@ -6,4 +6,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Data catalog"
 
     def ready(self):
-        from catalog import lookups  # noqa: F401 -- registers ``__any_of`` on every field
+        from catalog.audience import audience_of
+        from core.notifications import provide_audience
+
+        provide_audience(audience_of)

@@ -3,12 +3,7 @@ from django.db.models import Q
 
 from catalog.choices import AssetKind, Classification, Lifecycle
 from catalog.models import Asset, Dataset, DataSource, Pipeline, Report
-
-
-def by_name(field_name, label):
-    """A filter on a person's username, a team's slug or a tag's name, typed rather than picked: a select listing
-    every user, team and tag of a large company would weigh more than the page it sits on (see bench/RESULTS.md)."""
-    return django_filters.CharFilter(field_name=field_name, label=label)
+from core.filtersets import by_name
 
 
 class AssetFilterSet(django_filters.FilterSet):

@@ -3,21 +3,14 @@ from datetime import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from accounts.models import Team
-from catalog.changes import record_change, snapshot
-from catalog.choices import AssetKind, ChangeAction
+from catalog.choices import AssetKind
 from catalog.models import Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
-from catalog.search import reindex
 
 # The kinds the catalog's own forms create and edit; models and versions belong to the registry.
 EDITABLE_KINDS = [AssetKind.SOURCE, AssetKind.DATASET, AssetKind.REPORT, AssetKind.PIPELINE]
 MAX_TAGS = 20
-
-
-class StaleEdit(Exception):
-    """Someone else saved the asset after this form was opened."""
 
 
 def _people():
@@ -122,40 +115,6 @@ KIND_FORMS = {
     AssetKind.REPORT: ReportForm,
     AssetKind.PIPELINE: PipelineForm,
 }
-
-
-def kind_row(asset):
-    """The kind-specific row of a catalog asset: each one's related name is its kind (``asset.dataset`` …)."""
-    return getattr(asset, asset.kind)
-
-
-def save_asset(asset, detail, actor, tags=None, version=None):
-    """The one edit path for catalog assets (pages and API): refuse a stale edit, save the asset and its kind
-    row, record the history, reindex for search.
-
-    ``asset`` and ``detail`` carry the new, validated values; a new asset has its ``kind`` set. ``version`` is
-    the ``updated_at`` the editor started from; ``StaleEdit`` is raised when the asset changed since.
-    """
-    creating = asset.pk is None
-    with transaction.atomic():
-        if creating:
-            before = {}
-            asset.slug = Asset.objects.free_slug(asset.kind, asset.name)
-        else:
-            current = Asset.objects.select_for_update().get(pk=asset.pk)
-            if version is not None and version != current.updated_at:
-                raise StaleEdit
-            # From the database: validation already wrote the typed values onto ``asset`` and ``detail``.
-            before = snapshot(current, kind_row(current))
-        asset.save()
-        if tags is not None:
-            asset.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tags])
-        detail.asset = asset
-        detail.save()
-        action = ChangeAction.CREATED if creating else ChangeAction.UPDATED
-        record_change(asset, actor, before, snapshot(asset, detail), action=action)
-    reindex([asset.pk])
-    return asset
 
 
 class LineageForm(forms.Form):

@@ -14,11 +14,8 @@ text and looking it up in a 39,000-key object cost more than the index lookups t
 benchmark's largest hub it was 2.6 times slower, with the same answers for 350 starts in both directions).
 """
 
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 
-from catalog.changes import record_change
-from catalog.choices import ChangeAction, LineageOrigin
 from catalog.models import Asset, LineageEdge
 
 DEFAULT_DEPTH = 3
@@ -105,32 +102,6 @@ def walk_each(asset_ids, direction="down", max_depth=DEFAULT_DEPTH):
         for start, frontier, hops in cursor.fetchall():
             found[start].update(dict.fromkeys(frontier, hops))
     return found
-
-
-def add_edge(upstream, downstream, actor, origin=LineageOrigin.MANUAL):
-    """Record that data flows from ``upstream`` to ``downstream``; raises ``ValidationError`` for a self-loop or a
-    duplicate. Both assets' histories say who added it."""
-    if upstream.pk == downstream.pk:
-        raise ValidationError("An asset cannot feed itself.")
-    with transaction.atomic():
-        edge, created = LineageEdge.objects.get_or_create(
-            upstream=upstream, downstream=downstream, defaults={"origin": origin, "created_by": actor}
-        )
-        if not created:
-            raise ValidationError(f"{upstream} already feeds {downstream}.")
-        for asset, other, side in ((upstream, downstream, "downstream"), (downstream, upstream, "upstream")):
-            record_change(asset, actor, {side: ""}, {side: f"added {other}"}, action=ChangeAction.LINEAGE)
-    return edge
-
-
-def remove_edge(upstream, downstream, actor):
-    """Forget the edge from ``upstream`` to ``downstream``; True if there was one."""
-    with transaction.atomic():
-        deleted, _ = LineageEdge.objects.filter(upstream=upstream, downstream=downstream).delete()
-        if deleted:
-            for asset, other, side in ((upstream, downstream, "downstream"), (downstream, upstream, "upstream")):
-                record_change(asset, actor, {side: f"{other}"}, {side: "removed"}, action=ChangeAction.LINEAGE)
-    return bool(deleted)
 
 
 def impact_key(hops, name, pk):

@@ -9,7 +9,6 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.text import slugify
 
 from catalog.choices import (
     AssetKind,
@@ -58,15 +57,6 @@ class AssetQuerySet(models.QuerySet):
 
     def visible(self):
         return self.exclude(lifecycle=Lifecycle.RETIRED)
-
-    def free_slug(self, kind, name):
-        """A slug for a new asset of ``kind`` named ``name``, with a number added if the plain one is taken."""
-        base = slugify(name)[:180] or kind
-        taken = set(self.filter(kind=kind, slug__startswith=base).values_list("slug", flat=True))
-        slug, number = base, 2
-        while slug in taken:
-            slug, number = f"{base}-{number}", number + 1
-        return slug
 
     def editable_by(self, user):
         if user.is_staff:

@@ -15,12 +15,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.changes import record_change, snapshot
-from catalog.choices import AssetKind, ChangeAction, LineageOrigin, RunOrigin, RunState, SchemaChangeOrigin, SourceKind
-from catalog.models import Asset, Dataset, DataSource, LineageEdge, LineageEvent, Pipeline, PipelineRun
+from catalog import assets, events
+from catalog.choices import AssetKind, LineageOrigin, RunOrigin, RunState, SchemaChangeOrigin, SourceKind
+from catalog.models import Asset, Dataset, DataSource, LineageEvent, Pipeline, PipelineRun
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
-from catalog.search import reindex
-from portal.locks import LINEAGE_INGESTER, Wake, drain
+from core.background import LINEAGE_INGESTER, drain, wake
 
 logger = logging.getLogger(__name__)
 # Events the ingester reads at a time.
@@ -173,17 +172,13 @@ def parse(event):
 
 def _create_source(namespace, user):
     scheme = namespace.split("://", 1)[0].lower() if "://" in namespace else ""
-    asset = Asset.objects.create(
+    asset = Asset(
         kind=AssetKind.SOURCE,
         name=namespace[:200],
-        slug=Asset.objects.free_slug(AssetKind.SOURCE, namespace),
         description="Created from an OpenLineage event. Describe it and give it an owner.",
     )
-    source = DataSource.objects.create(
-        asset=asset, source_kind=SCHEME_KINDS.get(scheme, SourceKind.OTHER), namespace=namespace
-    )
-    record_change(asset, user, {}, snapshot(asset, source), action=ChangeAction.CREATED)
-    reindex([asset.pk])
+    source = DataSource(source_kind=SCHEME_KINDS.get(scheme, SourceKind.OTHER), namespace=namespace)
+    assets.create_asset(asset, source, actor=user)
     return source
 
 
@@ -219,9 +214,7 @@ def _datasets_for(refs, user):
     for ref in refs:
         key = (ref.namespace, ref.name)
         if key not in datasets:
-            datasets[key], created = dataset_for(sources[ref.namespace], ref.name, "other", user)
-            if created and ref.description:
-                Asset.objects.filter(pk=datasets[key].asset_id).update(description=ref.description)
+            datasets[key], _ = dataset_for(sources[ref.namespace], ref.name, "other", user, description=ref.description)
         if ref.columns is not None:
             apply_schema(datasets[key], ref.columns, SchemaChangeOrigin.OPENLINEAGE)
     return datasets
@@ -236,36 +229,17 @@ def _pipeline_for(parsed, user):
     )
     if pipeline is not None:
         return pipeline
-    asset = Asset.objects.create(
-        kind=AssetKind.PIPELINE,
-        name=parsed["job_name"],
-        slug=Asset.objects.free_slug(AssetKind.PIPELINE, parsed["job_name"]),
-        description=parsed["job_description"],
-    )
-    pipeline = Pipeline.objects.create(asset=asset, namespace=parsed["job_namespace"], code_url=parsed["code_url"])
-    record_change(asset, user, {}, snapshot(asset, pipeline), action=ChangeAction.CREATED)
-    reindex([asset.pk])
+    asset = Asset(kind=AssetKind.PIPELINE, name=parsed["job_name"], description=parsed["job_description"])
+    pipeline = Pipeline(namespace=parsed["job_namespace"], code_url=parsed["code_url"])
+    assets.create_asset(asset, pipeline, actor=user)
     return pipeline
 
 
 def _link(pipeline, inputs, outputs, user):
     """Edges from each input to the job and from the job to each output; only the missing ones are written."""
-    pairs = {*((dataset.asset_id, pipeline.asset_id) for dataset in inputs)}
-    pairs |= {(pipeline.asset_id, dataset.asset_id) for dataset in outputs}
-    if not pairs:
-        return
-    recorded = Q()
-    for upstream_id, downstream_id in pairs:
-        recorded |= Q(upstream_id=upstream_id, downstream_id=downstream_id)
-    missing = pairs - set(LineageEdge.objects.filter(recorded).values_list("upstream_id", "downstream_id"))
-    # Another event of the same job may add the same edge at the same moment: the unique constraint keeps one.
-    LineageEdge.objects.bulk_create(
-        [
-            LineageEdge(upstream_id=up, downstream_id=down, origin=LineageOrigin.OPENLINEAGE, created_by=user)
-            for up, down in sorted(missing)
-        ],
-        ignore_conflicts=True,
-    )
+    pairs = [(dataset.asset_id, pipeline.asset_id) for dataset in inputs]
+    pairs += [(pipeline.asset_id, dataset.asset_id) for dataset in outputs]
+    assets.link(pairs, actor=user, origin=LineageOrigin.OPENLINEAGE)
 
 
 def _run_for(pipeline, parsed):
@@ -348,12 +322,15 @@ def accept(event, user):
     return queued
 
 
-_wake_the_ingester = Wake("catalog.tasks.ingest_lineage_events")
+def _wake_the_ingester():
+    from catalog.tasks import ingest_lineage_events  # the tasks module imports this one
+
+    wake(ingest_lineage_events)
 
 
 def ingest_queued(batch_size=INGEST_BATCH, seconds=None):
     """Ingest the waiting events, oldest first, until none is left or ``seconds`` have passed (see
-    ``portal.locks.drain``). One ingester at a time, so the events of a run are recorded in the order they came.
+    ``core.background.drain``). One ingester at a time, so the events of a run are recorded in the order they came.
     Returns how many were ingested; None when another ingester is at work."""
 
     def step():
@@ -376,8 +353,6 @@ def ingest_queued(batch_size=INGEST_BATCH, seconds=None):
 
 
 def _after_run_recorded(run):
-    """Called once per run, after its COMPLETE event was stored: a run far outside recent history raises drift."""
-    from monitoring.drift import check_run  # monitoring builds on the catalog, not the other way round
-
+    """Called once per run, after its COMPLETE event was stored (monitoring checks it for drift)."""
     logger.info("Pipeline run %s of %s completed with %s output rows", run.run_id, run.pipeline, run.output_rows)
-    check_run(run)
+    events.run_completed.send(sender=PipelineRun, run=run)

@@ -16,14 +16,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from catalog.changes import record_change, snapshot
-from catalog.choices import AssetKind, ChangeAction, DatasetFormat, SchemaChangeOrigin, SourceKind
+from catalog import assets
+from catalog.audience import audience_of
+from catalog.choices import AssetKind, DatasetFormat, SchemaChangeOrigin, SourceKind
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset, Column, Dataset, SchemaChange, source_secret
 from catalog.search import reindex
-from monitoring.choices import NotificationKind
-from monitoring.jobs import JobFailed
-from monitoring.notifications import audience_of, notify
+from core.choices import NotificationKind
+from core.files import OutsideDataRoot, inside_data_root
+from core.jobs import JobFailed
+from core.notifications import notify
 
 PROFILE_FIELDS = ["null_fraction", "distinct_count", "min_value", "max_value"]
 
@@ -54,11 +56,13 @@ class FoundTable:
 
 # --- readers: one per kind of source; each raises JobFailed with a sentence for the owner ------------------------
 def _under_data_root(relative):
-    root = Path(settings.DATA_ROOT).resolve()
-    path = (root / (relative or "")).resolve()
-    if path != root and root not in path.parents:
-        raise JobFailed(f"The path {relative!r} is outside the data folder (DATA_ROOT); only files there are read.")
-    return root, path
+    try:
+        path = inside_data_root(relative)
+    except OutsideDataRoot:
+        raise JobFailed(
+            f"The path {relative!r} is outside the data folder (DATA_ROOT); only files there are read."
+        ) from None
+    return Path(settings.DATA_ROOT).resolve(), path
 
 
 def _read_postgresql(source):
@@ -272,22 +276,21 @@ def apply_schema(dataset, found_columns, origin):
     return change
 
 
-def dataset_for(source, qualified_name, fmt, actor=None):
-    """The dataset named ``qualified_name`` in ``source``, created (owned like its source) if it is new."""
+def dataset_for(source, qualified_name, fmt, actor=None, description=""):
+    """The dataset named ``qualified_name`` in ``source``, created (owned like its source, described as given) if it
+    is new; and whether it was created."""
     dataset = Dataset.objects.select_related("asset").filter(source=source, qualified_name=qualified_name).first()
     if dataset is not None:
         return dataset, False
-    with transaction.atomic():
-        asset = Asset.objects.create(
-            kind=AssetKind.DATASET,
-            name=qualified_name[:200],
-            slug=Asset.objects.free_slug(AssetKind.DATASET, qualified_name),
-            owner_id=source.asset.owner_id,
-            team_id=source.asset.team_id,
-        )
-        dataset = Dataset.objects.create(asset=asset, source=source, qualified_name=qualified_name, format=fmt)
-        record_change(asset, actor, {}, snapshot(asset, dataset), action=ChangeAction.CREATED)
-    reindex([asset.pk])
+    asset = Asset(
+        kind=AssetKind.DATASET,
+        name=qualified_name[:200],
+        owner_id=source.asset.owner_id,
+        team_id=source.asset.team_id,
+        description=description,
+    )
+    dataset = Dataset(source=source, qualified_name=qualified_name, format=fmt)
+    assets.create_asset(asset, dataset, actor=actor)
     return dataset, True
 
 

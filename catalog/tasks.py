@@ -4,18 +4,9 @@ from celery import shared_task
 
 from catalog.models import DataSource
 from catalog.openlineage import ingest_queued
-from catalog.scanning import READERS, scan_source
-from monitoring.choices import JobKind
-from monitoring.jobs import JobFailed, handler
-from monitoring.models import JobRun
-
-
-@handler(JobKind.SCHEMA_SCAN)
-def schema_scan(run):
-    source = DataSource.objects.select_related("asset__owner", "asset__team").filter(asset=run.asset_id).first()
-    if source is None:
-        raise JobFailed("The source to scan no longer exists.")
-    return scan_source(source, actor=run.requested_by, report=run.report)
+from catalog.scanning import READERS
+from core.choices import JobKind
+from core.models import JobRun
 
 
 @shared_task

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catalog.assets import StaleEdit, add_edge, delete_asset, kind_row, remove_edge, save_asset
 from catalog.choices import AssetKind, Lifecycle
 from catalog.filtersets import AssetFilterSet
 from catalog.forms import (
@@ -19,26 +20,21 @@ from catalog.forms import (
     AssetForm,
     LineageForm,
     NamingConventionForm,
-    StaleEdit,
-    kind_row,
-    save_asset,
 )
 from catalog.graph import render_svg
 from catalog.lineage import (
     DEFAULT_DEPTH,
     MAX_DEPTH,
     ImpactOrder,
-    add_edge,
     impact_key,
-    remove_edge,
     walk,
     with_hops,
 )
 from catalog.models import Asset, AssetChange, LineageEdge, NamingConvention, SchemaChange
 from catalog.scanning import READERS
-from monitoring.choices import JobKind
-from monitoring.models import JobRun
-from portal.http import whole_number
+from core.choices import JobKind
+from core.http import whole_number
+from core.models import JobRun
 from trust.badges import badges_for
 
 PAGE_SIZE = 50
@@ -198,7 +194,7 @@ def asset_delete(request, kind, slug):
     downstream = walk([asset.pk], "down", MAX_DEPTH)
     if request.method == "POST":
         try:
-            asset.delete()
+            delete_asset(asset)
         except ProtectedError:
             messages.error(request, "This source still has datasets. Delete them or move them to another source.")
             return redirect(asset)

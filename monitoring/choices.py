@@ -1,33 +1,6 @@
 from django.db import models
 
 
-class NotificationKind(models.TextChoices):
-    FRESHNESS = "freshness", "Freshness changed"
-    JOB = "job", "Job finished"
-    DRIFT = "drift", "Pipeline drift"
-    SCHEMA_CHANGE = "schema_change", "Schema changed"
-    ISSUE = "issue", "Data issue"
-    DEPRECATION = "deprecation", "Deprecation"
-    REVIEW = "review", "Review due"
-    PROMOTION = "promotion", "Promotion"
-    OTHER = "other", "Other"
-
-
-class JobKind(models.TextChoices):
-    SCHEMA_SCAN = "schema_scan", "Schema scan"
-    TRAINING = "training", "Model training"
-    MLFLOW_SYNC = "mlflow_sync", "MLflow sync"
-    FRESHNESS_CHECK = "freshness_check", "Freshness check"
-
-
-class JobState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
 class FreshnessStatus(models.TextChoices):
     """Computed from timestamps, never typed in. Ordered from best to worst by ``SEVERITY``."""
 

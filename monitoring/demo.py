@@ -1,8 +1,7 @@
-"""Demo monitoring: a freshness policy of every method, some history, pipeline runs with one drifting run, and a
-real training run of the churn model.
+"""Demo monitoring: a freshness policy of every method, some history, and pipeline runs with one drifting run.
 
-Idempotent: policies, runs and findings are keyed on their natural keys; history, first checks, alerts and the
-training run are made only when their policy or run is new, so loading twice changes no count.
+Idempotent: policies, runs and findings are keyed on their natural keys; history, first checks and alerts are made
+only when their policy or run is new, so loading twice changes no count.
 """
 
 import logging
@@ -14,11 +13,9 @@ from django.utils import timezone
 from catalog.choices import RunOrigin, RunState
 from catalog.models import PipelineRun
 from monitoring import freshness
-from monitoring.choices import FreshnessMethod, FreshnessStatus, JobKind, JobState, ScheduleKind
+from monitoring.choices import FreshnessMethod, FreshnessStatus, ScheduleKind
 from monitoring.drift import check_run
-from monitoring.jobs import JobFailed
-from monitoring.models import FreshnessCheck, FreshnessPolicy, JobRun
-from registry.models import RegisteredModel
+from monitoring.models import FreshnessCheck, FreshnessPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +39,6 @@ POLICIES = {
                         "cron": "0 7 * * 1-5", "time_zone": "Europe/Paris", "grace": timedelta(hours=1)},
 }  # fmt: skip
 
-TRAINING = {
-    "model": "churn-predictor",
-    "dataset": "customer-churn",
-    "target": "churned",
-    "features": ["tenure_months", "orders_90d", "revenue_90d", "days_since_last_order", "support_tickets", "segment"],
-    "algorithm": "random_forest_classifier",
-    "hyperparameters": {"n_estimators": 120, "max_depth": 6},
-    "test_size": 0.25,
-    "seed": 7,
-    "thresholds": {"roc_auc": 0.7, "max_group_gap": 0.25},
-    "sensitive_column": "segment",
-}
-
 
 def load(teams, users, assets):
     now = timezone.now()
@@ -66,7 +50,6 @@ def load(teams, users, assets):
         if created:
             _first_checks(policy, key, now)
     _pipeline_runs(assets["orders-etl"].pipeline, now)
-    _training(users)
 
 
 def _first_checks(policy, key, now):
@@ -130,21 +113,3 @@ def _pipeline_runs(pipeline, now):
         runs.append(run)
     for run in runs:
         check_run(run)
-
-
-def _training(users):
-    """A real training run of the churn model, the way a worker does it (in this process, without a broker)."""
-    model = RegisteredModel.objects.select_related("asset").get(asset__slug=TRAINING["model"])
-    if JobRun.objects.filter(kind=JobKind.TRAINING, asset=model.asset).exists():
-        return
-    from monitoring.training import train
-
-    run = JobRun.objects.create(kind=JobKind.TRAINING, asset=model.asset, requested_by=users["carol"], params=TRAINING)
-    run.claim(task_id="demo")
-    try:
-        result = train(run)
-    except JobFailed as exc:
-        logger.warning("The demo training run failed: %s", exc)
-        run.finish(JobState.FAILED, error=str(exc))
-        return
-    run.finish(JobState.SUCCEEDED, result=result)

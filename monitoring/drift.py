@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 
 from catalog.choices import RunState
 from catalog.models import PipelineRun
-from monitoring.choices import DriftMeasure, NotificationKind
+from core.choices import NotificationKind
+from core.notifications import raise_alert
+from monitoring.choices import DriftMeasure
 from monitoring.models import DriftFinding
-from monitoring.notifications import raise_alert
 
 HISTORY = 20
 MIN_HISTORY = 5
@@ -101,3 +102,8 @@ def _announce(pipeline_run, findings):
         body=body,
         url=reverse("monitoring:pipeline_runs", kwargs={"slug": asset.slug}),
     )
+
+
+def run_completed(sender, run, **kwargs):
+    """Receiver of ``catalog.events.run_completed``."""
+    check_run(run)

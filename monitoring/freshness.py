@@ -13,11 +13,12 @@ from django.utils import timezone
 from catalog.choices import AssetKind, RunOrigin, RunState
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset, PipelineRun
-from monitoring.choices import SEVERITY, FreshnessStatus, NotificationKind, PingKind
+from core.choices import NotificationKind
+from core.notifications import raise_alert
+from monitoring.choices import SEVERITY, FreshnessStatus, PingKind
+from monitoring.events import freshness_changed, policy_changed
 from monitoring.models import FreshnessCheck, FreshnessPolicy
-from monitoring.notifications import raise_alert
 from monitoring.probes import probe_all
-from monitoring.signals import freshness_changed
 
 
 @dataclass(frozen=True)
@@ -386,5 +387,14 @@ def sweep(dispatch_probes, now=None, batch=CLAIM_BATCH):
 def save_policy(policy, now=None):
     """Save an edited or new policy and make it due now, so its first check does not wait for the old deadline."""
     policy.next_check_at = now or timezone.now()
-    policy.save()
+    with transaction.atomic():
+        policy.save()
+        policy_changed.send(sender=FreshnessPolicy, asset_ids=[policy.asset_id])
     return policy
+
+
+def delete_policy(policy):
+    """Stop checking an asset's freshness."""
+    with transaction.atomic():
+        policy.delete()
+        policy_changed.send(sender=FreshnessPolicy, asset_ids=[policy.asset_id])

@@ -1,47 +1,26 @@
-"""Which function runs which kind of job. Apps register their handlers; the one Celery task looks them up.
+"""The "check now" button: one freshness probe run as a job, so the owner sees it on the job list."""
 
-A handler is ``handler(run)``: it does the work, calls ``checkpoint(run, step, progress)`` (or ``run.report``) as it
-goes, and returns a JSON-able result. It raises ``JobFailed`` with a sentence for the owner when the job cannot be
-done (bad data, an unreachable source); one of ``TRANSIENT_ERRORS`` when trying again later may work (the task
-retries with backoff); any other exception is a bug and is recorded with its type.
-"""
-
-import requests
-from django.db import InterfaceError, OperationalError
-
-_handlers = {}
+from core.choices import JobKind
+from core.jobs import JobFailed, checkpoint, handler
+from monitoring.choices import FreshnessMethod
+from monitoring.freshness import run_probe
+from monitoring.models import FreshnessPolicy
 
 
-class JobFailed(Exception):
-    """The job cannot be done, for a reason a person can act on. The message is shown on the run's page."""
-
-
-class JobCancelled(Exception):
-    """Someone cancelled the run while it worked; the handler stops where it is."""
-
-
-class TransientError(Exception):
-    """Something the job needs is briefly unavailable; the run is retried later."""
-
-
-# Only these are retried: a lost database connection, an HTTP source that did not answer, or a handler's own
-# TransientError. Everything else fails the run at once, with its reason.
-TRANSIENT_ERRORS = (TransientError, OperationalError, InterfaceError, requests.ConnectionError, requests.Timeout)
-
-
-def handler(kind):
-    def register(function):
-        _handlers[kind] = function
-        return function
-
-    return register
-
-
-def handler_for(kind):
-    return _handlers[kind]
-
-
-def checkpoint(run, step, progress=None, log_line=""):
-    """Report progress and stop the handler (``JobCancelled``) if the run was cancelled meanwhile."""
-    if not run.report(step, progress, log_line=log_line):
-        raise JobCancelled
+@handler(JobKind.FRESHNESS_CHECK)
+def check_now(run):
+    policy = (
+        FreshnessPolicy.objects.select_related("asset__dataset__source", "asset__team")
+        .filter(asset_id=run.asset_id)
+        .first()
+    )
+    if policy is None:
+        raise JobFailed("This asset has no freshness policy any more.")
+    if policy.method == FreshnessMethod.HEARTBEAT:
+        raise JobFailed("Heartbeat policies are not probed: the pipeline pings them.")
+    checkpoint(run, "probing", 30, log_line=f"asking the source ({policy.get_method_display()})")
+    status = run_probe(policy)
+    policy.refresh_from_db()
+    if policy.probe_error:
+        raise JobFailed(f"The check failed: {policy.probe_error}")
+    return {"status": status, "last_seen_at": policy.last_seen_at.isoformat() if policy.last_seen_at else None}

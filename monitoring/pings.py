@@ -10,10 +10,10 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.http import whole_number
 from monitoring.choices import FreshnessMethod, PingKind
 from monitoring.freshness import record_ping
 from monitoring.models import FreshnessPolicy
-from portal.http import whole_number
 
 
 @csrf_exempt

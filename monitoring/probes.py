@@ -11,13 +11,12 @@ import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import requests
-from django.conf import settings
 
 from catalog.choices import SourceKind
 from catalog.models import source_secret
+from core import files
 from monitoring.choices import FreshnessMethod
 
 
@@ -79,11 +78,10 @@ def _target(policy):
 
 
 def inside_data_root(relative):
-    root = Path(settings.DATA_ROOT).resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):
-        raise ProbeFailed(f"'{relative}' is outside DATA_ROOT.")
-    return path
+    try:
+        return files.inside_data_root(relative)
+    except files.OutsideDataRoot as exc:
+        raise ProbeFailed(str(exc)) from None
 
 
 def file_mtime(relative):

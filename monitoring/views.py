@@ -9,14 +9,13 @@ from django.views.decorators.http import require_POST
 
 from catalog.choices import AssetKind, RunState
 from catalog.models import Asset, PipelineRun
+from core.choices import JobKind
+from core.models import Alert, JobRun
 from monitoring import freshness
-from monitoring.choices import BOARD_ORDER, DriftMeasure, FreshnessMethod, FreshnessStatus, JobKind
-from monitoring.filtersets import AlertFilterSet, FreshnessPolicyFilterSet, JobRunFilterSet
-from monitoring.forms import FreshnessPolicyForm, PreferenceForm, TrainingForm
-from monitoring.models import Alert, DriftFinding, FreshnessPolicy, JobRun, NotificationPreference
-from monitoring.training import ALGORITHMS, STEPS, start_training, trainable_datasets
-from portal.http import redirect_back
-from registry.models import RegisteredModel
+from monitoring.choices import BOARD_ORDER, DriftMeasure, FreshnessMethod, FreshnessStatus
+from monitoring.filtersets import FreshnessPolicyFilterSet
+from monitoring.forms import FreshnessPolicyForm
+from monitoring.models import DriftFinding, FreshnessPolicy
 
 
 class _BoardPaginator(Paginator):
@@ -219,134 +218,3 @@ def _run_charts(runs):
             }
         )
     return charts
-
-
-def _query_without_page(request):
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
-def job_list(request):
-    """Every job run with its live state; the table refreshes itself while something is queued or running."""
-    queryset = JobRun.objects.select_related("asset", "requested_by").order_by("-created_at", "-pk")
-    filterset = JobRunFilterSet(request.GET, queryset=queryset, request=request)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    live = any(not run.is_finished for run in page)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "live": live,
-        "query": _query_without_page(request),
-        "nav": "monitoring",
-    }
-    if request.htmx:
-        return render(request, "monitoring/partials/job_rows.html", context)
-    return render(request, "monitoring/job_list.html", context)
-
-
-def _run_or_404(uuid):
-    return get_object_or_404(JobRun.objects.select_related("asset__team", "asset__owner", "requested_by"), uuid=uuid)
-
-
-def job_detail(request, uuid):
-    run = _run_or_404(uuid)
-    done = STEPS.index(run.step) if run.step in STEPS else 0
-    context = {
-        "run": run,
-        "can_cancel": run.can_cancel(request.user),
-        "steps": STEPS,
-        "passed_steps": STEPS[:done],
-        "nav": "monitoring",
-    }
-    if request.htmx:
-        return render(request, "monitoring/partials/job_status.html", context)
-    return render(request, "monitoring/job_detail.html", context)
-
-
-@require_POST
-def job_cancel(request, uuid):
-    run = _run_or_404(uuid)
-    if not run.can_cancel(request.user):
-        if run.is_finished:
-            messages.error(request, "This run has already finished.")
-            return redirect(run.get_absolute_url())
-        raise PermissionDenied("Only the person who started the run, the asset's owners and staff cancel it.")
-    if run.cancel(by=request.user):
-        messages.success(request, "Run cancelled.")
-    else:
-        messages.error(request, "This run finished before it could be cancelled.")
-    if request.htmx:
-        return job_detail(request, uuid)
-    return redirect_back(request, run.get_absolute_url())
-
-
-def _model_or_404(slug):
-    return get_object_or_404(
-        RegisteredModel.objects.select_related("asset__owner", "asset__team"),
-        asset__slug=slug,
-        asset__kind=AssetKind.MODEL,
-    )
-
-
-def train(request, slug):
-    """Start a training run for a model and follow the runs live."""
-    model = _model_or_404(slug)
-    can_edit = model.asset.can_edit(request.user)
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Only the model's owner, its team and staff train new versions.")
-        form = TrainingForm(request.POST, model=model)
-        if form.is_valid():
-            start_training(form.request, requested_by=request.user)
-            messages.success(request, "Training queued. Follow it below; the page updates by itself.")
-            return redirect(request.path)
-    else:
-        form = TrainingForm(model=model) if can_edit else None
-    context = {
-        "model": model,
-        "form": form,
-        "can_edit": can_edit,
-        "algorithms": [(name, spec[0], ", ".join(spec[3])) for name, spec in ALGORITHMS.items()],
-        "datasets": trainable_datasets().prefetch_related("columns"),
-        **_training_runs_context(request, model),
-        "nav": "models",
-    }
-    return render(request, "monitoring/train.html", context)
-
-
-def _training_runs_context(request, model):
-    runs = list(
-        JobRun.objects.filter(kind=JobKind.TRAINING, asset=model.asset)
-        .select_related("asset", "requested_by")
-        .order_by("-created_at", "-pk")[:10]
-    )
-    return {"model": model, "runs": runs, "live": any(not run.is_finished for run in runs)}
-
-
-def training_runs(request, slug):
-    """The live fragment of the training page (htmx polling)."""
-    model = _model_or_404(slug)
-    return render(request, "monitoring/partials/training_runs.html", _training_runs_context(request, model))
-
-
-def alert_list(request):
-    """Every alert raised: freshness transitions, failed jobs, drift, schema changes."""
-    filterset = AlertFilterSet(request.GET, queryset=Alert.objects.select_related("asset__team", "job_run"))
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    context = {"filter": filterset, "page": page, "query": _query_without_page(request), "nav": "monitoring"}
-    return render(request, "monitoring/alert_list.html", context)
-
-
-def preferences(request):
-    """Which channels the signed-in person hears alerts on."""
-    preference = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference(
-        user=request.user
-    )
-    form = PreferenceForm(request.POST or None, instance=preference)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Your alert channels are saved.")
-        return redirect("monitoring:preferences")
-    teams = request.user.teams.all()
-    return render(request, "monitoring/preferences.html", {"form": form, "teams": teams, "nav": "monitoring"})

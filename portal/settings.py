@@ -38,11 +38,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
+    "core",
     "accounts",
     "catalog",
     "registry",
     "monitoring",
     "trust",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -150,10 +152,10 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "portal.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.conventions.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.conventions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data & model portal API",
@@ -171,9 +173,9 @@ SPECTACULAR_SETTINGS = {
         "AssetKindEnum": "catalog.choices.AssetKind",
         "StageEnum": "registry.choices.Stage",
         "FreshnessStatusEnum": "monitoring.choices.FreshnessStatus",
-        "NotificationKindEnum": "monitoring.choices.NotificationKind",
-        "JobKindEnum": "monitoring.choices.JobKind",
-        "JobStateEnum": "monitoring.choices.JobState",
+        "NotificationKindEnum": "core.choices.NotificationKind",
+        "JobKindEnum": "core.choices.JobKind",
+        "JobStateEnum": "core.choices.JobState",
     },
 }
 

@@ -1,12 +1,17 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_page
 from django.views.decorators.vary import vary_on_headers
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import urls as accounts_urls
 from portal import views
 
+accounts_pages = [*accounts_urls.urlpatterns, path("profile/", views.profile, name="profile")]
+
 api_v1 = [
+    path("", include("core.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("registry.api.urls")),
     path("", include("monitoring.api.urls")),
@@ -18,12 +23,23 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("search/", include("catalog.search_urls")),
-    path("accounts/", include("accounts.urls")),
+    path(
+        "accounts/",
+        include(([*accounts_urls.urlpatterns, path("profile/", views.profile, name="profile")], "accounts")),
+    ),
     path("catalog/", include("catalog.urls")),
     path("models/", include("registry.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("ping/", include("monitoring.ping_urls")),
+    path("", include("core.urls")),
     path("", include("trust.urls")),
+    # Job, alert and preference pages moved out of /monitoring/; links in notifications already sent still work.
+    re_path(r"^monitoring/(?P<rest>(jobs|alerts)/.*)$", RedirectView.as_view(url="/%(rest)s", permanent=True)),
+    path("monitoring/preferences/", RedirectView.as_view(pattern_name="core:preferences", permanent=True)),
+    re_path(
+        r"^monitoring/train/(?P<slug>[-\w]+)/(?P<rest>(runs/)?)$",
+        RedirectView.as_view(url="/models/%(slug)s/train/%(rest)s", permanent=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Building the schema walks every endpoint (seconds); it only changes with a deployment.

@@ -7,8 +7,10 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.forms import TokenForm
 from catalog.choices import AssetKind
 from catalog.models import Asset
+from core.models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +21,23 @@ def home(request):
     mine = Asset.objects.visible().with_people().filter(owner=request.user).order_by("-updated_at")[:10]
     recent = Asset.objects.visible().with_people().order_by("-updated_at")[:10]
     return render(request, "home.html", {"stats": stats, "mine": mine, "recent": recent})
+
+
+def profile(request):
+    """A person's page: their teams, what they own and watch, unread notifications and API tokens."""
+    user = request.user
+    assets = Asset.objects.visible().with_people().order_by("kind", "name")
+    context = {
+        "owned": assets.filter(owner=user),
+        "team_owned": assets.filter(team__members=user).exclude(owner=user).distinct(),
+        "watched": assets.filter(watches__user=user),
+        "teams": user.teams.all(),
+        "notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).select_related("asset")[:10],
+        "tokens": user.api_tokens.filter(revoked_at__isnull=True),
+        "token_form": TokenForm(),
+        "new_token": request.session.pop("new_token", None),
+    }
+    return render(request, "accounts/profile.html", context)
 
 
 @login_not_required

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import AnnouncingAdmin
+from registry.events import send_card_changed
 from registry.models import (
     Assumption,
     CardRevision,
@@ -25,8 +27,15 @@ class AssumptionInline(admin.TabularInline):
     raw_id_fields = ["verified_by"]
 
 
+class CardInputAdmin(AnnouncingAdmin):
+    """Rows a model card's completeness reads: their changes mark the model's badge."""
+
+    def announce(self, objects, removed):
+        send_card_changed(*(obj.pk if isinstance(obj, RegisteredModel) else obj.model_id for obj in objects))
+
+
 @admin.register(RegisteredModel)
-class RegisteredModelAdmin(admin.ModelAdmin):
+class RegisteredModelAdmin(CardInputAdmin):
     list_display = ["asset", "summary", "mlflow_name"]
     search_fields = ["asset__name", "mlflow_name"]
     raw_id_fields = ["asset"]
@@ -51,7 +60,7 @@ class StageChangeInline(admin.TabularInline):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(CardInputAdmin):
     """A stage edited here goes through ``change_stage``: the same rules and the same history as the pages."""
 
     list_display = ["model", "version", "stage", "algorithm", "created_at"]

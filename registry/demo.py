@@ -1,14 +1,22 @@
 """Demo models: four registered models with versions at every stage, linked by lineage to the demo catalog, with
 cards from nearly empty to complete and one promotion waiting for approval."""
 
+import logging
 from datetime import timedelta
 
 from django.utils import timezone
 
 from catalog.choices import AssetKind, LineageOrigin
 from catalog.models import Asset, LineageEdge
+from core.choices import JobKind, JobState
+from core.jobs import JobFailed
+from core.models import JobRun
+from registry import services
 from registry.choices import ChecklistItem, ModelUserKind, PromotionState, Stage
 from registry.models import Assumption, Metric, ModelCard, ModelUser, ModelVersion, RegisteredModel
+from registry.training import train
+
+logger = logging.getLogger(__name__)
 
 # key: (name, team, owner, summary, goal, training dataset, output dataset, [(stage, algorithm, metrics)])
 MODELS = {
@@ -142,4 +150,36 @@ def _load_cards(users):
             item=item, defaults={"ticked_by": users["carol"], "link": "https://git.example.com/marketing/churn"}
         )
     if not candidate.promotion_requests.filter(state=PromotionState.PENDING).exists():
-        churn.request_promotion(candidate, users["carol"], note="Better recall on new customers; review done.")
+        services.request_promotion(
+            churn, candidate, users["carol"], note="Better recall on new customers; review done."
+        )
+
+
+TRAINING = {
+    "model": "churn-predictor",
+    "dataset": "customer-churn",
+    "target": "churned",
+    "features": ["tenure_months", "orders_90d", "revenue_90d", "days_since_last_order", "support_tickets", "segment"],
+    "algorithm": "random_forest_classifier",
+    "hyperparameters": {"n_estimators": 120, "max_depth": 6},
+    "test_size": 0.25,
+    "seed": 7,
+    "thresholds": {"roc_auc": 0.7, "max_group_gap": 0.25},
+    "sensitive_column": "segment",
+}
+
+
+def load_training(users):
+    """A real training run of the churn model, the way a worker does it (in this process, without a broker)."""
+    model = RegisteredModel.objects.select_related("asset").get(asset__slug=TRAINING["model"])
+    if JobRun.objects.filter(kind=JobKind.TRAINING, asset=model.asset).exists():
+        return
+    run = JobRun.objects.create(kind=JobKind.TRAINING, asset=model.asset, requested_by=users["carol"], params=TRAINING)
+    run.claim(task_id="demo")
+    try:
+        result = train(run)
+    except JobFailed as exc:
+        logger.warning("The demo training run failed: %s", exc)
+        run.finish(JobState.FAILED, error=str(exc))
+        return
+    run.finish(JobState.SUCCEEDED, result=result)

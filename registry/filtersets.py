@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from catalog.filtersets import by_name
+from core.filtersets import by_name
 from registry.choices import Stage
 from registry.models import ModelVersion, RegisteredModel
 

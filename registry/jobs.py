@@ -1,7 +1,8 @@
-"""Background work of the registry, run by the shared job runner (``monitoring.tasks.run_job``)."""
+"""The registry's kinds of background job, run by the shared job runner (``core.tasks.run_job``)."""
 
-from monitoring.choices import JobKind
-from monitoring.jobs import JobFailed, handler
+from core.choices import JobKind
+from core.jobs import JobFailed, handler
+from registry import training
 from registry.mlflow_sync import MlflowUnavailable, sync
 
 
@@ -11,3 +12,9 @@ def mlflow_sync(run):
         return sync(report=run.report)
     except MlflowUnavailable as exc:
         raise JobFailed(str(exc)) from None
+
+
+@handler(JobKind.TRAINING, steps=training.STEPS)
+def train(run):
+    """Fit, evaluate and register a new version (``registry.training.train``)."""
+    return training.train(run)

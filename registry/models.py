@@ -10,6 +10,7 @@ from django.utils import timezone
 from catalog.choices import AssetKind
 from catalog.models import Asset, Dataset
 from registry.choices import ALLOWED_MOVES, ChecklistItem, ModelUserKind, PromotionState, Stage
+from registry.events import send_card_changed
 
 
 class PromotionBlocked(ValidationError):
@@ -149,19 +150,6 @@ class RegisteredModel(models.Model):
         approver_ids = {approver.pk for approver in self.approvers.all()}
         return user.pk in approver_ids if approver_ids else self.asset.can_edit(user)
 
-    def request_promotion(self, version, by, note=""):
-        """Ask for ``version`` to go into use. Refused, naming every unmet item, unless the gate is complete."""
-        if version.model_id != self.pk:
-            raise ValidationError(f"{version} belongs to another model; it cannot be promoted as {self}.")
-        with transaction.atomic():
-            version = ModelVersion.objects.select_for_update().get(pk=version.pk)
-            if version.promotion_requests.filter(state=PromotionState.PENDING).exists():
-                raise ValidationError(f"A promotion of {version} is already waiting for approval.")
-            blockers = version.promotion_blockers()
-            if blockers:
-                raise PromotionBlocked(blockers)
-            return PromotionRequest.objects.create(model=self, version=version, requested_by=by, note=note)
-
 
 class ModelUser(models.Model):
     """A team or organisation that relies on the model, and what it needs from it."""
@@ -293,6 +281,7 @@ class ModelVersion(models.Model):
             change = StageChange.objects.create(
                 version=self, from_stage=current.stage, to_stage=to, actor=by, reason=reason, promotion=promotion
             )
+            send_card_changed(self.model_id)
         self.stage = to
         return change
 
@@ -427,6 +416,21 @@ class PromotionRequest(models.Model):
     def __str__(self):
         return f"Promote {self.version} ({self.get_state_display().lower()})"
 
+    @classmethod
+    def open(cls, model, version, by, note=""):
+        """Ask for ``version`` to go into use. Refused, naming every unmet item, unless the gate is complete.
+        ``registry.services.request_promotion`` calls this and tells the approvers."""
+        if version.model_id != model.pk:
+            raise ValidationError(f"{version} belongs to another model; it cannot be promoted as {model}.")
+        with transaction.atomic():
+            version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+            if version.promotion_requests.filter(state=PromotionState.PENDING).exists():
+                raise ValidationError(f"A promotion of {version} is already waiting for approval.")
+            blockers = version.promotion_blockers()
+            if blockers:
+                raise PromotionBlocked(blockers)
+            return cls.objects.create(model=model, version=version, requested_by=by, note=note)
+
     def clean(self):
         if self.version_id and self.model_id and self.version.model_id != self.model_id:
             raise ValidationError({"version": "This version belongs to another model."})
@@ -494,7 +498,9 @@ class Assumption(models.Model):
 
     def verify(self, by):
         self.verified_on, self.verified_by = timezone.localdate(), by
-        self.save(update_fields=["verified_on", "verified_by"])
+        with transaction.atomic():
+            self.save(update_fields=["verified_on", "verified_by"])
+            send_card_changed(self.model_id)
 
 
 class ModelCard(models.Model):
@@ -576,6 +582,7 @@ class ModelCard(models.Model):
                 snapshot=card.snapshot(),
                 restored_from=restored_from,
             )
+            send_card_changed(card.model_id)
         self.refresh_from_db()
         return revision
 

@@ -1,60 +1,94 @@
-"""Workflows that span several registry and catalog rows."""
+"""The registry's workflows, one function per action, called alike by the pages, the API, jobs and commands."""
 
 from django.db import transaction
 from django.utils.text import slugify
 
+from catalog import assets
+from catalog.audience import audience_of
 from catalog.choices import AssetKind, LineageOrigin
-from catalog.models import Asset, Dataset, LineageEdge
-from catalog.search import reindex
-from monitoring.choices import NotificationKind
-from monitoring.notifications import audience_of, notify
-from registry.models import Metric, ModelCard, ModelVersion, RegisteredModel
+from catalog.models import Asset, Dataset
+from core.choices import NotificationKind
+from core.notifications import notify
+from registry.events import send_card_changed
+from registry.models import Metric, ModelCard, ModelVersion, PromotionRequest, RegisteredModel
 
 # Slugs that are pages of their own under /models/.
 RESERVED_SLUGS = {"new", "markdown-preview"}
 
 
-def unique_model_slug(name):
-    base = slugify(name)[:180] or "model"
-    slug, n = base, 1
-    while slug in RESERVED_SLUGS or Asset.objects.filter(kind=AssetKind.MODEL, slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
-def register_model(name, *, owner, team=None, summary="", goal="", mlflow_name="", slug=None):
-    """A new registered model: its catalog asset, the model row and its empty card."""
+def register_model(name, *, owner, team=None, summary="", goal="", mlflow_name="", slug=None, actor=None):
+    """A new registered model: its catalog asset (with its "created" history), the model row and its empty card.
+    ``actor`` is who registered it (the owner unless said otherwise)."""
     with transaction.atomic():
-        asset = Asset.objects.create(
-            kind=AssetKind.MODEL,
-            name=name,
-            slug=slug or unique_model_slug(name),
-            description=summary,
-            owner=owner,
-            team=team,
-        )
-        model = RegisteredModel.objects.create(asset=asset, summary=summary, goal=goal, mlflow_name=mlflow_name)
+        asset = Asset(kind=AssetKind.MODEL, name=name, slug=slug or "", description=summary, owner=owner, team=team)
+        model = RegisteredModel(summary=summary, goal=goal, mlflow_name=mlflow_name)
+        assets.create_asset(asset, model, actor=actor or owner, reserved_slugs=RESERVED_SLUGS)
         ModelCard.objects.create(model=model)
         if owner is not None:
             model.developers.add(owner)
-        reindex([asset.pk])
+        send_card_changed(model.pk)
     return model
 
 
-def update_model_facts(model, asset_fields):
+def update_model_facts(model, asset_fields, *, actor=None):
     """Save ``model`` (its own fields already set) with the asset fields that belong to it (``name``, ``team``).
 
     The asset's description mirrors the model's summary, so catalog lists and search describe a model as its card
-    does, and the search document is rebuilt in the same step. The page and the API both save through here.
+    does. Goes through the catalog's edit path (history, search, events). The page and the API both save here.
     """
     for name, value in asset_fields.items():
         setattr(model.asset, name, value)
     model.asset.description = model.summary
     with transaction.atomic():
-        model.asset.save()
-        model.save()
-        reindex([model.asset.pk])
+        assets.save_asset(model.asset, model, actor)
+        send_card_changed(model.pk)
+
+
+def set_people(model, *, developers=None, approvers=None):
+    """Set who develops the model and who approves its promotions (``None`` leaves a list as it is). Only staff
+    choose approvers: callers check ``may_choose_approvers`` first."""
+    with transaction.atomic():
+        if developers is not None:
+            model.developers.set(developers)
+        if approvers is not None:
+            model.approvers.set(approvers)
+        send_card_changed(model.pk)
+
+
+def may_choose_approvers(user):
+    """Who approves promotions is chosen by staff only: the one rule for the page and the API."""
+    return user.is_staff
+
+
+def add_assumption(model, assumption, *, by):
+    """Record an assumption of the model (verified today by ``by`` when it comes with a verification date)."""
+    assumption.model = model
+    if assumption.verified_on:
+        assumption.verified_by = by
+    with transaction.atomic():
+        assumption.save()
+        send_card_changed(model.pk)
+    return assumption
+
+
+def remove_assumption(assumption):
+    with transaction.atomic():
+        assumption.delete()
+        send_card_changed(assumption.model_id)
+
+
+def add_model_user(model_user):
+    """Record a team or organisation that relies on the model (``model_user`` unsaved, its model set)."""
+    with transaction.atomic():
+        model_user.save()
+        send_card_changed(model_user.model_id)
+    return model_user
+
+
+def remove_model_user(model_user):
+    with transaction.atomic():
+        model_user.delete()
+        send_card_changed(model_user.model_id)
 
 
 def _dataset_rows(datasets):
@@ -84,14 +118,15 @@ def register_version(
         model = RegisteredModel.objects.select_for_update().select_related("asset").get(pk=model.pk)
         ModelCard.objects.get_or_create(model=model)
         number = (model.versions.order_by("-version").values_list("version", flat=True).first() or 0) + 1
-        asset = Asset.objects.create(
+        asset = Asset(
             kind=AssetKind.MODEL_VERSION,
             name=f"{model.asset.name} v{number}",
             slug=slugify(f"{model.asset.slug}-v{number}")[:200],
             owner=model.asset.owner,
             team=model.asset.team,
         )
-        version = ModelVersion.objects.create(asset=asset, model=model, version=number, created_by=created_by, **fields)
+        version = ModelVersion(model=model, version=number, created_by=created_by, **fields)
+        assets.create_asset(asset, version, actor=created_by)
         training = _dataset_rows(training_datasets)
         evaluation = _dataset_rows(evaluation_datasets)
         version.training_datasets.set(training)
@@ -99,20 +134,16 @@ def register_version(
         Metric.objects.bulk_create(
             Metric(version=version, name=name, value=value, split=split) for name, value in (metrics or {}).items()
         )
-        LineageEdge.objects.bulk_create(
-            [
-                LineageEdge(upstream=dataset.asset, downstream=asset, origin=LineageOrigin.REGISTRY)
-                for dataset in training + evaluation
-            ],
-            ignore_conflicts=True,
-        )
-        reindex([asset.pk])
+        pairs = [(dataset.asset_id, asset.pk) for dataset in training + evaluation]
+        assets.link(pairs, actor=created_by, origin=LineageOrigin.REGISTRY)
+        send_card_changed(model.pk)
     return version
 
 
 def request_promotion(model, version, by, note=""):
-    """Ask for ``version`` to go into use and tell the people who may approve it."""
-    promotion = model.request_promotion(version, by, note=note)
+    """Ask for ``version`` to go into use and tell the people who may approve it. Refused, naming every unmet
+    item, unless the gate is complete (``PromotionBlocked``)."""
+    promotion = PromotionRequest.open(model, version, by, note=note)
     approvers = list(model.approvers.all()) or list(audience_of(model.asset))
     notify(
         [user for user in approvers if user.pk != by.pk],

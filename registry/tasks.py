@@ -1,8 +1,7 @@
 from celery import shared_task
 
-import registry.jobs  # noqa: F401  (registers the registry's job handlers with the shared runner)
-from monitoring.choices import JobKind, JobState
-from monitoring.models import JobRun
+from core.choices import JobKind, JobState
+from core.models import JobRun
 
 
 @shared_task

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry import views
+from registry import training_views, views
 
 app_name = "registry"
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("<slug:slug>/assumptions/<int:pk>/", views.assumption_verify, name="assumption_verify"),
     path("<slug:slug>/users/", views.model_user_add, name="model_user_add"),
     path("<slug:slug>/users/<int:pk>/delete/", views.model_user_delete, name="model_user_delete"),
+    path("<slug:slug>/train/", training_views.train, name="train"),
+    path("<slug:slug>/train/runs/", training_views.training_runs, name="training_runs"),
     path("<slug:slug>/versions/new/", views.version_create, name="version_create"),
     path("<slug:slug>/versions/<int:number>/", views.version_detail, name="version_detail"),
     path("<slug:slug>/versions/<int:number>/stage/", views.version_stage, name="version_stage"),

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from portal.http import whole_number
-from portal.markdown import render_markdown
+from core.http import whole_number
+from core.markdown import render_markdown
 from registry import cards
 from registry.access import get_model, get_version
 from registry.choices import ChecklistItem, PromotionState, Stage
@@ -35,10 +35,16 @@ from registry.models import (
     RegisteredModel,
 )
 from registry.services import (
+    add_assumption,
+    add_model_user,
     decide_promotion,
+    may_choose_approvers,
     register_model,
     register_version,
+    remove_assumption,
+    remove_model_user,
     request_promotion,
+    set_people,
     update_model_facts,
 )
 
@@ -90,7 +96,7 @@ def model_create(request):
             )
             model.users_description = data["users_description"]
             model.save(update_fields=["users_description"])
-            model.developers.set(data["developers"] or [request.user])
+            set_people(model, developers=data["developers"] or [request.user])
         messages.success(request, f"{model} is registered. Next: register its first version and fill its card.")
         return redirect(model)
     return render(request, "registry/model_form.html", {"form": form, "nav": "models"})
@@ -132,15 +138,21 @@ def model_edit(request, slug):
     model, _ = get_model(request, slug, edit=True)
     form = ModelFactsForm(request.POST or None, instance=model)
     approvers = (
-        ApproversForm(request.POST or None, instance=model, prefix="approval") if request.user.is_staff else None
+        ApproversForm(request.POST or None, instance=model, prefix="approval")
+        if may_choose_approvers(request.user)
+        else None
     )
     if request.method == "POST" and form.is_valid() and (approvers is None or approvers.is_valid()):
         with transaction.atomic():
             model = form.save(commit=False)
-            update_model_facts(model, {"name": form.cleaned_data["name"], "team": form.cleaned_data["team"]})
-            form.save_m2m()
-            if approvers is not None:
-                approvers.save()
+            update_model_facts(
+                model, {"name": form.cleaned_data["name"], "team": form.cleaned_data["team"]}, actor=request.user
+            )
+            set_people(
+                model,
+                developers=form.cleaned_data["developers"],
+                approvers=approvers.cleaned_data["approvers"] if approvers is not None else None,
+            )
         messages.success(request, "Saved.")
         return redirect(model)
     return render(
@@ -281,11 +293,7 @@ def assumption_add(request, slug):
     model, _ = get_model(request, slug, edit=True)
     form = AssumptionForm(request.POST)
     if form.is_valid():
-        assumption = form.save(commit=False)
-        assumption.model = model
-        if assumption.verified_on:
-            assumption.verified_by = request.user
-        assumption.save()
+        add_assumption(model, form.save(commit=False), by=request.user)
         messages.success(request, "Assumption added.")
     else:
         messages.error(request, "Assumption not added: " + _errors_text(form.errors))
@@ -297,7 +305,7 @@ def assumption_verify(request, slug, pk):
     model, _ = get_model(request, slug, edit=True)
     assumption = get_object_or_404(model.assumptions, pk=pk)
     if request.POST.get("action") == "delete":
-        assumption.delete()
+        remove_assumption(assumption)
         messages.success(request, "Assumption removed.")
     else:
         assumption.verify(request.user)
@@ -310,7 +318,7 @@ def model_user_add(request, slug):
     model, _ = get_model(request, slug, edit=True)
     form = ModelUserForm(request.POST, instance=ModelUser(model=model))
     if form.is_valid():
-        form.save()
+        add_model_user(form.save(commit=False))
         messages.success(request, f"{form.instance.name} added to the model's users.")
     else:
         messages.error(request, "User not added: " + _errors_text(form.errors))
@@ -320,7 +328,7 @@ def model_user_add(request, slug):
 @require_POST
 def model_user_delete(request, slug, pk):
     model, _ = get_model(request, slug, edit=True)
-    get_object_or_404(model.model_users, pk=pk).delete()
+    remove_model_user(get_object_or_404(model.model_users, pk=pk))
     return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#users")
 
 

@@ -1,6 +1,25 @@
 from django.contrib import admin
 
-from trust.models import BadgeLink, Certification, DataIssue, Deprecation, DeprecationImpact, IssueEvent, Review
+from core.admin import AnnouncingAdmin
+from trust.models import (
+    BadgeLink,
+    Certification,
+    DataIssue,
+    Deprecation,
+    DeprecationImpact,
+    IssueEvent,
+    Review,
+    StoredBadge,
+)
+
+
+class BadgeInputAdmin(AnnouncingAdmin):
+    """Trust rows a badge reads; ``travels``: whether the assets downstream read them too."""
+
+    travels = True
+
+    def announce(self, objects, removed):
+        StoredBadge.invalidate([row.asset_id for row in objects], downstream=self.travels)
 
 
 class IssueEventInline(admin.TabularInline):
@@ -10,7 +29,7 @@ class IssueEventInline(admin.TabularInline):
 
 
 @admin.register(DataIssue)
-class DataIssueAdmin(admin.ModelAdmin):
+class DataIssueAdmin(BadgeInputAdmin):
     """Read mostly: status changes go through the issue page so the history and notifications stay right."""
 
     list_display = ["title", "asset", "severity", "status", "reported_by", "created_at"]
@@ -28,7 +47,7 @@ class ImpactInline(admin.TabularInline):
 
 
 @admin.register(Deprecation)
-class DeprecationAdmin(admin.ModelAdmin):
+class DeprecationAdmin(BadgeInputAdmin):
     list_display = ["asset", "state", "sunset_date", "replacement", "proposed_by"]
     list_filter = ["state"]
     raw_id_fields = ["asset", "replacement", "proposed_by", "withdrawn_by"]
@@ -36,6 +55,12 @@ class DeprecationAdmin(admin.ModelAdmin):
     inlines = [ImpactInline]
 
 
-@admin.register(Review, Certification, BadgeLink)
-class TrustRecordAdmin(admin.ModelAdmin):
+@admin.register(Review, Certification)
+class VouchingAdmin(BadgeInputAdmin):
+    raw_id_fields = ["asset"]
+    travels = False
+
+
+@admin.register(BadgeLink)
+class BadgeLinkAdmin(admin.ModelAdmin):
     raw_id_fields = ["asset"]

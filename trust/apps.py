@@ -6,4 +6,6 @@ class TrustConfig(AppConfig):
     verbose_name = "Trust"
 
     def ready(self):
-        from trust import signals  # noqa: F401  (connects the receivers that keep stored badges true)
+        from trust import receivers
+
+        receivers.connect()

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 
 from catalog.models import Asset
-from portal.locks import BADGE_REFRESHER, drain
+from core.background import BADGE_REFRESHER, drain
 from trust.choices import TrustLevel
 from trust.facts import facts_for
 from trust.models import StoredBadge
@@ -137,7 +137,7 @@ def refresh_all(batch_size=REFRESH_BATCH, report=None):
 
 def refresh_stale(batch_size=REFRESH_BATCH, seconds=None):
     """Recompute stale stored badges, a claimed batch at a time, until none is left or ``seconds`` have passed (see
-    ``portal.locks.drain``). Returns how many were computed; None when another refresher is already at work."""
+    ``core.background.drain``). Returns how many were computed; None when another refresher is already at work."""
 
     def step():
         claimed = StoredBadge.claim_stale(batch_size)

@@ -14,26 +14,20 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog import assets
+from catalog.audience import answerable_for, audience_of
 from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
-from monitoring.choices import NotificationKind
-from monitoring.notifications import audience_of, notify, team_members
-from portal.locks import Wake
+from core.background import wake
+from core.choices import NotificationKind
+from core.notifications import notify
 from trust.choices import DeprecationState, IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind, TrustLevel
 
 logger = logging.getLogger(__name__)
 
 # The most rows a periodic sweep handles in one run; the rest waits for the next run.
 SWEEP_BATCH = 500
-
-
-def answerable_for(asset):
-    """The people who answer for an asset: its owner and its team's members (not its watchers)."""
-    who = Q(pk=asset.owner_id) if asset.owner_id else Q(pk__in=[])
-    if asset.team_id:
-        who |= team_members(asset.team_id)
-    return get_user_model().objects.filter(who, is_active=True)
 
 
 class Certification(models.Model):
@@ -70,7 +64,9 @@ class Certification(models.Model):
             raise PermissionDenied("Only the owner of an asset can certify it.")
         certification = cls(asset=asset, certified_by=by, expires_on=expires_on, statement=statement)
         certification.full_clean()
-        certification.save()
+        with transaction.atomic():
+            certification.save()
+            StoredBadge.invalidate([asset.pk])
         return certification
 
 
@@ -99,9 +95,8 @@ class Review(models.Model):
             raise ValidationError({"interval_days": "Choose an interval between 1 and 3650 days."})
         next_date = timezone.localdate() + timedelta(days=interval_days)
         with transaction.atomic():
-            Asset.objects.filter(pk=asset.pk).update(review_interval_days=interval_days, next_review_date=next_date)
             review = cls.objects.create(asset=asset, reviewed_by=by, comment=comment, next_review_date=next_date)
-        asset.review_interval_days, asset.next_review_date = interval_days, next_date
+            assets.schedule_review(asset, interval_days, next_date)
         return review
 
 
@@ -240,9 +235,8 @@ class Deprecation(models.Model):
         deprecation = cls(asset=asset, proposed_by=by, reason=reason, sunset_date=sunset_date, replacement=replacement)
         deprecation.full_clean()
         with transaction.atomic():
-            if not Asset.objects.filter(pk=asset.pk, lifecycle=Lifecycle.ACTIVE).update(lifecycle=Lifecycle.DEPRECATED):
+            if not assets.move_lifecycle(asset, Lifecycle.DEPRECATED, only_from=Lifecycle.ACTIVE):
                 raise ValidationError("Someone deprecated this asset meanwhile.")
-            asset.lifecycle = Lifecycle.DEPRECATED
             deprecation.save()
             downstream = walk([asset.pk], direction="down", max_depth=MAX_DEPTH)
             DeprecationImpact.objects.bulk_create(
@@ -260,8 +254,7 @@ class Deprecation(models.Model):
                 state=DeprecationState.WITHDRAWN, withdrawn_by=by, withdrawn_at=now
             ):
                 raise ValidationError("Only an announced deprecation can be withdrawn; this one is not any more.")
-            Asset.objects.filter(pk=self.asset_id, lifecycle=Lifecycle.DEPRECATED).update(lifecycle=Lifecycle.ACTIVE)
-            StoredBadge.invalidate([self.asset_id], downstream=True)
+            assets.move_lifecycle(self.asset, Lifecycle.ACTIVE, only_from=Lifecycle.DEPRECATED)
             self.refresh_from_db()
             self.asset.refresh_from_db(fields=["lifecycle"])
             self._tell("withdrawn", by)
@@ -274,8 +267,7 @@ class Deprecation(models.Model):
                 pk=self.pk, state=DeprecationState.ANNOUNCED, sunset_date__lte=today
             ).update(state=DeprecationState.RETIRED, retired_at=timezone.now()):
                 return False
-            Asset.objects.filter(pk=self.asset_id).update(lifecycle=Lifecycle.RETIRED)
-            StoredBadge.invalidate([self.asset_id], downstream=True)
+            assets.move_lifecycle(self.asset, Lifecycle.RETIRED)
             self.refresh_from_db()
             self.asset.refresh_from_db(fields=["lifecycle"])
             if self.asset.kind == AssetKind.MODEL_VERSION:
@@ -513,6 +505,9 @@ class DataIssue(models.Model):
         with transaction.atomic():
             issue.save()
             IssueEvent.objects.create(issue=issue, author=by, to_status=IssueStatus.OPEN, body="Reported.")
+            if issue.severity in cls.SERIOUS:
+                # A new minor issue changes no badge.
+                StoredBadge.invalidate([asset.pk], downstream=True)
             notify(
                 audience_of(asset).exclude(pk=by.pk),
                 kind=NotificationKind.ISSUE,
@@ -651,7 +646,10 @@ class BadgeLink(models.Model):
 
 # A run claims stale rows until none is left, so a burst of events (a sync registering thousands of versions) needs
 # a run or two, and pages compute a stale badge meanwhile.
-_wake_the_refresher = Wake("trust.tasks.refresh_stale_badges")
+def _wake_the_refresher():
+    from trust.tasks import refresh_stale_badges  # the tasks module imports this one
+
+    wake(refresh_stale_badges)
 
 
 class StoredBadge(models.Model):
@@ -662,7 +660,7 @@ class StoredBadge(models.Model):
     alone can change a verdict: a review falling due, a certification running out, a freshness deadline).
     Anything else is computed again by whoever reads it (``trust.badges.badges_for``). Events that change a fact
     mark the row stale, and every row downstream when the fact travels along lineage (``invalidate``, called
-    from ``trust.signals`` and the workflows here); ``trust.tasks.refresh_stale_badges`` recomputes stale rows in
+    from ``trust.receivers`` and the workflows here); ``trust.tasks.refresh_stale_badges`` recomputes stale rows in
     the background.
 
     States: missing → current → stale (an event) → current (recomputed); a current row also turns over when it

@@ -20,10 +20,6 @@ register_converter(BadgeFormat, "badgeformat")
 asset = "assets/<str:kind>/<slug:slug>"
 
 urlpatterns = [
-    path("inbox/", views.inbox, name="inbox"),
-    path("inbox/read-all/", views.inbox_mark_all_read, name="inbox_mark_all_read"),
-    path("inbox/<int:pk>/", views.inbox_open, name="inbox_open"),
-    path("inbox/<int:pk>/read/", views.inbox_mark_read, name="inbox_mark_read"),
     path("issues/", views.issue_list, name="issue_list"),
     path("issues/<uuid:uuid>/", views.issue_detail, name="issue_detail"),
     path("issues/<uuid:uuid>/transition/", views.issue_transition, name="issue_transition"),

@@ -4,16 +4,13 @@ import re
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
-from monitoring.models import Notification
-from portal.http import redirect_back
+from core.http import redirect_back
 from trust import watching
 from trust.badges import badge_for, render_svg
 from trust.choices import DeprecationState, IssueStatus
@@ -382,42 +379,6 @@ def badge_embed(request, kind, slug):
         "trust/badge_embed.html",
         {"asset": asset, "badge": badge_for(asset), "link": link, "can_edit": can_edit},
     )
-
-
-# --- inbox and help -------------------------------------------------------------------------------------------
-def inbox(request):
-    notifications = Notification.objects.filter(recipient=request.user).select_related("asset")
-    if request.GET.get("show") == "unread":
-        notifications = notifications.filter(read_at__isnull=True)
-    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
-    query = "show=unread" if request.GET.get("show") == "unread" else ""
-    return render(request, "trust/inbox.html", {"page": page, "query": query, "show": request.GET.get("show", "")})
-
-
-def inbox_open(request, pk):
-    """Follow a notification to its subject, marking it read on the way."""
-    notification = get_object_or_404(Notification.objects.select_related("asset"), pk=pk, recipient=request.user)
-    watching.mark_read(request.user, [notification.pk])
-    if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts=set()):
-        return HttpResponseRedirect(notification.url)
-    if notification.asset:
-        return redirect(notification.asset)
-    return redirect("trust:inbox")
-
-
-@require_POST
-def inbox_mark_read(request, pk):
-    get_object_or_404(Notification, pk=pk, recipient=request.user)
-    watching.mark_read(request.user, [pk])
-    show = "?show=unread" if request.POST.get("show") == "unread" else ""
-    return HttpResponseRedirect(reverse("trust:inbox") + show)
-
-
-@require_POST
-def inbox_mark_all_read(request):
-    count = watching.mark_read(request.user)
-    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
-    return redirect("trust:inbox")
 
 
 def help_page(request):

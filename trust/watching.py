@@ -1,9 +1,6 @@
 """Watching assets and reading notifications: the small actions the pages and the API share."""
 
-from django.utils import timezone
-
 from catalog.models import Watch
-from monitoring.models import Notification
 
 
 def watch(asset, user):
@@ -17,11 +14,3 @@ def unwatch(asset, user):
 
 def is_watching(asset, user):
     return user.is_authenticated and Watch.objects.filter(asset=asset, user=user).exists()
-
-
-def mark_read(user, notification_ids=None):
-    """Mark the user's notifications read (all unread ones without ids). Returns how many changed."""
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    if notification_ids is not None:
-        unread = unread.filter(pk__in=notification_ids)
-    return unread.update(read_at=timezone.now())

@@ -6,8 +6,8 @@ from rest_framework import serializers
 from accounts.models import Team
 from catalog.choices import AssetKind, Lifecycle
 from catalog.models import Asset, Column, Dataset, DataSource, Pipeline, PipelineRun, Report
-from monitoring.models import JobRun
-from portal.api import full_clean_or_raise
+from core.api.conventions import full_clean_or_raise
+from core.models import JobRun
 
 
 @extend_schema_field(OpenApiTypes.STR)

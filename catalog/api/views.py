@@ -24,6 +24,7 @@ from catalog.api.serializers import (
     ScanSerializer,
     SourceSerializer,
 )
+from catalog.assets import StaleEdit, add_edge, delete_asset, remove_edge, save_asset
 from catalog.choices import AssetKind
 from catalog.filtersets import (
     AssetFilterSet,
@@ -32,13 +33,12 @@ from catalog.filtersets import (
     ReportFilterSet,
     SourceFilterSet,
 )
-from catalog.forms import StaleEdit, save_asset
-from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, ImpactOrder, add_edge, remove_edge, walk, with_hops
+from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, ImpactOrder, walk, with_hops
 from catalog.models import Asset, Dataset, DataSource, Pipeline, Report
 from catalog.openlineage import MalformedEvent, accept
 from catalog.scanning import READERS
-from monitoring.choices import JobKind
-from monitoring.models import JobRun
+from core.choices import JobKind
+from core.models import JobRun
 
 DEPTH_PARAMETER = OpenApiParameter("depth", int, description=f"Hops, {DEFAULT_DEPTH} by default, at most {MAX_DEPTH}.")
 # The lineage endpoint answers with the nearest assets each way and how many there are in all; the impact endpoint
@@ -149,9 +149,9 @@ class KindViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
 
     def queryset_to_count(self, queryset):
-        """What a list page counts (see ``portal.api.Pagination``): its filters on the kind's own table. The kind
-        named by ``_kind_queryset`` is there for reading the page in index order; under a COUNT it is a join of
-        100,000 rows (37 ms, against 4 for the count itself)."""
+        """What a list page counts (see ``core.api.conventions.Pagination``): its filters on the kind's own table.
+        The kind named by ``_kind_queryset`` is there for reading the page in index order; under a COUNT it is a
+        join of 100,000 rows (37 ms, against 4 for the count itself)."""
         return self.filter_queryset(queryset.model.objects.all())
 
     def perform_create(self, serializer):
@@ -172,7 +172,7 @@ class KindViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, row):
         _require_edit(row.asset, self.request.user)
         try:
-            row.asset.delete()
+            delete_asset(row.asset)
         except ProtectedError:
             raise exceptions.ValidationError(
                 {"detail": "This source still has datasets. Delete them or move them to another source first."}

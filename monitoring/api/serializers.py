@@ -1,63 +1,9 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from rest_framework import serializers
 
 from catalog.models import Asset
-from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, JobRun, Notification
-from monitoring.training import ALGORITHM_CHOICES, validate_request
-from portal.api import full_clean_or_raise
-from registry.models import RegisteredModel
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-
-    class Meta:
-        model = Notification
-        fields = ["id", "kind", "title", "body", "url", "asset", "created_at", "read_at"]
-
-
-class JobRunSerializer(serializers.ModelSerializer):
-    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    slug = serializers.CharField(source="asset.slug", read_only=True, default=None)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    url = serializers.CharField(source="get_absolute_url", read_only=True)
-
-    class Meta:
-        model = JobRun
-        fields = [
-            "uuid", "kind", "asset", "slug", "requested_by", "state", "step", "progress", "params", "result", "error",
-            "log", "attempts", "created_at", "started_at", "finished_at", "heartbeat_at", "url",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-
-class TrainingRunSerializer(serializers.Serializer):
-    """Starts a training run; the answer is the queued job run. Checked by ``training.validate_request``."""
-
-    model = serializers.CharField(help_text="Slug of the registered model to train a new version of.")
-    dataset = serializers.CharField(help_text="Slug of a CSV or Parquet dataset.")
-    target = serializers.CharField()
-    features = serializers.ListField(child=serializers.CharField(), allow_empty=False)
-    algorithm = serializers.ChoiceField(choices=ALGORITHM_CHOICES)
-    hyperparameters = serializers.DictField(required=False, default=dict)
-    test_size = serializers.FloatField(required=False, default=0.2)
-    seed = serializers.IntegerField(required=False, default=42)
-    thresholds = serializers.DictField(required=False, default=dict)
-    sensitive_column = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def validate_model(self, slug):
-        model = RegisteredModel.objects.select_related("asset").filter(asset__slug=slug).first()
-        if model is None:
-            raise serializers.ValidationError(f"No registered model has the slug '{slug}'.")
-        return model
-
-    def validate(self, attrs):
-        try:
-            attrs["request"] = validate_request(attrs["model"], attrs)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
-        return attrs
+from core.api.conventions import full_clean_or_raise
+from monitoring.models import FreshnessCheck, FreshnessPolicy
 
 
 class FreshnessPolicySerializer(serializers.ModelSerializer):
@@ -109,13 +55,3 @@ class FreshnessCheckSerializer(serializers.ModelSerializer):
         model = FreshnessCheck
         fields = ["asset", "slug", "checked_at", "trigger", "ping_kind", "status", "observed_at", "reason", "error",
                   "duration_ms", "run_id"]  # fmt: skip
-
-
-class AlertSerializer(serializers.ModelSerializer):
-    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    slug = serializers.CharField(source="asset.slug", read_only=True, default=None)
-
-    class Meta:
-        model = Alert
-        fields = ["id", "asset", "slug", "kind", "title", "body", "url", "from_status", "to_status",
-                  "recipient_count", "created_at"]  # fmt: skip

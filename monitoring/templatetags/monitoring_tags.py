@@ -2,9 +2,8 @@
 
 from django import template
 
-from monitoring.choices import JobKind
 from monitoring.freshness import effective_freshness
-from monitoring.models import FreshnessPolicy, JobRun
+from monitoring.models import FreshnessPolicy
 
 register = template.Library()
 
@@ -20,17 +19,3 @@ def asset_freshness(context, asset):
         "policy": FreshnessPolicy.objects.filter(asset=asset).first(),
         "can_edit": bool(user and asset.can_edit(user)),
     }
-
-
-@register.inclusion_tag("monitoring/partials/training_entry.html", takes_context=True)
-def training_entry(context, model):
-    """The model page's "Train a new version" entry point with the latest training run's state."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    latest = JobRun.objects.filter(kind=JobKind.TRAINING, asset_id=model.pk).order_by("-created_at", "-pk").first()
-    return {"model": model, "latest": latest, "can_edit": bool(user and model.asset.can_edit(user))}
-
-
-@register.inclusion_tag("monitoring/partials/status.html")
-def status_pill(status, label=None):
-    return {"status": status or "none", "label": label or (status or "no policy").capitalize()}

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,6 +18,8 @@ from registry.models import (
     RegisteredModel,
     StageChange,
 )
+from registry.services import may_choose_approvers
+from registry.training import ALGORITHM_CHOICES, validate_request
 
 
 def _people():
@@ -132,7 +135,7 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
 
     def validate_approvers(self, value):
         request = self.context["request"]
-        if not request.user.is_staff:
+        if not may_choose_approvers(request.user):
             raise serializers.ValidationError("Only staff can choose who approves promotions.")
         return value
 
@@ -168,3 +171,31 @@ class TickSerializer(serializers.Serializer):
 
 class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TrainingRunSerializer(serializers.Serializer):
+    """Starts a training run; the answer is the queued job run. Checked by ``training.validate_request``."""
+
+    model = serializers.CharField(help_text="Slug of the registered model to train a new version of.")
+    dataset = serializers.CharField(help_text="Slug of a CSV or Parquet dataset.")
+    target = serializers.CharField()
+    features = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    algorithm = serializers.ChoiceField(choices=ALGORITHM_CHOICES)
+    hyperparameters = serializers.DictField(required=False, default=dict)
+    test_size = serializers.FloatField(required=False, default=0.2)
+    seed = serializers.IntegerField(required=False, default=42)
+    thresholds = serializers.DictField(required=False, default=dict)
+    sensitive_column = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_model(self, slug):
+        model = RegisteredModel.objects.select_related("asset").filter(asset__slug=slug).first()
+        if model is None:
+            raise serializers.ValidationError(f"No registered model has the slug '{slug}'.")
+        return model
+
+    def validate(self, attrs):
+        try:
+            attrs["request"] = validate_request(attrs["model"], attrs)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs

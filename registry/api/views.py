@@ -4,13 +4,17 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from catalog.choices import AssetKind
-from portal.api import full_clean_or_raise
+from core.api.conventions import full_clean_or_raise
+from core.api.serializers import JobRunSerializer
+from core.choices import JobKind
+from core.filtersets import JobRunFilterSet
+from core.models import JobRun
 from registry.access import get_model, get_version
 from registry.api.serializers import (
     CardRevisionSerializer,
@@ -23,11 +27,20 @@ from registry.api.serializers import (
     StageChangeSerializer,
     StageMoveSerializer,
     TickSerializer,
+    TrainingRunSerializer,
 )
 from registry.choices import PromotionState
 from registry.filtersets import ModelVersionFilterSet, RegisteredModelFilterSet
 from registry.models import CardEditConflict, ModelCard, ModelVersion, PromotionBlocked, RegisteredModel
-from registry.services import decide_promotion, register_model, register_version, request_promotion, update_model_facts
+from registry.services import (
+    decide_promotion,
+    register_model,
+    register_version,
+    request_promotion,
+    set_people,
+    update_model_facts,
+)
+from registry.training import start_training
 
 
 def _refused(exc):
@@ -97,10 +110,7 @@ class RegisteredModelViewSet(
             model.users_description = data.get("users_description", "")
             full_clean_or_raise(model)
             model.save()
-            if "developers" in data:
-                model.developers.set(data["developers"])
-            if "approvers" in data:
-                model.approvers.set(data["approvers"])
+            set_people(model, developers=data.get("developers"), approvers=data.get("approvers"))
         serializer.instance = model
 
     def perform_update(self, serializer):
@@ -112,10 +122,10 @@ class RegisteredModelViewSet(
                 if name in data:
                     setattr(model, name, data[name])
             full_clean_or_raise(model)
-            update_model_facts(model, {name: asset[name] for name in ("name", "team") if name in asset})
-            for name in ("developers", "approvers"):
-                if name in data:
-                    getattr(model, name).set(data[name])
+            update_model_facts(
+                model, {name: asset[name] for name in ("name", "team") if name in asset}, actor=self.request.user
+            )
+            set_people(model, developers=data.get("developers"), approvers=data.get("approvers"))
 
     @extend_schema(request=ModelCardSerializer, responses=ModelCardSerializer)
     @action(detail=True, methods=["get", "put", "patch"])
@@ -302,3 +312,29 @@ class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     @action(detail=True, methods=["post"], url_path="promotion/withdraw")
     def withdraw(self, request, model_slug=None, version=None):
         return self._decide(request, "withdraw")
+
+
+class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Training runs. ``POST`` starts one for a model you may edit; the answer is the queued run (202)."""
+
+    filterset_class = JobRunFilterSet
+    lookup_field = "uuid"
+    queryset = (
+        JobRun.objects.filter(kind=JobKind.TRAINING)
+        .select_related("asset__team", "asset__owner", "requested_by")
+        .order_by("-created_at", "-pk")
+    )
+
+    def get_serializer_class(self):
+        return TrainingRunSerializer if self.action == "create" else JobRunSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = TrainingRunSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        model = serializer.validated_data["model"]
+        if not model.asset.can_edit(request.user):
+            raise exceptions.PermissionDenied("Only the model's owner, its team and staff train new versions.")
+        run = start_training(serializer.validated_data["request"], requested_by=request.user)
+        return Response(
+            JobRunSerializer(run, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED
+        )

@@ -7,7 +7,7 @@ from accounts.models import ApiToken
 from tests import factories
 
 PAGES = ["home", "catalog:asset_list", "catalog:report_list", "registry:model_list", "monitoring:index",
-         "trust:issue_list", "trust:inbox", "accounts:profile", "search:results"]  # fmt: skip
+         "trust:issue_list", "core:inbox", "accounts:profile", "search:results"]  # fmt: skip
 
 
 @pytest.mark.django_db

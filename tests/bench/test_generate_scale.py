@@ -22,8 +22,9 @@ from catalog.management.commands.generate_scale import (
     parse_scale,
 )
 from catalog.models import Asset, Column, Dataset, LineageEdge
+from core.models import Notification
 from monitoring.choices import FreshnessMethod, FreshnessStatus
-from monitoring.models import FreshnessCheck, FreshnessPolicy, Notification
+from monitoring.models import FreshnessCheck, FreshnessPolicy
 from registry.models import ModelCard, ModelVersion, RegisteredModel
 from tests import factories
 from trust.choices import TrustLevel

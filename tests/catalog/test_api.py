@@ -4,8 +4,8 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.choices import AssetKind, SourceKind
 from catalog.models import Asset, AssetChange, Dataset, LineageEdge, Tag
-from monitoring.choices import JobKind
-from monitoring.models import JobRun
+from core.choices import JobKind
+from core.models import JobRun
 from tests import factories
 
 

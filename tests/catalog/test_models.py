@@ -3,8 +3,9 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
+from catalog.assets import free_slug
 from catalog.choices import AssetKind, RetentionAction, SourceKind
-from catalog.models import Asset, NamingConvention
+from catalog.models import NamingConvention
 from tests import factories
 
 
@@ -94,8 +95,8 @@ def test_a_name_of_spaces_and_a_zero_review_interval_are_refused():
 def test_free_slug_adds_a_number_when_the_name_is_taken():
     factories.asset(AssetKind.DATASET, "Orders")
     factories.asset(AssetKind.DATASET, "Orders 2", slug="orders-2")
-    assert Asset.objects.free_slug(AssetKind.DATASET, "Orders") == "orders-3"
-    assert Asset.objects.free_slug(AssetKind.REPORT, "Orders") == "orders"
+    assert free_slug(AssetKind.DATASET, "Orders") == "orders-3"
+    assert free_slug(AssetKind.REPORT, "Orders") == "orders"
 
 
 @pytest.mark.django_db

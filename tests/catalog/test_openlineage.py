@@ -25,8 +25,8 @@ from catalog.models import (
     SchemaChange,
 )
 from catalog.openlineage import ingest, ingest_queued
-from monitoring.models import Notification
-from portal.locks import LINEAGE_INGESTER
+from core.background import LINEAGE_INGESTER
+from core.models import Notification
 from tests import factories
 
 NAMESPACE = "postgres://warehouse:5432"

@@ -11,10 +11,10 @@ import catalog.tasks  # noqa: F401 - registers the schema scan handler with the 
 from catalog.choices import SourceKind
 from catalog.models import Column, Dataset, SchemaChange
 from catalog.scanning import scan_source
-from monitoring.choices import JobKind, JobState, NotificationKind
-from monitoring.jobs import JobFailed
-from monitoring.models import JobRun, Notification
-from monitoring.tasks import run_job
+from core.choices import JobKind, JobState, NotificationKind
+from core.jobs import JobFailed
+from core.models import JobRun, Notification
+from core.tasks import run_job
 from tests import factories
 
 

@@ -8,12 +8,15 @@ from django.core import mail
 from django.utils import timezone
 
 from catalog.models import Watch
+from core.choices import NotificationKind
+from core.models import Alert, Notification, NotificationPreference
+from core.notifications import notify
+from core.tasks import post_webhook
 from monitoring import freshness
-from monitoring.choices import FreshnessStatus, NotificationKind
+from monitoring.choices import FreshnessStatus
 from monitoring.freshness import claim_due, evaluate, record_ping
-from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, Notification, NotificationPreference
-from monitoring.notifications import notify
-from monitoring.tasks import check_freshness, post_webhook, sweep_freshness
+from monitoring.models import FreshnessCheck, FreshnessPolicy
+from monitoring.tasks import check_freshness, sweep_freshness
 from tests import factories
 from tests.concurrency import run_at_once
 from tests.monitoring.conftest import policy_for
@@ -176,9 +179,9 @@ def test_a_probe_task_skips_policies_paused_or_deleted_since_the_sweep(owner, te
 
 @pytest.mark.django_db
 def test_a_failed_check_now_tells_only_the_person_who_pressed_it(dataset, owner, teammate, settings, tmp_path):
-    from monitoring.choices import JobKind
-    from monitoring.models import JobRun
-    from monitoring.tasks import run_job
+    from core.choices import JobKind
+    from core.models import JobRun
+    from core.tasks import run_job
 
     settings.DATA_ROOT = tmp_path
     policy_for(dataset, method="file", file_path="missing.csv", announced_status="fresh")

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from monitoring.choices import JobKind, JobState
-from monitoring.models import Alert, FreshnessCheck, FreshnessPolicy, JobRun
+from core.choices import JobKind, JobState
+from core.models import Alert, JobRun
+from monitoring.models import FreshnessCheck, FreshnessPolicy
 from tests import factories
 from tests.monitoring.conftest import policy_for
 

@@ -6,9 +6,11 @@ import pytest
 
 from catalog.choices import RunOrigin, RunState
 from catalog.models import PipelineRun
-from monitoring.choices import DriftMeasure, NotificationKind
+from core.choices import NotificationKind
+from core.models import Alert
+from monitoring.choices import DriftMeasure
 from monitoring.drift import assess, check_run
-from monitoring.models import Alert, DriftFinding
+from monitoring.models import DriftFinding
 from tests import factories
 
 START = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)

@@ -1,10 +1,10 @@
 import pytest
 from django.db import transaction
 
-from monitoring.choices import JobKind, JobState
-from monitoring.jobs import JobFailed, handler
-from monitoring.models import JobRun
-from monitoring.tasks import run_job
+from core.choices import JobKind, JobState
+from core.jobs import JobFailed, handler
+from core.models import JobRun
+from core.tasks import run_job
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import requests
 import time_machine
 from django.utils import timezone
 
-from monitoring.choices import JobState, NotificationKind
-from monitoring.jobs import checkpoint, handler
-from monitoring.models import Alert, JobRun
-from monitoring.tasks import backoff, reap_lost_jobs, run_job
+from core.choices import JobState, NotificationKind
+from core.jobs import checkpoint, handler
+from core.models import Alert, JobRun
+from core.tasks import backoff, reap_lost_jobs, run_job
 from tests import factories
 
 

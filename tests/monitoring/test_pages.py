@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from catalog.choices import RunOrigin, RunState
 from catalog.models import PipelineRun
-from monitoring.choices import DriftMeasure, FreshnessMethod, JobKind, JobState
+from core.choices import JobKind, JobState
+from core.models import Alert, JobRun, NotificationPreference
+from monitoring.choices import DriftMeasure, FreshnessMethod
 from monitoring.freshness import evaluate
-from monitoring.models import Alert, DriftFinding, FreshnessCheck, FreshnessPolicy, JobRun, NotificationPreference
+from monitoring.models import DriftFinding, FreshnessCheck, FreshnessPolicy
 from tests import factories
 from tests.monitoring.conftest import policy_for
 
@@ -216,12 +218,12 @@ def test_pipeline_runs_are_charted_with_drift_marked(client_for, owner, team):
 def test_the_job_list_polls_while_something_runs_and_answers_htmx_with_rows(client_for, owner):
     JobRun.objects.create(kind=JobKind.TRAINING, state=JobState.RUNNING, step="training", progress=40)
     client = client_for(owner)
-    page = client.get("/monitoring/jobs/").content.decode()
+    page = client.get("/jobs/").content.decode()
     assert 'hx-trigger="every 2s"' in page
-    fragment = client.get("/monitoring/jobs/", HTTP_HX_REQUEST="true").content.decode()
+    fragment = client.get("/jobs/", HTTP_HX_REQUEST="true").content.decode()
     assert fragment.lstrip().startswith("<tbody") and "training" in fragment and "<html" not in fragment
     JobRun.objects.update(state=JobState.SUCCEEDED)
-    assert "hx-trigger" not in client.get("/monitoring/jobs/").content.decode()
+    assert "hx-trigger" not in client.get("/jobs/").content.decode()
 
 
 @pytest.mark.django_db
@@ -232,23 +234,23 @@ def test_the_job_list_costs_the_same_queries_for_2_or_40_runs(client_for, owner,
         JobRun.objects.create(kind=JobKind.TRAINING, asset=model.asset, requested_by=owner)
     # session, user, unread count, count for the paginator, the page of runs with assets and requesters
     with django_assert_num_queries(5):
-        client.get("/monitoring/jobs/")
+        client.get("/jobs/")
     for _ in range(38):
         JobRun.objects.create(kind=JobKind.TRAINING, asset=model.asset, requested_by=owner)
     with django_assert_num_queries(5):
-        assert client.get("/monitoring/jobs/").content.decode().count('data-testid="job-row"') == 40
+        assert client.get("/jobs/").content.decode().count('data-testid="job-row"') == 40
 
 
 @pytest.mark.django_db
 def test_the_owner_cancels_a_run_and_an_outsider_cannot(client_for, owner, team, outsider):
     model = factories.registered_model("Churn", owner=owner, team=team)
     run = JobRun.objects.create(kind=JobKind.TRAINING, asset=model.asset, requested_by=owner)
-    assert client_for(outsider).post(f"/monitoring/jobs/{run.uuid}/cancel/").status_code == 403
+    assert client_for(outsider).post(f"/jobs/{run.uuid}/cancel/").status_code == 403
     run.refresh_from_db()
     assert run.state == JobState.QUEUED
     assert "Cancel this run" not in client_for(outsider).get(run.get_absolute_url()).content.decode()
     assert "Cancel this run" in client_for(owner).get(run.get_absolute_url()).content.decode()
-    client_for(owner).post(f"/monitoring/jobs/{run.uuid}/cancel/")
+    client_for(owner).post(f"/jobs/{run.uuid}/cancel/")
     run.refresh_from_db()
     assert run.state == JobState.CANCELLED
 
@@ -267,7 +269,7 @@ def test_a_failed_job_page_shows_the_reason_and_the_log(client_for, owner):
 # --- training page -----------------------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_the_owner_starts_training_from_the_page(client_for, owner, churn_model, churn_set):
-    response = client_for(owner).post("/monitoring/train/churn-predictor/", {
+    response = client_for(owner).post("/models/churn-predictor/train/", {
         "dataset": churn_set.pk, "target": "churned", "features": "tenure, segment",
         "algorithm": "random_forest_classifier", "hyperparameters": '{"n_estimators": 50}', "test_size": "0.2",
         "seed": "1", "thresholds": '{"f1": 0.5}', "sensitive_column": "segment",
@@ -281,13 +283,13 @@ def test_the_owner_starts_training_from_the_page(client_for, owner, churn_model,
         owner,
     )
     assert run.params["features"] == ["tenure", "segment"] and run.params["hyperparameters"] == {"n_estimators": 50}
-    page = client_for(owner).get("/monitoring/train/churn-predictor/").content.decode()
+    page = client_for(owner).get("/models/churn-predictor/train/").content.decode()
     assert 'hx-trigger="every 1s"' in page and 'data-testid="training-run"' in page
 
 
 @pytest.mark.django_db
 def test_bad_training_input_is_shown_by_the_field_and_nothing_starts(client_for, owner, churn_model, churn_set):
-    response = client_for(owner).post("/monitoring/train/churn-predictor/", {
+    response = client_for(owner).post("/models/churn-predictor/train/", {
         "dataset": churn_set.pk, "target": "churned", "features": "tenure, colour", "algorithm": "logistic_regression",
         "hyperparameters": "{not json", "test_size": "0.2", "seed": "1", "thresholds": "", "sensitive_column": "",
     })  # fmt: skip
@@ -295,7 +297,7 @@ def test_bad_training_input_is_shown_by_the_field_and_nothing_starts(client_for,
     errors = response.context["form"].errors
     assert "Write a JSON object" in errors["hyperparameters"][0]
     assert 'value="tenure, colour"' in response.content.decode()
-    response = client_for(owner).post("/monitoring/train/churn-predictor/", {
+    response = client_for(owner).post("/models/churn-predictor/train/", {
         "dataset": churn_set.pk, "target": "churned", "features": "tenure, colour", "algorithm": "logistic_regression",
         "hyperparameters": "{}", "test_size": "0.2", "seed": "1", "thresholds": "", "sensitive_column": "",
     })  # fmt: skip
@@ -305,9 +307,9 @@ def test_bad_training_input_is_shown_by_the_field_and_nothing_starts(client_for,
 
 @pytest.mark.django_db
 def test_an_outsider_sees_the_runs_but_cannot_train(client_for, outsider, churn_model, churn_set):
-    page = client_for(outsider).get("/monitoring/train/churn-predictor/").content.decode()
+    page = client_for(outsider).get("/models/churn-predictor/train/").content.decode()
     assert "Start training" not in page and "Only the model's owner" in page
-    refused = client_for(outsider).post("/monitoring/train/churn-predictor/", {"dataset": churn_set.pk})
+    refused = client_for(outsider).post("/models/churn-predictor/train/", {"dataset": churn_set.pk})
     assert refused.status_code == 403
     assert not JobRun.objects.exists()
 
@@ -316,10 +318,10 @@ def test_an_outsider_sees_the_runs_but_cannot_train(client_for, outsider, churn_
 def test_the_model_page_fragment_leads_to_training(owner, churn_model):
     request = RequestFactory().get("/models/churn-predictor/")
     request.user = owner
-    html = Template('{% include "monitoring/partials/model_training.html" %}').render(
+    html = Template('{% include "registry/partials/model_training.html" %}').render(
         Context({"model": churn_model, "request": request})
     )
-    assert 'href="/monitoring/train/churn-predictor/"' in html and "Train a new version" in html
+    assert 'href="/models/churn-predictor/train/"' in html and "Train a new version" in html
 
 
 # --- alerts and preferences --------------------------------------------------------------------------------------
@@ -329,16 +331,16 @@ def test_the_alert_history_lists_alerts_and_filters_by_kind(client_for, owner, d
                          to_status="stale", recipient_count=2)  # fmt: skip
     Alert.objects.create(asset=dataset.asset, kind="drift", title="Orders ETL: duration drift")
     client = client_for(owner)
-    page = client.get("/monitoring/alerts/").content.decode()
+    page = client.get("/alerts/").content.decode()
     assert "Orders is stale" in page and "Orders ETL: duration drift" in page and "2 people" in page
-    only_drift = client.get("/monitoring/alerts/?kind=drift").content.decode()
+    only_drift = client.get("/alerts/?kind=drift").content.decode()
     assert "Orders is stale" not in only_drift
 
 
 @pytest.mark.django_db
 def test_a_person_turns_email_off(client_for, owner):
     client = client_for(owner)
-    assert client.post("/monitoring/preferences/", {"inbox": "on"}).status_code == 302
+    assert client.post("/inbox/preferences/", {"inbox": "on"}).status_code == 302
     preference = NotificationPreference.objects.get(user=owner)
     assert (preference.inbox, preference.email) == (True, False)
 
@@ -352,8 +354,8 @@ def test_the_alert_history_costs_the_same_queries_for_2_or_40_alerts(
         Alert.objects.create(asset=dataset.asset, kind="freshness", title=f"Alert {n}")
     # session, user, unread count, count for the paginator, the page with assets and teams
     with django_assert_num_queries(5):
-        client.get("/monitoring/alerts/")
+        client.get("/alerts/")
     for n in range(2, 40):
         Alert.objects.create(asset=dataset.asset, kind="freshness", title=f"Alert {n}")
     with django_assert_num_queries(5):
-        assert client.get("/monitoring/alerts/").content.decode().count('data-testid="alert-row"') == 40
+        assert client.get("/alerts/").content.decode().count('data-testid="alert-row"') == 40

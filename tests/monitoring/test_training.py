@@ -4,11 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from catalog.models import LineageEdge
-from monitoring.choices import JobKind, JobState
-from monitoring.models import JobRun
-from monitoring.tasks import run_job
-from monitoring.training import validate_request
+from core.choices import JobKind, JobState
+from core.models import JobRun
+from core.tasks import run_job
 from registry.models import ModelVersion
+from registry.training import validate_request
 
 
 def request_data(**overrides):

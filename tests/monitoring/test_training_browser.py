@@ -14,7 +14,7 @@ def test_start_training_and_watch_it_finish(
     page, live_server, sign_in, page_errors, celery_worker, owner, churn, model, mlflow_store
 ):
     sign_in(page, owner)
-    page.goto(f"{live_server.url}/monitoring/train/{model.asset.slug}/")
+    page.goto(f"{live_server.url}/models/{model.asset.slug}/train/")
     page.get_by_label("Dataset").select_option(label="Churn set")
     page.get_by_label("Target").fill("churned")
     page.get_by_label("Features").fill("tenure_months, orders_90d, segment")

@@ -6,11 +6,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring.choices import FreshnessMethod, FreshnessStatus, JobState
-from monitoring.models import Alert, FreshnessPolicy, JobRun
+from core.choices import JobState
+from core.models import Alert, JobRun
+from monitoring.choices import FreshnessMethod, FreshnessStatus
+from monitoring.models import FreshnessPolicy
 from monitoring.tasks import sweep_freshness
-from monitoring.training import start_training, validate_request
 from registry.models import ModelVersion
+from registry.training import start_training, validate_request
 from tests import factories
 from tests.monitoring.conftest import policy_for
 from tests.monitoring.test_training import request_data

@@ -13,9 +13,10 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from monitoring.choices import FreshnessMethod, JobKind, JobState
-from monitoring.models import JobRun
-from monitoring.tasks import reap_lost_jobs, run_job
+from core.choices import JobKind, JobState
+from core.models import JobRun
+from core.tasks import reap_lost_jobs, run_job
+from monitoring.choices import FreshnessMethod
 from tests.monitoring.conftest import policy_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,7 @@
 import pytest
 from django.test import RequestFactory
 
-from portal.http import redirect_back, whole_number
+from core.http import redirect_back, whole_number
 
 
 @pytest.mark.parametrize(

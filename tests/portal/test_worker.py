@@ -1,6 +1,6 @@
 import pytest
 
-from monitoring.tasks import worker_health
+from core.tasks import worker_health
 
 
 @pytest.mark.worker

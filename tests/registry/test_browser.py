@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from registry.choices import ChecklistItem, Stage
 from registry.models import ModelCard, ModelVersion, RegisteredModel
+from registry.services import request_promotion
 from tests import factories
 from tests.registry.helpers import tick_everything
 
@@ -68,7 +69,7 @@ def test_owner_takes_a_version_into_use_and_a_teammate_approves(
     v1 = model.versions.get(version=1)
     v1.change_stage(Stage.STAGING, owner)
     tick_everything(v1, owner)
-    model.request_promotion(v1, owner).approve(teammate)
+    request_promotion(model, v1, owner).approve(teammate)
     page.goto(f"{live_server.url}/models/churn-predictor/versions/new/")
     page.fill("#id_algorithm", "Gradient boosting, more trees")
     page.fill("#id_metrics", "roc_auc = 0.81")

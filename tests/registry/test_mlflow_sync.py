@@ -5,9 +5,9 @@ import time
 import pytest
 from django.core.management import call_command
 
-from monitoring.choices import JobKind, JobState
-from monitoring.models import JobRun
-from monitoring.tasks import run_job
+from core.choices import JobKind, JobState
+from core.models import JobRun
+from core.tasks import run_job
 from registry.choices import Stage
 from registry.mlflow_sync import sync
 from registry.models import ModelVersion, RegisteredModel

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
-from monitoring.models import Notification
+from core.models import Notification
 from registry.choices import ChecklistItem, PromotionState, Stage
 from registry.models import ChecklistTick, PromotionBlocked, PromotionRequest
 from registry.services import decide_promotion, request_promotion
@@ -23,7 +23,7 @@ def test_a_request_is_refused_naming_exactly_the_unticked_items(owner, staged):
     model, version = staged
     version.tick(ChecklistItem.CODE_REVIEW, owner)
     with pytest.raises(PromotionBlocked) as refused:
-        model.request_promotion(version, owner)
+        request_promotion(model, version, owner)
     expected = [f"checklist: {item.label}" for item in ChecklistItem if item != ChecklistItem.CODE_REVIEW]
     assert refused.value.missing == expected
     assert not PromotionRequest.objects.exists()
@@ -35,7 +35,7 @@ def test_a_request_is_refused_when_the_card_is_below_the_threshold(owner):
     version.change_stage(Stage.STAGING, owner)
     tick_everything(version, owner)
     with pytest.raises(PromotionBlocked) as refused:
-        model.request_promotion(version, owner)
+        request_promotion(model, version, owner)
     [blocker] = refused.value.missing
     percent, _ = model.card_completeness()
     assert blocker.startswith(f"model card {percent}% complete, needs 80%")
@@ -46,20 +46,20 @@ def test_a_version_not_in_validation_cannot_be_requested(owner):
     model, version = model_with_card(owner)
     tick_everything(version, owner)
     with pytest.raises(PromotionBlocked, match="must be in validation"):
-        model.request_promotion(version, owner)
+        request_promotion(model, version, owner)
 
 
 def test_a_version_of_another_model_cannot_be_promoted_as_this_one(owner, staged):
     model, _ = staged
     _, other_version = model_with_card(owner, name="Lifetime value")
     with pytest.raises(ValidationError, match="belongs to another model"):
-        model.request_promotion(other_version, owner)
+        request_promotion(model, other_version, owner)
 
 
 def test_the_requester_cannot_approve_their_own_request(owner, staged):
     model, version = staged
     tick_everything(version, owner)
-    promotion = model.request_promotion(version, owner)
+    promotion = request_promotion(model, version, owner)
     with pytest.raises(ValidationError, match="another person must approve"):
         promotion.approve(owner)
     promotion.refresh_from_db()
@@ -72,7 +72,7 @@ def test_staff_can_restrict_who_approves(owner, teammate, staged):
     approver = factories.user("amy")
     model.approvers.set([approver])
     tick_everything(version, owner)
-    promotion = model.request_promotion(version, owner)
+    promotion = request_promotion(model, version, owner)
     with pytest.raises(ValidationError, match="not one of the people"):
         promotion.approve(teammate)
     promotion.approve(approver)
@@ -83,7 +83,7 @@ def test_staff_can_restrict_who_approves(owner, teammate, staged):
 def test_an_outsider_cannot_approve_when_no_approvers_are_configured(owner, outsider, staged):
     model, version = staged
     tick_everything(version, owner)
-    promotion = model.request_promotion(version, owner)
+    promotion = request_promotion(model, version, owner)
     with pytest.raises(ValidationError):
         promotion.approve(outsider)
 
@@ -91,7 +91,7 @@ def test_an_outsider_cannot_approve_when_no_approvers_are_configured(owner, outs
 def test_approval_rechecks_the_gate(owner, teammate, staged):
     model, version = staged
     tick_everything(version, owner)
-    promotion = model.request_promotion(version, owner)
+    promotion = request_promotion(model, version, owner)
     version.untick(ChecklistItem.VALIDATION_MEETING)
     with pytest.raises(PromotionBlocked, match="Validation review meeting held"):
         promotion.approve(teammate)
@@ -102,15 +102,15 @@ def test_approval_rechecks_the_gate(owner, teammate, staged):
 def test_a_second_request_while_one_waits_is_refused(owner, staged):
     model, version = staged
     tick_everything(version, owner)
-    model.request_promotion(version, owner)
+    request_promotion(model, version, owner)
     with pytest.raises(ValidationError, match="already waiting"):
-        model.request_promotion(version, owner)
+        request_promotion(model, version, owner)
 
 
 def test_a_decided_request_cannot_be_decided_again(owner, teammate, staged):
     model, version = staged
     tick_everything(version, owner)
-    promotion = model.request_promotion(version, owner)
+    promotion = request_promotion(model, version, owner)
     promotion.reject(teammate, note="Not yet")
     with pytest.raises(ValidationError, match="already rejected"):
         promotion.approve(teammate)

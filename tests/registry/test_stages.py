@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from registry.choices import Stage
 from registry.models import ModelVersion, StageChange
+from registry.services import request_promotion
 from tests import factories
 from tests.registry.helpers import model_with_card, tick_everything
 
@@ -66,10 +67,10 @@ def test_approving_a_promotion_puts_the_version_in_use_and_retires_the_previous_
     model, old = model_with_card(owner)
     old.change_stage(Stage.STAGING, owner)
     tick_everything(old, owner)
-    model.request_promotion(old, owner).approve(teammate)
+    request_promotion(model, old, owner).approve(teammate)
     new = factories.model_version(model, stage=Stage.STAGING)
     tick_everything(new, owner)
-    model.request_promotion(new, owner).approve(teammate)
+    request_promotion(model, new, owner).approve(teammate)
     old.refresh_from_db()
     new.refresh_from_db()
     assert (old.stage, new.stage) == (Stage.ARCHIVED, Stage.PRODUCTION)

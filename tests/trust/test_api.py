@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Watch
-from monitoring.choices import NotificationKind
-from monitoring.notifications import notify
+from core.choices import NotificationKind
+from core.notifications import notify
 from tests import factories
 from trust.models import DataIssue, Deprecation
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import Asset
-from monitoring.models import Notification
+from core.models import Notification
 from trust.badges import badges_for
 from trust.choices import TrustLevel
 from trust.models import BadgeLink, Certification, DataIssue, Deprecation, DeprecationImpact, Review

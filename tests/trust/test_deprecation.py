@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from catalog.choices import Lifecycle
 from catalog.models import Asset
-from monitoring.models import Notification
+from core.models import Notification
 from registry.choices import Stage
 from tests import factories
 from trust.choices import DeprecationState

@@ -2,8 +2,8 @@
 
 import pytest
 
-from monitoring.choices import NotificationKind
-from monitoring.notifications import notify
+from core.choices import NotificationKind
+from core.notifications import notify
 from tests import factories
 
 pytestmark = pytest.mark.django_db

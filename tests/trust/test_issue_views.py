@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from monitoring.models import Notification
+from core.models import Notification
 from tests import factories
 from trust.models import DataIssue
 

@@ -7,7 +7,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from monitoring.models import Notification
+from core.models import Notification
 from tests import factories
 from trust.choices import IssueStatus
 from trust.models import DataIssue, IssueEvent

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from monitoring.models import Notification
+from core.models import Notification
 from tests import factories
 from tests.concurrency import run_at_once
 from trust.models import Review, ReviewNotice

@@ -13,13 +13,14 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from catalog.assets import add_edge, delete_asset, remove_edge, save_asset
 from catalog.choices import Lifecycle
-from catalog.lineage import add_edge, remove_edge
 from catalog.models import Asset
+from core.background import BADGE_REFRESHER
 from monitoring.choices import PingKind
 from monitoring.freshness import evaluate_all, record_ping, save_policy
 from monitoring.models import FreshnessCheck, FreshnessPolicy
-from portal.locks import BADGE_REFRESHER
+from registry.services import register_version, set_people
 from tests import factories
 from trust import tasks
 from trust.badges import badges_for, compute_badges, refresh_stale
@@ -201,7 +202,7 @@ def test_deleting_an_input_clears_its_problems_from_downstream_badges(client, sa
     raw, _, _ = sales
     factories.data_issue(raw, outsider, severity="critical")
     assert level_shown(client, "Executive sales") == "Do not use"
-    raw.delete()
+    delete_asset(raw)
     # Gone with it: its issue and its freshness policy, the report's only checked input.
     assert badges_shown(client)["Executive sales"] == (
         "Use with caution",
@@ -212,15 +213,15 @@ def test_deleting_an_input_clears_its_problems_from_downstream_badges(client, sa
 def test_an_edit_changes_its_own_badge_and_reaches_downstream_only_when_its_lifecycle_or_name_does(client, sales):
     raw, _, _ = sales
     raw.description = ""
-    raw.save()
+    save_asset(raw, raw.dataset, raw.owner)
     shown = badges_shown(client)
     assert shown["Raw orders"] == ("Use with caution", "Documentation is incomplete: missing a description.")
     assert shown["Executive sales"][0] == "Trusted"
     raw.lifecycle = Lifecycle.DEPRECATED
-    raw.save()
+    save_asset(raw, raw.dataset, raw.owner)
     assert badges_shown(client)["Executive sales"] == ("Use with caution", "Uses a deprecated input: Raw orders.")
     raw.name = "Raw orders (old)"
-    raw.save()
+    save_asset(raw, raw.dataset, raw.owner)
     assert badges_shown(client)["Executive sales"] == ("Use with caution", "Uses a deprecated input: Raw orders (old).")
 
 
@@ -241,9 +242,9 @@ def test_a_model_card_edit_shows_in_the_model_list(client_for, owner, outsider):
         return int(re.search(r"\((\d+)% filled", reason).group(1))
 
     empty = card_filled()
-    model.developers.add(owner)
+    set_people(model, developers=[owner])
     with_developers = card_filled()
-    factories.model_version(model, algorithm="Gradient boosting")
+    register_version(model, created_by=owner, algorithm="Gradient boosting")
     assert empty < with_developers < card_filled()
 
 

@@ -1,12 +1,11 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action, api_view
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from catalog.filtersets import AssetFilterSet
 from catalog.models import Asset, Watch
-from monitoring.models import Notification
 from trust import watching
 from trust.api.serializers import (
     AcknowledgeSerializer,
@@ -143,18 +142,3 @@ class WatchViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.R
 
     def perform_destroy(self, instance):
         watching.unwatch(instance.asset, self.request.user)
-
-
-@extend_schema(request=None, responses={200: {"type": "object", "properties": {"marked_read": {"type": "integer"}}}})
-@api_view(["POST"])
-def notification_read(request, pk):
-    """Mark one of your notifications read."""
-    get_object_or_404(Notification, pk=pk, recipient=request.user)
-    return Response({"marked_read": watching.mark_read(request.user, [pk])})
-
-
-@extend_schema(request=None, responses={200: {"type": "object", "properties": {"marked_read": {"type": "integer"}}}})
-@api_view(["POST"])
-def notifications_all_read(request):
-    """Mark all your notifications read."""
-    return Response({"marked_read": watching.mark_read(request.user)})

@@ -40,8 +40,10 @@ from accounts.models import Team
 from catalog.choices import AssetKind, DatasetFormat, Lifecycle, LineageOrigin, SourceKind
 from catalog.models import Asset, Column, Dataset, DataSource, LineageEdge, Pipeline, Report, Tag
 from catalog.search import CONFIG as SEARCH_CONFIG
-from monitoring.choices import FreshnessMethod, FreshnessStatus, NotificationKind, PingKind, ScheduleKind
-from monitoring.models import FreshnessCheck, FreshnessPolicy, Notification
+from core.choices import NotificationKind
+from core.models import Notification
+from monitoring.choices import FreshnessMethod, FreshnessStatus, PingKind, ScheduleKind
+from monitoring.models import FreshnessCheck, FreshnessPolicy
 from registry.choices import Stage
 from registry.models import Assumption, Metric, ModelCard, ModelVersion, RegisteredModel
 from trust.choices import IssueCategory, IssueSeverity, IssueStatus, ReviewNoticeKind

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import DataSource
 from catalog.scanning import scan_source
-from monitoring.jobs import JobFailed
+from core.jobs import JobFailed
 
 
 class Command(BaseCommand):

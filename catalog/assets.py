@@ -1,0 +1,183 @@
+"""The only writers of ``Asset`` and ``LineageEdge``: creating, editing and deleting assets, linking them.
+
+Every page, API call, job, the OpenLineage ingester and the registry go through these functions, so each change is
+recorded in the asset's history, reindexed for search and announced once with a domain event (``catalog.events``),
+whether it wrote one row or a thousand.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.text import slugify
+
+from catalog import events
+from catalog.changes import record_change, snapshot
+from catalog.choices import ChangeAction, LineageOrigin
+from catalog.models import Asset, AssetChange, LineageEdge, Tag
+from catalog.search import reindex
+
+# Fields of an asset that the assets downstream read as well (their badges name an input and its lifecycle).
+TRAVELLING_FIELDS = ("name", "lifecycle")
+
+
+class StaleEdit(Exception):
+    """The asset changed after the editor opened it; nothing was saved."""
+
+
+def free_slug(kind, name, reserved=()):
+    """A slug for a new asset of ``kind`` named ``name``, with a number added if the plain one is taken (or is one
+    of the ``reserved`` words, pages of their own under the kind's URL)."""
+    base = slugify(name)[:180] or kind
+    taken = set(Asset.objects.filter(kind=kind, slug__startswith=base).values_list("slug", flat=True))
+    taken |= set(reserved)
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def kind_row(asset):
+    """The kind-specific row of an asset: each one's related name is its kind (``asset.dataset`` …)."""
+    return getattr(asset, asset.kind)
+
+
+def create_asset(asset, detail, *, actor, tags=None, reserved_slugs=()):
+    """Create ``asset`` (unsaved, its kind and fields set) with its kind row ``detail`` (unsaved too): a free slug
+    unless one is set, the tags, the "created" history entry and the search document. Returns the asset."""
+    with transaction.atomic():
+        if not asset.slug:
+            asset.slug = free_slug(asset.kind, asset.name, reserved_slugs)
+        asset.save()
+        if tags is not None:
+            asset.tags.set(_tags(tags))
+        detail.asset = asset
+        detail.save()
+        record_change(asset, actor, {}, snapshot(asset, detail), action=ChangeAction.CREATED)
+        reindex([asset.pk])
+    return asset
+
+
+def save_asset(asset, detail, actor, tags=None, version=None):
+    """The one edit path of an asset (pages, API, registry): refuse a stale edit, save the asset and its kind row,
+    record the history, reindex for search, and announce the change. A new asset (no pk) is created instead.
+
+    ``asset`` and ``detail`` carry the new, validated values. ``version`` is the ``updated_at`` the editor started
+    from; ``StaleEdit`` is raised when the asset changed since.
+    """
+    if asset.pk is None:
+        return create_asset(asset, detail, actor=actor, tags=tags)
+    with transaction.atomic():
+        current = Asset.objects.select_for_update().get(pk=asset.pk)
+        if version is not None and version != current.updated_at:
+            raise StaleEdit
+        # From the database: validation already wrote the typed values onto ``asset`` and ``detail``.
+        before = snapshot(current, type(detail).objects.get(pk=detail.pk))
+        asset.save()
+        if tags is not None:
+            asset.tags.set(_tags(tags))
+        detail.asset = asset
+        detail.save()
+        record_change(asset, actor, before, snapshot(asset, detail))
+        reindex([asset.pk])
+        travels = any(getattr(current, name) != getattr(asset, name) for name in TRAVELLING_FIELDS)
+        events.asset_changed.send(sender=Asset, asset_ids=[asset.pk], travels=travels)
+    return asset
+
+
+def delete_asset(asset):
+    """Delete an asset (and what cascades with it); raises ``ProtectedError`` for a source that still has datasets,
+    in which case nothing was deleted."""
+    with transaction.atomic():
+        # Before the cascade removes its edges: the receivers walk downstream from it.
+        events.assets_removed.send(sender=Asset, asset_ids=[asset.pk])
+        asset.delete()
+
+
+def add_edge(upstream, downstream, actor, origin=LineageOrigin.MANUAL):
+    """Record that data flows from ``upstream`` to ``downstream``; raises ``ValidationError`` for a self-loop or a
+    duplicate. Both assets' histories say who added it."""
+    if upstream.pk == downstream.pk:
+        raise ValidationError("An asset cannot feed itself.")
+    if link([(upstream.pk, downstream.pk)], actor=actor, origin=origin) == 0:
+        raise ValidationError(f"{upstream} already feeds {downstream}.")
+    return LineageEdge.objects.get(upstream=upstream, downstream=downstream)
+
+
+def link(pairs, *, actor, origin):
+    """Add the edges ``(upstream id, downstream id)`` that are not recorded yet, in a few statements whatever their
+    number; each new edge is written in both ends' histories. Returns how many were added.
+
+    Another writer may add the same edge at the same moment: the unique constraint keeps one row, and both writers
+    record and announce it (an announcement twice is harmless: receivers mark things to recompute).
+    """
+    wanted = {(int(up), int(down)) for up, down in pairs if up != down}
+    if not wanted:
+        return 0
+    recorded = Q()
+    for upstream_id, downstream_id in wanted:
+        recorded |= Q(upstream_id=upstream_id, downstream_id=downstream_id)
+    missing = sorted(wanted - set(LineageEdge.objects.filter(recorded).values_list("upstream_id", "downstream_id")))
+    if not missing:
+        return 0
+    created_by = actor if actor is not None and actor.is_authenticated else None
+    names = dict(Asset.objects.filter(pk__in={pk for pair in missing for pk in pair}).values_list("pk", "name"))
+    with transaction.atomic():
+        LineageEdge.objects.bulk_create(
+            [
+                LineageEdge(upstream_id=up, downstream_id=down, origin=origin, created_by=created_by)
+                for up, down in missing
+            ],
+            ignore_conflicts=True,
+        )
+        AssetChange.objects.bulk_create(
+            change
+            for up, down in missing
+            for change in (
+                _lineage_change(up, created_by, "downstream", f"added {names[down]}"),
+                _lineage_change(down, created_by, "upstream", f"added {names[up]}"),
+            )
+        )
+        events.lineage_changed.send(sender=LineageEdge, downstream_ids=sorted({down for _, down in missing}))
+    return len(missing)
+
+
+def remove_edge(upstream, downstream, actor):
+    """Forget the edge from ``upstream`` to ``downstream``; True if there was one."""
+    with transaction.atomic():
+        deleted, _ = LineageEdge.objects.filter(upstream=upstream, downstream=downstream).delete()
+        if deleted:
+            for asset, other, side in ((upstream, downstream, "downstream"), (downstream, upstream, "upstream")):
+                record_change(asset, actor, {side: f"{other}"}, {side: "removed"}, action=ChangeAction.LINEAGE)
+            events.lineage_changed.send(sender=LineageEdge, downstream_ids=[downstream.pk])
+    return bool(deleted)
+
+
+def _lineage_change(asset_id, actor, side, what):
+    return AssetChange(asset_id=asset_id, actor=actor, action=ChangeAction.LINEAGE, changes={side: ["", what]})
+
+
+def _tags(names):
+    return [Tag.objects.get_or_create(name=name)[0] for name in names]
+
+
+def move_lifecycle(asset, to, *, only_from=None):
+    """Move ``asset`` to the lifecycle ``to`` (a compare-and-set when ``only_from`` is given: False if it was not
+    in that state any more). Deprecation workflows call this; downstream assets read the lifecycle of their inputs,
+    so the change is announced as travelling."""
+    rows = Asset.objects.filter(pk=asset.pk)
+    if only_from is not None:
+        rows = rows.filter(lifecycle=only_from)
+    with transaction.atomic():
+        if not rows.update(lifecycle=to):
+            return False
+        asset.lifecycle = to
+        events.asset_changed.send(sender=Asset, asset_ids=[asset.pk], travels=True)
+    return True
+
+
+def schedule_review(asset, interval_days, next_date):
+    """Set when ``asset`` must be checked again (a review, or its owner choosing an interval)."""
+    with transaction.atomic():
+        Asset.objects.filter(pk=asset.pk).update(review_interval_days=interval_days, next_review_date=next_date)
+        asset.review_interval_days, asset.next_review_date = interval_days, next_date
+        events.asset_changed.send(sender=Asset, asset_ids=[asset.pk], travels=False)

@@ -1,0 +1,13 @@
+from django import forms
+
+from core.models import NotificationPreference
+
+
+class PreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = ["inbox", "email"]
+        help_texts = {
+            "inbox": "Alerts appear in the portal's inbox, with the unread count in the menu.",
+            "email": "Alerts are emailed to your address.",
+        }

@@ -1,0 +1,135 @@
+"""Pages of the shared rows: background job runs, the alert history, a person's inbox and alert channels."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from core.filtersets import AlertFilterSet, JobRunFilterSet
+from core.forms import PreferenceForm
+from core.http import redirect_back
+from core.jobs import steps_of
+from core.models import Alert, JobRun, Notification, NotificationPreference
+from core.notifications import mark_read
+
+
+def _query_without_page(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def job_list(request):
+    """Every job run with its live state; the table refreshes itself while something is queued or running."""
+    queryset = JobRun.objects.select_related("asset", "requested_by").order_by("-created_at", "-pk")
+    filterset = JobRunFilterSet(request.GET, queryset=queryset, request=request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    live = any(not run.is_finished for run in page)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "live": live,
+        "query": _query_without_page(request),
+        "nav": "monitoring",
+    }
+    if request.htmx:
+        return render(request, "core/partials/job_rows.html", context)
+    return render(request, "core/job_list.html", context)
+
+
+def _run_or_404(uuid):
+    return get_object_or_404(JobRun.objects.select_related("asset__team", "asset__owner", "requested_by"), uuid=uuid)
+
+
+def job_detail(request, uuid):
+    run = _run_or_404(uuid)
+    steps = steps_of(run.kind)
+    done = steps.index(run.step) if run.step in steps else 0
+    context = {
+        "run": run,
+        "can_cancel": run.can_cancel(request.user),
+        "steps": steps,
+        "passed_steps": steps[:done],
+        "nav": "monitoring",
+    }
+    if request.htmx:
+        return render(request, "core/partials/job_status.html", context)
+    return render(request, "core/job_detail.html", context)
+
+
+@require_POST
+def job_cancel(request, uuid):
+    run = _run_or_404(uuid)
+    if not run.can_cancel(request.user):
+        if run.is_finished:
+            messages.error(request, "This run has already finished.")
+            return redirect(run.get_absolute_url())
+        raise PermissionDenied("Only the person who started the run, the asset's owners and staff cancel it.")
+    if run.cancel(by=request.user):
+        messages.success(request, "Run cancelled.")
+    else:
+        messages.error(request, "This run finished before it could be cancelled.")
+    if request.htmx:
+        return job_detail(request, uuid)
+    return redirect_back(request, run.get_absolute_url())
+
+
+def alert_list(request):
+    """Every alert raised: freshness transitions, failed jobs, drift, schema changes."""
+    filterset = AlertFilterSet(request.GET, queryset=Alert.objects.select_related("asset__team", "job_run"))
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page, "query": _query_without_page(request), "nav": "monitoring"}
+    return render(request, "core/alert_list.html", context)
+
+
+def preferences(request):
+    """Which channels the signed-in person hears alerts on."""
+    preference = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference(
+        user=request.user
+    )
+    form = PreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your alert channels are saved.")
+        return redirect("core:preferences")
+    teams = request.user.teams.all()
+    return render(request, "core/preferences.html", {"form": form, "teams": teams, "nav": "monitoring"})
+
+
+def inbox(request):
+    notifications = Notification.objects.filter(recipient=request.user).select_related("asset")
+    if request.GET.get("show") == "unread":
+        notifications = notifications.filter(read_at__isnull=True)
+    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    query = "show=unread" if request.GET.get("show") == "unread" else ""
+    return render(request, "core/inbox.html", {"page": page, "query": query, "show": request.GET.get("show", "")})
+
+
+def inbox_open(request, pk):
+    """Follow a notification to its subject, marking it read on the way."""
+    notification = get_object_or_404(Notification.objects.select_related("asset"), pk=pk, recipient=request.user)
+    mark_read(request.user, [notification.pk])
+    if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts=set()):
+        return HttpResponseRedirect(notification.url)
+    if notification.asset:
+        return redirect(notification.asset)
+    return redirect("core:inbox")
+
+
+@require_POST
+def inbox_mark_read(request, pk):
+    get_object_or_404(Notification, pk=pk, recipient=request.user)
+    mark_read(request.user, [pk])
+    show = "?show=unread" if request.POST.get("show") == "unread" else ""
+    return HttpResponseRedirect(reverse("core:inbox") + show)
+
+
+@require_POST
+def inbox_mark_all_read(request):
+    count = mark_read(request.user)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return redirect("core:inbox")

@@ -1,0 +1,12 @@
+"""The registry's domain events, sent by the functions that write a model's card and versions (``registry.services``
+and the model methods they call), so the registry never imports the apps that listen (trust's stored badges)."""
+
+from django.dispatch import Signal
+
+# model_ids: what these models' cards say changed (card text, facts, versions and their stages, metrics,
+# training data, assumptions, users, developers). Ids are the models' asset ids.
+card_changed = Signal()
+
+
+def send_card_changed(*model_ids):
+    card_changed.send(sender="registry", model_ids=list(model_ids))
