@@ -1,0 +1,224 @@
+"""Deprecation: announcing that an asset goes away, telling everyone downstream, and retiring it on the date."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog import assets
+from catalog.audience import audience_of
+from catalog.choices import AssetKind, Lifecycle
+from catalog.lineage import MAX_DEPTH, walk
+from catalog.models import Asset
+from core.choices import NotificationKind
+from core.notifications import notify
+from trust.choices import DeprecationState
+
+# The most rows a periodic sweep handles in one run; the rest waits for the next run.
+SWEEP_BATCH = 500
+
+
+class Deprecation(models.Model):
+    """An announcement that an asset will be retired on ``sunset_date``, with the asset to use instead.
+
+    State machine: announced → withdrawn (by the owner, before the date) | retired (by the daily sweep on the date).
+    The asset's own ``lifecycle`` follows: deprecated while announced, active again when withdrawn, retired after.
+    Everything downstream at announcement time gets an impact row its owners acknowledge once they have migrated.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="deprecations")
+    reason = models.TextField(help_text="Why it is going away, in words its users understand.")
+    replacement = models.ForeignKey(
+        Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces", help_text="Use this instead."
+    )
+    sunset_date = models.DateField(help_text="On this date the asset is retired: hidden from search, page kept.")
+    state = models.CharField(max_length=20, choices=DeprecationState.choices, default=DeprecationState.ANNOUNCED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset"], condition=Q(state=DeprecationState.ANNOUNCED), name="deprecation_one_announced"
+            )
+        ]
+        # The daily sweep looks for announced deprecations whose date has come.
+        indexes = [models.Index(fields=["state", "sunset_date"], name="deprecation_sweep")]
+
+    def __str__(self):
+        return f"{self.asset} deprecated, sunset {self.sunset_date}"
+
+    def get_absolute_url(self):
+        return reverse("trust:deprecation_detail", kwargs={"uuid": self.uuid})
+
+    def clean(self):
+        errors = {}
+        if not self.reason.strip():
+            errors["reason"] = "Say why it is being deprecated, so its users can decide what to do."
+        if self._state.adding and self.sunset_date and self.sunset_date <= timezone.localdate():
+            errors["sunset_date"] = "The sunset date must be in the future, so users have time to move."
+        if self.replacement_id and self.replacement_id == self.asset_id:
+            errors["replacement"] = "An asset cannot replace itself."
+        elif self.replacement_id and self.replacement.lifecycle != Lifecycle.ACTIVE:
+            errors["replacement"] = "The replacement is itself deprecated or retired; choose an active asset."
+        if self._state.adding and self.asset_id and self.asset.lifecycle != Lifecycle.ACTIVE:
+            errors["__all__"] = f"This asset is already {self.asset.get_lifecycle_display().lower()}."
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def propose(cls, asset, *, by, reason, sunset_date, replacement=None):
+        """Announce the deprecation, list what is downstream and tell those owners and the watchers."""
+        if not asset.can_edit(by):
+            raise PermissionDenied("Only the owner, the owning team or staff can deprecate this asset.")
+        deprecation = cls(asset=asset, proposed_by=by, reason=reason, sunset_date=sunset_date, replacement=replacement)
+        deprecation.full_clean()
+        with transaction.atomic():
+            if not assets.move_lifecycle(asset, Lifecycle.DEPRECATED, only_from=Lifecycle.ACTIVE):
+                raise ValidationError("Someone deprecated this asset meanwhile.")
+            deprecation.save()
+            downstream = walk([asset.pk], direction="down", max_depth=MAX_DEPTH)
+            DeprecationImpact.objects.bulk_create(
+                DeprecationImpact(deprecation=deprecation, asset_id=pk, hops=hops) for pk, hops in downstream.items()
+            )
+            deprecation._tell("announced", by)
+        return deprecation
+
+    def withdraw(self, *, by):
+        if not self.asset.can_edit(by):
+            raise PermissionDenied("Only the owner, the owning team or staff can withdraw this deprecation.")
+        now = timezone.now()
+        with transaction.atomic():
+            if not Deprecation.objects.filter(pk=self.pk, state=DeprecationState.ANNOUNCED).update(
+                state=DeprecationState.WITHDRAWN, withdrawn_by=by, withdrawn_at=now
+            ):
+                raise ValidationError("Only an announced deprecation can be withdrawn; this one is not any more.")
+            assets.move_lifecycle(self.asset, Lifecycle.ACTIVE, only_from=Lifecycle.DEPRECATED)
+            self.refresh_from_db()
+            self.asset.refresh_from_db(fields=["lifecycle"])
+            self._tell("withdrawn", by)
+
+    def retire(self, today=None):
+        """Retire the asset once the sunset date has come. False when it is not due or already done elsewhere."""
+        today = today or timezone.localdate()
+        with transaction.atomic():
+            if not Deprecation.objects.filter(
+                pk=self.pk, state=DeprecationState.ANNOUNCED, sunset_date__lte=today
+            ).update(state=DeprecationState.RETIRED, retired_at=timezone.now()):
+                return False
+            assets.move_lifecycle(self.asset, Lifecycle.RETIRED)
+            self.refresh_from_db()
+            self.asset.refresh_from_db(fields=["lifecycle"])
+            if self.asset.kind == AssetKind.MODEL_VERSION:
+                _retire_model_version(self.asset)
+            self._tell("retired", None)
+        return True
+
+    @classmethod
+    def retire_due(cls, today=None, limit=SWEEP_BATCH):
+        """The sweep: retire the assets whose sunset date has come, at most ``limit`` a run (each tells everything
+        downstream). Returns how many were retired."""
+        today = today or timezone.localdate()
+        due = cls.objects.filter(state=DeprecationState.ANNOUNCED, sunset_date__lte=today).select_related("asset")
+        return sum(1 for deprecation in due.order_by("sunset_date", "pk")[:limit] if deprecation.retire(today))
+
+    def audience(self):
+        """The asset's owner, team and watchers, plus the owners, teams and watchers of everything downstream."""
+        downstream = self.impacts.values("asset_id")
+        users = get_user_model().objects.filter(is_active=True)
+        affected = users.filter(
+            Q(owned_assets__in=downstream) | Q(teams__assets__in=downstream) | Q(watches__asset__in=downstream)
+        )
+        return [*audience_of(self.asset), *affected.distinct()]
+
+    def _tell(self, what, actor):
+        asset = self.asset
+        replacement = (
+            f"Use {self.replacement.name} ({self.replacement.get_kind_display().lower()}) instead."
+            if self.replacement_id
+            else "There is no replacement."
+        )
+        titles = {
+            "announced": f"{asset.name} is deprecated and will be retired on {self.sunset_date:%d %b %Y}",
+            "withdrawn": f"The deprecation of {asset.name} was withdrawn: it stays in use",
+            "retired": f"{asset.name} is retired",
+        }
+        affected = list(self.impacts.select_related("asset").order_by("hops", "asset__name")[:20])
+        lines = [f"Reason: {self.reason}", replacement]
+        if affected and what == "announced":
+            lines.append("Affected downstream: " + ", ".join(impact.asset.name for impact in affected) + ".")
+            lines.append("Owners downstream: once you have moved, acknowledge on the deprecation page.")
+        recipients = [user for user in self.audience() if actor is None or user.pk != actor.pk]
+        notify(
+            recipients,
+            kind=NotificationKind.DEPRECATION,
+            title=titles[what],
+            body="\n".join(lines),
+            url=self.get_absolute_url(),
+            asset=asset,
+        )
+
+
+def _retire_model_version(version_asset):
+    """Retire a model version through the registry's own stage change, so its history and hooks stay right."""
+    from registry.choices import Stage
+
+    version = version_asset.model_version
+    if version.stage != Stage.ARCHIVED:
+        version.change_stage(Stage.ARCHIVED, by=None, reason="Sunset date of its deprecation reached")
+
+
+class DeprecationImpact(models.Model):
+    """An asset downstream of a deprecated one, and whether its owners have moved off it."""
+
+    deprecation = models.ForeignKey(Deprecation, on_delete=models.CASCADE, related_name="impacts")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="deprecation_impacts")
+    hops = models.PositiveSmallIntegerField(
+        default=1, help_text="How many lineage steps away from the deprecated asset."
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["hops", "asset__name"]
+        constraints = [models.UniqueConstraint(fields=["deprecation", "asset"], name="impact_unique_asset")]
+
+    def __str__(self):
+        return f"{self.asset} uses {self.deprecation.asset}"
+
+    def acknowledge(self, *, by, note=""):
+        """A downstream owner says "we have migrated". Only once; only people who may change that asset."""
+        if not self.asset.can_edit(by):
+            raise PermissionDenied(f"Only the owners of {self.asset.name} can acknowledge for it.")
+        if self.deprecation.state != DeprecationState.ANNOUNCED:
+            raise ValidationError("This deprecation is no longer running.")
+        now = timezone.now()
+        if not DeprecationImpact.objects.filter(pk=self.pk, acknowledged_at__isnull=True).update(
+            acknowledged_by=by, acknowledged_at=now, note=note[:500]
+        ):
+            raise ValidationError(f"{self.asset.name} was already acknowledged.")
+        self.refresh_from_db()
+        deprecation = self.deprecation
+        notify(
+            audience_of(deprecation.asset).exclude(pk=by.pk),
+            kind=NotificationKind.DEPRECATION,
+            title=f"{self.asset.name} has moved off {deprecation.asset.name}",
+            body=note,
+            url=deprecation.get_absolute_url(),
+            asset=deprecation.asset,
+        )
