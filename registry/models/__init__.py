@@ -1,0 +1,29 @@
+"""The registry's rows, one module per concern; every model is importable from ``registry.models``."""
+
+from registry.models.cards import CardEditConflict, CardRevision, ModelCard
+from registry.models.models import (
+    Assumption,
+    ModelUser,
+    PromotionBlocked,
+    RegisteredModel,
+    RegisteredModelQuerySet,
+    completeness_prefetches,
+)
+from registry.models.versions import ChecklistTick, Metric, ModelVersion, PromotionRequest, StageChange
+
+__all__ = [
+    "Assumption",
+    "CardEditConflict",
+    "CardRevision",
+    "ChecklistTick",
+    "Metric",
+    "ModelCard",
+    "ModelUser",
+    "ModelVersion",
+    "PromotionBlocked",
+    "PromotionRequest",
+    "RegisteredModel",
+    "RegisteredModelQuerySet",
+    "StageChange",
+    "completeness_prefetches",
+]

@@ -1,0 +1,202 @@
+"""Registered models: what a model is, who relies on it, what it assumes, and how complete its card is."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.choices import AssetKind
+from catalog.models import Asset
+from registry.choices import ModelUserKind, Stage
+from registry.events import send_card_changed
+
+
+class PromotionBlocked(ValidationError):
+    """A promotion cannot go ahead; ``missing`` names each unmet requirement in plain words."""
+
+    def __init__(self, missing):
+        self.missing = list(missing)
+        super().__init__(["Promotion refused. Still missing: " + "; ".join(self.missing) + "."])
+
+
+class RegisteredModelQuerySet(models.QuerySet):
+    def by_name(self):
+        """In name order. Naming the asset kind (implied by the table) lets PostgreSQL read a page straight off the
+        asset's (kind, name, id) index instead of sorting every model."""
+        return self.filter(asset__kind=AssetKind.MODEL).order_by("asset__name", "pk")
+
+    def with_completeness_facts(self):
+        """Everything ``card_completeness`` reads, for many models in a fixed number of queries."""
+        return self.select_related("card").prefetch_related(*completeness_prefetches())
+
+
+def completeness_prefetches():
+    """The related rows ``card_completeness`` reads besides the card, for ``prefetch_related`` on a list of models
+    or ``prefetch_related_objects`` on rows already fetched (the trust badges'). Versions carry only the fields it
+    looks at: a page of 50 models has some 250 versions, and decoding their JSON fields (parameters, run metrics)
+    was most of a list's time."""
+    from registry.models.versions import Metric, ModelVersion  # versions point back at models
+
+    versions = ModelVersion.objects.only("asset_id", "model_id", "version", "stage", "algorithm").annotate(
+        # Whether there are any, not the rows: a page of models has about a thousand metrics.
+        training_data_recorded=models.Exists(
+            ModelVersion.training_datasets.through.objects.filter(modelversion_id=models.OuterRef("pk"))
+        ),
+        metrics_recorded=models.Exists(Metric.objects.filter(version_id=models.OuterRef("pk"))),
+    )
+    return ["assumptions", "developers", "model_users", models.Prefetch("versions", queryset=versions)]
+
+
+class RegisteredModel(models.Model):
+    """A model as the business knows it ("churn predictor"), across all its versions. Its card is ``self.card``."""
+
+    asset = models.OneToOneField(Asset, primary_key=True, on_delete=models.CASCADE, related_name="registered_model")
+    summary = models.CharField(max_length=300, blank=True)
+    goal = models.TextField(blank=True, help_text="The problem this model solves.")
+    developers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="developed_models")
+    users_description = models.TextField(
+        "users and their needs", blank=True, help_text="Who uses the model (internal or external) and what they need."
+    )
+    approvers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="approvable_models",
+        help_text="Who may approve promotions (set by staff). Empty: the owner, the owning team and staff.",
+    )
+    mlflow_name = models.CharField(max_length=200, blank=True, db_index=True)
+    mlflow_tags = models.JSONField(default=dict, blank=True)
+
+    objects = RegisteredModelQuerySet.as_manager()
+
+    def __str__(self):
+        return self.asset.name
+
+    def get_absolute_url(self):
+        return reverse("registry:model_detail", kwargs={"slug": self.asset.slug})
+
+    def current_version(self):
+        """The version in use, else the newest one; None for a model with no versions."""
+        versions = list(self.versions.all())
+        return next((v for v in versions if v.stage == Stage.PRODUCTION), versions[0] if versions else None)
+
+    def get_card(self):
+        """The card, or an empty unsaved one, so a model registered elsewhere (admin, old rows) still reads."""
+        from registry.models.cards import ModelCard  # the card points back at its model
+
+        try:
+            return self.card
+        except ModelCard.DoesNotExist:
+            return ModelCard(model=self)
+
+    def card_sections(self):
+        """Every section a trustworthy card answers, as (label, filled) in reading order."""
+        card = self.get_card()
+        version = self.current_version()
+        filled = {name: bool(getattr(card, name).strip()) for name in card.TEXT_FIELDS}
+        return [
+            ("Model description", bool(self.summary.strip()) and filled["description"]),
+            ("Goal (the problem it solves)", bool(self.goal.strip())),
+            ("A registered version", version is not None),
+            ("Algorithm or architecture", bool(version and version.algorithm.strip())),
+            ("Training data", bool(version and version.has_training_data())),
+            ("Diagnostic metrics", bool(version and version.has_metrics())),
+            ("Model assumptions (verified)", self.assumptions_verified_until() is not None),
+            ("Model limitations", filled["limitations"]),
+            ("Intended uses", filled["intended_uses"]),
+            ("Out-of-scope uses", filled["out_of_scope_uses"]),
+            ("Fairness considerations", filled["fairness_considerations"]),
+            ("Fairness validation result", filled["fairness_validation"]),
+            ("How the model was validated", filled["validation"]),
+            ("Model owner", self.asset.owner_id is not None),
+            ("Developers", bool(self.developers.all())),
+            ("Users and their needs", bool(self.users_description.strip()) or bool(self.model_users.all())),
+            ("Other comments and learnings", filled["comments"]),
+            ("Introduction", filled["introduction"]),
+            ("The problem", filled["problem"]),
+            ("The data set", filled["data"]),
+            ("Methodology", filled["data_preparation"] and filled["approach"]),
+            ("Results", filled["results"]),
+            ("Recommendations", filled["recommendations"]),
+        ]  # fmt: skip
+
+    def assumptions_verified_until(self):
+        """The last day every assumption still counts as verified; None when one needs verifying today or there are
+        none. The card's completeness changes by the clock alone the day after."""
+        assumptions = list(self.assumptions.all())
+        today = timezone.localdate()
+        if not assumptions or any(item.needs_verifying(today) for item in assumptions):
+            return None
+        return min(item.expires_on for item in assumptions)
+
+    def card_completeness(self):
+        """(percent 0 to 100, labels of the missing sections). Rounded down, so 100 means nothing is missing."""
+        sections = self.card_sections()
+        missing = [label for label, filled in sections if not filled]
+        return 100 * (len(sections) - len(missing)) // len(sections), missing
+
+    def can_approve(self, user):
+        """Staff, and the configured approvers; with none configured, whoever may edit the model."""
+        if not user.is_authenticated:
+            return False
+        if user.is_staff:
+            return True
+        approver_ids = {approver.pk for approver in self.approvers.all()}
+        return user.pk in approver_ids if approver_ids else self.asset.can_edit(user)
+
+
+class ModelUser(models.Model):
+    """A team or organisation that relies on the model, and what it needs from it."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="model_users")
+    name = models.CharField(max_length=200, help_text="The team or organisation.")
+    kind = models.CharField(max_length=20, choices=ModelUserKind.choices, default=ModelUserKind.INTERNAL)
+    needs = models.TextField(blank=True, help_text="What they use the model for and what they expect of it.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["model", "name"], name="modeluser_unique_name_per_model")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        # The unique constraint names ``model``, which forms leave out; check it here so they show a field error.
+        others = ModelUser.objects.filter(model_id=self.model_id, name__iexact=self.name).exclude(pk=self.pk)
+        if self.model_id and others.exists():
+            raise ValidationError({"name": f"{self.name} is already listed as a user of this model."})
+
+
+class Assumption(models.Model):
+    """Something the model takes for granted about the world; it must be checked again every so often."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="assumptions")
+    statement = models.TextField()
+    verified_on = models.DateField(null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    valid_for_days = models.PositiveIntegerField(
+        default=180, help_text="After this many days the assumption must be verified again."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.statement[:80]
+
+    @property
+    def expires_on(self):
+        return self.verified_on + timedelta(days=self.valid_for_days) if self.verified_on else None
+
+    def needs_verifying(self, today=None):
+        """Never verified, or verified too long ago."""
+        return self.verified_on is None or self.expires_on < (today or timezone.localdate())
+
+    def verify(self, by):
+        self.verified_on, self.verified_by = timezone.localdate(), by
+        with transaction.atomic():
+            self.save(update_fields=["verified_on", "verified_by"])
+            send_card_changed(self.model_id)
