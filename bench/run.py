@@ -499,7 +499,7 @@ def main(argv=None):
     from django.core.management import call_command
     from django.db import connection
 
-    from catalog.management.commands.generate_scale import counts_for, parse_scale
+    from bench.generate import counts_for, parse_scale
 
     factor = parse_scale(args.scale)
     limits = LIMITS["full" if factor >= 0.5 else "small"]

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "registry",
     "monitoring",
     "trust",
+    # The top layer: its management commands (generate_scale) may use every app.
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -10,17 +10,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
+from bench.generate import counts_for, generate, parse_epoch, parse_scale
+from bench.generate.catalog import COLUMNS_PER_DATASET
+from bench.generate.shape import DOMAIN_SIZE, HUB_DOMAINS
 from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import walk
-from catalog.management.commands.generate_scale import (
-    COLUMNS_PER_DATASET,
-    DOMAIN_SIZE,
-    HUB_DOMAINS,
-    counts_for,
-    generate,
-    parse_epoch,
-    parse_scale,
-)
 from catalog.models import Asset, Column, Dataset, LineageEdge
 from monitoring.choices import FreshnessMethod, FreshnessStatus
 from monitoring.models import FreshnessCheck, FreshnessPolicy, Notification
