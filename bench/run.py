@@ -34,11 +34,9 @@ def parse_args(argv):
     parser.add_argument("--portal-db", default="bench_portal")
     parser.add_argument("--mlflow-db", default="bench_mlflow")
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/13"))
-    # Other servers may run on this machine: by default each server gets a port that is free right now.
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "0")) or services.free_port())
-    parser.add_argument(
-        "--mlflow-port", type=int, default=int(os.environ.get("BENCH_MLFLOW_PORT", "0")) or services.free_port()
-    )
+    # Other servers may run on this machine: 0, the default, gives the server a port that is free right now.
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "0")))
+    parser.add_argument("--mlflow-port", type=int, default=int(os.environ.get("BENCH_MLFLOW_PORT", "0")))
     parser.add_argument("--requests", type=int, help="most measured iterations per operation and mode")
     parser.add_argument("--seconds", type=float, help="most seconds spent per operation and mode")
     parser.add_argument(
@@ -46,6 +44,8 @@ def parse_args(argv):
     )
     parser.add_argument("--only", default="", help="measure only operations whose name contains this text")
     args = parser.parse_args(argv)
+    args.port = args.port or services.free_port()
+    args.mlflow_port = args.mlflow_port or services.free_port()
     while args.mlflow_port == args.port:
         args.mlflow_port = services.free_port()
     return args
