@@ -47,7 +47,7 @@ class Operation:
     name: str
     group: str
     # "portal" (session cookie or token), "mlflow", "python" (timed in the benchmark process), or "worker" (``call``
-    # drives the Celery worker and returns what it measured: see ``bench.run.measure_throughput``)
+    # drives the Celery worker and returns what it measured: see ``bench.measure.measure_throughput``)
     target: str
     path: str = ""
     method: str = "GET"

@@ -58,11 +58,6 @@ class AssetQuerySet(models.QuerySet):
     def visible(self):
         return self.exclude(lifecycle=Lifecycle.RETIRED)
 
-    def editable_by(self, user):
-        if user.is_staff:
-            return self
-        return self.filter(Q(owner=user) | Q(team__members=user)).distinct()
-
 
 class Asset(models.Model):
     """The one identity shared by every catalogued thing: sources, datasets, reports, pipelines, models, versions.

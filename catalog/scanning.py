@@ -236,35 +236,11 @@ def apply_schema(dataset, found_columns, origin):
     The first schema ever stored is not a change. Descriptions and PII flags people wrote are kept.
     """
     existing = {column.name: column for column in dataset.columns.all()}
-    found = {column.name: column for column in found_columns}
-    added = [{"name": c.name, "type": c.data_type} for c in found_columns if c.name not in existing]
-    removed = [{"name": c.name, "type": c.data_type} for name, c in existing.items() if name not in found]
-    type_changed = [
-        {"name": name, "before": existing[name].data_type, "after": c.data_type}
-        for name, c in found.items()
-        if name in existing and c.data_type and c.data_type != existing[name].data_type
-    ]
-    fields = ["position", "nullable", "data_type", "description", *PROFILE_FIELDS]
+    added, removed, type_changed = _schema_diff(existing, found_columns)
     with transaction.atomic():
         if removed:
             dataset.columns.filter(name__in=[c["name"] for c in removed]).delete()
-        changed = []
-        for position, column in enumerate(found_columns):
-            row = existing.get(column.name) or Column(dataset=dataset, name=column.name, data_type="unknown")
-            before = [getattr(row, name) for name in fields]
-            row.position = position
-            row.nullable = column.nullable
-            row.data_type = column.data_type or row.data_type
-            row.description = row.description or column.description
-            for name in PROFILE_FIELDS:
-                setattr(row, name, getattr(column, name))
-            if not row.pk:
-                row.save()
-            elif [getattr(row, name) for name in fields] != before:
-                changed.append(row)
-        # Pipelines resend the same schema facet with every event: an unchanged column is not rewritten.
-        if changed:
-            Column.objects.bulk_update(changed, fields)
+        _write_columns(dataset, existing, found_columns)
         change = None
         if existing and (added or removed or type_changed):
             change = SchemaChange.objects.create(
@@ -274,6 +250,42 @@ def apply_schema(dataset, found_columns, origin):
     if added or removed:
         reindex([dataset.asset_id])
     return change
+
+
+def _schema_diff(existing, found_columns):
+    """``(added, removed, type_changed)`` between the stored columns and the found ones, as ``SchemaChange`` keeps
+    them. A found column without a type did not say its type: that is not a change."""
+    found = {column.name: column for column in found_columns}
+    added = [{"name": c.name, "type": c.data_type} for c in found_columns if c.name not in existing]
+    removed = [{"name": c.name, "type": c.data_type} for name, c in existing.items() if name not in found]
+    type_changed = [
+        {"name": name, "before": existing[name].data_type, "after": c.data_type}
+        for name, c in found.items()
+        if name in existing and c.data_type and c.data_type != existing[name].data_type
+    ]
+    return added, removed, type_changed
+
+
+def _write_columns(dataset, existing, found_columns):
+    """Create the new columns and update the stored ones from what was found, in the order found."""
+    fields = ["position", "nullable", "data_type", "description", *PROFILE_FIELDS]
+    changed = []
+    for position, column in enumerate(found_columns):
+        row = existing.get(column.name) or Column(dataset=dataset, name=column.name, data_type="unknown")
+        before = [getattr(row, name) for name in fields]
+        row.position = position
+        row.nullable = column.nullable
+        row.data_type = column.data_type or row.data_type
+        row.description = row.description or column.description
+        for name in PROFILE_FIELDS:
+            setattr(row, name, getattr(column, name))
+        if not row.pk:
+            row.save()
+        elif [getattr(row, name) for name in fields] != before:
+            changed.append(row)
+    # Pipelines resend the same schema facet with every event: an unchanged column is not rewritten.
+    if changed:
+        Column.objects.bulk_update(changed, fields)
 
 
 def dataset_for(source, qualified_name, fmt, actor=None, description=""):

@@ -50,13 +50,7 @@ def run_job(self, run_id):
         job_failed(run, str(exc))
         return None
     except TRANSIENT_ERRORS as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        if self.request.retries < self.max_retries:
-            delay = backoff(self.request.retries)
-            if run.requeue(f"temporary problem ({reason}); trying again in {delay:.0f} s"):
-                raise self.retry(exc=exc, countdown=delay) from None
-            return None
-        job_failed(run, f"Gave up after {run.attempts} attempts; the last problem was temporary ({reason}).")
+        _retry_or_fail(self, run, exc)
         return None
     except Exception as exc:
         logger.exception("Job %s failed", run_id)
@@ -64,6 +58,17 @@ def run_job(self, run_id):
         return None
     run.finish(JobState.SUCCEEDED, result=result or {})
     return run.pk
+
+
+def _retry_or_fail(task, run, exc):
+    """A temporary problem: the run goes back to the queue for a retry with backoff, or fails after the last."""
+    reason = f"{type(exc).__name__}: {exc}"
+    if task.request.retries < task.max_retries:
+        delay = backoff(task.request.retries)
+        if run.requeue(f"temporary problem ({reason}); trying again in {delay:.0f} s"):
+            raise task.retry(exc=exc, countdown=delay) from None
+        return
+    job_failed(run, f"Gave up after {run.attempts} attempts; the last problem was temporary ({reason}).")
 
 
 def job_failed(run, error):

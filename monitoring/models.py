@@ -140,52 +140,86 @@ class FreshnessPolicy(models.Model):
         return self.method != FreshnessMethod.HEARTBEAT
 
     def clean(self):
-        errors = {}
+        errors = {
+            **self._clean_schedule(),
+            **self._clean_limits(),
+            **self._clean_asset(),
+            **self._clean_method(self._dataset()),
+        }
+        if errors:
+            raise ValidationError(errors)
+
+    def _dataset(self):
+        """The policy's dataset, or None when its asset is not a dataset (or not chosen yet)."""
+        asset = self.asset if self.asset_id else None
+        if asset is None or asset.kind != AssetKind.DATASET:
+            return None
+        return getattr(asset, "dataset", None)
+
+    # Each ``_clean_*`` returns ``{field: message}`` for what is wrong in its part of the form.
+    def _clean_schedule(self):
         if self.schedule_kind == ScheduleKind.PERIOD:
             if not self.period or self.period <= timedelta(0):
-                errors["period"] = "Say how often new data is expected, e.g. '1 00:00:00' for daily."
-        else:
-            if not self.cron or not croniter.is_valid(self.cron):
-                errors["cron"] = "Give a cron schedule of five fields, e.g. '0 6 * * *' for 06:00 every day."
-            try:
-                zoneinfo.ZoneInfo(self.time_zone or "")
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                errors["time_zone"] = f"'{self.time_zone}' is not a time zone; use a name like Europe/Paris."
+                return {"period": "Say how often new data is expected, e.g. '1 00:00:00' for daily."}
+            return {}
+        errors = {}
+        if not self.cron or not croniter.is_valid(self.cron):
+            errors["cron"] = "Give a cron schedule of five fields, e.g. '0 6 * * *' for 06:00 every day."
+        try:
+            zoneinfo.ZoneInfo(self.time_zone or "")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = f"'{self.time_zone}' is not a time zone; use a name like Europe/Paris."
+        return errors
+
+    def _clean_limits(self):
+        errors = {}
         if self.grace is not None and self.grace < timedelta(0):
             errors["grace"] = "The grace time cannot be negative."
         if not 1 <= (self.timeout_seconds or 0) <= 120:
             errors["timeout_seconds"] = "A probe may take between 1 and 120 seconds."
-        asset = self.asset if self.asset_id else None
-        if asset is not None and asset.kind not in (AssetKind.DATASET, AssetKind.REPORT, AssetKind.PIPELINE):
-            errors["asset"] = "Freshness applies to datasets, reports and pipelines."
-        dataset = getattr(asset, "dataset", None) if asset is not None and asset.kind == AssetKind.DATASET else None
+        return errors
+
+    def _clean_asset(self):
+        if self.asset_id and self.asset.kind not in (AssetKind.DATASET, AssetKind.REPORT, AssetKind.PIPELINE):
+            return {"asset": "Freshness applies to datasets, reports and pipelines."}
+        return {}
+
+    def _clean_method(self, dataset):
         if self.method == FreshnessMethod.SQL:
-            if dataset is None:
-                errors["method"] = "The SQL method reads a dataset's table; this asset is not a dataset."
-            elif dataset.source.source_kind not in SQL_SOURCES:
-                errors["method"] = (
-                    f"The dataset lives in a {dataset.source.get_source_kind_display()} source; the SQL method "
-                    "reads PostgreSQL, SQLite and MySQL tables."
-                )
-            if not IDENTIFIER.match(self.timestamp_column or ""):
-                errors["timestamp_column"] = "Name the timestamp column (letters, digits and underscores)."
-            elif (
-                dataset is not None
-                and dataset.columns.exists()
-                and not dataset.columns.filter(name=self.timestamp_column).exists()
-            ):
-                errors["timestamp_column"] = f"The dataset has no recorded column '{self.timestamp_column}'."
-            if any(token in self.sql_filter for token in (";", "--", "/*")):
-                errors["sql_filter"] = "The filter is one condition: no semicolons or comments."
-        elif self.method == FreshnessMethod.FILE:
-            if not self.file_path and dataset is None:
-                errors["file_path"] = "Give the file's path under DATA_ROOT."
-            elif self.file_path.startswith("/") or ".." in self.file_path.split("/"):
-                errors["file_path"] = "The path is relative to DATA_ROOT and stays inside it."
-        elif self.method == FreshnessMethod.HTTP and not self.url:
-            errors["url"] = "Give the address to ask."
-        if errors:
-            raise ValidationError(errors)
+            return self._clean_sql(dataset)
+        if self.method == FreshnessMethod.FILE:
+            return self._clean_file(dataset)
+        if self.method == FreshnessMethod.HTTP and not self.url:
+            return {"url": "Give the address to ask."}
+        return {}
+
+    def _clean_sql(self, dataset):
+        errors = {}
+        if dataset is None:
+            errors["method"] = "The SQL method reads a dataset's table; this asset is not a dataset."
+        elif dataset.source.source_kind not in SQL_SOURCES:
+            errors["method"] = (
+                f"The dataset lives in a {dataset.source.get_source_kind_display()} source; the SQL method "
+                "reads PostgreSQL, SQLite and MySQL tables."
+            )
+        if not IDENTIFIER.match(self.timestamp_column or ""):
+            errors["timestamp_column"] = "Name the timestamp column (letters, digits and underscores)."
+        elif (
+            dataset is not None
+            and dataset.columns.exists()
+            and not dataset.columns.filter(name=self.timestamp_column).exists()
+        ):
+            errors["timestamp_column"] = f"The dataset has no recorded column '{self.timestamp_column}'."
+        if any(token in self.sql_filter for token in (";", "--", "/*")):
+            errors["sql_filter"] = "The filter is one condition: no semicolons or comments."
+        return errors
+
+    def _clean_file(self, dataset):
+        if not self.file_path and dataset is None:
+            return {"file_path": "Give the file's path under DATA_ROOT."}
+        if self.file_path.startswith("/") or ".." in self.file_path.split("/"):
+            return {"file_path": "The path is relative to DATA_ROOT and stays inside it."}
+        return {}
 
     # --- status, computed ---------------------------------------------------------------------------------------
     def due_after(self, moment):
@@ -198,6 +232,10 @@ class FreshnessPolicy(models.Model):
     def status_at(self, now=None):
         """``(status, reason)`` at ``now``, from the stored timestamps alone."""
         now = now or timezone.now()
+        return self._overriding_status(now) or self._scheduled_status(now)
+
+    def _overriding_status(self, now):
+        """What holds whatever the schedule says: paused, a failing check, a failed or overrunning run; else None."""
         if self.paused:
             return FreshnessStatus.UNKNOWN, "Checks are paused."
         if self.is_probed and self.probe_error:
@@ -208,6 +246,11 @@ class FreshnessPolicy(models.Model):
         started = self.last_started_at
         if started and (seen is None or started > seen) and now >= started + self.grace:
             return FreshnessStatus.STALE, f"A run started at {_when(started)} and has not finished."
+        return None
+
+    def _scheduled_status(self, now):
+        """Fresh, late or stale by the last update, the schedule and the grace time."""
+        seen = self.last_seen_at
         if seen is None:
             return FreshnessStatus.UNKNOWN, "No update has been seen yet."
         due = self.due_after(seen)

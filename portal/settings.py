@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "registry",
     "monitoring",
     "trust",
+    # The top layer: its management commands (generate_scale) may use every app.
     "portal",
 ]
 

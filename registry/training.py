@@ -96,19 +96,46 @@ def _names(value):
 
 
 def validate_request(model, data):
-    """A checked ``TrainingRequest`` from form or API data, or ``ValidationError`` naming each bad field."""
+    """A checked ``TrainingRequest`` from form or API data, or ``ValidationError`` naming each bad field.
+
+    Each step below checks a group of fields, records what is wrong in ``errors`` (one message per field, in the
+    form's order) and returns the cleaned values, so one answer lists every problem at once.
+    """
     errors = {}
-    dataset = data.get("dataset")
+    dataset, recorded = _clean_dataset(data.get("dataset"), errors)
+    target, features, sensitive = _clean_columns(data, dataset, recorded, errors)
+    algorithm = data.get("algorithm") or ""
+    if algorithm not in ALGORITHMS:
+        errors["algorithm"] = "Choose one of the listed algorithms."
+    hyperparameters = _clean_hyperparameters(algorithm, data.get("hyperparameters") or {}, errors)
+    test_size, seed = _clean_split(data, errors)
+    thresholds = _clean_thresholds(algorithm, data.get("thresholds") or {}, sensitive, errors)
+    if errors:
+        raise ValidationError(errors)
+    return TrainingRequest(model, dataset, target, features, algorithm, hyperparameters, test_size, seed,
+                           {name: float(value) for name, value in thresholds.items()}, sensitive)  # fmt: skip
+
+
+def _clean_dataset(dataset, errors):
+    """The trainable dataset named by ``dataset`` (a slug or a ``Dataset``) and its recorded column names; the
+    names are None when there is nothing to check columns against."""
     if isinstance(dataset, str):
         dataset = trainable_datasets().filter(asset__slug=dataset).first()
     if dataset is None:
         errors["dataset"] = "Choose a CSV or Parquet dataset from the catalog."
-    elif dataset.format not in TRAINABLE_FORMATS:
+        return None, None
+    if dataset.format not in TRAINABLE_FORMATS:
         errors["dataset"] = f"{dataset.asset.name} is a {dataset.get_format_display()}; training reads CSV or Parquet."
-    recorded = set(dataset.columns.values_list("name", flat=True)) if dataset is not None and not errors else None
-    if recorded is not None and not recorded:
+        return dataset, None
+    recorded = set(dataset.columns.values_list("name", flat=True))
+    if not recorded:
         errors["dataset"] = f"{dataset.asset.name} has no recorded columns; scan or describe its schema first."
-        recorded = None
+        return dataset, None
+    return dataset, recorded
+
+
+def _clean_columns(data, dataset, recorded, errors):
+    """The target, the features and the sensitive column: named, distinct, and recorded columns of the dataset."""
 
     def known(field, names):
         unknown = [name for name in names if recorded is not None and name not in recorded]
@@ -132,26 +159,30 @@ def validate_request(model, data):
         known("sensitive_column", [sensitive])
         if sensitive == target:
             errors["sensitive_column"] = "The sensitive column cannot be the target."
+    return target, features, sensitive
 
-    algorithm = data.get("algorithm") or ""
-    if algorithm not in ALGORITHMS:
-        errors["algorithm"] = "Choose one of the listed algorithms."
-    hyperparameters = data.get("hyperparameters") or {}
+
+def _clean_hyperparameters(algorithm, hyperparameters, errors):
+    """The hyperparameters converted to the types the algorithm takes; only names it knows."""
     if not isinstance(hyperparameters, dict):
         errors["hyperparameters"] = 'Give hyperparameters as a JSON object, e.g. {"n_estimators": 200}.'
-    elif algorithm in ALGORITHMS:
-        allowed = ALGORITHMS[algorithm][3]
-        wrong = [name for name in hyperparameters if name not in allowed]
-        if wrong:
-            errors["hyperparameters"] = (
-                f"{ALGORITHMS[algorithm][0]} takes {', '.join(allowed)}; not {', '.join(wrong)}."
-            )
-        else:
-            try:
-                hyperparameters = {name: _typed(allowed[name], value) for name, value in hyperparameters.items()}
-            except (TypeError, ValueError) as exc:
-                errors["hyperparameters"] = str(exc)
+        return hyperparameters
+    if algorithm not in ALGORITHMS:
+        return hyperparameters
+    allowed = ALGORITHMS[algorithm][3]
+    wrong = [name for name in hyperparameters if name not in allowed]
+    if wrong:
+        errors["hyperparameters"] = f"{ALGORITHMS[algorithm][0]} takes {', '.join(allowed)}; not {', '.join(wrong)}."
+        return hyperparameters
+    try:
+        return {name: _typed(allowed[name], value) for name, value in hyperparameters.items()}
+    except (TypeError, ValueError) as exc:
+        errors["hyperparameters"] = str(exc)
+        return hyperparameters
 
+
+def _clean_split(data, errors):
+    """``(test_size, seed)``: how much to hold out for testing, and the seed of the split and the estimator."""
     try:
         test_size = float(data.get("test_size", 0.2))
         if not 0.05 <= test_size <= 0.5:
@@ -164,23 +195,25 @@ def validate_request(model, data):
     except (TypeError, ValueError):
         errors["seed"] = "The random seed is a whole number."
         seed = None
+    return test_size, seed
 
-    thresholds = data.get("thresholds") or {}
+
+def _clean_thresholds(algorithm, thresholds, sensitive, errors):
+    """Thresholds on the algorithm's metrics (and the group gap, which needs a sensitive column), each a number."""
     if not isinstance(thresholds, dict):
         errors["thresholds"] = 'Give thresholds as a JSON object, e.g. {"roc_auc": 0.75}.'
-    elif algorithm in ALGORITHMS:
-        allowed = [*METRICS[ALGORITHMS[algorithm][1]], GAP_METRIC]
-        wrong = [name for name in thresholds if name not in allowed]
-        if wrong:
-            errors["thresholds"] = f"Thresholds can be set on {', '.join(allowed)}; not {', '.join(wrong)}."
-        elif not all(isinstance(value, int | float) and not isinstance(value, bool) for value in thresholds.values()):
-            errors["thresholds"] = "Each threshold is a number."
-        elif GAP_METRIC in thresholds and not sensitive:
-            errors["thresholds"] = f"A {GAP_METRIC} threshold needs a sensitive column."
-    if errors:
-        raise ValidationError(errors)
-    return TrainingRequest(model, dataset, target, features, algorithm, hyperparameters, test_size, seed,
-                           {name: float(value) for name, value in thresholds.items()}, sensitive)  # fmt: skip
+        return thresholds
+    if algorithm not in ALGORITHMS:
+        return thresholds
+    allowed = [*METRICS[ALGORITHMS[algorithm][1]], GAP_METRIC]
+    wrong = [name for name in thresholds if name not in allowed]
+    if wrong:
+        errors["thresholds"] = f"Thresholds can be set on {', '.join(allowed)}; not {', '.join(wrong)}."
+    elif not all(isinstance(value, int | float) and not isinstance(value, bool) for value in thresholds.values()):
+        errors["thresholds"] = "Each threshold is a number."
+    elif GAP_METRIC in thresholds and not sensitive:
+        errors["thresholds"] = f"A {GAP_METRIC} threshold needs a sensitive column."
+    return thresholds
 
 
 def _typed(kind, value):

@@ -35,11 +35,20 @@ CERTIFIED = ["orders", "order-lines", "customers", "settlements"]
 
 
 def load(teams, users, assets):
-    today = timezone.localdate()
     for key, conditions in DEPRECATION_CONDITIONS.items():
         assets[key].deprecation_conditions = conditions
         assets[key].save(update_fields=["deprecation_conditions"])
+    _review_and_certify(assets)
+    _report_issues(users, assets)
+    _deprecate_revenue(users, assets)
+    Watch.objects.get_or_create(user=users["erin"], asset=assets["executive-sales"])
+    Watch.objects.get_or_create(user=users["bob"], asset=assets["monthly-revenue"])
+    if not BadgeLink.objects.filter(asset=assets["executive-sales"]).exists():
+        BadgeLink.rotate(assets["executive-sales"], by=users["bob"])
 
+
+def _review_and_certify(assets):
+    today = timezone.localdate()
     for key in CERTIFIED:
         asset = assets[key]
         if not Review.objects.filter(asset=asset).exists():
@@ -49,31 +58,32 @@ def load(teams, users, assets):
                 asset, by=asset.owner, expires_on=today + timedelta(days=180), statement="Reconciled with Finance."
             )
 
+
+def _report_issues(users, assets):
     for key, (reporter, severity, category, title, description, status, mover) in ISSUES.items():
-        issue = DataIssue.objects.filter(asset=assets[key], title=title).first()
-        if issue is None:
-            issue = DataIssue.report(
-                assets[key], by=users[reporter], title=title, description=description, category=category,
-                severity=severity,
-            )  # fmt: skip
-            if status:
-                issue.transition(status, by=users[mover], comment="Confirmed; fixing it in this week's release.")
+        if DataIssue.objects.filter(asset=assets[key], title=title).exists():
+            continue
+        issue = DataIssue.report(
+            assets[key], by=users[reporter], title=title, description=description, category=category,
+            severity=severity,
+        )  # fmt: skip
+        if status:
+            issue.transition(status, by=users[mover], comment="Confirmed; fixing it in this week's release.")
 
+
+def _deprecate_revenue(users, assets):
+    """Monthly revenue is being replaced by settlements; margin, which reads it, has already acknowledged."""
     revenue = assets["monthly-revenue"]
-    if not Deprecation.objects.filter(asset=revenue).exists() and revenue.lifecycle == Lifecycle.ACTIVE:
-        deprecation = Deprecation.propose(
-            revenue,
-            by=users["dave"],
-            reason="The ERP export arrives days late and misses refunds. Revenue now comes from the payment "
-            "provider's settlements, which arrive daily and match the bank.",
-            sunset_date=today + timedelta(days=45),
-            replacement=assets["settlements"],
-        )
-        impact = deprecation.impacts.filter(asset=assets["margin"]).first()
-        if impact and deprecation.state == DeprecationState.ANNOUNCED:
-            impact.acknowledge(by=users["dave"], note="Margin now joins settlements.")
-
-    Watch.objects.get_or_create(user=users["erin"], asset=assets["executive-sales"])
-    Watch.objects.get_or_create(user=users["bob"], asset=assets["monthly-revenue"])
-    if not BadgeLink.objects.filter(asset=assets["executive-sales"]).exists():
-        BadgeLink.rotate(assets["executive-sales"], by=users["bob"])
+    if Deprecation.objects.filter(asset=revenue).exists() or revenue.lifecycle != Lifecycle.ACTIVE:
+        return
+    deprecation = Deprecation.propose(
+        revenue,
+        by=users["dave"],
+        reason="The ERP export arrives days late and misses refunds. Revenue now comes from the payment "
+        "provider's settlements, which arrive daily and match the bank.",
+        sunset_date=timezone.localdate() + timedelta(days=45),
+        replacement=assets["settlements"],
+    )
+    impact = deprecation.impacts.filter(asset=assets["margin"]).first()
+    if impact and deprecation.state == DeprecationState.ANNOUNCED:
+        impact.acknowledge(by=users["dave"], note="Margin now joins settlements.")

@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 
+from bench.measure import measure_concurrently, measure_throughput, percentile
 from bench.operations import CONTEXT_KEYS, FRESH, KEEPALIVE, OPERATIONS, Operation, _lineage_drain
-from bench.run import comparisons, measure_concurrently, measure_throughput, percentile
+from bench.report import comparisons
 from catalog.models import DataSource, LineageEvent, PipelineRun
 from catalog.openlineage import parse
 from tests import factories

@@ -24,8 +24,33 @@ def test_owner_takes_a_version_into_use_and_a_teammate_approves(
 ):
     factories.dataset("Churn training", owner=owner, team=team)
     sign_in(page, owner)
+    _register_the_model_and_its_first_version(page, live_server, team)
+    _fill_the_card_and_add_a_verified_assumption(page)
 
-    # Register the model and its first version.
+    # Earlier, v1 went into use; now the owner registers v2 and takes it through the gate.
+    model = RegisteredModel.objects.get(asset__slug="churn-predictor")
+    v1 = model.versions.get(version=1)
+    v1.change_stage(Stage.STAGING, owner)
+    tick_everything(v1, owner)
+    request_promotion(model, v1, owner).approve(teammate)
+    _take_v2_through_the_gate(page, live_server, owner)
+
+    # The teammate approves in their own session.
+    other = browser.new_context().new_page()
+    sign_in(other, teammate)
+    other.goto(f"{live_server.url}/models/churn-predictor/versions/2/")
+    other.get_by_role("button", name="Approve: put v2 into use").click()
+    expect(other.get_by_test_id("stage")).to_have_text("In use")
+    other.context.close()
+
+    page.goto(f"{live_server.url}/models/churn-predictor/")
+    expect(page.get_by_test_id("version-2")).to_contain_text("In use")
+    expect(page.get_by_test_id("version-1")).to_contain_text("Retired")
+    assert ModelVersion.objects.get(model=model, version=1).stage == Stage.ARCHIVED
+    assert page_errors == []
+
+
+def _register_the_model_and_its_first_version(page, live_server, team):
     page.goto(f"{live_server.url}/models/")
     page.get_by_role("button", name="Register a model").click()
     page.fill("#id_name", "Churn predictor")
@@ -43,10 +68,12 @@ def test_owner_takes_a_version_into_use_and_a_teammate_approves(
     page.get_by_role("button", name="Register version").click()
     expect(page.get_by_test_id("stage")).to_have_text("Under development")
     page.get_by_role("link", name="Churn predictor").last.click()
-    after_version = completeness(page)
-    assert after_version > after_model
+    assert completeness(page) > after_model
 
-    # Fill the card, previewing one section, and add a verified assumption.
+
+def _fill_the_card_and_add_a_verified_assumption(page):
+    """Every section, one previewed; the card is then complete."""
+    after_version = completeness(page)
     page.get_by_role("button", name="Edit card").click()
     page.fill("#id_limitations", "Weak on **new** customers.")
     page.locator("#id_limitations ~ button", has_text="Preview").click()
@@ -56,20 +83,16 @@ def test_owner_takes_a_version_into_use_and_a_teammate_approves(
             page.fill(f"#id_{name}", f"What we know about {name.replace('_', ' ')}.")
     page.get_by_role("button", name="Save card").click()
     expect(page.locator(".flash-success")).to_contain_text("Card saved as revision 1")
-    after_card = completeness(page)
-    assert after_card > after_version
+    assert completeness(page) > after_version
     page.get_by_text("Add an assumption").click()
     page.fill("#id_statement", "Customers behave as they did last year.")
     page.fill("#id_verified_on", timezone.localdate().isoformat())
     page.get_by_role("button", name="Add assumption").click()
     assert completeness(page) == 100
 
-    # Earlier, v1 went into use; now the owner registers v2 and takes it through the gate.
-    model = RegisteredModel.objects.get(asset__slug="churn-predictor")
-    v1 = model.versions.get(version=1)
-    v1.change_stage(Stage.STAGING, owner)
-    tick_everything(v1, owner)
-    request_promotion(model, v1, owner).approve(teammate)
+
+def _take_v2_through_the_gate(page, live_server, owner):
+    """Refused with every checklist item named, then ticked item by item, then pending another person's approval."""
     page.goto(f"{live_server.url}/models/churn-predictor/versions/new/")
     page.fill("#id_algorithm", "Gradient boosting, more trees")
     page.fill("#id_metrics", "roc_auc = 0.81")
@@ -89,20 +112,6 @@ def test_owner_takes_a_version_into_use_and_a_teammate_approves(
         expect(page.get_by_test_id(f"check-{item.value}")).to_contain_text(f"ticked by {owner.username}")
     page.get_by_role("button", name="Request promotion").click()
     expect(page.get_by_test_id("pending")).to_contain_text("You asked for this; another person must approve it.")
-
-    # The teammate approves in their own session.
-    other = browser.new_context().new_page()
-    sign_in(other, teammate)
-    other.goto(f"{live_server.url}/models/churn-predictor/versions/2/")
-    other.get_by_role("button", name="Approve: put v2 into use").click()
-    expect(other.get_by_test_id("stage")).to_have_text("In use")
-    other.context.close()
-
-    page.goto(f"{live_server.url}/models/churn-predictor/")
-    expect(page.get_by_test_id("version-2")).to_contain_text("In use")
-    expect(page.get_by_test_id("version-1")).to_contain_text("Retired")
-    assert ModelVersion.objects.get(model=model, version=1).stage == Stage.ARCHIVED
-    assert page_errors == []
 
 
 def test_a_second_save_of_the_same_card_is_refused_and_keeps_its_text(
