@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from catalog.access import asset_for_user
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from monitoring.models import Notification
@@ -30,14 +31,6 @@ from trust.forms import (
 )
 from trust.models import BadgeLink, Certification, DataIssue, Deprecation, DeprecationImpact, Review
 from trust.rules import RULES
-
-
-def _asset(kind, slug, *, user=None):
-    """The asset (owner and team joined); with ``user``, refuse anyone who may not change it."""
-    asset = get_object_or_404(Asset.objects.with_people(), kind=kind, slug=slug)
-    if user is not None and not asset.can_edit(user):
-        raise PermissionDenied("Only the owner, the owning team or staff can do this.")
-    return asset
 
 
 def _form_errors(form, exc):
@@ -71,7 +64,7 @@ def _words(text):
 
 # --- issues ----------------------------------------------------------------------------------------------------
 def report_problem(request, kind, slug):
-    asset = _asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     if request.htmx and request.method == "GET":
         suggestions = open_issues_around(asset, request.GET.get("title", ""))
         return render(request, "trust/partials/issue_suggestions.html", {"asset": asset, "suggestions": suggestions})
@@ -188,7 +181,7 @@ def _back(request, asset):
 
 @require_POST
 def watch(request, kind, slug):
-    asset = _asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     watching.watch(asset, request.user)
     messages.success(request, f"You are watching {asset.name}: its changes, issues and alerts reach your inbox.")
     return _back(request, asset)
@@ -196,14 +189,14 @@ def watch(request, kind, slug):
 
 @require_POST
 def unwatch(request, kind, slug):
-    asset = _asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     watching.unwatch(asset, request.user)
     messages.success(request, f"You no longer watch {asset.name}.")
     return _back(request, asset)
 
 
 def mark_reviewed(request, kind, slug):
-    asset = _asset(kind, slug, user=request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     form = ReviewForm(request.POST or None, initial={"interval_days": asset.review_interval_days or 90})
     if request.method == "POST" and form.is_valid():
         review = Review.mark_reviewed(
@@ -219,7 +212,7 @@ def mark_reviewed(request, kind, slug):
 
 
 def certify(request, kind, slug):
-    asset = _asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     if asset.owner_id != request.user.pk:
         raise PermissionDenied("Only the owner of an asset can certify it.")
     form = CertificationForm(request.POST or None, asset=asset, user=request.user)
@@ -235,7 +228,7 @@ def certify(request, kind, slug):
 
 # --- deprecation ------------------------------------------------------------------------------------------------
 def deprecation_conditions(request, kind, slug):
-    asset = _asset(kind, slug, user=request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     form = DeprecationConditionsForm(request.POST or None, instance=asset)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -245,7 +238,7 @@ def deprecation_conditions(request, kind, slug):
 
 
 def propose_deprecation(request, kind, slug):
-    asset = _asset(kind, slug, user=request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     form = DeprecationForm(request.POST or None, asset=asset)
     if request.method == "POST" and form.is_valid():
         try:
@@ -370,8 +363,7 @@ def secret_badge(request, token, fmt):
 
 
 def badge_embed(request, kind, slug):
-    asset = _asset(kind, slug)
-    can_edit = asset.can_edit(request.user)
+    asset, can_edit = asset_for_user(request, kind, slug)
     link = BadgeLink.objects.filter(asset=asset).first() if can_edit else None
     if request.method == "POST":
         link = BadgeLink.rotate(asset, by=request.user)

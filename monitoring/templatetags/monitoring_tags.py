@@ -3,7 +3,7 @@
 from django import template
 
 from monitoring.choices import JobKind
-from monitoring.freshness import effective_freshness
+from monitoring.freshness import effective_freshness_by_asset
 from monitoring.models import FreshnessPolicy, JobRun
 
 register = template.Library()
@@ -11,24 +11,23 @@ register = template.Library()
 
 @register.inclusion_tag("monitoring/partials/freshness_panel.html", takes_context=True)
 def asset_freshness(context, asset):
-    """Status (with the input holding the asset back), last update and where to look next. Three queries."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
+    """Status (with the input holding the asset back), last update and where to look next. Three queries: the
+    policies upstream, their assets, the asset's own policy; the walk upstream and ``can_edit`` are the view's
+    (``upstream_hops``, ``can_edit``)."""
     return {
         "asset": asset,
-        "freshness": effective_freshness(asset),
+        "freshness": effective_freshness_by_asset({asset.pk: context["upstream_hops"]})[asset.pk],
         "policy": FreshnessPolicy.objects.filter(asset=asset).first(),
-        "can_edit": bool(user and asset.can_edit(user)),
+        "can_edit": context["can_edit"],
     }
 
 
 @register.inclusion_tag("monitoring/partials/training_entry.html", takes_context=True)
 def training_entry(context, model):
-    """The model page's "Train a new version" entry point with the latest training run's state."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
+    """The model page's "Train a new version" entry point with the latest training run's state; ``can_edit`` is
+    the view's."""
     latest = JobRun.objects.filter(kind=JobKind.TRAINING, asset_id=model.pk).order_by("-created_at", "-pk").first()
-    return {"model": model, "latest": latest, "can_edit": bool(user and model.asset.can_edit(user))}
+    return {"model": model, "latest": latest, "can_edit": context["can_edit"]}
 
 
 @register.inclusion_tag("monitoring/partials/status.html")
