@@ -81,6 +81,14 @@ def walk(asset_ids, direction="down", max_depth=DEFAULT_DEPTH):
     return found
 
 
+def upstream_of(asset):
+    """``{asset_id: hops}`` for everything upstream of ``asset``, as far as any panel looks (``MAX_DEPTH``).
+
+    An asset page walks once and hands this to its panels (the trust header, the freshness panel), which read it.
+    """
+    return walk([asset.pk], direction="up", max_depth=MAX_DEPTH)
+
+
 def walk_each(asset_ids, direction="down", max_depth=DEFAULT_DEPTH):
     """``{asset_id: {asset_id: hops}}``: ``walk`` from each of ``asset_ids`` on its own, in one query.
 

@@ -7,10 +7,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, ProtectedError, Q, Value, When
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catalog.access import asset_for_user
 from catalog.assets import StaleEdit, add_edge, delete_asset, kind_row, remove_edge, save_asset
 from catalog.choices import AssetKind, Lifecycle
 from catalog.filtersets import AssetFilterSet
@@ -21,12 +22,12 @@ from catalog.forms import (
     LineageForm,
     NamingConventionForm,
 )
-from catalog.graph import render_svg
 from catalog.lineage import (
     DEFAULT_DEPTH,
     MAX_DEPTH,
     ImpactOrder,
     impact_key,
+    upstream_of,
     walk,
     with_hops,
 )
@@ -35,32 +36,11 @@ from catalog.scanning import READERS
 from core.choices import JobKind
 from core.http import whole_number
 from core.models import JobRun
-from trust.badges import badges_for
 
 PAGE_SIZE = 50
 # Assets the lineage graph draws on each side, the nearest first: enough to read, not a 39,000-box picture.
 GRAPH_NODES = 100
 HISTORY_SIZE = 20
-
-# What each kind's detail page needs joined in, so the page costs the same number of queries for any asset.
-DETAIL_RELATED = {
-    AssetKind.SOURCE: ["source"],
-    AssetKind.DATASET: ["dataset", "dataset__source__asset", "dataset__steward"],
-    AssetKind.REPORT: ["report"],
-    AssetKind.PIPELINE: ["pipeline"],
-    AssetKind.MODEL: ["registered_model"],
-    AssetKind.MODEL_VERSION: ["model_version", "model_version__model__asset"],
-}
-
-
-def _get_asset(kind, slug, user=None):
-    """The asset with the joins its page needs; with ``user``, 404 for kinds the catalog does not edit and 403
-    unless that user may change it."""
-    related = ["owner", "team", *DETAIL_RELATED.get(kind, [])]
-    asset = get_object_or_404(Asset.objects.select_related(*related), kind=kind, slug=slug)
-    if user is not None and not asset.can_edit(user):
-        raise PermissionDenied("Only the owner, the owning team and staff can change this asset.")
-    return asset
 
 
 def _asset_list(request, nav, title, base_queryset):
@@ -110,8 +90,7 @@ def _history(asset):
 
 
 def asset_detail(request, kind, slug):
-    asset = _get_asset(kind, slug)
-    can_edit = asset.can_edit(request.user)
+    asset, can_edit = asset_for_user(request, kind, slug)
     upstream = Asset.objects.with_people().filter(downstream_edges__downstream=asset).order_by("kind", "name")
     downstream = Asset.objects.with_people().filter(upstream_edges__upstream=asset).order_by("kind", "name")
     context = {
@@ -119,14 +98,20 @@ def asset_detail(request, kind, slug):
         "upstream": upstream,
         "downstream": downstream,
         "columns": asset.dataset.columns.all() if kind == AssetKind.DATASET else [],
+        # What the panels (trust, freshness) read instead of asking again: one permission check, one walk.
         "can_edit": can_edit,
+        "upstream_hops": upstream_of(asset),
         "editable_kind": kind in EDITABLE_KINDS,
         "history": _history(asset),
         "violations": asset.naming_violations(NamingConvention.objects.filter(kind=kind)),
         "nav": "reports" if kind == AssetKind.REPORT else "catalog",
         "lineage_form": LineageForm(asset=asset) if can_edit else None,
     }
-    scan_source = asset.dataset.source if kind == AssetKind.DATASET else getattr(asset, "source", None)
+    scan_source = None
+    if kind == AssetKind.DATASET:
+        scan_source = asset.dataset.source
+    elif kind == AssetKind.SOURCE:  # not for other kinds: asking them for a source is a query that finds none
+        scan_source = getattr(asset, "source", None)
     if scan_source is not None and scan_source.source_kind in READERS:
         context["scan_source"] = scan_source
         context["scans"] = JobRun.objects.filter(asset_id=scan_source.pk, kind=JobKind.SCHEMA_SCAN)[:5]
@@ -159,7 +144,7 @@ def asset_create(request, kind):
 def asset_edit(request, kind, slug):
     if kind not in EDITABLE_KINDS:
         raise Http404("Models and their versions are edited in the model registry.")
-    asset = _get_asset(kind, slug, request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     asset_form = AssetForm(request.POST or None, instance=asset)
     detail_form = KIND_FORMS[kind](request.POST or None, instance=kind_row(asset), prefix="detail")
     if request.method == "POST" and asset_form.is_valid() and detail_form.is_valid():
@@ -190,7 +175,7 @@ def asset_edit(request, kind, slug):
 def asset_delete(request, kind, slug):
     if kind not in EDITABLE_KINDS:
         raise Http404("Models and their versions are removed in the model registry.")
-    asset = _get_asset(kind, slug, request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     downstream = walk([asset.pk], "down", MAX_DEPTH)
     if request.method == "POST":
         try:
@@ -205,7 +190,7 @@ def asset_delete(request, kind, slug):
 
 @require_POST
 def lineage_add(request, kind, slug):
-    asset = _get_asset(kind, slug, request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     form = LineageForm(request.POST, asset=asset)
     if form.is_valid():
         try:
@@ -239,7 +224,7 @@ def asset_suggestions(request):
 
 @require_POST
 def lineage_remove(request, kind, slug):
-    asset = _get_asset(kind, slug, request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     try:
         other = Asset.objects.filter(uuid=uuid.UUID(request.POST.get("other", ""))).first()
     except ValueError:
@@ -266,7 +251,7 @@ def lineage(request, kind, slug):
     From a hub, 10 hops reach 39,000 assets: the page sorts, loads, draws and badges only the assets it shows (the
     graph's nearest ``GRAPH_NODES`` each way and one page of the table).
     """
-    asset = _get_asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     depth = _depth(request)
     upstream = walk([asset.pk], "up", depth)
     downstream = walk([asset.pk], "down", depth)
@@ -277,7 +262,6 @@ def lineage(request, kind, slug):
     edges = LineageEdge.objects.filter(upstream_id__in=drawn, downstream_id__in=drawn).values_list(
         "upstream_id", "downstream_id"
     )
-    badges = badges_for(list(assets.values()))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -287,17 +271,17 @@ def lineage(request, kind, slug):
             "asset": asset,
             "depth": depth,
             "depths": range(1, MAX_DEPTH + 1),
-            "graph": render_svg(
-                asset,
-                {pk: hops for pk, hops in upstream.items() if pk in drawn},
-                {pk: hops for pk, hops in downstream.items() if pk in drawn},
-                assets,
-                list(edges),
-                badges,
-            ),
+            # Drawn by the template (``lineage_graph``) with the badges of ``shown``, which the trust tags read.
+            "graph": {
+                "centre": asset,
+                "upstream": {pk: hops for pk, hops in upstream.items() if pk in drawn},
+                "downstream": {pk: hops for pk, hops in downstream.items() if pk in drawn},
+                "assets": assets,
+                "edges": list(edges),
+            },
+            "shown": list(assets.values()),
             "graph_is_partial": len(drawn) < 1 + len(upstream) + len(downstream),
             "graph_nodes": GRAPH_NODES,
-            "badges": badges,
             "impact": with_hops({pk: downstream[pk] for pk in page.object_list}, assets),
             "page": page,
             "query": query.urlencode(),
@@ -314,7 +298,7 @@ def impact_csv(request, kind, slug):
     Built for a hub's 39,000 rows: plain values rather than assets with owner and team (seconds of model instances),
     each kind's address reversed once rather than once per row (most of the rest), the file written once.
     """
-    asset = _get_asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     hops = walk([asset.pk], "down", _depth(request))
     columns = ["pk", "name", "kind", "slug", "lifecycle", "owner__username", "owner__email", "team__name"]
     rows = Asset.objects.filter(pk__any_of=hops).values_list(*columns)
@@ -350,7 +334,7 @@ def impact_csv(request, kind, slug):
 
 @require_POST
 def scan(request, kind, slug):
-    asset = _get_asset(kind, slug, request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     source = asset.dataset.source if kind == AssetKind.DATASET else getattr(asset, "source", None)
     if source is None or source.source_kind not in READERS:
         messages.error(request, "Only PostgreSQL, SQLite and file sources can be scanned.")

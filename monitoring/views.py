@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from catalog.access import asset_for_user
 from catalog.choices import AssetKind, RunState
 from catalog.models import Asset, PipelineRun
 from core.choices import JobKind
@@ -65,15 +66,10 @@ def board(request):
     return render(request, "monitoring/board.html", context)
 
 
-def _asset_or_404(uuid):
-    return get_object_or_404(Asset.objects.select_related("owner", "team"), uuid=uuid)
-
-
 def freshness_detail(request, uuid):
     """One asset's freshness: status with its inputs, the history timeline, and (for editors) its policy."""
-    asset = _asset_or_404(uuid)
+    asset, can_edit = asset_for_user(request, uuid=uuid)
     policy = FreshnessPolicy.objects.filter(asset=asset).first()
-    can_edit = asset.can_edit(request.user)
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Only the owner, the owning team and staff change this policy.")
@@ -146,9 +142,7 @@ def _timeline(checks):
 
 @require_POST
 def freshness_check_now(request, uuid):
-    asset = _asset_or_404(uuid)
-    if not asset.can_edit(request.user):
-        raise PermissionDenied("Only the owner, the owning team and staff run checks by hand.")
+    asset, _ = asset_for_user(request, uuid=uuid, edit=True)
     policy = get_object_or_404(FreshnessPolicy, asset=asset)
     if policy.method == FreshnessMethod.HEARTBEAT:
         messages.error(request, "Heartbeat policies are not probed: the pipeline pings them.")

@@ -1,12 +1,12 @@
-"""Access-checked getters shared by the pages and the API: one query set with the joins a card needs."""
+"""The registry's getters for the pages and the API, built on ``catalog.access.asset_for_user``: the model's asset,
+its card and whether the user may change it in one query, then what a card shows, prefetched."""
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
+from catalog.access import asset_for_user
 from catalog.choices import AssetKind
-from registry.models import ModelVersion, RegisteredModel
+from registry.models import Assumption, ModelVersion, RegisteredModel
 
 
 def _versions_with_facts():
@@ -17,17 +17,18 @@ def _versions_with_facts():
 
 def get_model(request, slug, edit=False):
     """The model behind ``slug`` with what its card needs, and whether the user may change it (403 if required)."""
-    model = get_object_or_404(
-        RegisteredModel.objects.select_related("asset__owner", "asset__team", "card").prefetch_related(
-            "developers", "approvers", "assumptions", "model_users", "asset__tags",
-            Prefetch("versions", queryset=_versions_with_facts()),
-        ),
-        asset__slug=slug,
-        asset__kind=AssetKind.MODEL,
+    card = "registered_model__card__updated_by"
+    asset, can_edit = asset_for_user(request, AssetKind.MODEL, slug, edit=edit, related=[card])
+    try:
+        model = asset.registered_model
+    except RegisteredModel.DoesNotExist:
+        raise Http404(f"{asset} is not in the model registry.") from None
+    prefetch_related_objects(
+        [model],
+        "developers", "approvers", "model_users", "asset__tags",
+        Prefetch("assumptions", queryset=Assumption.objects.select_related("verified_by")),
+        Prefetch("versions", queryset=_versions_with_facts()),
     )  # fmt: skip
-    can_edit = model.asset.can_edit(request.user)
-    if edit and not can_edit:
-        raise PermissionDenied("Only the model's owner, its team and staff can change it.")
     return model, can_edit
 
 

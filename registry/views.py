@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from catalog.lineage import upstream_of
 from core.http import whole_number
 from core.markdown import render_markdown
 from registry import cards
@@ -118,7 +119,9 @@ def model_detail(request, slug):
         "percent": percent,
         "missing": missing,
         "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,
+        # What the panels (trust, freshness, training) read instead of asking again: one permission check, one walk.
         "can_edit": can_edit,
+        "upstream_hops": upstream_of(model.asset),
         "pending": pending,
         "assumption_form": AssumptionForm(),
         "user_form": ModelUserForm(),

@@ -1,13 +1,15 @@
 """Badges: the rules' verdicts for an asset, ready for a page, a list row, the API or an embedded image.
 
 Badges are stored (``StoredBadge``): lists read them in one query and compute only the missing, stale or expired
-ones, with ``compute_badges``, the one computation.
+ones, with ``compute_badges``, the one computation. An asset's own page only reads (``badge_to_show``).
 """
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import partial
 from xml.sax.saxutils import escape
 
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Asset
@@ -69,10 +71,11 @@ class Badge:
         return {"level": self.level, "label": self.label, "rules": rules}
 
 
-def compute_badges(assets):
-    """``{asset_id: Badge}`` from the facts as they are now, in a fixed number of queries (see ``trust.facts``)."""
+def compute_badges(assets, upstream=None):
+    """``{asset_id: Badge}`` from the facts as they are now, in a fixed number of queries (see ``trust.facts``).
+    ``upstream`` (``{asset_id: {id: hops}}``) is a walk the caller already did."""
     badges = {}
-    for pk, facts in facts_for(assets).items():
+    for pk, facts in facts_for(assets, upstream=upstream).items():
         level, verdicts = evaluate(facts)
         badges[pk] = Badge(level, tuple(verdicts), expires_at(facts))
     return badges
@@ -114,6 +117,27 @@ def badges_for(assets):
 
 def badge_for(asset):
     return badges_for([asset])[asset.pk]
+
+
+def badge_to_show(asset, upstream):
+    """The badge an asset's own page shows, without writing anything: the stored one while it is current, else
+    computed now from ``upstream`` (``{id: hops}``, the walk the page already did).
+
+    A GET never writes. A stale row is already the refresher's (the event that marked it woke it); a missing or
+    expired row, which no event marks, is handed to the worker (``trust.tasks.store_badges``) once the page is done.
+    """
+    row = StoredBadge.objects.filter(asset_id=asset.pk).first()
+    if row is not None and row.is_current(timezone.now()):
+        return Badge.from_stored(row)
+    if row is None or not row.stale:
+        transaction.on_commit(partial(_store_later, [asset.pk]), robust=True)
+    return compute_badges([asset], upstream={asset.pk: upstream})[asset.pk]
+
+
+def _store_later(asset_ids):
+    from trust.tasks import store_badges  # the tasks module imports this one
+
+    store_badges.delay(asset_ids)
 
 
 def refresh_badges(assets):

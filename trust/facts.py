@@ -43,8 +43,9 @@ def upstream_of_each(asset_ids):
     return walk_each(asset_ids, direction="up", max_depth=MAX_DEPTH)
 
 
-def facts_for(assets, today=None):
-    """``{asset_id: AssetFacts}`` for the given assets (rows or ids)."""
+def facts_for(assets, today=None, upstream=None):
+    """``{asset_id: AssetFacts}`` for the given assets (rows or ids). ``upstream`` (``{asset_id: {id: hops}}`` for
+    each of them, within ``MAX_DEPTH``) saves the walk when the caller has already done it."""
     asset_ids = list(dict.fromkeys(getattr(asset, "pk", asset) for asset in assets))
     if not asset_ids:
         return {}
@@ -59,7 +60,8 @@ def facts_for(assets, today=None):
         )
     )
     rows = {row.pk: row for row in rows}
-    upstream = upstream_of_each(asset_ids)
+    if upstream is None or not set(asset_ids) <= upstream.keys():
+        upstream = upstream_of_each(asset_ids)
     all_upstream = set().union(*upstream.values())
     nodes = {*asset_ids, *all_upstream}
 

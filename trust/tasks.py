@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from trust.badges import refresh_stale
+from trust.badges import badges_for, refresh_stale
 from trust.models import DataIssue, Deprecation, ReviewNotice
 
 
@@ -26,3 +26,11 @@ def refresh_stale_badges():
     """After an event (enqueued on commit) and every minute: recompute the stale stored badges. Claims its rows,
     so runs that overlap share the work; stops after 50 seconds and leaves the rest to the next run."""
     return refresh_stale(seconds=50)
+
+
+@shared_task
+def store_badges(asset_ids):
+    """Compute and store the badges an asset page found missing or expired: the page only reads, so it asks here.
+    Those stored and current by now (a second request, the refresher) are only read; ids of deleted assets are
+    skipped."""
+    return len(badges_for(asset_ids))

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from catalog.access import asset_for_user
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from core.http import redirect_back
@@ -27,14 +28,6 @@ from trust.forms import (
 )
 from trust.models import BadgeLink, Certification, DataIssue, Deprecation, DeprecationImpact, Review
 from trust.rules import RULES
-
-
-def _asset(kind, slug, *, user=None):
-    """The asset (owner and team joined); with ``user``, refuse anyone who may not change it."""
-    asset = get_object_or_404(Asset.objects.with_people(), kind=kind, slug=slug)
-    if user is not None and not asset.can_edit(user):
-        raise PermissionDenied("Only the owner, the owning team or staff can do this.")
-    return asset
 
 
 def _form_errors(form, exc):
@@ -68,7 +61,7 @@ def _words(text):
 
 # --- issues ----------------------------------------------------------------------------------------------------
 def report_problem(request, kind, slug):
-    asset = _asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     if request.htmx and request.method == "GET":
         suggestions = open_issues_around(asset, request.GET.get("title", ""))
         return render(request, "trust/partials/issue_suggestions.html", {"asset": asset, "suggestions": suggestions})
@@ -185,7 +178,7 @@ def _back(request, asset):
 
 @require_POST
 def watch(request, kind, slug):
-    asset = _asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     watching.watch(asset, request.user)
     messages.success(request, f"You are watching {asset.name}: its changes, issues and alerts reach your inbox.")
     return _back(request, asset)
@@ -193,14 +186,14 @@ def watch(request, kind, slug):
 
 @require_POST
 def unwatch(request, kind, slug):
-    asset = _asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     watching.unwatch(asset, request.user)
     messages.success(request, f"You no longer watch {asset.name}.")
     return _back(request, asset)
 
 
 def mark_reviewed(request, kind, slug):
-    asset = _asset(kind, slug, user=request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     form = ReviewForm(request.POST or None, initial={"interval_days": asset.review_interval_days or 90})
     if request.method == "POST" and form.is_valid():
         review = Review.mark_reviewed(
@@ -216,7 +209,7 @@ def mark_reviewed(request, kind, slug):
 
 
 def certify(request, kind, slug):
-    asset = _asset(kind, slug)
+    asset, _ = asset_for_user(request, kind, slug)
     if asset.owner_id != request.user.pk:
         raise PermissionDenied("Only the owner of an asset can certify it.")
     form = CertificationForm(request.POST or None, asset=asset, user=request.user)
@@ -232,7 +225,7 @@ def certify(request, kind, slug):
 
 # --- deprecation ------------------------------------------------------------------------------------------------
 def deprecation_conditions(request, kind, slug):
-    asset = _asset(kind, slug, user=request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     form = DeprecationConditionsForm(request.POST or None, instance=asset)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -242,7 +235,7 @@ def deprecation_conditions(request, kind, slug):
 
 
 def propose_deprecation(request, kind, slug):
-    asset = _asset(kind, slug, user=request.user)
+    asset, _ = asset_for_user(request, kind, slug, edit=True)
     form = DeprecationForm(request.POST or None, asset=asset)
     if request.method == "POST" and form.is_valid():
         try:
@@ -367,8 +360,7 @@ def secret_badge(request, token, fmt):
 
 
 def badge_embed(request, kind, slug):
-    asset = _asset(kind, slug)
-    can_edit = asset.can_edit(request.user)
+    asset, can_edit = asset_for_user(request, kind, slug)
     link = BadgeLink.objects.filter(asset=asset).first() if can_edit else None
     if request.method == "POST":
         link = BadgeLink.rotate(asset, by=request.user)

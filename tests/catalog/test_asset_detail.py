@@ -82,3 +82,75 @@ def test_a_source_page_lists_its_datasets_and_a_pipeline_page_its_runs(client_fo
     client = client_for(owner)
     assert "Store orders" in client.get(f"/catalog/source/{source.asset.slug}/").content.decode()
     assert "1,234" in client.get("/catalog/pipeline/orders-etl/").content.decode()
+
+
+# --- what an asset page costs, and that it computes once ----------------------------------------------------------
+def _page_of(kind, owner, team):
+    """An asset of ``kind`` fed by one input dataset, its badge stored and current, as most pages find it."""
+    from trust.badges import badges_for
+
+    builders = {
+        "dataset": lambda: factories.dataset("Orders", owner=owner, team=team).asset,
+        "report": lambda: factories.report("Sales", owner=owner, team=team).asset,
+        "pipeline": lambda: factories.pipeline("Orders ETL", owner=owner, team=team).asset,
+        "source": lambda: factories.source("Warehouse", owner=owner, team=team).asset,
+        "model": lambda: factories.registered_model("Churn", owner=owner, team=team).asset,
+        "model_version": lambda: factories.model_version(
+            factories.registered_model("Churn", owner=owner, team=team)
+        ).asset,
+    }
+    asset = builders[kind]()
+    factories.edge(factories.dataset("Input", owner=owner), asset)
+    badges_for([asset])
+    return asset
+
+
+# What every asset page costs, in order: session, user; the asset with its joins and can_edit (one query,
+# ``asset_for_user``); the one walk upstream; its history; the naming conventions; the menu's unread notifications;
+# the trust header: the deprecation, deprecated inputs upstream, open issues here and upstream, the stored badge,
+# watching, pending acknowledgements, last review, certification; the tags; the freshness panel: the policies
+# upstream, the asset's own; the direct inputs; the direct users. (It was 34 to 39: three walks, three can_edit
+# checks, the badge computed and stored on every view, a query for the source of assets that have none.)
+EVERY_ASSET_PAGE = 20
+ASSET_PAGE_QUERIES = {
+    "dataset": EVERY_ASSET_PAGE + 3,  # its schema changes, its columns, the scans of its source
+    "report": EVERY_ASSET_PAGE,
+    "pipeline": EVERY_ASSET_PAGE + 1,  # its recent runs
+    "source": EVERY_ASSET_PAGE + 3,  # the count of its datasets, the first of them, its scans
+    "model": EVERY_ASSET_PAGE,
+    "model_version": EVERY_ASSET_PAGE,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", list(ASSET_PAGE_QUERIES))
+def test_an_asset_page_costs_a_pinned_number_of_queries(
+    kind, client_for, owner, team, outsider, django_assert_num_queries
+):
+    asset = _page_of(kind, owner, team)
+    client = client_for(outsider)
+    with django_assert_num_queries(ASSET_PAGE_QUERIES[kind]):
+        assert client.get(asset.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", list(ASSET_PAGE_QUERIES))
+@pytest.mark.parametrize("badge", ["stored", "missing"])
+def test_an_asset_page_walks_upstream_once_and_writes_nothing(kind, badge, client_for, owner, team, teammate):
+    from trust.models import StoredBadge
+
+    asset = _page_of(kind, owner, team)
+    if badge == "missing":
+        StoredBadge.objects.all().delete()
+    client = client_for(teammate)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(asset.get_absolute_url())
+    assert page.status_code == 200 and page.context["can_edit"] is True
+    sql = [query["sql"] for query in captured]
+    # One walk for the trust header, the badge and the freshness panel alike (there were three).
+    assert sum("WITH RECURSIVE" in statement for statement in sql) == 1
+    # One permission check: the team membership is an EXISTS inside the asset's query (there were three checks).
+    assert sum("accounts_team_members" in statement for statement in sql) == 1
+    # A GET never writes: not the stored badge either (the page used to store the badge it computed).
+    assert not [statement for statement in sql if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert StoredBadge.objects.filter(asset=asset).exists() == (badge == "stored")

@@ -319,7 +319,7 @@ def test_the_model_page_fragment_leads_to_training(owner, churn_model):
     request = RequestFactory().get("/models/churn-predictor/")
     request.user = owner
     html = Template('{% include "registry/partials/model_training.html" %}').render(
-        Context({"model": churn_model, "request": request})
+        Context({"model": churn_model, "request": request, "can_edit": True})  # the view's can_edit
     )
     assert 'href="/models/churn-predictor/train/"' in html and "Train a new version" in html
 

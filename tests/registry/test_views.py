@@ -306,3 +306,54 @@ def test_the_list_counts_each_models_versions(client_for, owner):
     page = client_for(owner).get("/models/")
     counts = {model.asset.name: model.version_count for model in page.context["page"]}
     assert counts == {"Churn": 1, "Uplift": 0}
+
+
+# --- what the model's pages cost, and that they compute once ------------------------------------------------------
+def _model_page(owner):
+    """A model with a complete card and one version trained on a dataset, fed by that dataset, badge stored."""
+    from trust.badges import badges_for
+
+    model, version = model_with_card(owner)
+    factories.edge(version.training_datasets.get(), model.asset)
+    badges_for([model.asset])
+    return model, version
+
+
+def test_the_model_page_costs_a_pinned_number_of_queries(client_for, owner, outsider, django_assert_num_queries):
+    model, _ = _model_page(owner)
+    client = client_for(outsider)
+    # session, user; the model's asset with owner, team, the model, its card and its last editor, and can_edit
+    # (one query, ``asset_for_user``); what the card shows: developers, approvers, model users, tags, assumptions
+    # with who verified them, versions, their metrics, training datasets, their assets, evaluation datasets; the
+    # pending promotion; the one walk upstream; the menu's unread notifications; the trust header: deprecation,
+    # deprecated inputs, open issues, the stored badge, watching, pending acknowledgements, last review,
+    # certification; the latest training run. (It was 43: two walks, three can_edit checks, the badge computed and
+    # stored on every view, the card's last editor on its own.)
+    with django_assert_num_queries(25):
+        assert client.get(f"/models/{model.asset.slug}/").status_code == 200
+
+
+def test_the_model_page_walks_upstream_once_checks_can_edit_once_and_writes_nothing(client_for, owner, teammate):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    model, _ = _model_page(owner)
+    client = client_for(teammate)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(f"/models/{model.asset.slug}/")
+    assert page.context["can_edit"] is True and "Edit card" in page.content.decode()
+    sql = [query["sql"] for query in captured]
+    assert sum("WITH RECURSIVE" in statement for statement in sql) == 1
+    # can_edit is an EXISTS on the team membership inside the asset's query, not a query of its own (there were two).
+    assert sum("accounts_team_members" in statement for statement in sql) == 1
+    assert not [statement for statement in sql if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def test_the_version_page_costs_a_pinned_number_of_queries(client_for, owner, outsider, django_assert_num_queries):
+    _, version = _model_page(owner)
+    client = client_for(outsider)
+    # session, user; the model's asset, its card and can_edit (one query, as on the model page) and the same nine
+    # prefetches; the version's checklist ticks, its promotion requests, the menu's unread notifications, its stage
+    # changes. (It was 18: can_edit was a query of its own.)
+    with django_assert_num_queries(17):
+        assert client.get(version.get_absolute_url()).status_code == 200

@@ -183,3 +183,64 @@ def test_owners_record_deprecation_conditions_in_advance_and_outsiders_cannot(or
     client_for(owner).post(url, {"deprecation_conditions": "If nobody reads it for 90 days."})
     page = client_for(outsider).get(orders.asset.get_absolute_url()).content.decode()
     assert "If nobody reads it for 90 days." in page
+
+
+# --- the badge on an asset page: read, never written ---------------------------------------------------------------
+def _writes(captured):
+    return [q["sql"] for q in captured if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def _level_on_page(page):
+    return page.split('data-testid="trust-badge">', 1)[1].split("<", 1)[0]
+
+
+def test_a_missing_badge_is_computed_for_the_page_and_stored_by_the_worker(
+    orders, outsider, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trust import badges, tasks
+    from trust.models import StoredBadge
+
+    asked = []
+    monkeypatch.setattr(badges, "_store_later", asked.append)
+    StoredBadge.objects.all().delete()  # as after installing, or for an asset bulk-loaded: no row, and no event
+    client = client_for(outsider)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as captured:
+        page = client.get(orders.asset.get_absolute_url()).content.decode()
+    assert _level_on_page(page) == "Use with caution" and not _writes(captured)
+    assert not StoredBadge.objects.exists() and asked == [[orders.asset.pk]]
+    tasks.store_badges(asked[0])  # what the worker does with the page's request
+    assert StoredBadge.objects.get().level == "caution"
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as again:
+        assert _level_on_page(client.get(orders.asset.get_absolute_url()).content.decode()) == "Use with caution"
+    # Now read from the stored row: no facts gathered (their "certified_until" subquery), nothing asked of the worker.
+    assert len(again) < len(captured) and not [q for q in again if "certified_until" in q["sql"]]
+    assert asked == [[orders.asset.pk]]
+
+
+def test_a_stale_badge_shows_the_news_at_once_and_is_left_to_the_refresher(
+    orders, owner, outsider, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trust import badges
+    from trust.badges import badges_for, refresh_stale
+    from trust.models import StoredBadge
+
+    asked = []
+    monkeypatch.setattr(badges, "_store_later", asked.append)
+    raw = factories.dataset("Raw orders", owner=owner)
+    factories.edge(raw, orders)
+    badges_for([orders.asset])
+    factories.data_issue(raw, outsider, severity="critical", title="Empty since Monday")  # marks it stale
+    client = client_for(outsider)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as captured:
+        page = client.get(orders.asset.get_absolute_url()).content.decode()
+    assert _level_on_page(page) == "Do not use" and not _writes(captured)
+    assert StoredBadge.objects.get(asset=orders.asset).stale and asked == []  # the event already woke the refresher
+    refresh_stale()
+    stored = StoredBadge.objects.get(asset=orders.asset)
+    assert (stored.stale, stored.level) == (False, "do_not_use")

@@ -1,10 +1,9 @@
 from django import template
 
 from catalog.choices import Lifecycle
-from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from trust import watching
-from trust.badges import badges_for, refresh_badges
+from trust.badges import badge_to_show, badges_for
 from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation, DeprecationImpact, Review
 
@@ -13,9 +12,13 @@ register = template.Library()
 
 @register.inclusion_tag("trust/partials/trust_panel.html", takes_context=True)
 def asset_trust_header(context, asset):
-    """Badge, "Why this badge", banners and actions under an asset's title; a fixed number of queries."""
+    """Badge, "Why this badge", banners and actions under an asset's title, in a fixed number of queries.
+
+    Reads what the page's view computed, ``can_edit`` and ``upstream_hops`` (``catalog.lineage.upstream_of``),
+    rather than walking and checking again, and writes nothing (see ``badge_to_show``).
+    """
     user = context["request"].user
-    upstream_ids = walk([asset.pk], direction="up", max_depth=MAX_DEPTH)
+    upstream_ids = context["upstream_hops"]
     deprecation = (
         Deprecation.objects.filter(asset=asset, state__in=[DeprecationState.ANNOUNCED, DeprecationState.RETIRED])
         .select_related("replacement")
@@ -23,7 +26,7 @@ def asset_trust_header(context, asset):
         .first()
     )
     inputs = list(
-        Asset.objects.filter(pk__in=upstream_ids, lifecycle__in=[Lifecycle.DEPRECATED, Lifecycle.RETIRED]).order_by(
+        Asset.objects.filter(pk__any_of=upstream_ids, lifecycle__in=[Lifecycle.DEPRECATED, Lifecycle.RETIRED]).order_by(
             "name"
         )
     )
@@ -36,7 +39,7 @@ def asset_trust_header(context, asset):
     for item in inputs:
         item.running_deprecation = running.get(item.pk)
     issues = DataIssue.objects.filter(
-        asset_id__in=[asset.pk, *upstream_ids], status__in=DataIssue.OPEN_STATES
+        asset_id__any_of=[asset.pk, *upstream_ids], status__in=DataIssue.OPEN_STATES
     ).select_related("asset")
     issues = sorted(issues, key=lambda issue: (issue.asset_id != asset.pk, issue.severity, issue.created_at))
     pending = DeprecationImpact.objects.filter(
@@ -45,9 +48,8 @@ def asset_trust_header(context, asset):
     return {
         "request": context["request"],
         "asset": asset,
-        # Computed live, as the rest of the panel is, and stored: opening an asset's page refreshes its list badge.
-        "badge": refresh_badges([asset])[asset.pk],
-        "can_edit": asset.can_edit(user),
+        "badge": badge_to_show(asset, upstream_ids),
+        "can_edit": context["can_edit"],
         "is_owner": asset.owner_id == user.pk,
         "watching": watching.is_watching(asset, user),
         "deprecation": deprecation,
