@@ -18,6 +18,7 @@ from django.shortcuts import render
 
 from catalog.choices import AssetKind
 from catalog.models import Asset, Column
+from core.http import query_without_page
 
 PAGE_SIZE = 25
 CONFIG = "english"
@@ -146,8 +147,6 @@ def results(request):
     include_retired = request.GET.get("retired") == "1"
     found = search_assets(query, kind, include_retired) if query else SearchResults([])
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "catalog/search.html",
@@ -158,6 +157,6 @@ def results(request):
             "page": page,
             "more_results": found.has_more,
             "kinds": AssetKind.choices,
-            "params": params.urlencode(),
+            "params": query_without_page(request.GET),
         },
     )

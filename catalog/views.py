@@ -34,7 +34,7 @@ from catalog.lineage import (
 from catalog.models import Asset, AssetChange, LineageEdge, NamingConvention, SchemaChange
 from catalog.scanning import READERS
 from core.choices import JobKind
-from core.http import whole_number
+from core.http import query_without_page, whole_number
 from core.models import JobRun
 
 PAGE_SIZE = 50
@@ -51,8 +51,6 @@ def _asset_list(request, nav, title, base_queryset):
     if not request.GET.get("sort"):
         queryset = queryset.order_by("name", "pk")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "catalog/asset_list.html",
@@ -61,7 +59,7 @@ def _asset_list(request, nav, title, base_queryset):
             "page": page,
             "nav": nav,
             "title": title,
-            "query": query.urlencode(),
+            "query": query_without_page(request.GET),
             "creatable": EDITABLE_KINDS,
         },
     )
@@ -262,8 +260,6 @@ def lineage(request, kind, slug):
     edges = LineageEdge.objects.filter(upstream_id__in=drawn, downstream_id__in=drawn).values_list(
         "upstream_id", "downstream_id"
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "catalog/lineage.html",
@@ -284,7 +280,7 @@ def lineage(request, kind, slug):
             "graph_nodes": GRAPH_NODES,
             "impact": with_hops({pk: downstream[pk] for pk in page.object_list}, assets),
             "page": page,
-            "query": query.urlencode(),
+            "query": query_without_page(request.GET),
             "upstream_count": len(upstream),
             "downstream_count": len(downstream),
             "nav": "catalog",

@@ -27,3 +27,11 @@ def redirect_back(request, fallback):
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return HttpResponseRedirect(target)
     return redirect(fallback)
+
+
+def query_without_page(query):
+    """The list page's query string (``request.GET``, or a filter's data) without its page number, for the links
+    to other pages of the same list."""
+    query = query.copy()
+    query.pop("page", None)
+    return query.urlencode()

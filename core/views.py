@@ -11,16 +11,10 @@ from django.views.decorators.http import require_POST
 
 from core.filtersets import AlertFilterSet, JobRunFilterSet
 from core.forms import PreferenceForm
-from core.http import redirect_back
+from core.http import query_without_page, redirect_back
 from core.jobs import steps_of
 from core.models import Alert, JobRun, Notification, NotificationPreference
 from core.notifications import mark_read
-
-
-def _query_without_page(request):
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def job_list(request):
@@ -33,7 +27,7 @@ def job_list(request):
         "filter": filterset,
         "page": page,
         "live": live,
-        "query": _query_without_page(request),
+        "query": query_without_page(request.GET),
         "nav": "monitoring",
     }
     if request.htmx:
@@ -82,7 +76,7 @@ def alert_list(request):
     """Every alert raised: freshness transitions, failed jobs, drift, schema changes."""
     filterset = AlertFilterSet(request.GET, queryset=Alert.objects.select_related("asset__team", "job_run"))
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    context = {"filter": filterset, "page": page, "query": _query_without_page(request), "nav": "monitoring"}
+    context = {"filter": filterset, "page": page, "query": query_without_page(request.GET), "nav": "monitoring"}
     return render(request, "core/alert_list.html", context)
 
 

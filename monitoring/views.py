@@ -11,6 +11,7 @@ from catalog.access import asset_for_user
 from catalog.choices import AssetKind, RunState
 from catalog.models import Asset, PipelineRun
 from core.choices import JobKind
+from core.http import query_without_page
 from core.models import Alert, JobRun
 from monitoring import freshness
 from monitoring.choices import BOARD_ORDER, DriftMeasure, FreshnessMethod, FreshnessStatus
@@ -50,13 +51,11 @@ def board(request):
     for policy in page:
         status, reason = policy.status_at(now)
         rows.append({"policy": policy, "asset": policy.asset, "status": status, "reason": reason})
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "filter": policies,
         "page": page,
         "rows": rows,
-        "query": query.urlencode(),
+        "query": query_without_page(request.GET),
         "counts": [(status, FreshnessStatus(status).label, counted.get(status, 0)) for status in BOARD_ORDER],
         "waiting": FreshnessPolicy.objects.waiting_for_a_check(now).count(),
         "recent_alerts": Alert.objects.select_related("asset")[:5],

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from catalog.lineage import upstream_of
-from core.http import whole_number
+from core.http import query_without_page, whole_number
 from core.markdown import render_markdown
 from registry import cards
 from registry.access import get_model, get_version
@@ -75,12 +75,10 @@ def model_list(request):
     )
     filters = RegisteredModelFilterSet(request.GET, queryset=models)
     page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "registry/model_list.html",
-        {"page": page, "filters": filters, "nav": "models", "query": query.urlencode()},
+        {"page": page, "filters": filters, "nav": "models", "query": query_without_page(request.GET)},
     )
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from catalog.access import asset_for_user
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
-from core.http import redirect_back
+from core.http import query_without_page, redirect_back
 from trust import watching
 from trust.badges import badge_for, render_svg
 from trust.choices import DeprecationState, IssueStatus
@@ -92,12 +92,10 @@ def issue_list(request):
     issues = DataIssue.objects.select_related("asset", "reported_by").order_by("-created_at", "-pk")
     filterset = DataIssueFilterSet(data, queryset=issues, request=request)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    query = data.copy()
-    query.pop("page", None)
     return render(
         request,
         "trust/issue_list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode(), "nav": "issues"},
+        {"filter": filterset, "page": page, "query": query_without_page(data), "nav": "issues"},
     )
 
 
