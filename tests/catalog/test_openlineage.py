@@ -1,6 +1,5 @@
 import gzip
 import json
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +27,7 @@ from catalog.openlineage import ingest, ingest_queued
 from monitoring.models import Notification
 from portal.locks import LINEAGE_INGESTER
 from tests import factories
+from tests.helpers import wait_until
 
 NAMESPACE = "postgres://warehouse:5432"
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
@@ -81,10 +81,12 @@ def _state():
 
 def _ingested(timeout=30):
     """Wait for the worker to ingest every accepted event (each accepted event wakes it)."""
-    deadline = time.monotonic() + timeout
-    while LineageEvent.objects.filter(error="").exists():
-        assert time.monotonic() < deadline, "the worker did not ingest the accepted events"
-        time.sleep(0.1)
+    wait_until(
+        lambda: not LineageEvent.objects.filter(error="").exists(),
+        timeout=timeout,
+        interval=0.1,
+        message="the worker did not ingest the accepted events",
+    )
     assert list(LineageEvent.objects.values_list("error", flat=True)) == []
 
 
