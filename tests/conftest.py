@@ -5,7 +5,7 @@ import os
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
-from django.test import Client
+from django.test import Client, override_settings
 
 from portal.celery import app as celery_app
 from tests import factories
@@ -25,6 +25,14 @@ def _redis_url_for_this_process():
         server, number = url, "1"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return f"{server}/{int(number) + int(worker.removeprefix('gw') or 0)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Every persona gets a real password (``factories.user``); hashing each at full strength (PBKDF2, about
+    100 ms) would dominate the suite's time. Tests only, for the whole session: production keeps the default."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(scope="session")
