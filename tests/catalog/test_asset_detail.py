@@ -1,10 +1,9 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from catalog.choices import AssetKind, Classification, RetentionAction
 from catalog.models import Column, Dataset, LineageEdge, NamingConvention
 from tests import factories
+from tests.helpers import count_queries
 
 SCRIPT_PAYLOADS = [
     "<script>alert('x')</script>",
@@ -55,7 +54,7 @@ def test_a_name_that_breaks_a_convention_is_flagged_with_the_plain_words_rule(cl
 
 
 def _queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
+    with count_queries() as queries:
         assert client.get(url).status_code == 200
     return len(queries)
 

@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from django.db import connection, connections
-from django.test.utils import CaptureQueriesContext
+from django.db import connections
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import output_statistics_output_dataset, schema_dataset
@@ -27,7 +26,7 @@ from catalog.openlineage import ingest, ingest_queued
 from monitoring.models import Notification
 from portal.locks import LINEAGE_INGESTER
 from tests import factories
-from tests.helpers import wait_until
+from tests.helpers import count_queries, wait_until
 
 NAMESPACE = "postgres://warehouse:5432"
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
@@ -308,7 +307,7 @@ def test_replaying_events_changes_nothing_and_an_early_complete_opens_the_run(ow
 def test_an_unchanged_schema_facet_rewrites_no_column(owner):
     outputs = [(NAMESPACE, "sales.orders", {"facets": {"schema": {"fields": [{"name": "id", "type": "bigint"}]}}})]
     ingest(_run_event("START", "run-1", [], outputs), owner)
-    with CaptureQueriesContext(connection) as captured:
+    with count_queries() as captured:
         ingest(_run_event("START", "run-2", [], outputs), owner)
     assert not [query for query in captured if "catalog_column" in query["sql"] and "UPDATE" in query["sql"]]
     assert not SchemaChange.objects.exists()
@@ -323,7 +322,7 @@ def test_an_event_costs_the_same_queries_for_one_or_many_known_datasets(owner):
 
     def queries(run_id, inputs, outputs):
         ingest(_run_event("START", f"{run_id}-warm-up", inputs, outputs), owner)  # first run: creates the edges
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             ingest(_run_event("COMPLETE", run_id, inputs, outputs), owner)
         return len(captured)
 

@@ -6,6 +6,7 @@ from registry.choices import ChecklistItem, PromotionState, Stage
 from registry.models import Assumption, ChecklistTick, ModelCard, ModelVersion, PromotionRequest, RegisteredModel
 from registry.services import register_version
 from tests import factories
+from tests.helpers import assert_num_queries
 from tests.registry.helpers import model_with_card, tick_everything
 
 pytestmark = pytest.mark.django_db
@@ -265,7 +266,7 @@ def test_compare_shows_each_metric_side_by_side_and_a_chart_per_metric(client_fo
     assert "/static/vendor/plotly/plotly.min.js" in page
 
 
-def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for, owner, django_assert_num_queries):
+def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for, owner):
     client = client_for(owner)
     model_with_card(owner)
     # session, user, paginator count, unread notifications badge, the models with owner and team, their versions
@@ -273,11 +274,11 @@ def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for
     # the facts (assets, a lineage walk from each, deprecations, deprecated inputs, serious issues, freshness) and
     # what card completeness reads (cards, assumptions, developers, model users, versions with whether they have
     # training data and metrics), and storing them (a statement in a savepoint: 3)
-    with django_assert_num_queries(20):
+    with assert_num_queries(20):
         client.get("/models/")
     for number in range(10):
         model_with_card(owner, name=f"Model {number}")
-    with django_assert_num_queries(20):
+    with assert_num_queries(20):
         assert client.get("/models/").status_code == 200
 
 

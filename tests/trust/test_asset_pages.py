@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from catalog.models import Watch
 from tests import factories
+from tests.helpers import count_queries
 from trust.models import Certification, Deprecation, Review
 
 pytestmark = pytest.mark.django_db
@@ -40,9 +41,6 @@ def test_the_model_page_carries_the_panel_too(owner, outsider, client_for):
 
 
 def test_the_panel_costs_the_same_queries_whatever_the_lineage(owner, outsider, client_for):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     def queries(width):
         report = factories.report(f"Report {width}", owner=owner)
         for index in range(width):
@@ -50,7 +48,7 @@ def test_the_panel_costs_the_same_queries_whatever_the_lineage(owner, outsider, 
             factories.edge(upstream, report)
             factories.data_issue(upstream, outsider, severity="major")
         client = client_for(outsider)
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             assert client.get(report.asset.get_absolute_url()).status_code == 200
         return len(captured)
 
