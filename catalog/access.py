@@ -25,14 +25,15 @@ DETAIL_RELATED = {
 REFUSAL = "Only the owner, the owning team and staff can change this asset."
 
 
-def _can_edit(user):
-    """``can_edit`` as an annotation: staff, the owner, or a member of the owning team."""
+def can_edit_expression(user, path=""):
+    """``can_edit`` as an annotation: staff, the owner, or a member of the owning team. ``path`` leads from the
+    rows annotated to their asset (``"asset__"`` for rows that point at one)."""
     if not user.is_authenticated:
         return Value(False, output_field=BooleanField())
     if user.is_staff:
         return Value(True, output_field=BooleanField())
-    membership = Team.members.through.objects.filter(team_id=OuterRef("team_id"), user_id=user.pk)
-    return ExpressionWrapper(Q(owner_id=user.pk) | Exists(membership), output_field=BooleanField())
+    membership = Team.members.through.objects.filter(team_id=OuterRef(f"{path}team_id"), user_id=user.pk)
+    return ExpressionWrapper(Q(**{f"{path}owner_id": user.pk}) | Exists(membership), output_field=BooleanField())
 
 
 def asset_for_user(request, kind=None, slug=None, *, uuid=None, edit=False, related=()):
@@ -41,7 +42,7 @@ def asset_for_user(request, kind=None, slug=None, *, uuid=None, edit=False, rela
     ``DETAIL_RELATED``), and ``related`` adds what a page needs beyond them."""
     lookup = {"uuid": uuid} if uuid is not None else {"kind": kind, "slug": slug}
     queryset = Asset.objects.select_related("owner", "team", *DETAIL_RELATED.get(kind, []), *related).annotate(
-        user_can_edit=_can_edit(request.user)
+        user_can_edit=can_edit_expression(request.user)
     )
     asset = get_object_or_404(queryset, **lookup)
     if edit and not asset.user_can_edit:

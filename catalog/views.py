@@ -112,7 +112,9 @@ def asset_detail(request, kind, slug):
         scan_source = getattr(asset, "source", None)
     if scan_source is not None and scan_source.source_kind in READERS:
         context["scan_source"] = scan_source
-        context["scans"] = JobRun.objects.filter(asset_id=scan_source.pk, kind=JobKind.SCHEMA_SCAN)[:5]
+        context["scans"] = JobRun.objects.filter(asset_id=scan_source.pk, kind=JobKind.SCHEMA_SCAN).select_related(
+            "requested_by"
+        )[:5]
     if kind == AssetKind.SOURCE:
         context["source_datasets"] = asset.source.datasets.select_related("asset").order_by("qualified_name")[:100]
         context["source_dataset_count"] = asset.source.datasets.count()

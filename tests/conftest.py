@@ -1,12 +1,16 @@
 """Shared fixtures: personas, a real Celery worker on Redis, and Playwright on Debian's Chromium."""
 
+import io
 import os
 
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
-from django.test import Client
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
 
+from accounts.models import Team
 from portal.celery import app as celery_app
 from tests import factories
 
@@ -25,6 +29,14 @@ def _redis_url_for_this_process():
         server, number = url, "1"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return f"{server}/{int(number) + int(worker.removeprefix('gw') or 0)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Every persona gets a real password (``factories.user``); hashing each at full strength (PBKDF2, about
+    100 ms) would dominate the suite's time. Tests only, for the whole session: production keeps the default."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +75,49 @@ def celery_worker(celery_on_redis, django_db_setup):
     only sees committed rows."""
     with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
         yield worker
+
+
+# --- the demo company, loaded once per test process ----------------------------------------------------------
+def pytest_collection_modifyitems(items):
+    """Tests reading the session's demo run last in each process (xdist sends each process its tests in this
+    order): the demo is committed, so every test before them still starts from an empty database, as it expects."""
+    items.sort(key=lambda item: "demo" in getattr(item, "fixturenames", ()))
+
+
+def _load_demo():
+    with transaction.atomic():
+        call_command("load_demo", stdout=io.StringIO())
+        # Drop the wake-ups it queued on commit (badge refresher, job runs): a worker thread started by an earlier
+        # test of this process would otherwise write to the shared demo while read-only tests read it.
+        transaction.get_connection().run_on_commit.clear()
+
+
+@pytest.fixture(scope="session")
+def demo_of_this_process(django_db_setup, django_db_blocker, tmp_path_factory, mlflow_dir_of_this_process):
+    """The demo company, committed to this process's test database once; its files live under the returned
+    DATA_ROOT. Emptied again at the end, so a kept database (``--reuse-db``) does not start the next run with it."""
+    data_root = tmp_path_factory.mktemp("demo")
+    mlflow_uri = f"sqlite:///{mlflow_dir_of_this_process / 'mlflow.sqlite3'}"
+    with override_settings(DATA_ROOT=data_root, MLFLOW_TRACKING_URI=mlflow_uri), django_db_blocker.unblock():
+        _load_demo()
+    yield data_root
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def demo(request, demo_of_this_process, db, settings):
+    """The demo company, for tests that only read it (each test's changes are rolled back, but files and MLflow runs
+    are not: a test that changes the demo loads its own). Loaded again if a ``transaction=True`` test, which
+    empties the database after itself, ran since."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction")
+    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
+        raise pytest.UsageError("The shared demo cannot serve a transaction=True test: it would be flushed.")
+    settings.DATA_ROOT = demo_of_this_process
+    if not Team.objects.exists():
+        _load_demo()
+    return demo_of_this_process
 
 
 # --- people ----------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from rest_framework import exceptions, viewsets
 
+from catalog.access import can_edit_expression
 from monitoring import freshness
 from monitoring.api.serializers import (
     FreshnessCheckSerializer,
@@ -17,6 +18,10 @@ class FreshnessPolicyViewSet(viewsets.ModelViewSet):
     lookup_field = "asset__uuid"
     lookup_url_kwarg = "asset"
     queryset = FreshnessPolicy.objects.select_related("asset__team", "asset__owner").order_by("asset__name", "pk")
+
+    def get_queryset(self):
+        # Whether the reader may see each heartbeat's ping URL, answered in the same query as the rows.
+        return super().get_queryset().annotate(user_can_edit=can_edit_expression(self.request.user, "asset__"))
 
     def _require_editor(self, asset):
         if not asset.can_edit(self.request.user):

@@ -1,7 +1,7 @@
 """Versions of a model, their metrics and stages, and the promotion into use with its checklist and approval."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -289,7 +289,7 @@ class PromotionRequest(models.Model):
         if by.pk == self.requested_by_id:
             raise ValidationError("You requested this promotion; another person must approve it.")
         if not self.model.can_approve(by):
-            raise ValidationError("You are not one of the people who may approve promotions of this model.")
+            raise PermissionDenied("You are not one of the people who may approve promotions of this model.")
         with transaction.atomic():
             blockers = ModelVersion.objects.get(pk=self.version_id).promotion_blockers()
             if blockers:
@@ -301,10 +301,10 @@ class PromotionRequest(models.Model):
 
     def reject(self, by, note=""):
         if not self.model.can_approve(by):
-            raise ValidationError("You are not one of the people who may decide promotions of this model.")
+            raise PermissionDenied("You are not one of the people who may decide promotions of this model.")
         self._decide(PromotionState.REJECTED, by, note)
 
     def withdraw(self, by):
         if by.pk != self.requested_by_id and not self.model.asset.can_edit(by):
-            raise ValidationError("Only the requester or the model's owners can withdraw this request.")
+            raise PermissionDenied("Only the requester or the model's owners can withdraw this request.")
         self._decide(PromotionState.WITHDRAWN, by, "")

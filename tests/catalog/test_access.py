@@ -9,6 +9,7 @@ from django.test import RequestFactory
 from catalog.access import asset_for_user
 from catalog.choices import AssetKind
 from tests import factories
+from tests.helpers import assert_num_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +26,17 @@ def orders(owner, team):
 
 
 @pytest.mark.parametrize("persona", ["owner", "teammate", "staff"])
-def test_the_owner_a_teammate_and_staff_may_edit(orders, persona, request, django_assert_num_queries):
+def test_the_owner_a_teammate_and_staff_may_edit(orders, persona, request):
     user = request.getfixturevalue(persona)
-    with django_assert_num_queries(1):  # the asset with owner, team and dataset joined, and can_edit
+    with assert_num_queries(1):  # the asset with owner, team and dataset joined, and can_edit
         asset, can_edit = asset_for_user(_request(user), AssetKind.DATASET, "orders")
         assert asset.owner.username == "olivia" and asset.team.name == "Data Platform"
         assert asset.dataset.source.asset.kind == AssetKind.SOURCE
     assert asset == orders and can_edit is True
 
 
-def test_an_outsider_may_read_but_not_edit(orders, outsider, django_assert_num_queries):
-    with django_assert_num_queries(1):  # the same query: the team membership is an EXISTS inside it
+def test_an_outsider_may_read_but_not_edit(orders, outsider):
+    with assert_num_queries(1):  # the same query: the team membership is an EXISTS inside it
         asset, can_edit = asset_for_user(_request(outsider), AssetKind.DATASET, "orders")
     assert asset == orders and can_edit is False
     with pytest.raises(PermissionDenied):

@@ -1,12 +1,11 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from catalog.choices import AssetKind, SourceKind
 from catalog.models import Asset, AssetChange, Dataset, LineageEdge, Tag
 from core.choices import JobKind
 from core.models import JobRun
 from tests import factories
+from tests.helpers import count_queries
 
 
 @pytest.fixture
@@ -118,7 +117,7 @@ def test_impact_costs_the_same_queries_for_three_or_thirty_tagged_assets_downstr
             report.tags.add(gold)
             factories.edge(centre, report)
         api.get(f"/api/v1/assets/{centre.uuid}/impact/")  # the token's "last used" is written once a minute
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             impact = api.get(f"/api/v1/assets/{centre.uuid}/impact/").json()
         assert impact["count"] == count and impact["results"][0]["tags"] == ["gold"]
         return len(captured)
@@ -199,7 +198,7 @@ def test_the_dataset_list_filters_and_costs_the_same_for_10_or_100_rows(owner, s
         factories.dataset(f"Set {index}", source_=source, columns=[("id", "int")], owner=owner)
 
     def count():
-        with CaptureQueriesContext(connection) as queries:
+        with count_queries() as queries:
             assert api.get("/api/v1/datasets/?source=warehouse&owner=olivia").status_code == 200
         return len(queries)
 

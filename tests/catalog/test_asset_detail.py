@@ -1,10 +1,9 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from catalog.choices import AssetKind, Classification, RetentionAction
 from catalog.models import Column, Dataset, LineageEdge, NamingConvention
 from tests import factories
+from tests.helpers import assert_num_queries, count_queries
 
 SCRIPT_PAYLOADS = [
     "<script>alert('x')</script>",
@@ -55,7 +54,7 @@ def test_a_name_that_breaks_a_convention_is_flagged_with_the_plain_words_rule(cl
 
 
 def _queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
+    with count_queries() as queries:
         assert client.get(url).status_code == 200
     return len(queries)
 
@@ -124,12 +123,10 @@ ASSET_PAGE_QUERIES = {
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", list(ASSET_PAGE_QUERIES))
-def test_an_asset_page_costs_a_pinned_number_of_queries(
-    kind, client_for, owner, team, outsider, django_assert_num_queries
-):
+def test_an_asset_page_costs_a_pinned_number_of_queries(kind, client_for, owner, team, outsider):
     asset = _page_of(kind, owner, team)
     client = client_for(outsider)
-    with django_assert_num_queries(ASSET_PAGE_QUERIES[kind]):
+    with assert_num_queries(ASSET_PAGE_QUERIES[kind]):
         assert client.get(asset.get_absolute_url()).status_code == 200
 
 
@@ -143,7 +140,7 @@ def test_an_asset_page_walks_upstream_once_and_writes_nothing(kind, badge, clien
     if badge == "missing":
         StoredBadge.objects.all().delete()
     client = client_for(teammate)
-    with CaptureQueriesContext(connection) as captured:
+    with count_queries() as captured:
         page = client.get(asset.get_absolute_url())
     assert page.status_code == 200 and page.context["can_edit"] is True
     sql = [query["sql"] for query in captured]

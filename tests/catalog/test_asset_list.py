@@ -1,10 +1,9 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from catalog.choices import AssetKind, Classification, Lifecycle
 from catalog.models import Asset, Dataset, Tag
 from tests import factories
+from tests.helpers import count_queries
 
 
 @pytest.mark.django_db
@@ -58,7 +57,7 @@ def test_an_unknown_filter_value_is_a_form_error_not_a_crash(client_for, outside
 
 
 def _queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
+    with count_queries() as queries:
         assert client.get(url).status_code == 200
     return len(queries)
 

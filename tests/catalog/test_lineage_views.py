@@ -3,8 +3,6 @@ import io
 import itertools
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from catalog.choices import AssetKind
 from catalog.graph import NODE_HEIGHT, layout
@@ -12,6 +10,7 @@ from catalog.lineage import walk
 from catalog.models import Asset, AssetChange, LineageEdge
 from catalog.views import GRAPH_NODES, PAGE_SIZE
 from tests import factories
+from tests.helpers import count_queries
 
 
 def chain(*names, owner=None):
@@ -61,7 +60,7 @@ def test_the_lineage_view_costs_the_same_for_10_or_1000_neighbours(client_for, o
         LineageEdge.objects.bulk_create(LineageEdge(upstream=centre, downstream=other) for other in others)
 
     def queries(url):
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             assert client.get(url).status_code == 200
         return len(captured)
 
@@ -200,7 +199,7 @@ def test_an_assets_page_costs_the_same_queries_with_10_or_300_other_assets_in_th
     client = client_for(owner)
 
     def queries():
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             assert client.get("/catalog/dataset/orders/").status_code == 200
         return len(captured)
 

@@ -1,13 +1,11 @@
 import gzip
 import json
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from django.db import connection, connections
-from django.test.utils import CaptureQueriesContext
+from django.db import connections
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import output_statistics_output_dataset, schema_dataset
@@ -28,6 +26,7 @@ from catalog.openlineage import ingest, ingest_queued
 from core.background import LINEAGE_INGESTER
 from core.models import Notification
 from tests import factories
+from tests.helpers import count_queries, wait_until
 
 NAMESPACE = "postgres://warehouse:5432"
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
@@ -81,10 +80,12 @@ def _state():
 
 def _ingested(timeout=30):
     """Wait for the worker to ingest every accepted event (each accepted event wakes it)."""
-    deadline = time.monotonic() + timeout
-    while LineageEvent.objects.filter(error="").exists():
-        assert time.monotonic() < deadline, "the worker did not ingest the accepted events"
-        time.sleep(0.1)
+    wait_until(
+        lambda: not LineageEvent.objects.filter(error="").exists(),
+        timeout=timeout,
+        interval=0.1,
+        message="the worker did not ingest the accepted events",
+    )
     assert list(LineageEvent.objects.values_list("error", flat=True)) == []
 
 
@@ -306,7 +307,7 @@ def test_replaying_events_changes_nothing_and_an_early_complete_opens_the_run(ow
 def test_an_unchanged_schema_facet_rewrites_no_column(owner):
     outputs = [(NAMESPACE, "sales.orders", {"facets": {"schema": {"fields": [{"name": "id", "type": "bigint"}]}}})]
     ingest(_run_event("START", "run-1", [], outputs), owner)
-    with CaptureQueriesContext(connection) as captured:
+    with count_queries() as captured:
         ingest(_run_event("START", "run-2", [], outputs), owner)
     assert not [query for query in captured if "catalog_column" in query["sql"] and "UPDATE" in query["sql"]]
     assert not SchemaChange.objects.exists()
@@ -321,7 +322,7 @@ def test_an_event_costs_the_same_queries_for_one_or_many_known_datasets(owner):
 
     def queries(run_id, inputs, outputs):
         ingest(_run_event("START", f"{run_id}-warm-up", inputs, outputs), owner)  # first run: creates the edges
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             ingest(_run_event("COMPLETE", run_id, inputs, outputs), owner)
         return len(captured)
 

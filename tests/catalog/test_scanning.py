@@ -16,6 +16,7 @@ from core.jobs import JobFailed
 from core.models import JobRun, Notification
 from core.tasks import run_job
 from tests import factories
+from tests.helpers import wait_until
 
 
 @pytest.fixture
@@ -198,11 +199,9 @@ def test_the_owners_button_runs_a_scan_through_the_real_worker(celery_worker, cl
     factories.source("Shop", SourceKind.SQLITE, {"path": "shop.sqlite3"}, owner=owner)
     client = client_for(owner)
     client.post("/catalog/source/shop/scan/")
-    run = JobRun.objects.get()
-    deadline = time.monotonic() + 30
-    while not run.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        run.refresh_from_db()
+    run = wait_until(
+        lambda: JobRun.objects.filter(state__in=JobRun.FINISHED).first(), message="the worker did not finish the scan"
+    )
     assert run.state == JobState.SUCCEEDED, run.error
     assert run.result["tables"] == 1
     assert Dataset.objects.filter(qualified_name="stores").exists()

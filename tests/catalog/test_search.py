@@ -1,11 +1,11 @@
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from catalog.choices import AssetKind, Lifecycle
 from catalog.models import Asset, Tag
 from catalog.search import reindex, search_assets
 from tests import factories
+from tests.helpers import count_queries
 
 
 def _index_all():
@@ -114,13 +114,13 @@ def test_the_results_page_shows_kind_owner_and_status_in_constant_queries(client
     assert "Old orders export" in html and "Retired" in html and "olivia" in html and "Dataset" in html
     # Badges are computed on a result's first view and stored: measured once every result's is.
     client.get("/search/?q=orders")
-    with CaptureQueriesContext(connection) as few:
+    with count_queries() as few:
         client.get("/search/?q=orders")
     for index in range(40):
         factories.dataset(f"Orders copy {index}")
     _index_all()
     client.get("/search/?q=orders")
-    with CaptureQueriesContext(connection) as many:
+    with count_queries() as many:
         client.get("/search/?q=orders")
     assert len(few) == len(many)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from monitoring.choices import FreshnessStatus
 from monitoring.freshness import effective_freshness, freshness_by_asset
 from tests import factories
+from tests.helpers import assert_num_queries
 from tests.monitoring.conftest import policy_for
 
 
@@ -20,11 +21,11 @@ def _stale(asset):
 
 
 @pytest.mark.django_db
-def test_freshness_by_asset_answers_every_id_in_one_query(owner, django_assert_num_queries):
+def test_freshness_by_asset_answers_every_id_in_one_query(owner):
     assets = [factories.dataset(f"Table {n}", owner=owner).asset for n in range(6)]
     _fresh(assets[0])
     _stale(assets[1])
-    with django_assert_num_queries(1):  # the policies of all the assets asked about
+    with assert_num_queries(1):  # the policies of all the assets asked about
         answers = freshness_by_asset([asset.pk for asset in assets])
     assert answers[assets[0].pk].status == FreshnessStatus.FRESH
     assert answers[assets[1].pk].status == FreshnessStatus.STALE
@@ -32,7 +33,7 @@ def test_freshness_by_asset_answers_every_id_in_one_query(owner, django_assert_n
 
 
 @pytest.mark.django_db
-def test_a_report_is_held_back_by_its_stalest_input(owner, django_assert_num_queries):
+def test_a_report_is_held_back_by_its_stalest_input(owner):
     raw = factories.dataset("Raw orders", owner=owner)
     orders = factories.dataset("Orders", owner=owner)
     sales = factories.dataset("Daily sales", owner=owner)
@@ -44,7 +45,7 @@ def test_a_report_is_held_back_by_its_stalest_input(owner, django_assert_num_que
     _fresh(sales.asset)
     late = policy_for(orders.asset, last_seen_at=timezone.now() - timedelta(days=1, minutes=30))
     _stale(raw.asset)
-    with django_assert_num_queries(3):  # the upstream walk, the policies of the report and its inputs, their assets
+    with assert_num_queries(3):  # the upstream walk, the policies of the report and its inputs, their assets
         answer = effective_freshness(report.asset)
     assert answer.status == FreshnessStatus.STALE
     assert answer.held_back_by == raw.asset

@@ -15,6 +15,7 @@ from monitoring.choices import FreshnessMethod, FreshnessStatus
 from monitoring.freshness import run_probe, run_probes
 from monitoring.models import FreshnessCheck
 from tests import factories
+from tests.helpers import wait_until
 from tests.monitoring.conftest import policy_for
 
 
@@ -189,14 +190,13 @@ def test_a_slow_mysql_filter_is_stopped_on_the_server_too(owner, mariadb, mariad
     assert policy.probe_error
     # Abandoning the answer is not enough: the source must not keep running the query for the next 60 seconds.
     running = "SELECT count(*) FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND info LIKE %s"
-    with mariadb.cursor() as cursor:
-        for _ in range(30):
+
+    def stopped():
+        with mariadb.cursor() as cursor:
             cursor.execute(running, [f"%{mariadb_orders}%SLEEP(30)%"])
-            if not cursor.fetchone()[0]:
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("The probe's query is still running on MariaDB after the probe gave up.")
+            return not cursor.fetchone()[0]
+
+    wait_until(stopped, timeout=3, interval=0.1, message="the probe's query still runs on MariaDB after it gave up")
 
 
 @pytest.mark.django_db

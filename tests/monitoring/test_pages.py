@@ -17,6 +17,7 @@ from monitoring.choices import DriftMeasure, FreshnessMethod
 from monitoring.freshness import evaluate
 from monitoring.models import DriftFinding, FreshnessCheck, FreshnessPolicy
 from tests import factories
+from tests.helpers import assert_num_queries
 from tests.monitoring.conftest import policy_for
 
 
@@ -101,16 +102,16 @@ def test_the_board_filters_by_team_kind_and_status(client_for, owner, team, outs
 
 
 @pytest.mark.django_db
-def test_the_board_costs_the_same_queries_for_3_or_30_policies(client_for, owner, team, django_assert_num_queries):
+def test_the_board_costs_the_same_queries_for_3_or_30_policies(client_for, owner, team):
     client = client_for(owner)
     _policies(owner, team, 3)
     client.get("/monitoring/")
     # session, user, unread count (base layout), counts by status, the page of policies with assets/owners/teams,
     # checks waiting for the worker, latest alerts, active jobs
-    with django_assert_num_queries(9):
+    with assert_num_queries(9):
         assert client.get("/monitoring/").status_code == 200
     _policies(owner, team, 27, start=3)
-    with django_assert_num_queries(9):
+    with assert_num_queries(9):
         assert client.get("/monitoring/").content.decode().count('data-testid="board-row"') == 30
 
 
@@ -227,17 +228,17 @@ def test_the_job_list_polls_while_something_runs_and_answers_htmx_with_rows(clie
 
 
 @pytest.mark.django_db
-def test_the_job_list_costs_the_same_queries_for_2_or_40_runs(client_for, owner, team, django_assert_num_queries):
+def test_the_job_list_costs_the_same_queries_for_2_or_40_runs(client_for, owner, team):
     model = factories.registered_model("Churn", owner=owner, team=team)
     client = client_for(owner)
     for _ in range(2):
         JobRun.objects.create(kind=JobKind.TRAINING, asset=model.asset, requested_by=owner)
     # session, user, unread count, count for the paginator, the page of runs with assets and requesters
-    with django_assert_num_queries(5):
+    with assert_num_queries(5):
         client.get("/jobs/")
     for _ in range(38):
         JobRun.objects.create(kind=JobKind.TRAINING, asset=model.asset, requested_by=owner)
-    with django_assert_num_queries(5):
+    with assert_num_queries(5):
         assert client.get("/jobs/").content.decode().count('data-testid="job-row"') == 40
 
 
@@ -346,16 +347,14 @@ def test_a_person_turns_email_off(client_for, owner):
 
 
 @pytest.mark.django_db
-def test_the_alert_history_costs_the_same_queries_for_2_or_40_alerts(
-    client_for, owner, dataset, django_assert_num_queries
-):
+def test_the_alert_history_costs_the_same_queries_for_2_or_40_alerts(client_for, owner, dataset):
     client = client_for(owner)
     for n in range(2):
         Alert.objects.create(asset=dataset.asset, kind="freshness", title=f"Alert {n}")
     # session, user, unread count, count for the paginator, the page with assets and teams
-    with django_assert_num_queries(5):
+    with assert_num_queries(5):
         client.get("/alerts/")
     for n in range(2, 40):
         Alert.objects.create(asset=dataset.asset, kind="freshness", title=f"Alert {n}")
-    with django_assert_num_queries(5):
+    with assert_num_queries(5):
         assert client.get("/alerts/").content.decode().count('data-testid="alert-row"') == 40

@@ -1,6 +1,5 @@
 """Through a real Celery worker on Redis, against PostgreSQL: a training job and a freshness sweep."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,25 +13,20 @@ from monitoring.tasks import sweep_freshness
 from registry.models import ModelVersion
 from registry.training import start_training, validate_request
 from tests import factories
+from tests.helpers import wait_until
 from tests.monitoring.conftest import policy_for
 from tests.monitoring.test_training import request_data
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def wait_for(condition, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError("the worker did not get there in time")
-
-
 def test_a_training_job_runs_on_the_worker_and_registers_a_version(celery_worker, churn, model, owner, mlflow_store):
     run = start_training(validate_request(model, request_data()), requested_by=owner)
-    finished = wait_for(lambda: JobRun.objects.filter(pk=run.pk, state__in=JobRun.FINISHED).first())
+    finished = wait_until(
+        lambda: JobRun.objects.filter(pk=run.pk, state__in=JobRun.FINISHED).first(),
+        timeout=120,
+        message="the worker did not finish the training",
+    )
     assert finished.state == JobState.SUCCEEDED, finished.error
     assert finished.celery_task_id  # claimed by the worker's task, not run in this thread
     version = ModelVersion.objects.get(model=model)
@@ -56,11 +50,13 @@ def test_the_sweep_fans_out_to_the_worker_and_a_hanging_source_does_not_stall_it
     overdue = policy_for(factories.dataset("Nightly", owner=owner, team=team), announced_status="fresh",
                          last_seen_at=now - timedelta(days=3), next_check_at=now)  # fmt: skip
     assert sweep_freshness.delay().get(timeout=60) == {"dispatched": 2, "evaluated": 1}
-    wait_for(
+    wait_until(
         lambda: FreshnessPolicy.objects.filter(
             pk__in=[hanging.pk, file_policy.pk], last_checked_at__isnull=False
         ).count()
-        == 2
+        == 2,
+        timeout=120,
+        message="the worker did not check both policies",
     )
     hanging.refresh_from_db()
     file_policy.refresh_from_db()

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from core.choices import JobKind, JobState
 from core.models import JobRun
 from core.tasks import reap_lost_jobs, run_job
 from monitoring.choices import FreshnessMethod
+from tests.helpers import wait_until
 from tests.monitoring.conftest import policy_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,11 +50,13 @@ def test_a_killed_workers_run_is_marked_failed_by_the_reaper(worker_process, dat
     policy_for(dataset, method=FreshnessMethod.HTTP, url=hanging_server, timeout_seconds=120)
     run = JobRun.objects.create(kind=JobKind.FRESHNESS_CHECK, asset=dataset.asset, requested_by=owner)
     run_job.apply_async(args=[run.pk], queue="killable")
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and not JobRun.objects.filter(pk=run.pk, step="probing").exists():
-        time.sleep(0.25)
+    wait_until(
+        lambda: JobRun.objects.filter(pk=run.pk, step="probing").exists(),
+        timeout=90,
+        message="the worker process never started the job",
+    )
     run.refresh_from_db()
-    assert (run.state, run.step) == (JobState.RUNNING, "probing"), "the worker process never started the job"
+    assert (run.state, run.step) == (JobState.RUNNING, "probing")
     worker_process.send_signal(signal.SIGKILL)
     worker_process.wait(timeout=30)
     run.refresh_from_db()

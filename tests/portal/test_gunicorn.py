@@ -5,11 +5,11 @@ import os
 import shlex
 import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 from portal import gunicorn
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,16 +34,17 @@ def test_the_procfile_web_command_serves_with_its_hooks(tmp_path):
     command = [part.replace("${WEB_CONCURRENCY:-2}", "1").replace("${WEB_THREADS:-2}", "2") for part in command]
     assert "python:portal.gunicorn" in command
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def first_answer():
+        assert server.poll() is None, "gunicorn exited"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as response:
+                return [response.status]
+        except OSError:
+            return None
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as response:
-                    answers = [response.status]
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-                time.sleep(0.3)
+        answers = wait_until(first_answer, timeout=30, interval=0.3, message="gunicorn did not start")
         # A second request, after the first one's post_request hook ran.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as response:
             answers.append(response.status)

@@ -1,7 +1,5 @@
 """The MLflow sync against a real SQLite tracking store, filled with the mlflow client as a data scientist would."""
 
-import time
-
 import pytest
 from django.core.management import call_command
 
@@ -12,6 +10,7 @@ from registry.choices import Stage
 from registry.mlflow_sync import sync
 from registry.models import ModelVersion, RegisteredModel
 from registry.tasks import schedule_mlflow_sync  # as the worker's autodiscovery does: registers the handler
+from tests.helpers import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +85,13 @@ def test_the_management_command_reports_what_it_did(tracking_uri, capsys):
 @pytest.mark.django_db(transaction=True)
 def test_the_beat_entry_queues_one_sync_and_a_real_worker_runs_it(tracking_uri, settings, celery_worker):
     settings.MLFLOW_TRACKING_URI = tracking_uri
-    run = JobRun.objects.get(pk=schedule_mlflow_sync())
-    for _ in range(120):
-        run.refresh_from_db()
-        if run.is_finished:
-            break
-        time.sleep(0.5)
+    pk = schedule_mlflow_sync()
+    run = wait_until(
+        lambda: JobRun.objects.filter(pk=pk, state__in=JobRun.FINISHED).first(),
+        timeout=60,
+        interval=0.5,
+        message="the worker did not finish the sync",
+    )
     assert run.state == JobState.SUCCEEDED, run.error
     assert (run.kind, run.result["versions_created"]) == (JobKind.MLFLOW_SYNC, 2)
     assert ModelVersion.objects.filter(mlflow_version=2).exists()

@@ -1,5 +1,5 @@
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 
 from core.models import Notification
@@ -73,7 +73,7 @@ def test_staff_can_restrict_who_approves(owner, teammate, staged):
     model.approvers.set([approver])
     tick_everything(version, owner)
     promotion = request_promotion(model, version, owner)
-    with pytest.raises(ValidationError, match="not one of the people"):
+    with pytest.raises(PermissionDenied, match="not one of the people"):
         promotion.approve(teammate)
     promotion.approve(approver)
     version.refresh_from_db()
@@ -84,7 +84,7 @@ def test_an_outsider_cannot_approve_when_no_approvers_are_configured(owner, outs
     model, version = staged
     tick_everything(version, owner)
     promotion = request_promotion(model, version, owner)
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         promotion.approve(outsider)
 
 

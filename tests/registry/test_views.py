@@ -6,6 +6,7 @@ from registry.choices import ChecklistItem, PromotionState, Stage
 from registry.models import Assumption, ChecklistTick, ModelCard, ModelVersion, PromotionRequest, RegisteredModel
 from registry.services import register_version
 from tests import factories
+from tests.helpers import assert_num_queries, count_queries
 from tests.registry.helpers import model_with_card, tick_everything
 
 pytestmark = pytest.mark.django_db
@@ -265,7 +266,7 @@ def test_compare_shows_each_metric_side_by_side_and_a_chart_per_metric(client_fo
     assert "/static/vendor/plotly/plotly.min.js" in page
 
 
-def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for, owner, django_assert_num_queries):
+def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for, owner):
     client = client_for(owner)
     model_with_card(owner)
     # session, user, paginator count, unread notifications badge, the models with owner and team, their versions
@@ -273,11 +274,11 @@ def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for
     # the facts (assets, a lineage walk from each, deprecations, deprecated inputs, serious issues, freshness) and
     # what card completeness reads (cards, assumptions, developers, model users, versions with whether they have
     # training data and metrics), and storing them (a statement in a savepoint: 3)
-    with django_assert_num_queries(20):
+    with assert_num_queries(20):
         client.get("/models/")
     for number in range(10):
         model_with_card(owner, name=f"Model {number}")
-    with django_assert_num_queries(20):
+    with assert_num_queries(20):
         assert client.get("/models/").status_code == 200
 
 
@@ -319,7 +320,7 @@ def _model_page(owner):
     return model, version
 
 
-def test_the_model_page_costs_a_pinned_number_of_queries(client_for, owner, outsider, django_assert_num_queries):
+def test_the_model_page_costs_a_pinned_number_of_queries(client_for, owner, outsider):
     model, _ = _model_page(owner)
     client = client_for(outsider)
     # session, user; the model's asset with owner, team, the model, its card and its last editor, and can_edit
@@ -329,17 +330,14 @@ def test_the_model_page_costs_a_pinned_number_of_queries(client_for, owner, outs
     # deprecated inputs, open issues, the stored badge, watching, pending acknowledgements, last review,
     # certification; the latest training run. (It was 43: two walks, three can_edit checks, the badge computed and
     # stored on every view, the card's last editor on its own.)
-    with django_assert_num_queries(25):
+    with assert_num_queries(25):
         assert client.get(f"/models/{model.asset.slug}/").status_code == 200
 
 
 def test_the_model_page_walks_upstream_once_checks_can_edit_once_and_writes_nothing(client_for, owner, teammate):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     model, _ = _model_page(owner)
     client = client_for(teammate)
-    with CaptureQueriesContext(connection) as captured:
+    with count_queries() as captured:
         page = client.get(f"/models/{model.asset.slug}/")
     assert page.context["can_edit"] is True and "Edit card" in page.content.decode()
     sql = [query["sql"] for query in captured]
@@ -349,11 +347,11 @@ def test_the_model_page_walks_upstream_once_checks_can_edit_once_and_writes_noth
     assert not [statement for statement in sql if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
 
 
-def test_the_version_page_costs_a_pinned_number_of_queries(client_for, owner, outsider, django_assert_num_queries):
+def test_the_version_page_costs_a_pinned_number_of_queries(client_for, owner, outsider):
     _, version = _model_page(owner)
     client = client_for(outsider)
     # session, user; the model's asset, its card and can_edit (one query, as on the model page) and the same nine
     # prefetches; the version's checklist ticks, its promotion requests, the menu's unread notifications, its stage
     # changes. (It was 18: can_edit was a query of its own.)
-    with django_assert_num_queries(17):
+    with assert_num_queries(17):
         assert client.get(version.get_absolute_url()).status_code == 200

@@ -27,9 +27,3 @@ class _Freshness:
 @pytest.fixture
 def freshness(db):
     return _Freshness()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas get real passwords; hashing them at full strength would dominate these tests' time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -3,14 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Watch
 from core.choices import NotificationKind
 from core.notifications import notify
 from tests import factories
+from tests.helpers import count_queries
 from trust.models import DataIssue, Deprecation
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +41,7 @@ def test_the_badges_list_costs_the_same_queries_for_few_and_many_assets(owner, o
     def queries(count):
         for index in range(count):
             factories.report(f"Report {count} {index}", owner=owner)
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             assert client.get("/api/v1/badges/", {"limit": 100}).status_code == 200
         return len(captured)
 

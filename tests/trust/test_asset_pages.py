@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from catalog.models import Watch
 from tests import factories
+from tests.helpers import count_queries
 from trust.models import Certification, Deprecation, Review
 
 pytestmark = pytest.mark.django_db
@@ -40,9 +41,6 @@ def test_the_model_page_carries_the_panel_too(owner, outsider, client_for):
 
 
 def test_the_panel_costs_the_same_queries_whatever_the_lineage(owner, outsider, client_for):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     def queries(width):
         report = factories.report(f"Report {width}", owner=owner)
         for index in range(width):
@@ -50,7 +48,7 @@ def test_the_panel_costs_the_same_queries_whatever_the_lineage(owner, outsider, 
             factories.edge(upstream, report)
             factories.data_issue(upstream, outsider, severity="major")
         client = client_for(outsider)
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             assert client.get(report.asset.get_absolute_url()).status_code == 200
         return len(captured)
 
@@ -197,9 +195,6 @@ def _level_on_page(page):
 def test_a_missing_badge_is_computed_for_the_page_and_stored_by_the_worker(
     orders, outsider, client_for, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from trust import badges, tasks
     from trust.models import StoredBadge
 
@@ -207,13 +202,13 @@ def test_a_missing_badge_is_computed_for_the_page_and_stored_by_the_worker(
     monkeypatch.setattr(badges, "_store_later", asked.append)
     StoredBadge.objects.all().delete()  # as after installing, or for an asset bulk-loaded: no row, and no event
     client = client_for(outsider)
-    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as captured:
+    with django_capture_on_commit_callbacks(execute=True), count_queries() as captured:
         page = client.get(orders.asset.get_absolute_url()).content.decode()
     assert _level_on_page(page) == "Use with caution" and not _writes(captured)
     assert not StoredBadge.objects.exists() and asked == [[orders.asset.pk]]
     tasks.store_badges(asked[0])  # what the worker does with the page's request
     assert StoredBadge.objects.get().level == "caution"
-    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as again:
+    with django_capture_on_commit_callbacks(execute=True), count_queries() as again:
         assert _level_on_page(client.get(orders.asset.get_absolute_url()).content.decode()) == "Use with caution"
     # Now read from the stored row: no facts gathered (their "certified_until" subquery), nothing asked of the worker.
     assert len(again) < len(captured) and not [q for q in again if "certified_until" in q["sql"]]
@@ -223,9 +218,6 @@ def test_a_missing_badge_is_computed_for_the_page_and_stored_by_the_worker(
 def test_a_stale_badge_shows_the_news_at_once_and_is_left_to_the_refresher(
     orders, owner, outsider, client_for, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from trust import badges
     from trust.badges import badges_for, refresh_stale
     from trust.models import StoredBadge
@@ -237,7 +229,7 @@ def test_a_stale_badge_shows_the_news_at_once_and_is_left_to_the_refresher(
     badges_for([orders.asset])
     factories.data_issue(raw, outsider, severity="critical", title="Empty since Monday")  # marks it stale
     client = client_for(outsider)
-    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as captured:
+    with django_capture_on_commit_callbacks(execute=True), count_queries() as captured:
         page = client.get(orders.asset.get_absolute_url()).content.decode()
     assert _level_on_page(page) == "Do not use" and not _writes(captured)
     assert StoredBadge.objects.get(asset=orders.asset).stale and asked == []  # the event already woke the refresher

@@ -1,30 +1,12 @@
-"""The demo's trust story, and that loading it twice adds nothing."""
-
-import pytest
-from django.core.management import call_command
+"""The demo's trust story (loading it twice adding nothing is checked in tests/portal/test_demo.py)."""
 
 from catalog.models import Asset
-from core.models import Notification
 from trust.badges import badges_for
 from trust.choices import TrustLevel
-from trust.models import BadgeLink, Certification, DataIssue, Deprecation, DeprecationImpact, Review
+from trust.models import DataIssue, Deprecation
 
 
-def _counts():
-    return [
-        model.objects.count()
-        for model in (DataIssue, Deprecation, DeprecationImpact, Review, Certification, BadgeLink, Notification)
-    ]
-
-
-@pytest.mark.django_db
-def test_the_demo_shows_a_deprecation_issues_of_each_severity_and_badges_of_every_level(settings, tmp_path):
-    settings.DATA_ROOT = tmp_path
-    call_command("load_demo")
-    first = _counts()
-    call_command("load_demo")
-    assert _counts() == first
-
+def test_the_demo_shows_a_deprecation_issues_of_each_severity_and_badges_of_every_level(demo):
     assert set(DataIssue.objects.values_list("severity", flat=True)) == {"critical", "major", "minor"}
     deprecation = Deprecation.objects.get()
     assert (deprecation.asset.slug, deprecation.replacement.slug) == ("monthly-revenue", "settlements")

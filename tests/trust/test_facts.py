@@ -4,13 +4,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.choices import Lifecycle
 from registry.models import Assumption
 from tests import factories
+from tests.helpers import count_queries
 from trust.badges import badge_for, badges_for
 from trust.choices import TrustLevel
 from trust.facts import facts_for, upstream_of_each
@@ -97,7 +96,7 @@ def test_model_badges_cost_the_same_queries_for_one_model_as_for_ten(owner):
         models = [factories.registered_model(owner=owner) for _ in range(count)]
         for model in models:
             factories.model_version(model)
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             badges_for([model.asset for model in models])
         return len(captured)
 
@@ -152,7 +151,7 @@ def _queries_for_badges(count, owner, reporter):
         factories.edge(upstream, report)
         factories.data_issue(upstream, reporter, severity="major")
         assets.append(report.asset)
-    with CaptureQueriesContext(connection) as queries:
+    with count_queries() as queries:
         badges = badges_for(assets)
     assert len(badges) == count and all(badge.level == TrustLevel.CAUTION for badge in badges.values())
     return len(queries)

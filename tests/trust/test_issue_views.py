@@ -8,6 +8,7 @@ from PIL import Image
 
 from core.models import Notification
 from tests import factories
+from tests.helpers import count_queries
 from trust.models import DataIssue
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +147,7 @@ def test_anyone_signed_in_can_comment_but_not_with_nothing(orders, owner, outsid
 
 
 def test_the_issues_list_filters_by_status_severity_category_reporter_and_ownership(
-    orders, owner, outsider, client_for, django_assert_num_queries
+    orders, owner, outsider, client_for
 ):
     someone = factories.user("sam")
     theirs = factories.dataset("Stores", owner=someone).asset
@@ -168,23 +169,18 @@ def test_the_issues_list_filters_by_status_severity_category_reporter_and_owners
     assert titles(outsider, status="resolved") == {"Resolved one"}
 
 
-def _list_queries(count, owner, reporter, client, capture):
+def _list_queries(count, owner, reporter, client):
     asset = factories.dataset(f"Set {count}", owner=owner).asset
     for _ in range(count):
         factories.data_issue(asset, reporter)
-    with capture() as queries:
+    with count_queries() as queries:
         client.get("/issues/", {"state": ""})
     return len(queries)
 
 
 def test_the_issues_list_costs_the_same_queries_for_few_and_many_issues(owner, outsider, client_for):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client = client_for(outsider)
-    few = _list_queries(1, owner, outsider, client, lambda: CaptureQueriesContext(connection))
-    many = _list_queries(60, owner, outsider, client, lambda: CaptureQueriesContext(connection))
-    assert few == many
+    assert _list_queries(1, owner, outsider, client) == _list_queries(60, owner, outsider, client)
 
 
 def test_as_the_title_is_typed_open_issues_with_the_same_words_come_first(orders, owner, outsider, client_for):

@@ -1,11 +1,10 @@
 """The bulk badge helpers the catalog list, search and lineage templates use (wired at merge)."""
 
 import pytest
-from django.db import connection
 from django.template import Context, Template
-from django.test.utils import CaptureQueriesContext
 
 from tests import factories
+from tests.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ def test_a_list_template_shows_each_rows_badge_with_its_reason_as_a_tooltip(owne
 def test_a_list_costs_the_same_queries_for_a_few_rows_as_for_many(owner):
     def render(count):
         assets = [factories.dataset(f"Set {count} {index}", owner=owner).asset for index in range(count)]
-        with CaptureQueriesContext(connection) as captured:
+        with count_queries() as captured:
             LIST.render(Context({"assets": assets}))
         return len(captured)
 

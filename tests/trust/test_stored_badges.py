@@ -9,8 +9,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
-from django.test.utils import CaptureQueriesContext
+from django.db import connections
 from django.utils import timezone
 
 from catalog.assets import add_edge, delete_asset, remove_edge, save_asset
@@ -22,6 +21,7 @@ from monitoring.freshness import evaluate_all, record_ping, save_policy
 from monitoring.models import FreshnessCheck, FreshnessPolicy
 from registry.services import register_version, set_people
 from tests import factories
+from tests.helpers import count_queries
 from trust import tasks
 from trust.badges import badges_for, compute_badges, refresh_stale
 from trust.choices import IssueStatus, TrustLevel
@@ -82,9 +82,9 @@ def _walks(captured):
 
 def test_a_list_reads_the_stored_badges_without_gathering_the_facts_again(client_for, outsider, sales):
     client = client_for(outsider)
-    with CaptureQueriesContext(connection) as first:
+    with count_queries() as first:
         first_badges = badges_shown(client)
-    with CaptureQueriesContext(connection) as second:
+    with count_queries() as second:
         second_badges = badges_shown(client)
     assert first_badges == second_badges and first_badges["Executive sales"][0] == "Trusted"
     # The first view gathered the facts (7 queries, one a lineage walk) and stored the badges (a statement in a
@@ -153,7 +153,7 @@ def test_a_sweep_that_finds_many_inputs_late_marks_everything_downstream_with_on
     names = [*(f"Input {index}" for index in range(4)), *(f"Report {index}" for index in range(4))]
     assert [badges_shown(client)[name][0] for name in names] == ["Trusted"] * 8
     later = timezone.now() + timedelta(hours=23, minutes=30)
-    with time_machine.travel(later), CaptureQueriesContext(connection) as captured:
+    with time_machine.travel(later), count_queries() as captured:
         evaluate_all(list(FreshnessPolicy.objects.all()), trigger=FreshnessCheck.Trigger.SWEEP)
     assert len(_walks(captured)) == 1
     # Stored as stale: the next list computes them again, even before their own deadline passes.
@@ -294,7 +294,7 @@ def test_the_worker_recomputes_stale_badges_so_the_next_list_only_reads_them(cel
     tasks.refresh_stale_badges.delay().get(timeout=60)
     stored = StoredBadge.objects.filter(asset__in=[raw.asset, report.asset])
     assert [(row.stale, row.level) for row in stored] == [(False, TrustLevel.DO_NOT_USE)] * 2
-    with CaptureQueriesContext(connection) as captured:
+    with count_queries() as captured:
         badges = badges_for([raw.asset, report.asset])
     assert len(captured) == 1 and badges[report.pk].level == TrustLevel.DO_NOT_USE
 

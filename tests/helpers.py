@@ -1,0 +1,43 @@
+"""Helpers every test module may use: waiting for something another process does, and counting queries."""
+
+import time
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def wait_until(condition, timeout=30, interval=0.2, message="the condition did not hold in time"):
+    """Call ``condition`` until it returns something truthy, and return that; fail with ``message`` after
+    ``timeout`` seconds. For what a worker, a server or another database session does on its own time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{message} (waited {timeout} s)")
+        time.sleep(interval)
+
+
+def _listing(captured):
+    return "\n".join(f"{number}. {query['sql']}" for number, query in enumerate(captured, start=1))
+
+
+@contextmanager
+def count_queries():
+    """Capture the queries run inside the block: ``len()`` is their number, iterating gives each ``{"sql": …}``.
+    For comparing two measurements; to pin a number, use ``assert_num_queries``."""
+    with CaptureQueriesContext(connection) as captured:
+        yield captured
+
+
+@contextmanager
+def assert_num_queries(expected):
+    """Fail unless the block runs exactly ``expected`` queries; the failure lists every query, numbered, so the
+    comment naming each one can be checked against it."""
+    with count_queries() as captured:
+        yield captured
+    if len(captured) != expected:
+        pytest.fail(f"{len(captured)} queries instead of {expected}:\n{_listing(captured)}", pytrace=False)
