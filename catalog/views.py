@@ -337,8 +337,10 @@ def scan(request, kind, slug):
     if source is None or source.source_kind not in READERS:
         messages.error(request, "Only PostgreSQL, SQLite and file sources can be scanned.")
         return redirect(asset)
-    JobRun.enqueue(JobKind.SCHEMA_SCAN, asset=source.asset, requested_by=request.user)
-    messages.success(request, f"A scan of {source.asset.name} is queued. Its result appears below when done.")
+    run = JobRun.enqueue(JobKind.SCHEMA_SCAN, asset=source.asset, requested_by=request.user)
+    messages.success(
+        request, run.queued_message(f"A scan of {source.asset.name} is queued. Its result appears below when done.")
+    )
     return redirect(asset)
 
 

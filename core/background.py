@@ -3,10 +3,13 @@ takes batches as the only holder of an advisory lock (``drain``), run by a perio
 that leave work behind (``wake(task)``, on commit). Work that a person starts and follows is a ``JobRun`` instead
 (``core.jobs``)."""
 
+import logging
 import time
 from contextlib import contextmanager
 
 from django.db import connection
+
+logger = logging.getLogger(__name__)
 
 # PostgreSQL advisory lock keys, one per job (any numbers unique to this purpose).
 BADGE_REFRESHER = 7_150_001
@@ -65,17 +68,31 @@ class _Throttle:
         now = time.monotonic()
         if now >= self.covered_until:
             self.covered_until, self.trailing = now + 1, False
-            self.task.apply_async()
+            send(self.task)
         elif not self.trailing:
             self.trailing = True
-            self.task.apply_async(countdown=self.covered_until - now)
+            send(self.task, countdown=self.covered_until - now)
 
 
 _throttles = {}
 
 
+def send(task, *args, **options):
+    """Send ``task`` to a worker, best effort: True when sent. For sends after a commit, whose work is already
+    saved in rows that a periodic run (or the job relay) picks up anyway: a broker that is down is logged, never
+    raised into the request that saved the rows, and the send gives up fast (``CELERY_TASK_PUBLISH_RETRY_POLICY``).
+    Nobody waits for the result of such a send, so none is stored (and the send does not subscribe for it)."""
+    try:
+        task.apply_async(args, ignore_result=True, **options)
+    except Exception as exc:  # any broker or network error: the periodic run catches up
+        logger.warning("Could not send %s to the broker (a periodic run will catch up): %s", task.name, exc)
+        return False
+    return True
+
+
 def wake(task):
-    """Have the drain ``task`` (a Celery task taking no arguments) run soon; call it on commit."""
+    """Have the drain ``task`` (a Celery task taking no arguments) run soon; call it on commit. Best effort: when
+    the broker is down the task's periodic run on beat does the work (``send``)."""
     throttle = _throttles.get(task.name)
     if throttle is None:
         throttle = _throttles[task.name] = _Throttle(task)

@@ -13,6 +13,7 @@ from django.db import InterfaceError, OperationalError
 
 _handlers = {}
 _steps = {}
+_forms = {}
 
 
 class JobFailed(Exception):
@@ -32,15 +33,25 @@ class TransientError(Exception):
 TRANSIENT_ERRORS = (TransientError, OperationalError, InterfaceError, requests.ConnectionError, requests.Timeout)
 
 
-def handler(kind, *, steps=()):
-    """Register ``function(run)`` as the handler of ``kind``; ``steps`` are the named steps its page shows."""
+def handler(kind, *, steps=(), form_url=None):
+    """Register ``function(run)`` as the handler of ``kind``; ``steps`` are the named steps its page shows.
+    ``form_url(run)``, for a kind that people start from a form: the address of that form filled with the run's
+    parameters, where its Retry button leads (the person checks and submits it again)."""
 
     def register(function):
         _handlers[kind] = function
         _steps[kind] = list(steps)
+        if form_url is not None:
+            _forms[kind] = form_url
         return function
 
     return register
+
+
+def retry_form_url(run):
+    """Where a failed run of a kind with a form is started again: the form, filled as before; None otherwise."""
+    form_url = _forms.get(run.kind)
+    return form_url(run) if form_url is not None and run.asset is not None else None
 
 
 def handler_for(kind):

@@ -3,6 +3,7 @@
 These models moved here from ``monitoring`` and keep their tables (``db_table``); see ``core/migrations/0001``.
 """
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -14,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.choices import JobKind, JobState, NotificationKind
+
+logger = logging.getLogger(__name__)
 
 
 class Notification(models.Model):
@@ -46,10 +49,13 @@ class JobRun(models.Model):
     """One run of a background job, the row the pages show and the worker moves through its states.
 
     State machine: queued → running → succeeded | failed | cancelled; queued → cancelled.
-    The row is created first and the Celery task enqueued when the transaction commits (``JobRun.enqueue``), so
-    a worker never looks for a row that is not there yet. Every move is a compare-and-set on ``state``, so a
-    retried or duplicated task cannot run a job twice or resurrect a cancelled one. ``heartbeat_at`` is touched
-    while the job works; a run whose heartbeat is older than its time limit lost its worker.
+    The row is created first and the Celery task sent when the transaction commits (``JobRun.enqueue``), so a
+    worker never looks for a row that is not there yet. The row is the outbox: sending is best effort
+    (``dispatch``), ``dispatched_at`` records the last send, and the relay on beat (``core.tasks.relay_queued_jobs``)
+    sends again the queued rows never sent or overdue (a broker that was down, or restarted empty). Every move is
+    a compare-and-set on ``state``, so a retried or duplicated task cannot run a job twice or resurrect a
+    cancelled one. ``heartbeat_at`` is touched every few seconds while the job works (``core.tasks`` beats it
+    from a thread); a run whose heartbeat is older than ``JOB_HEARTBEAT_TIMEOUT`` lost its worker.
     """
 
     FINISHED = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
@@ -73,6 +79,13 @@ class JobRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker started this run.")
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was last handed to the broker (or, for a retry, is due)."
+    )
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries",
+        help_text="The failed or lost run this one starts again.",
+    )  # fmt: skip
 
     class Meta:
         db_table = "monitoring_jobrun"
@@ -86,22 +99,78 @@ class JobRun(models.Model):
         return reverse("core:job_detail", kwargs={"uuid": self.uuid})
 
     @classmethod
-    def enqueue(cls, kind, *, asset=None, requested_by=None, params=None):
-        """Create the run row and dispatch it to a worker once the surrounding transaction commits."""
+    def enqueue(cls, kind, *, asset=None, requested_by=None, params=None, retry_of=None):
+        """Create the run row and send it to a worker once the surrounding transaction commits. The row is what
+        counts: when the broker cannot take the task now, the relay sends it later (``dispatch``)."""
+        run = cls.objects.create(
+            kind=kind, asset=asset, requested_by=requested_by, params=params or {}, retry_of=retry_of
+        )
+        transaction.on_commit(run.dispatch, robust=True)
+        return run
+
+    def dispatch(self):
+        """Hand the run to the broker, best effort: True when sent. A broker that is down is logged, not raised,
+        so the request that committed the row answers success; ``dispatched_at`` stays as it was and the relay on
+        beat sends it again. Publishing gives up fast (``CELERY_TASK_PUBLISH_RETRY_POLICY``)."""
         from core.tasks import run_job
 
-        run = cls.objects.create(kind=kind, asset=asset, requested_by=requested_by, params=params or {})
-        transaction.on_commit(lambda: run_job.delay(run.pk))
-        return run
+        try:
+            run_job.apply_async(args=[self.pk])
+        except Exception as exc:  # any broker or network error: the relay catches up
+            logger.warning("Job run %s not sent to the broker (the relay will send it): %s", self.pk, exc)
+            return False
+        now = timezone.now()
+        JobRun.objects.filter(pk=self.pk).update(dispatched_at=now)
+        self.dispatched_at = now
+        return True
+
+    @property
+    def is_waiting(self):
+        """Queued and not sent (the broker was down), or queued for longer than a worker normally takes to pick a
+        run up: the page says it waits for a worker."""
+        if self.state != JobState.QUEUED:
+            return False
+        if self.dispatched_at is None:
+            return True
+        return timezone.now() - self.created_at > timedelta(seconds=settings.JOB_WAITING_NOTICE)
+
+    def queued_message(self, text):
+        """What to tell the person who just started the run: ``text`` when its task was sent, else that it is
+        saved and waits for a worker (the relay sends it when the job service is back)."""
+        if self.dispatched_at is not None:
+            return text
+        return (
+            "Saved. The job service cannot be reached right now: the run waits for a worker and starts by itself "
+            "when the service is back; no need to start it again."
+        )
+
+    @classmethod
+    def to_relay(cls, now=None):
+        """Queued runs whose task was never sent (older than a grace for the on-commit send) or is overdue (sent,
+        or due for a retry, more than ``JOB_DISPATCH_OVERDUE`` seconds ago and still not claimed)."""
+        now = now or timezone.now()
+        never_sent = models.Q(dispatched_at__isnull=True, created_at__lt=now - timedelta(seconds=5))
+        overdue = models.Q(dispatched_at__lt=now - timedelta(seconds=settings.JOB_DISPATCH_OVERDUE))
+        return cls.objects.filter(never_sent | overdue, state=JobState.QUEUED).order_by("created_at")
 
     @property
     def is_finished(self):
         return self.state in self.FINISHED
 
     def claim(self, task_id=""):
-        """Move queued → running; False when another worker already has it or it was cancelled."""
+        """Move queued → running; False when another worker already has it or it was cancelled.
+
+        A row already "running" is taken over (compare-and-set on state and heartbeat) when its worker is lost:
+        its heartbeat is older than ``JOB_HEARTBEAT_TIMEOUT``, or it is this very task's row (``task_id``) coming
+        back, redelivered after its pool process died or retried after a failed requeue: a message runs in one
+        place at a time, so its earlier delivery has ended."""
         now = timezone.now()
-        claimed = JobRun.objects.filter(pk=self.pk, state=JobState.QUEUED).update(
+        mine = JobRun.objects.filter(pk=self.pk, state=JobState.QUEUED)
+        if self.state == JobState.RUNNING and (
+            (task_id and self.celery_task_id == task_id) or self.heartbeat_is_stale(now)
+        ):
+            mine = JobRun.objects.filter(pk=self.pk, state=JobState.RUNNING, heartbeat_at=self.heartbeat_at)
+        claimed = mine.update(
             state=JobState.RUNNING,
             started_at=now,
             heartbeat_at=now,
@@ -112,6 +181,19 @@ class JobRun(models.Model):
             self.refresh_from_db()
         return claimed == 1
 
+    def heartbeat_is_stale(self, now=None):
+        timeout = timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
+        return self.heartbeat_at is None or self.heartbeat_at < (now or timezone.now()) - timeout
+
+    def _mine(self):
+        """The row while it runs with this task: once cancelled, reaped or taken over by another task after this
+        one went silent, a late write from this one changes nothing."""
+        return JobRun.objects.filter(pk=self.pk, state=JobState.RUNNING, celery_task_id=self.celery_task_id)
+
+    def beat(self):
+        """The heartbeat alone (the worker's heartbeat thread); False once the run is no longer this worker's."""
+        return self._mine().update(heartbeat_at=timezone.now()) == 1
+
     def report(self, step, progress=None, log_line=""):
         """Record what the job is doing; also the heartbeat. Returns False if the run was cancelled meanwhile."""
         fields = {"step": step, "heartbeat_at": timezone.now()}
@@ -120,7 +202,7 @@ class JobRun(models.Model):
         if log_line:
             self.log = (self.log + f"{timezone.now():%H:%M:%S} {log_line.rstrip()}\n")[-20_000:]
             fields["log"] = self.log
-        updated = JobRun.objects.filter(pk=self.pk, state=JobState.RUNNING).update(**fields)
+        updated = self._mine().update(**fields)
         for name, value in fields.items():
             setattr(self, name, value)
         return updated == 1
@@ -132,10 +214,23 @@ class JobRun(models.Model):
             fields.update(progress=100, step="done")
         if result is not None:
             fields["result"] = result
-        updated = JobRun.objects.filter(pk=self.pk, state=JobState.RUNNING).update(**fields)
+        updated = self._mine().update(**fields)
         if updated:
             self.refresh_from_db()
         return updated == 1
+
+    def can_retry(self, user):
+        """A failed (or lost) run is started again by whoever could start it: its starter, anyone who may edit its
+        asset, and staff."""
+        if not user.is_authenticated or self.state != JobState.FAILED:
+            return False
+        if user.is_staff or (self.requested_by_id and self.requested_by_id == user.pk):
+            return True
+        return self.asset is not None and self.asset.can_edit(user)
+
+    def retry(self, by):
+        """A new run of the same kind, asset and parameters, started by ``by``."""
+        return JobRun.enqueue(self.kind, asset=self.asset, requested_by=by, params=self.params, retry_of=self)
 
     def can_cancel(self, user):
         """The person who started it, anyone who may edit its asset, and staff."""
@@ -156,34 +251,36 @@ class JobRun(models.Model):
             self.refresh_from_db()
         return updated == 1
 
-    def requeue(self, reason):
-        """Running → queued, so that a retried task can claim it again after a transient error."""
+    def requeue(self, reason, due_in=0):
+        """Running → queued, so that a retried task can claim it again after a transient error. ``due_in``: seconds
+        until the retry is due, so the relay does not send it before then."""
         self.log = (self.log + f"{timezone.now():%Y-%m-%d %H:%M:%S} {reason}\n")[-20_000:]
         return (
-            JobRun.objects.filter(pk=self.pk, state=JobState.RUNNING).update(
-                state=JobState.QUEUED, step="waiting to retry", log=self.log
+            self._mine().update(
+                state=JobState.QUEUED, step="waiting to retry", log=self.log,
+                dispatched_at=timezone.now() + timedelta(seconds=due_in),
             )
             == 1
-        )
+        )  # fmt: skip
 
     @classmethod
     def reap(cls, now=None):
-        """Fail running jobs whose worker stopped sending heartbeats for longer than the task time limit.
+        """Fail running jobs whose heartbeat is older than ``JOB_HEARTBEAT_TIMEOUT``: their worker was lost.
 
-        Late acknowledgement gives the task back to the broker when a worker dies, but a worker killed mid-task on
-        a host that never comes back leaves the row "running"; this makes it failed so the owner can start again.
-        Returns the runs reaped by this call (a concurrent reaper gets none of the same rows).
+        The worker beats every running job's heartbeat from a thread every few seconds, so a silent row means its
+        worker process died (killed, out of memory, its host gone) or cannot reach the database. A redelivered task
+        takes such a row over if it comes first (``claim``); otherwise this makes it failed, the owner is told and
+        can start it again (Retry). Returns the runs reaped by this call (a concurrent reaper gets none of them).
         """
         now = now or timezone.now()
-        limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-        minutes = round(limit.total_seconds() / 60)
+        limit = timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
         reaped = []
         for run in cls.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=now - limit).select_related("asset"):
             error = (
-                f"Worker lost: no sign of life from the worker for more than {minutes} minutes. "
+                f"Worker lost: no sign of life from the worker for more than {limit.total_seconds():.0f} seconds. "
                 "The job did not finish; start it again."
             )
-            if cls.objects.filter(pk=run.pk, state=JobState.RUNNING).update(
+            if cls.objects.filter(pk=run.pk, state=JobState.RUNNING, heartbeat_at=run.heartbeat_at).update(
                 state=JobState.FAILED, finished_at=now, error=error, step="worker lost"
             ):
                 run.refresh_from_db()

@@ -11,6 +11,7 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 
+from core.background import send
 from core.models import Alert, Notification, NotificationPreference
 
 # Who hears about an asset is the catalog's business (owners, teams, watchers): it registers the function in
@@ -66,7 +67,7 @@ def notify(recipients, *, kind, title, body="", url="", asset=None):
         from core.tasks import post_webhook
 
         payload = {"text": f"*{title}*\n{body}\n<{link}|Open in the portal>".strip()}
-        transaction.on_commit(lambda: post_webhook.delay(team.webhook_url, payload))
+        transaction.on_commit(lambda: send(post_webhook, team.webhook_url, payload))
     return rows
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<uuid:uuid>/", views.job_detail, name="job_detail"),
     path("jobs/<uuid:uuid>/cancel/", views.job_cancel, name="job_cancel"),
+    path("jobs/<uuid:uuid>/retry/", views.job_retry, name="job_retry"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read-all/", views.inbox_mark_all_read, name="inbox_mark_all_read"),

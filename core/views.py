@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.choices import JobState
 from core.filtersets import AlertFilterSet, JobRunFilterSet
 from core.forms import PreferenceForm
 from core.http import query_without_page, redirect_back
-from core.jobs import steps_of
+from core.jobs import retry_form_url, steps_of
 from core.models import Alert, JobRun, Notification, NotificationPreference
 from core.notifications import mark_read
 
@@ -43,9 +44,12 @@ def job_detail(request, uuid):
     run = _run_or_404(uuid)
     steps = steps_of(run.kind)
     done = steps.index(run.step) if run.step in steps else 0
+    can_retry = run.can_retry(request.user)
     context = {
         "run": run,
         "can_cancel": run.can_cancel(request.user),
+        "can_retry": can_retry,
+        "retry_form_url": retry_form_url(run) if can_retry else None,
         "steps": steps,
         "passed_steps": steps[:done],
         "nav": "monitoring",
@@ -70,6 +74,20 @@ def job_cancel(request, uuid):
     if request.htmx:
         return job_detail(request, uuid)
     return redirect_back(request, run.get_absolute_url())
+
+
+@require_POST
+def job_retry(request, uuid):
+    """Start a failed (or lost) run again with the same parameters, as a new run; whoever could start it may."""
+    run = _run_or_404(uuid)
+    if not run.can_retry(request.user):
+        if run.state != JobState.FAILED:
+            messages.error(request, "Only a failed run is started again.")
+            return redirect(run.get_absolute_url())
+        raise PermissionDenied("Only the person who started the run, the asset's owners and staff start it again.")
+    again = run.retry(by=request.user)
+    messages.success(request, again.queued_message("Started again. This is the new run; the page updates by itself."))
+    return redirect(again.get_absolute_url())
 
 
 def alert_list(request):

@@ -147,7 +147,7 @@ def freshness_check_now(request, uuid):
         messages.error(request, "Heartbeat policies are not probed: the pipeline pings them.")
         return redirect(policy.get_absolute_url())
     run = JobRun.enqueue(JobKind.FRESHNESS_CHECK, asset=asset, requested_by=request.user)
-    messages.success(request, "Check queued; its result appears here and on the job list.")
+    messages.success(request, run.queued_message("Check queued; its result appears here and on the job list."))
     return redirect(run.get_absolute_url())
 
 

@@ -187,6 +187,8 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 # Results go where the broker is (Redis), or to files beside the filesystem broker.
 _DEFAULT_RESULTS = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else f"file://{BROKER_DIR / 'results'}"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", _DEFAULT_RESULTS)
+# Redis: a broker that is down is reported in two seconds, not after the operating system's connect timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
@@ -201,6 +203,14 @@ CELERY_RESULT_EXPIRES = 3600 * 24
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A request that commits a row only wakes a worker, best effort: with the broker down, a send gives up within
+# about two seconds (not twenty) and the relay on beat sends the work later. Results are stored only for tasks
+# someone reads (the tests' .get(), the health check); ``run_job`` and the drains ignore theirs.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2, minimum=1)
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -255,13 +265,30 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3000},
     },
     "reap-lost-jobs": {
+        # A lost worker is noticed within JOB_HEARTBEAT_TIMEOUT + this interval (45 + 15 = 60 s by default).
         "task": "monitoring.tasks.reap_lost_jobs",
-        "schedule": 300.0,
-        "options": {"expires": 240},
+        "schedule": float(env_int("JOB_REAPER_INTERVAL", 15, minimum=1)),
+        "options": {"expires": 12},
+    },
+    "relay-queued-jobs": {
+        # The outbox relay: queued runs whose task never reached the broker (it was down) are sent again.
+        "task": "core.tasks.relay_queued_jobs",
+        "schedule": float(env_int("JOB_RELAY_INTERVAL", 15, minimum=1)),
+        "options": {"expires": 12},
     },
 }
-# How many times a job is retried after a temporary problem (a lost connection) before it fails.
+# How many times a job is retried after a temporary problem (a lost connection) before it fails, and the first
+# wait (it doubles with each retry: 10, 20, 40 s...).
 JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 3, minimum=0)
+JOB_RETRY_DELAY = env_int("JOB_RETRY_DELAY", 10, minimum=1)
+# A running job's heartbeat is beaten every JOB_HEARTBEAT_INTERVAL seconds; one older than JOB_HEARTBEAT_TIMEOUT
+# means its worker was lost (the reaper fails it, a redelivered task takes it over).
+JOB_HEARTBEAT_INTERVAL = env_int("JOB_HEARTBEAT_INTERVAL", 5, minimum=1)
+JOB_HEARTBEAT_TIMEOUT = env_int("JOB_HEARTBEAT_TIMEOUT", 45, minimum=3)
+# A queued run sent this long ago and still not claimed is sent again by the relay (the broker may have lost it).
+JOB_DISPATCH_OVERDUE = env_int("JOB_DISPATCH_OVERDUE", 300, minimum=5)
+# After this many seconds in the queue, a run's page says it is waiting for a worker.
+JOB_WAITING_NOTICE = env_int("JOB_WAITING_NOTICE", 10, minimum=0)
 # How often SQL, file and HTTP freshness probes run when no deadline comes sooner.
 FRESHNESS_PROBE_INTERVAL = env_int("FRESHNESS_PROBE_INTERVAL", 15 * 60, minimum=60)
 # How long freshness observations are kept for the history timeline.

@@ -1,5 +1,7 @@
 """The registry's kinds of background job, run by the shared job runner (``core.tasks.run_job``)."""
 
+from django.urls import reverse
+
 from core.choices import JobKind
 from core.jobs import JobFailed, handler
 from registry import training
@@ -14,7 +16,11 @@ def mlflow_sync(run):
         raise JobFailed(str(exc)) from None
 
 
-@handler(JobKind.TRAINING, steps=training.STEPS)
+def _training_form(run):
+    return reverse("registry:train", kwargs={"slug": run.asset.slug}) + f"?retry={run.uuid}"
+
+
+@handler(JobKind.TRAINING, steps=training.STEPS, form_url=_training_form)
 def train(run):
     """Fit, evaluate and register a new version (``registry.training.train``)."""
     return training.train(run)

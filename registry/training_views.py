@@ -1,10 +1,11 @@
 """Training a new version from the model's page: the form, and the runs followed live."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
 from catalog.choices import AssetKind
+from catalog.models import Dataset
 from core.choices import JobKind
 from core.models import JobRun
 from registry.forms import TrainingForm
@@ -29,11 +30,13 @@ def train(request, slug):
             raise PermissionDenied("Only the model's owner, its team and staff train new versions.")
         form = TrainingForm(request.POST, model=model)
         if form.is_valid():
-            start_training(form.request, requested_by=request.user)
-            messages.success(request, "Training queued. Follow it below; the page updates by itself.")
+            run = start_training(form.request, requested_by=request.user)
+            messages.success(
+                request, run.queued_message("Training queued. Follow it below; the page updates by itself.")
+            )
             return redirect(request.path)
     else:
-        form = TrainingForm(model=model) if can_edit else None
+        form = TrainingForm(model=model, initial=_retried(request, model)) if can_edit else None
     context = {
         "model": model,
         "form": form,
@@ -44,6 +47,31 @@ def train(request, slug):
         "nav": "models",
     }
     return render(request, "registry/train.html", context)
+
+
+def _retried(request, model):
+    """The form's fields as a failed run of this model had them (its Retry button leads here with ``?retry=``)."""
+    uuid = request.GET.get("retry", "")
+    try:
+        run = JobRun.objects.filter(uuid=uuid, kind=JobKind.TRAINING, asset=model.asset).first() if uuid else None
+    except ValidationError:  # not a UUID
+        return None
+    if run is None:
+        return None
+    params = run.params
+    dataset = Dataset.objects.filter(asset__slug=params.get("dataset")).values_list("pk", flat=True).first()
+    features = params.get("features") or []
+    return {
+        "dataset": dataset,
+        "target": params.get("target", ""),
+        "features": ", ".join(features) if isinstance(features, list) else features,
+        "algorithm": params.get("algorithm"),
+        "hyperparameters": params.get("hyperparameters") or {},
+        "test_size": params.get("test_size", 0.2),
+        "seed": params.get("seed", 42),
+        "thresholds": params.get("thresholds") or {},
+        "sensitive_column": params.get("sensitive_column", ""),
+    }
 
 
 def _training_runs_context(request, model):

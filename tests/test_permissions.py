@@ -361,6 +361,7 @@ CASES = {
     ),
     ("monitoring:freshness_check_now", "post"): Case(_check_now),
     ("core:job_cancel", "post"): Case(lambda p: Request("post", f"/jobs/{_queued_run(p).uuid}/cancel/")),
+    ("core:job_retry", "post"): Case(lambda p: Request("post", f"/jobs/{_failed_run(p).uuid}/retry/")),
     ("registry:train", "post"): Case(lambda p: _train_page(p)),
     # --- pages: trust
     ("core:inbox_mark_read", "post"): Case(
@@ -478,6 +479,12 @@ def _untick(p):
 
 def _queued_run(p):
     return JobRun.objects.create(kind=JobKind.SCHEMA_SCAN, asset=_source(p).asset, requested_by=p.owner)
+
+
+def _failed_run(p):
+    return JobRun.objects.create(
+        kind=JobKind.SCHEMA_SCAN, asset=_source(p).asset, requested_by=p.owner, state="failed", error="Worker lost"
+    )
 
 
 def _train_page(p):

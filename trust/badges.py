@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Asset
-from core.background import BADGE_REFRESHER, drain
+from core.background import BADGE_REFRESHER, drain, send
 from trust.choices import TrustLevel
 from trust.facts import facts_for
 from trust.models import StoredBadge
@@ -137,7 +137,7 @@ def badge_to_show(asset, upstream):
 def _store_later(asset_ids):
     from trust.tasks import store_badges  # the tasks module imports this one
 
-    store_badges.delay(asset_ids)
+    send(store_badges, asset_ids)
 
 
 def refresh_badges(assets):

@@ -195,12 +195,13 @@ class LineageEditSerializer(serializers.Serializer):
 class ScanSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(source="asset", slug_field="slug", read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    waiting_for_worker = serializers.BooleanField(source="is_waiting", read_only=True)
 
     class Meta:
         model = JobRun
         fields = [
             "id", "source", "requested_by", "state", "step", "progress", "result", "error", "created_at",
-            "started_at", "finished_at",
+            "started_at", "finished_at", "waiting_for_worker",
         ]  # fmt: skip
 
 

@@ -16,12 +16,17 @@ class JobRunSerializer(serializers.ModelSerializer):
     slug = serializers.CharField(source="asset.slug", read_only=True, default=None)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
+    waiting_for_worker = serializers.BooleanField(
+        source="is_waiting", read_only=True,
+        help_text="Saved and queued, but no worker has it yet (the job service is busy or unreachable); it starts "
+        "by itself.",
+    )  # fmt: skip
 
     class Meta:
         model = JobRun
         fields = [
             "uuid", "kind", "asset", "slug", "requested_by", "state", "step", "progress", "params", "result", "error",
-            "log", "attempts", "created_at", "started_at", "finished_at", "heartbeat_at", "url",
+            "log", "attempts", "created_at", "started_at", "finished_at", "heartbeat_at", "url", "waiting_for_worker",
         ]  # fmt: skip
         read_only_fields = fields
 
