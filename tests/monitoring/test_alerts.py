@@ -103,9 +103,9 @@ def test_people_choose_their_channels(dataset, owner, teammate):
 def test_a_team_webhook_gets_a_slack_compatible_message(dataset, team, django_capture_on_commit_callbacks):
     team.webhook_url = "https://hooks.example.com/services/T000/B000/XXX"
     team.save()
-    with mock.patch.object(post_webhook, "delay") as delay, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch.object(post_webhook, "apply_async") as send, django_capture_on_commit_callbacks(execute=True):
         evaluate(_overdue_policy(dataset), trigger="sweep")
-    (url, payload), _ = delay.call_args
+    (url, payload), _ = send.call_args.args[0], send.call_args.kwargs
     assert url == team.webhook_url
     assert payload["text"].startswith("*Orders is stale*")
 

@@ -3,6 +3,7 @@ outbox relay, best-effort sends after a commit, heartbeats and takeover, the Ret
 real worker, Redis and PostgreSQL cluster are in ``test_job_faults.py``."""
 
 import json
+import time
 from datetime import timedelta
 
 import kombu.exceptions
@@ -16,7 +17,7 @@ from core.background import send
 from core.choices import JobKind, JobState
 from core.jobs import checkpoint, handler
 from core.models import JobRun
-from core.tasks import _retry_or_fail, reap_lost_jobs, relay_queued_jobs, run_job
+from core.tasks import Heartbeat, _retry_or_fail, reap_lost_jobs, relay_queued_jobs, run_job
 from monitoring.choices import FreshnessMethod
 from portal.celery import app as celery_app
 from tests import factories
@@ -155,27 +156,21 @@ def test_a_run_without_heartbeat_for_the_timeout_is_reaped_not_after_the_time_li
     assert run.state == JobState.FAILED and "45 seconds" in run.error
 
 
-@pytest.fixture
-def slow_handler(settings):
-    settings.JOB_HEARTBEAT_INTERVAL = 0.05
-
-    @handler("slow")
-    def work(run):
-        import time
-
-        time.sleep(0.4)  # a long fit with no checkpoint: the heartbeat thread keeps the row alive
-        return {}
-
-    return work
-
-
 @pytest.mark.django_db(transaction=True)
-def test_the_heartbeat_is_beaten_while_the_handler_works_between_checkpoints(slow_handler):
+def test_the_heartbeat_is_beaten_while_the_handler_works_between_checkpoints(settings):
+    settings.JOB_HEARTBEAT_INTERVAL = 0.05
     run = JobRun.objects.create(kind="slow")
-    run_job.apply(args=[run.pk], task_id="t-heart")
+    assert run.claim(task_id="t-heart")
+    with Heartbeat(run):
+        time.sleep(0.4)  # a long fit with no checkpoint: the heartbeat thread keeps the row alive
     run.refresh_from_db()
-    assert run.state == JobState.SUCCEEDED
     assert run.heartbeat_at > run.started_at + timedelta(seconds=0.1)
+    # Once the run is no longer this task's (cancelled, reaped, taken over), the thread stops touching it.
+    JobRun.objects.filter(pk=run.pk).update(celery_task_id="another-task")
+    before = JobRun.objects.get(pk=run.pk).heartbeat_at
+    with Heartbeat(run):
+        time.sleep(0.2)
+    assert JobRun.objects.get(pk=run.pk).heartbeat_at == before
 
 
 @pytest.mark.django_db
