@@ -3,10 +3,12 @@ from datetime import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Q, Value
 
 from accounts.models import Team
+from catalog.access import can_edit_expression
 from catalog.choices import AssetKind
-from catalog.models import Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
+from catalog.models import SOURCE_NOT_YOURS, Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
 
 # The kinds the catalog's own forms create and edit; models and versions belong to the registry.
 EDITABLE_KINDS = [AssetKind.SOURCE, AssetKind.DATASET, AssetKind.REPORT, AssetKind.PIPELINE]
@@ -91,9 +93,21 @@ class DatasetForm(forms.ModelForm):
         }
         labels = {"size_bytes": "Size (bytes)", "retain_until": "Or keep until"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = DataSource.objects.select_related("asset").order_by("asset__name")
+        # Only the sources the user may edit are offered (and accepted), plus the dataset's current one.
+        editable = Q(editable=True)
+        if self.instance.source_id:
+            editable |= Q(pk=self.instance.source_id)
+        self.fields["source"].queryset = (
+            DataSource.objects.select_related("asset")
+            .annotate(
+                editable=can_edit_expression(user, "asset__") if user else Value(False, output_field=BooleanField())
+            )
+            .filter(editable)
+            .order_by("asset__name")
+        )
+        self.fields["source"].error_messages["invalid_choice"] = SOURCE_NOT_YOURS.format(source="that source")
         self.fields["steward"].queryset = _people()
 
 

@@ -9,10 +9,15 @@ class FreshnessPolicyForm(forms.ModelForm):
     class Meta:
         model = FreshnessPolicy
         fields = [
-            "method", "schedule_kind", "period", "cron", "time_zone", "grace", "timestamp_column", "sql_filter",
+            "method", "schedule_kind", "period", "cron", "time_zone", "grace", "timestamp_column", "filter_column",
+            "filter_operator", "filter_value", "sql_filter",
             "file_path", "url", "json_field", "timeout_seconds", "paused",
         ]  # fmt: skip
-        labels = {"sql_filter": "SQL filter", "timeout_seconds": "Probe timeout (seconds)", "schedule_kind": "Schedule"}
+        labels = {
+            "sql_filter": "Free-text SQL condition (legacy)",
+            "timeout_seconds": "Probe timeout (seconds)",
+            "schedule_kind": "Schedule",
+        }
         help_texts = {
             "period": "As days and time, e.g. '1 00:00:00' for daily or '06:00:00' for every six hours.",
             "grace": "e.g. '02:00:00' for two hours.",

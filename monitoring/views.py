@@ -72,9 +72,13 @@ def freshness_detail(request, uuid):
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Only the owner, the owning team and staff change this policy.")
+        previous = policy.sql_filter if policy else ""
         form = FreshnessPolicyForm(
             request.POST, instance=policy or FreshnessPolicy(asset=asset, created_by=request.user)
         )
+        if form.is_valid():
+            for field, message in form.instance.sql_filter_refusal(request.user, previous).items():
+                form.add_error(field, message)
         if form.is_valid():
             freshness.save_policy(form.save(commit=False))
             messages.success(request, "Freshness policy saved; the first check runs within a minute.")

@@ -17,7 +17,8 @@ class FreshnessPolicySerializer(serializers.ModelSerializer):
         model = FreshnessPolicy
         fields = [
             "asset", "slug", "method", "schedule_kind", "period", "cron", "time_zone", "grace", "timestamp_column",
-            "sql_filter", "file_path", "url", "json_field", "timeout_seconds", "paused", "status", "reason",
+            "filter_column", "filter_operator", "filter_value", "sql_filter", "file_path", "url", "json_field",
+            "timeout_seconds", "paused", "status", "reason",
             "last_seen_at", "last_started_at", "last_failed_at", "last_checked_at", "probe_error", "next_check_at",
             "ping_url",
         ]  # fmt: skip
@@ -44,9 +45,14 @@ class FreshnessPolicySerializer(serializers.ModelSerializer):
         if self.instance is not None and "asset" in attrs and attrs["asset"] != self.instance.asset:
             raise serializers.ValidationError({"asset": "A policy stays with its asset; delete it and make a new one."})
         policy = self.instance or FreshnessPolicy()
+        previous = policy.sql_filter
         for name, value in attrs.items():
             setattr(policy, name, value)
         full_clean_or_raise(policy, exclude=["ping_key"])
+        refusal = policy.sql_filter_refusal(self.context["request"].user, previous)
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        attrs["sql_filter_author"] = policy.sql_filter_author
         return attrs
 
 
