@@ -229,8 +229,8 @@ class DataSource(models.Model):
         if not self.secret_env_var:
             return None
         host, _ = self.address()
-        bound = SecretBinding.objects.filter(variable=self.secret_env_var, source_id=self.pk)
-        if not any(same_server(host, binding.host) for binding in bound):
+        # By the exact name staff bound, not by address: nothing to resolve, nothing an attacker's DNS can change.
+        if not SecretBinding.objects.filter(variable=self.secret_env_var, source_id=self.pk, host=host).exists():
             raise SecretNotBound(
                 f"The secret {self.secret_env_var} is not bound to this source and its host {host}; "
                 "staff bind secrets to sources in the admin (Secret bindings)."
@@ -259,19 +259,30 @@ class DataSource(models.Model):
                     f"e.g. {SECRET_ENV_PREFIX}WAREHOUSE, so no source can read the portal's own settings."
                 }
             )
-        if (
-            self.secret_env_var
-            and not SecretBinding.objects.filter(variable=self.secret_env_var, source_id=self.pk).exists()
-        ):
+        if self.secret_env_var:
+            self._clean_secret_binding()
+        refusal = self.connection_refusal()
+        if refusal:
+            raise ValidationError({"connection": refusal})
+
+    def _clean_secret_binding(self):
+        hosts = set(
+            SecretBinding.objects.filter(variable=self.secret_env_var, source_id=self.pk).values_list("host", flat=True)
+        )
+        if not hosts:
             raise ValidationError(
                 {
                     "secret_env_var": f"{self.secret_env_var} is not bound to this source. Staff bind each secret "
                     "to the sources (and host) allowed to use it; ask them, or leave this empty."
                 }
             )
-        refusal = self.connection_refusal()
-        if refusal:
-            raise ValidationError({"connection": refusal})
+        if self.is_networked and self.address()[0] not in hosts:
+            raise ValidationError(
+                {
+                    "connection": f"{self.secret_env_var} is bound to {', '.join(sorted(hosts))} only: ask staff to "
+                    "bind it to the new host, or keep the host."
+                }
+            )
 
 
 class SecretNotBound(Exception):

@@ -162,7 +162,7 @@ def write_freshness(gen):
         policy_rows.append(
             (
                 first + n, asset_id, policy.method, kind, _interval(policy.period), policy.cron, zone,
-                _interval(policy.grace), fields.get("timestamp_column", ""), "", "", fields.get("url", ""),
+                _interval(policy.grace), fields.get("timestamp_column", ""), "", "", "", "", "", fields.get("url", ""),
                 fields.get("json_field", ""), ping_keys[n], PROBE_TIMEOUT_SECONDS, policy.paused,
                 policy.last_seen_at, None, policy.last_failed_at, at, policy.probe_error, status, next_check,
                 owners[asset_id], created[n], at,
@@ -181,7 +181,8 @@ def write_freshness(gen):
     gen.copy(
         FreshnessPolicy,
         ["id", "asset_id", "method", "schedule_kind", "period", "cron", "time_zone", "grace", "timestamp_column",
-         "sql_filter", "file_path", "url", "json_field", "ping_key", "timeout_seconds", "paused", "last_seen_at",
+         "filter_column", "filter_operator", "filter_value", "sql_filter", "file_path", "url", "json_field",
+         "ping_key", "timeout_seconds", "paused", "last_seen_at",
          "last_started_at", "last_failed_at", "last_checked_at", "probe_error", "announced_status", "next_check_at",
          "created_by_id", "created_at", "updated_at"],
         policy_rows,
