@@ -361,3 +361,41 @@ def test_the_scan_and_the_probe_never_send_the_warehouse_secret_to_her_host(
     run.refresh_from_db()
     assert run.state == JobState.FAILED
     assert accepted == []
+
+
+# --- the migration of existing conditions ------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_existing_conditions_are_structured_where_simple_kept_readable_otherwise_and_the_migration_reverses(
+    owner, mallory
+):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("monitoring.migrations.0005_structured_freshness_conditions")
+    written = {
+        "status = 'shipped'": ("status", "=", "shipped"),
+        'amount <> 10': ("amount", "!=", "10"),
+        "name = 'O''Brien'": ("name", "=", "O'Brien"),
+        "status IN ('a', 'b')": None,
+    }  # fmt: skip
+    policies = {}
+    for text in written:
+        dataset = factories.dataset(owner=owner)
+        policies[text] = factories.freshness_policy(
+            dataset, method=FreshnessMethod.SQL, timestamp_column="ts", sql_filter=text, created_by=mallory
+        )
+    migration.structure_simple_conditions(apps, None)
+    for text, expected in written.items():
+        policy = FreshnessPolicy.objects.get(pk=policies[text].pk)
+        if expected:
+            assert (policy.filter_column, policy.filter_operator, policy.filter_value, policy.sql_filter) == (
+                *expected,
+                "",
+            )
+        else:  # kept as written, credited to its creator: it runs only while she may edit the source
+            assert policy.sql_filter == text and policy.sql_filter_author == mallory
+            assert not policy.may_run_sql_filter()
+    migration.write_conditions_as_text(apps, None)
+    assert FreshnessPolicy.objects.get(pk=policies["name = 'O''Brien'"].pk).sql_filter == "name = 'O''Brien'"
+    assert FreshnessPolicy.objects.get(pk=policies["amount <> 10"].pk).sql_filter == "amount != '10'"
