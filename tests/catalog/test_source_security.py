@@ -399,3 +399,22 @@ def test_existing_conditions_are_structured_where_simple_kept_readable_otherwise
     migration.write_conditions_as_text(apps, None)
     assert FreshnessPolicy.objects.get(pk=policies["name = 'O''Brien'"].pk).sql_filter == "name = 'O''Brien'"
     assert FreshnessPolicy.objects.get(pk=policies["amount <> 10"].pk).sql_filter == "amount != '10'"
+
+
+@pytest.mark.django_db
+def test_staff_manage_the_allow_list_and_the_bindings_in_the_admin(client_for, staff, mallory, warehouse):
+    client = client_for(staff)
+    assert client.get("/admin/catalog/sourcehost/").status_code == 200
+    response = client.post("/admin/catalog/sourcehost/add/", {"host": "Reports.Internal", "port": "5432", "note": ""})
+    assert response.status_code == 302
+    reports = factories.source("Reports", SourceKind.POSTGRESQL, {"host": "reports.internal"}, owner=mallory)
+    response = client.post(
+        "/admin/catalog/secretbinding/add/",
+        {"variable": "PORTAL_SECRET_REPORTS", "source": reports.pk, "host": "reports.internal", "note": "ticket 42"},
+    )
+    assert response.status_code == 302
+    reports.refresh_from_db()
+    assert reports.secret_env_var == "PORTAL_SECRET_REPORTS"
+    reports.full_clean()  # now a valid source: allowed host, bound secret
+    # A reader cannot reach the admin at all.
+    assert client_for(mallory).get("/admin/catalog/secretbinding/").status_code == 302
