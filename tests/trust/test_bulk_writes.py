@@ -69,7 +69,7 @@ def test_a_new_input_with_a_critical_issue_added_by_openlineage_turns_the_report
         assert time.monotonic() < deadline, "the worker did not ingest the events"
         time.sleep(0.1)
     # The report's stored badge was marked out of date by the new edges (or already recomputed by the worker), and
-    # the list shows what it says now. Before, nothing marked it and the list kept showing "Use with caution".
+    # the list shows what it says now.
     stored = StoredBadge.objects.get(asset=report.asset)
     assert stored.stale or stored.level == "do_not_use"
     row = _badge_row(reader, report)
