@@ -189,7 +189,9 @@ def plain_reason(exc, policy=None):
         if found:
             return found
     if isinstance(exc, ProbeFailed):
-        return mask_text(str(exc), getattr(policy, "url", ""))
+        # "https://host/path?token=… answered HTTP 500." names the host only: the address is for owners.
+        url, text = getattr(policy, "url", ""), str(exc)
+        return mask_text(text.replace(url, host_of(policy) or "the address") if url else text)
     return "the check failed with an unexpected error"
 
 

@@ -39,11 +39,11 @@ def _pages(client, asset):
 @pytest.mark.django_db
 def test_a_reader_sees_a_plain_reason_and_never_the_exception_the_filter_or_the_url(finance_pack, outsider, client_for):
     asset, policy = finance_pack
-    assert policy.probe_reason == PLAIN
     for name, page in _pages(client_for(outsider), asset).items():
-        assert PLAIN in page, name
         for raw in (*RAW, "s3cret", "api.payments.invalid/v1"):
             assert raw not in page, (name, raw)
+        assert PLAIN in page, name
+    assert policy.probe_reason == PLAIN
     api = factories.api_client(outsider)
     [listed] = api.get("/api/v1/freshness-policies/").json()["results"]
     assert listed["reason"] == f"The check itself failed: {PLAIN}."
@@ -92,8 +92,22 @@ def test_database_failures_are_named_without_quoting_the_driver(owner, outsider,
         policy = policy_for(dataset, method=FreshnessMethod.SQL, timestamp_column="updated_at", timeout_seconds=3,
                             sql_filter="status = 'shipped'")  # fmt: skip
         assert run_probe(policy) == FreshnessStatus.UNKNOWN
+        page = client_for(outsider).get(f"/monitoring/freshness/{dataset.asset.uuid}/").content.decode()
+        assert raw not in page and "shipped" not in page and plain in page
         policy.refresh_from_db()
         assert (policy.probe_reason, raw in policy.probe_error) == (plain, True)
-        page = client_for(outsider).get(f"/monitoring/freshness/{dataset.asset.uuid}/").content.decode()
-        assert plain in page and raw not in page and "shipped" not in page
         assert "shipped" in client_for(owner).get(f"/monitoring/freshness/{dataset.asset.uuid}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_an_http_error_answer_names_the_host_not_the_address(owner, outsider, client_for, http_server):
+    def respond(handler):
+        handler.send_response(503)
+        handler.end_headers()
+
+    url = f"{http_server(respond)}/status?api_key=k3y"
+    policy = policy_for(factories.report("Payments feed", owner=owner), method=FreshnessMethod.HTTP, url=url)
+    run_probe(policy)
+    policy.refresh_from_db()
+    assert policy.probe_reason == "127.0.0.1 answered HTTP 503."
+    assert policy.probe_error == f"{url.replace('k3y', '•••')} answered HTTP 503."
