@@ -372,7 +372,7 @@ def test_existing_conditions_are_structured_where_simple_kept_readable_otherwise
 
     from django.apps import apps
 
-    migration = import_module("monitoring.migrations.0005_structured_freshness_conditions")
+    migration = import_module("monitoring.migrations.0006_structured_freshness_conditions")
     written = {
         "status = 'shipped'": ("status", "=", "shipped"),
         'amount <> 10': ("amount", "!=", "10"),

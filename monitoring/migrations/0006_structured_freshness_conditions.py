@@ -43,7 +43,7 @@ def write_conditions_as_text(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0004_move_jobs_and_notifications_to_core"),
+        ("monitoring", "0005_probe_reason"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
