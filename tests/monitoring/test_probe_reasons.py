@@ -83,14 +83,16 @@ def test_database_failures_are_named_without_quoting_the_driver(owner, outsider,
     cases = [
         (SourceKind.SQLITE, {"path": "store.sqlite3"}, "the table orders does not exist", "no such table"),
         (SourceKind.POSTGRESQL, {"host": "127.0.0.1", "port": closed_port, "database": "x"},
-         "could not reach 127.0.0.1: the connection was refused", "Connection refused"),
+         "could not reach 127.0.0.1: the connection was refused", "connection refused"),
     ]  # fmt: skip
     for n, (kind, connection, plain, raw) in enumerate(cases):
         source = factories.source(f"Store {n}", source_kind=kind, connection=connection, owner=owner)
+        if source.is_networked:
+            factories.allowed_host(*source.address())
         dataset = factories.dataset(f"Orders {n}", source_=source, qualified_name="orders", owner=owner,
                                     columns=[("updated_at", "timestamp")])  # fmt: skip
         policy = policy_for(dataset, method=FreshnessMethod.SQL, timestamp_column="updated_at", timeout_seconds=3,
-                            sql_filter="status = 'shipped'")  # fmt: skip
+                            filter_column="status", filter_operator="=", filter_value="shipped")  # fmt: skip
         assert run_probe(policy) == FreshnessStatus.UNKNOWN
         page = client_for(outsider).get(f"/monitoring/freshness/{dataset.asset.uuid}/").content.decode()
         assert raw not in page and "shipped" not in page and plain in page
