@@ -1,9 +1,10 @@
 from django import forms
 
+from core.limits import StatedLimits
 from monitoring.models import FreshnessPolicy
 
 
-class FreshnessPolicyForm(forms.ModelForm):
+class FreshnessPolicyForm(StatedLimits, forms.ModelForm):
     """Validation is the model's ``clean()``; the API serializer runs the same."""
 
     class Meta:
