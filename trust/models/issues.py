@@ -184,7 +184,8 @@ class DataIssue(models.Model):
                     asset=asset,
                 )
                 if final:
-                    transaction.on_commit(partial(attachments.put_in_place, final))
+                    # robust: a failed move is logged, never a 500 for a saved issue; reading or the sweep finishes it.
+                    transaction.on_commit(partial(attachments.put_in_place, final), robust=True)
         except BaseException:
             if final:
                 attachments.discard(final)
