@@ -25,9 +25,10 @@ class PortalScheduler(DatabaseScheduler):
             from portal.models import ServiceHeartbeat
 
             try:
-                close_old_connections()
                 ServiceHeartbeat.touch(ServiceHeartbeat.BEAT)
             except DatabaseError:
-                # The database is away: /health/ says so itself; beat keeps ticking and notes the next tick.
+                # The database is away: /health/ says so itself; beat keeps ticking and, with a fresh connection
+                # once this broken one is dropped, notes a later tick.
                 logger.warning("Could not note beat's tick: the database is unavailable.", exc_info=True)
+                close_old_connections()
         return min(interval, TICK_NOTE_EVERY) if interval else interval
