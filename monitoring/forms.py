@@ -1,10 +1,11 @@
 from django import forms
 
+from core.limits import StatedLimits
 from monitoring.models import FreshnessPolicy
 from monitoring.reasons import mask_url
 
 
-class FreshnessPolicyForm(forms.ModelForm):
+class FreshnessPolicyForm(StatedLimits, forms.ModelForm):
     """Validation is the model's ``clean()``; the API serializer runs the same."""
 
     class Meta:
