@@ -352,4 +352,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes logs every successful sign-in at INFO; its warnings (repeated failures, lock-outs) are kept.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

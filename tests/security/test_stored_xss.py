@@ -6,7 +6,7 @@ import json
 import pytest
 
 from accounts.models import ApiToken
-from catalog.models import Pipeline
+from catalog.models import Asset, Pipeline
 from catalog.openlineage import ingest_queued
 from tests import factories
 
@@ -52,17 +52,28 @@ def test_a_web_code_url_from_openlineage_is_kept(outsider, client_for):
     assert Pipeline.objects.get(asset__name="innocent_etl").code_url == url
 
 
-@pytest.mark.parametrize(
-    ("path", "field"),
-    [("/api/v1/pipelines/", "code_url"), ("/api/v1/reports/", "url")],
-)
-def test_the_api_refuses_addresses_that_are_not_http(outsider, client_for, path, field):
+BAD_ADDRESSES = [EVIL, "data:text/html,<script>alert(1)</script>", "ftp://files.example.com/x", "java\tscript:x"]
+
+
+def test_the_api_refuses_code_addresses_that_are_not_http(outsider, client_for):
     client = client_for(outsider)
     client.defaults["HTTP_ACCEPT"] = "application/json"
-    for bad in (EVIL, "data:text/html,<script>alert(1)</script>", "ftp://files.example.com/x", "java\tscript:x"):
-        response = client.post(path, {"name": "Mine", field: bad}, "application/json")
+    for bad in BAD_ADDRESSES:
+        response = client.post("/api/v1/pipelines/", {"name": "Mine", "code_url": bad}, "application/json")
         assert response.status_code == 400, (bad, response.content)
-        assert field in response.json()["errors"]
+        assert "code_url" in response.json()["errors"]
+    assert not Pipeline.objects.exists()
+
+
+@pytest.mark.parametrize(("kind", "field"), [("pipeline", "code_url"), ("report", "url")])
+def test_the_pages_refuse_addresses_that_are_not_http(outsider, client_for, kind, field):
+    for bad in BAD_ADDRESSES:
+        response = client_for(outsider).post(
+            f"/catalog/new/{kind}/", {"name": "Mine", "lifecycle": "active", f"detail-{field}": bad}
+        )
+        assert response.status_code == 200, bad
+        assert field in response.context["detail_form"].errors, bad
+    assert not Asset.objects.filter(name="Mine").exists()
 
 
 def test_a_javascript_address_already_stored_is_not_rendered_as_a_link(owner, client_for):
