@@ -9,7 +9,8 @@ set -euo pipefail
 BASE="${PORTAL_BASE_URL:-http://127.0.0.1:8000}"
 if [ -z "${DEMO_PING_URL:-}" ]; then
   HERE="$(cd "$(dirname "$0")/../.." && pwd)"
-  KEY="$(cd "$HERE" && "${PYTHON:-python}" manage.py shell -c \
+  PYTHON="${PYTHON:-$([ -x "$HERE/.venv/bin/python" ] && echo "$HERE/.venv/bin/python" || echo python)}"
+  KEY="$(cd "$HERE" && "$PYTHON" manage.py shell --no-imports -c \
     "from monitoring.models import FreshnessPolicy; print(FreshnessPolicy.objects.get(asset__kind='pipeline', asset__slug='orders-etl').ping_key)")"
   DEMO_PING_URL="$BASE/ping/$KEY"
 fi
