@@ -8,6 +8,7 @@ from accounts.models import Team
 from catalog.access import ownership_errors
 from catalog.choices import AssetKind
 from catalog.models import Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
+from core.limits import StatedLimits
 
 # The kinds the catalog's own forms create and edit; models and versions belong to the registry.
 EDITABLE_KINDS = [AssetKind.SOURCE, AssetKind.DATASET, AssetKind.REPORT, AssetKind.PIPELINE]
@@ -18,7 +19,7 @@ def _people():
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
 
-class AssetForm(forms.ModelForm):
+class AssetForm(StatedLimits, forms.ModelForm):
     """What every kind of asset has: name, description, owners, lifecycle, review dates, tags."""
 
     tags_text = forms.CharField(
@@ -80,14 +81,14 @@ class AssetForm(forms.ModelForm):
         return names
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = DataSource
         fields = ["source_kind", "connection", "secret_env_var", "namespace"]
         labels = {"source_kind": "Kind of source", "secret_env_var": "Secret's environment variable"}
 
 
-class DatasetForm(forms.ModelForm):
+class DatasetForm(StatedLimits, forms.ModelForm):
     """When the data last changed is left to scans and OpenLineage events, which know it to the second."""
 
     class Meta:
@@ -110,13 +111,13 @@ class DatasetForm(forms.ModelForm):
         self.fields["steward"].queryset = _people()
 
 
-class ReportForm(forms.ModelForm):
+class ReportForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = Report
         fields = ["url", "audience", "refresh_schedule"]
 
 
-class PipelineForm(forms.ModelForm):
+class PipelineForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = Pipeline
         fields = ["schedule", "code_url", "namespace"]
@@ -130,7 +131,7 @@ KIND_FORMS = {
 }
 
 
-class LineageForm(forms.Form):
+class LineageForm(StatedLimits, forms.Form):
     """Add an edge by hand, from the page of one of its ends.
 
     The other asset is typed, not picked from a list of every asset (a catalog holds hundreds of thousands): the
@@ -174,7 +175,7 @@ class LineageForm(forms.Form):
         return (self.asset, other) if self.cleaned_data["direction"] == "down" else (other, self.asset)
 
 
-class NamingConventionForm(forms.ModelForm):
+class NamingConventionForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = NamingConvention
         fields = ["kind", "pattern", "explanation"]

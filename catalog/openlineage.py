@@ -351,19 +351,25 @@ def ingest_queued(batch_size=INGEST_BATCH, seconds=None):
         waiting = list(LineageEvent.objects.filter(error="").select_related("received_by").order_by("pk")[:batch_size])
         if not waiting:
             return None
-        ingested = []
-        for queued in waiting:
-            try:
-                ingest(queued.payload, queued.received_by)
-            except Exception as exc:
-                logger.exception("OpenLineage event %s could not be ingested", queued.pk)
-                LineageEvent.objects.filter(pk=queued.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
-            else:
-                ingested.append(queued.pk)
-        LineageEvent.objects.filter(pk__in=ingested).delete()
-        return len(ingested)
+        with events.gathered():  # the badges downstream of a batch's new edges are marked once
+            return _ingest_batch(waiting)
 
     return drain(LINEAGE_INGESTER, step, seconds)
+
+
+def _ingest_batch(waiting):
+    """Ingest queued events in order; one that fails is kept with its reason and the others go on."""
+    ingested = []
+    for queued in waiting:
+        try:
+            ingest(queued.payload, queued.received_by)
+        except Exception as exc:
+            logger.exception("OpenLineage event %s could not be ingested", queued.pk)
+            LineageEvent.objects.filter(pk=queued.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
+        else:
+            ingested.append(queued.pk)
+    LineageEvent.objects.filter(pk__in=ingested).delete()
+    return len(ingested)
 
 
 def _after_run_recorded(run):

@@ -39,6 +39,12 @@ def channels_of(users):
     return {user.pk: chosen.get(user.pk, (True, True)) for user in users}
 
 
+def _fit_title(title, limit=300):
+    """Titles are sentences the portal builds (from an asset's and an issue's names, each limited): the one place
+    where text is shortened, visibly (an ellipsis), because nobody typed it as one field."""
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
 def notify(recipients, *, kind, title, body="", url="", asset=None):
     """Deliver one message to each recipient on the channels they chose, and to the asset's team webhook.
 
@@ -47,7 +53,7 @@ def notify(recipients, *, kind, title, body="", url="", asset=None):
     recipients = list({user.pk: user for user in recipients if user.is_active}.values())
     channels = channels_of(recipients)
     rows = Notification.objects.bulk_create(
-        Notification(recipient=user, asset=asset, kind=kind, title=title[:300], body=body, url=url)
+        Notification(recipient=user, asset=asset, kind=kind, title=_fit_title(title), body=body, url=url)
         for user in recipients
         if channels[user.pk][0]
     )
@@ -88,7 +94,7 @@ def raise_alert(asset, *, kind, title, body="", url="", also=(), **fields):
     recipients = list({user.pk: user for user in recipients}.values())
     notify(recipients, kind=kind, title=title, body=body, url=url, asset=asset)
     return Alert.objects.create(
-        asset=asset, kind=kind, title=title[:300], body=body, url=url, recipient_count=len(recipients), **fields
+        asset=asset, kind=kind, title=_fit_title(title), body=body, url=url, recipient_count=len(recipients), **fields
     )
 
 

@@ -106,7 +106,16 @@ class FreshnessPolicy(models.Model):
     last_started_at = models.DateTimeField(null=True, blank=True)
     last_failed_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
-    probe_error = models.TextField(blank=True)
+    probe_error = models.TextField(
+        blank=True, help_text="The last probe's technical detail: for the asset's owners, its team and staff only."
+    )
+    probe_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Why the last probe failed, in plain words anyone may read (monitoring.reasons).",
+    )
     announced_status = models.CharField(max_length=10, choices=FreshnessStatus.choices, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
 
@@ -242,7 +251,9 @@ class FreshnessPolicy(models.Model):
         if self.paused:
             return FreshnessStatus.UNKNOWN, "Checks are paused."
         if self.is_probed and self.probe_error:
-            return FreshnessStatus.UNKNOWN, f"The check itself failed: {self.probe_error}"
+            # Never the technical detail: the reason is shown to every reader, on badges and in alerts.
+            plain = (self.probe_reason or "its owners can see the detail").rstrip(".")
+            return FreshnessStatus.UNKNOWN, f"The check itself failed: {plain}."
         seen = self.last_seen_at
         if self.last_failed_at and (seen is None or self.last_failed_at >= seen):
             return FreshnessStatus.STALE, f"The pipeline reported a failure at {_when(self.last_failed_at)}."

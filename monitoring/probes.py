@@ -17,6 +17,7 @@ import requests
 from catalog.choices import SourceKind
 from catalog.models import source_secret
 from core import files
+from monitoring import reasons
 from monitoring.choices import FreshnessMethod
 
 
@@ -25,37 +26,39 @@ class ProbeFailed(Exception):
 
 
 def probe_all(policies):
-    """``[(observed_at, error, duration_ms)]`` for policies whose assets and datasets are already loaded: every
-    probe starts at once in its own thread and each answer is awaited until that policy's own deadline, so a
-    source that hangs costs its timeout, not the sum of them."""
+    """``[(observed_at, error, duration_ms, reason)]`` for policies whose assets and datasets are already loaded:
+    every probe starts at once in its own thread and each answer is awaited until that policy's own deadline, so a
+    source that hangs costs its timeout, not the sum of them. ``error`` is the technical detail (for the asset's
+    owners, its team and staff), ``reason`` the plain words everyone may read (``monitoring.reasons``)."""
     started = time.monotonic()
     waiting = [(policy, _start(policy)) for policy in policies]
     results = []
     for policy, answers in waiting:
         try:
-            observed_at, error, finished = answers.get(
+            observed_at, error, reason, finished = answers.get(
                 timeout=max(0, started + policy.timeout_seconds - time.monotonic())
             )
         except queue.Empty:
             observed_at, error = None, f"No answer within {policy.timeout_seconds} seconds (timed out)."
-            finished = started + policy.timeout_seconds
-        results.append((observed_at, error, round((finished - started) * 1000)))
+            reason, finished = reasons.timed_out(policy), started + policy.timeout_seconds
+        results.append((observed_at, error, round((finished - started) * 1000), reason))
     return results
 
 
 def _start(policy):
-    """Run the policy's probe in a daemon thread; the queue receives ``(observed_at, error, finished)``."""
+    """Run the policy's probe in a daemon thread; the queue receives ``(observed_at, error, reason, finished)``."""
     target = _target(policy)
     answers = queue.Queue(maxsize=1)
 
     def work():
         try:
-            observed_at, error = target(), ""
+            observed_at, error, reason = target(), "", ""
         except ProbeFailed as exc:
-            observed_at, error = None, str(exc)
+            observed_at, error, reason = None, str(exc), reasons.plain_reason(exc, policy)
         except Exception as exc:  # a probe must never take the sweep down; the owner sees the reason instead
             observed_at, error = None, f"{type(exc).__name__}: {exc}"
-        answers.put((observed_at, error, time.monotonic()))
+            reason = reasons.plain_reason(exc, policy)
+        answers.put((observed_at, reasons.mask_text(error, policy.url), reason, time.monotonic()))
 
     threading.Thread(target=work, daemon=True, name=f"probe-{policy.pk}").start()
     return answers

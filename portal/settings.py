@@ -63,12 +63,19 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Before anything reads the user: the database away answers 503 (the page, or JSON under /api/), not 500.
+    "portal.errors.DatabaseUnavailableMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in with the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
+# The most a form may send, files aside. Django's 2.5 MB default refused a long pasted model card section with a
+# bare 400 and lost the text; at 10 MB every form fits with its stated field limits (50,000 characters for a long
+# text, up to 4 bytes each), and an over-limit field gets its own error with the text kept. Past this, a page
+# says what happened (portal.errors.bad_request).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024 * 1024)
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -261,7 +268,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, noting beat's tick for /health/.
+CELERY_BEAT_SCHEDULER = "portal.beat:PortalScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs. The DatabaseScheduler copies these into the database, where staff can pause or retime them.
 CELERY_BEAT_SCHEDULE = {
@@ -312,12 +320,25 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "portal-worker-heartbeat": {
+        # /health/ reads the row this touches: a worker that ran it lately is alive.
+        "task": "portal.tasks.worker_heartbeat",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "trust-remove-orphan-attachments": {
+        "task": "trust.tasks.remove_orphan_attachments",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "reap-lost-jobs": {
         "task": "monitoring.tasks.reap_lost_jobs",
         "schedule": 300.0,
         "options": {"expires": 240},
     },
 }
+# /health/ calls the worker or beat lost when their heartbeat row is older than this (they touch it every 15-30 s).
+PORTAL_HEALTH_STALE_SECONDS = env_int("PORTAL_HEALTH_STALE_SECONDS", 180, minimum=30)
 # How many times a job is retried after a temporary problem (a lost connection) before it fails.
 JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 3, minimum=0)
 # How often SQL, file and HTTP freshness probes run when no deadline comes sooner.

@@ -8,6 +8,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import urls as accounts_urls
 from portal import views
 
+# No database, no context processor: these answer even while PostgreSQL is down (portal/errors.py).
+handler500 = "portal.errors.server_error"
+handler400 = "portal.errors.bad_request"
+
 accounts_pages = [*accounts_urls.urlpatterns, path("profile/", views.profile, name="profile")]
 
 api_v1 = [

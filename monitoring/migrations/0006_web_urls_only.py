@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0004_move_jobs_and_notifications_to_core"),
+        ("monitoring", "0005_probe_reason"),
     ]
 
     operations = [
