@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Q, Value
 
 from accounts.models import Team
-from catalog.access import can_edit_expression
+from catalog.access import can_edit_expression, ownership_errors
 from catalog.choices import AssetKind
 from catalog.models import SOURCE_NOT_YOURS, Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
 from core.limits import StatedLimits
@@ -41,14 +41,26 @@ class AssetForm(StatedLimits, forms.ModelForm):
             "next_review_date": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["owner"].queryset = _people()
         self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.fields["team"].queryset = Team.objects.order_by("name")
         if self.instance.pk:
             self.fields["tags_text"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
             self.fields["version"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.user is not None:
+            # ``self.instance`` still holds the values as they were: construct_instance runs after clean().
+            errors = ownership_errors(
+                self.user, cleaned.get("owner"), cleaned.get("team"), asset=self.instance if self.instance.pk else None
+            )
+            for field, message in errors.items():
+                self.add_error(field, message)
+        return cleaned
 
     def clean_version(self):
         # Microseconds matter: two saves within one second must still be told apart.

@@ -25,6 +25,7 @@ from catalog.choices import (
     SchemaChangeOrigin,
     SourceKind,
 )
+from core.validators import web_url_validator
 
 # A source's secret is read from the environment only if its variable has this prefix: otherwise an owner could
 # name SECRET_KEY or DATABASE_URL and point the source at a host of their own, and the worker would send it there.
@@ -387,8 +388,10 @@ class Dataset(models.Model):
     row_count = models.BigIntegerField(null=True, blank=True)
     size_bytes = models.BigIntegerField(null=True, blank=True)
     last_updated_at = models.DateTimeField(null=True, blank=True)
-    documentation_url = models.URLField(blank=True)
-    snapshot_url = models.URLField(blank=True, help_text="Link to a frozen snapshot of the data.")
+    documentation_url = models.URLField(blank=True, validators=[web_url_validator])
+    snapshot_url = models.URLField(
+        blank=True, validators=[web_url_validator], help_text="Link to a frozen snapshot of the data."
+    )
     steward = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -469,7 +472,7 @@ class Report(models.Model):
     """A dashboard or report that business users read. Its inputs are its upstream lineage edges."""
 
     asset = models.OneToOneField(Asset, primary_key=True, on_delete=models.CASCADE, related_name="report")
-    url = models.URLField("dashboard URL", blank=True)
+    url = models.URLField("dashboard URL", blank=True, validators=[web_url_validator])
     audience = models.CharField(max_length=200, blank=True)
     refresh_schedule = models.CharField(max_length=100, blank=True)
 
@@ -482,7 +485,7 @@ class Pipeline(models.Model):
 
     asset = models.OneToOneField(Asset, primary_key=True, on_delete=models.CASCADE, related_name="pipeline")
     schedule = models.CharField(max_length=100, blank=True)
-    code_url = models.URLField(blank=True)
+    code_url = models.URLField(blank=True, validators=[web_url_validator])
     namespace = models.CharField(max_length=200, blank=True, help_text="OpenLineage job namespace.")
 
     def __str__(self):

@@ -20,10 +20,13 @@ from catalog.choices import AssetKind, LineageOrigin, RunOrigin, RunState, Schem
 from catalog.models import Asset, Dataset, DataSource, LineageEvent, Pipeline, PipelineRun
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
 from core.background import LINEAGE_INGESTER, drain, wake
+from core.validators import is_web_url
 
 logger = logging.getLogger(__name__)
 # Events the ingester reads at a time.
 INGEST_BATCH = 200
+# Pipeline.code_url's length.
+CODE_URL_LIMIT = 200
 
 EVENT_STATES = {
     "START": RunState.RUNNING,
@@ -132,6 +135,17 @@ def _dataset_ref(item, where, output):
     )
 
 
+def _code_url(value):
+    """The job's source code address if it is an http(s) link that fits, else "": the event is still accepted (a
+    producer may send ``git@…`` or ``file://…``), but nothing but a web address ever becomes a link on the page."""
+    value = value.strip() if isinstance(value, str) else ""
+    if not value or len(value) > CODE_URL_LIMIT or not is_web_url(value):
+        if value:
+            logger.info("OpenLineage job sourceCodeLocation.url dropped: not an http(s) address.")
+        return ""
+    return value
+
+
 def parse(event):
     """Check the whole event and return what ``ingest`` needs; raises ``MalformedEvent``."""
     if not isinstance(event, dict):
@@ -165,7 +179,7 @@ def parse(event):
         "job_namespace": _text(job, "namespace", "job", 200),
         "job_name": _text(job, "name", "job", 200),
         "job_description": str(documentation.get("description") or ""),
-        "code_url": str(code.get("url") or "")[:200],
+        "code_url": _code_url(code.get("url")),
         **refs,
     }
 

@@ -131,7 +131,7 @@ def _form_user(kind, request):
 def asset_create(request, kind):
     if kind not in EDITABLE_KINDS:
         raise Http404("Models and their versions are registered in the model registry.")
-    asset_form = AssetForm(request.POST or None, initial={"owner": request.user})
+    asset_form = AssetForm(request.POST or None, initial={"owner": request.user}, user=request.user)
     detail_form = KIND_FORMS[kind](request.POST or None, prefix="detail", **_form_user(kind, request))
     if request.method == "POST" and asset_form.is_valid() and detail_form.is_valid():
         asset = asset_form.save(commit=False)
@@ -150,7 +150,7 @@ def asset_edit(request, kind, slug):
     if kind not in EDITABLE_KINDS:
         raise Http404("Models and their versions are edited in the model registry.")
     asset, _ = asset_for_user(request, kind, slug, edit=True)
-    asset_form = AssetForm(request.POST or None, instance=asset)
+    asset_form = AssetForm(request.POST or None, instance=asset, user=request.user)
     detail_form = KIND_FORMS[kind](
         request.POST or None, instance=kind_row(asset), prefix="detail", **_form_user(kind, request)
     )

@@ -71,9 +71,17 @@ def notify(recipients, *, kind, title, body="", url="", asset=None):
     if team is not None and team.webhook_url:
         from core.tasks import post_webhook
 
-        payload = {"text": f"*{title}*\n{body}\n<{link}|Open in the portal>".strip()}
+        payload = {"text": f"*{slack_escape(title)}*\n{slack_escape(body)}\n<{link}|Open in the portal>".strip()}
         transaction.on_commit(lambda: post_webhook.delay(team.webhook_url, payload))
     return rows
+
+
+def slack_escape(text):
+    """``text`` as Slack mrkdwn shows it literally: no ``<!channel>`` pings, no disguised ``<url|label>`` links.
+
+    Slack's rule is to escape exactly these three characters; everything else is shown as typed.
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def raise_alert(asset, *, kind, title, body="", url="", also=(), **fields):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AssetKind, SourceKind
+from core.validators import web_url_validator
 from monitoring.choices import (
     BOARD_ORDER,
     DriftMeasure,
@@ -118,7 +119,9 @@ class FreshnessPolicy(models.Model):
     file_path = models.CharField(
         max_length=300, blank=True, help_text="File: path under DATA_ROOT; the dataset's own path when empty."
     )
-    url = models.URLField("URL", max_length=500, blank=True, help_text="HTTP: the address to ask.")
+    url = models.URLField(
+        "URL", max_length=500, blank=True, validators=[web_url_validator], help_text="HTTP: the address to ask."
+    )
     json_field = models.CharField(
         "JSON field",
         max_length=100,

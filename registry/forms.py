@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from accounts.models import Team
+from catalog.access import ownership_errors
 from catalog.models import Dataset
 from core.limits import StatedLimits
 from registry.models import Assumption, ModelCard, ModelUser, PromotionRequest, RegisteredModel
@@ -30,11 +31,22 @@ class ModelFactsForm(StatedLimits, forms.ModelForm):
         widgets = {"goal": forms.Textarea(attrs={"rows": 3}), "users_description": forms.Textarea(attrs={"rows": 3})}
         help_texts = {"summary": "One sentence: what the model predicts."}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         if self.instance.pk:
             self.fields["name"].initial = self.instance.asset.name
             self.fields["team"].initial = self.instance.asset.team_id
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.user is not None:
+            # The catalog's one rule: the team must be one of yours unless you are staff (or it stays as it was).
+            asset = self.instance.asset if self.instance.pk else None
+            owner = asset.owner_id if asset is not None else self.user.pk
+            for field, message in ownership_errors(self.user, owner, cleaned.get("team"), asset=asset).items():
+                self.add_error(field, message)
+        return cleaned
 
 
 class ApproversForm(StatedLimits, forms.ModelForm):

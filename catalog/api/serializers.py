@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team
+from catalog.access import check_ownership
 from catalog.choices import AssetKind, Lifecycle
 from catalog.models import SOURCE_NOT_YOURS, Asset, Column, Dataset, DataSource, Pipeline, PipelineRun, Report
 from core.api.conventions import full_clean_or_raise
@@ -125,6 +126,12 @@ class KindSerializer(serializers.ModelSerializer):
             row = self.Meta.model()
         else:
             asset, row = self.instance.asset, self.instance
+        check_ownership(
+            self.context["request"].user,
+            asset_values.get("owner", asset.owner_id),
+            asset_values.get("team", asset.team_id),
+            asset=asset if asset.pk else None,
+        )
         for name, value in asset_values.items():
             setattr(asset, name, value)
         for name, value in attrs.items():
