@@ -7,10 +7,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_save, pre_delete
 
         from accounts import events, schema  # noqa: F401 - schema registers the OpenAPI description of tokens
+        from accounts.middleware import stamp_session
 
         user = get_user_model()
         post_save.connect(events.user_saved, sender=user, dispatch_uid="accounts-people-changed")
         pre_delete.connect(events.user_deleting, sender=user, dispatch_uid="accounts-people-removed")
+        user_logged_in.connect(stamp_session, dispatch_uid="accounts-idle-session-stamp")

@@ -1,5 +1,7 @@
 from django import forms
 
+from core.limits import StatedLimits
 
-class TokenForm(forms.Form):
+
+class TokenForm(StatedLimits, forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'airflow lineage'.")

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.validators import web_url_validator
+
 
 class Team(models.Model):
     """A group of people that owns assets together; a user may belong to several teams."""
@@ -14,7 +16,9 @@ class Team(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     email = models.EmailField(blank=True, help_text="Shared mailbox that receives the team's alerts.")
-    webhook_url = models.URLField(blank=True, help_text="Slack-compatible incoming webhook for the team's alerts.")
+    webhook_url = models.URLField(
+        blank=True, validators=[web_url_validator], help_text="Slack-compatible incoming webhook for the team's alerts."
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
 
     class Meta:

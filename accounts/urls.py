@@ -11,6 +11,26 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", login_not_required(views.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    # Forgotten password: an email with a one-time link (valid PASSWORD_RESET_TIMEOUT seconds), then a new password.
+    path("password/reset/", login_not_required(views.PasswordResetView.as_view()), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        login_not_required(auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        login_not_required(views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        login_not_required(
+            auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html")
+        ),
+        name="password_reset_complete",
+    ),
     path("tokens/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -246,7 +246,7 @@ OPERATIONS = [
     page("model version page", "/models/{model}/versions/{version_number}/"),
     *[Operation(f"search '{q}'", "search", "portal", f"/search/?q={quote(q)}") for q in SEARCH_QUERIES],
     page("freshness board", "/monitoring/"),
-    page("alerts", "/monitoring/alerts/"),
+    page("alerts", "/alerts/"),
     page("inbox", "/inbox/"),
     page("issues list", "/issues/"),
     page("issues list, filtered", "/issues/?status=open&severity=critical"),

@@ -45,7 +45,7 @@ def prepare_targets(args, data_root):
     from django.db.models.functions import Cast, Concat
     from django.utils import timezone
 
-    from catalog.models import DataSource
+    from catalog.models import DataSource, SourceHost
     from monitoring.choices import FreshnessMethod
     from monitoring.models import FreshnessPolicy
 
@@ -56,6 +56,8 @@ def prepare_targets(args, data_root):
     connection = {"host": address.hostname, "port": address.port or 5432, "database": _source_db(args),
                   "user": address.username or "postgres"}  # fmt: skip
     DataSource.objects.filter(asset_id__in=tables).update(connection=connection, secret_env_var="")
+    # As staff would: the probes may reach only allow-listed hosts.
+    SourceHost.objects.get_or_create(host=connection["host"].lower(), port=connection["port"])
     for policy in policies.filter(method=FreshnessMethod.FILE):
         path = data_root / (policy.file_path or policy.asset.dataset.qualified_name)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -48,3 +48,39 @@ def asset_for_user(request, kind=None, slug=None, *, uuid=None, edit=False, rela
     if edit and not asset.user_can_edit:
         raise PermissionDenied(REFUSAL)
     return asset, asset.user_can_edit
+
+
+# --- who may be named owner and team -----------------------------------------------------------------------------
+OWNER_REFUSAL = "You can name only yourself, or nobody, as the owner; staff can give an asset to someone else."
+TEAM_REFUSAL = "You can put an asset only in a team you belong to; staff can choose any team."
+
+
+def ownership_errors(user, owner, team, *, asset=None):
+    """``{field: message}`` for the owner and team ``user`` wants to give an asset (``asset`` as it is now, or None
+    for a new one); empty when allowed. The one rule for the catalog's and the registry's pages and API alike:
+
+    - staff may name anyone and any team;
+    - anyone else may name only themselves or nobody as the owner, and only one of their own teams or none;
+    - what stays as it was is always allowed (a teammate editing a description keeps the owner and the team).
+    """
+    if user.is_staff:
+        return {}
+    errors = {}
+    owner_id = getattr(owner, "pk", owner)
+    team_id = getattr(team, "pk", team)
+    if owner_id not in (None, user.pk) and not (asset is not None and asset.pk and owner_id == asset.owner_id):
+        errors["owner"] = OWNER_REFUSAL
+    if (
+        team_id is not None
+        and not (asset is not None and asset.pk and team_id == asset.team_id)
+        and not Team.members.through.objects.filter(team_id=team_id, user_id=user.pk).exists()
+    ):
+        errors["team"] = TEAM_REFUSAL
+    return errors
+
+
+def check_ownership(user, owner, team, *, asset=None):
+    """``ownership_errors`` for the API: raise PermissionDenied (403) with its messages."""
+    errors = ownership_errors(user, owner, team, asset=asset)
+    if errors:
+        raise PermissionDenied(" ".join(errors.values()))

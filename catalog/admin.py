@@ -14,6 +14,8 @@ from catalog.models import (
     PipelineRun,
     Report,
     SchemaChange,
+    SecretBinding,
+    SourceHost,
     Tag,
     Watch,
 )
@@ -122,3 +124,22 @@ class LineageEventAdmin(admin.ModelAdmin):
     list_display = ["id", "received_at", "received_by", "error"]
     list_filter = [("error", admin.EmptyFieldListFilter)]
     readonly_fields = ["payload", "received_by", "received_at", "error"]
+
+
+@admin.register(SourceHost)
+class SourceHostAdmin(admin.ModelAdmin):
+    """The hosts PostgreSQL and MySQL sources may point at; a source elsewhere is refused when saved, scanned and
+    probed."""
+
+    list_display = ["host", "port", "may_reach_portal_database", "note"]
+    search_fields = ["host", "note"]
+
+
+@admin.register(SecretBinding)
+class SecretBindingAdmin(admin.ModelAdmin):
+    """Which source may send which PORTAL_SECRET_* variable, and to which host. Binding a variable to a source
+    that names none sets it on the source."""
+
+    list_display = ["variable", "source", "host", "created_at"]
+    search_fields = ["variable", "source__asset__name", "host"]
+    raw_id_fields = ["source"]

@@ -137,7 +137,7 @@ def link(pairs, *, actor, origin):
                 _lineage_change(down, created_by, "upstream", f"added {names[up]}"),
             )
         )
-        events.lineage_changed.send(sender=LineageEdge, downstream_ids=sorted({down for _, down in missing}))
+        events.announce_lineage_changed(sorted({down for _, down in missing}))
     return len(missing)
 
 
@@ -148,7 +148,7 @@ def remove_edge(upstream, downstream, actor):
         if deleted:
             for asset, other, side in ((upstream, downstream, "downstream"), (downstream, upstream, "upstream")):
                 record_change(asset, actor, {side: f"{other}"}, {side: "removed"}, action=ChangeAction.LINEAGE)
-            events.lineage_changed.send(sender=LineageEdge, downstream_ids=[downstream.pk])
+            events.announce_lineage_changed([downstream.pk])
     return bool(deleted)
 
 

@@ -22,6 +22,8 @@ from catalog.models import (
     NamingConvention,
     Pipeline,
     Report,
+    SecretBinding,
+    SourceHost,
     Tag,
 )
 from catalog.search import reindex
@@ -255,6 +257,16 @@ def _asset(kind, slug, name, team, owner, description, teams, users, **extra):
     return asset
 
 
+def _allow(source, secret):
+    """What staff would do for the demo's sources: allow their hosts and bind their secrets to them."""
+    if not source.is_networked:
+        return
+    host, port = source.address()
+    SourceHost.objects.get_or_create(host=host, port=port, defaults={"note": "Demo source."})
+    if secret:
+        SecretBinding.objects.get_or_create(variable=secret, source=source, defaults={"host": host})
+
+
 def load(teams, users):
     write_demo_files()
     today = timezone.localdate()
@@ -264,6 +276,7 @@ def load(teams, users):
         sources[key], _ = DataSource.objects.update_or_create(
             asset=asset, defaults={"source_kind": kind, "connection": connection, "secret_env_var": secret}
         )
+        _allow(sources[key], secret)
     assets = {}
     for index, (key, spec) in enumerate(DATASETS.items()):
         source, qualified, name, fmt, team, owner, description, use, columns, tags = spec

@@ -6,6 +6,9 @@ Receivers live in the apps above (trust keeps its stored badges true with them; 
 Arguments are plain ids, never rows, so a bulk write sends one event for all it wrote.
 """
 
+import threading
+from contextlib import contextmanager
+
 from django.dispatch import Signal
 
 # asset_ids, travels: what these assets say about themselves changed (an edit, a rescan, an admin form).
@@ -20,3 +23,42 @@ lineage_changed = Signal()
 
 # run: a pipeline run was recorded as completed (OpenLineage COMPLETE, or a heartbeat's finish ping).
 run_completed = Signal()
+
+
+class _Gathered:
+    """Lineage changes held back by ``gathered()``: the downstream ids, in one set."""
+
+    def __init__(self):
+        self.downstream_ids = set()
+
+
+_gathering = threading.local()
+
+
+@contextmanager
+def gathered():
+    """Inside the block, ``announce_lineage_changed`` only gathers ids; the block's end sends one
+    ``lineage_changed`` for all of them. For a writer that works through many small transactions (the OpenLineage
+    ingester takes a batch of events, each in its own): the receivers walk downstream once per batch, not once per
+    event. Announcing after the writes committed is safe: a badge computed meanwhile is marked stale again."""
+    outer = getattr(_gathering, "current", None)
+    if outer is not None:
+        yield
+        return
+    _gathering.current = _Gathered()
+    try:
+        yield
+        ids = _gathering.current.downstream_ids
+    finally:
+        _gathering.current = None
+    if ids:
+        lineage_changed.send(sender="catalog", downstream_ids=sorted(ids))
+
+
+def announce_lineage_changed(downstream_ids):
+    """Send ``lineage_changed`` now, or gather it when inside ``gathered()``."""
+    current = getattr(_gathering, "current", None)
+    if current is not None:
+        current.downstream_ids.update(downstream_ids)
+        return
+    lineage_changed.send(sender="catalog", downstream_ids=list(downstream_ids))

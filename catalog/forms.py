@@ -3,10 +3,13 @@ from datetime import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Q, Value
 
 from accounts.models import Team
+from catalog.access import can_edit_expression, ownership_errors
 from catalog.choices import AssetKind
-from catalog.models import Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
+from catalog.models import SOURCE_NOT_YOURS, Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
+from core.limits import StatedLimits
 
 # The kinds the catalog's own forms create and edit; models and versions belong to the registry.
 EDITABLE_KINDS = [AssetKind.SOURCE, AssetKind.DATASET, AssetKind.REPORT, AssetKind.PIPELINE]
@@ -17,7 +20,7 @@ def _people():
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
 
-class AssetForm(forms.ModelForm):
+class AssetForm(StatedLimits, forms.ModelForm):
     """What every kind of asset has: name, description, owners, lifecycle, review dates, tags."""
 
     tags_text = forms.CharField(
@@ -38,14 +41,26 @@ class AssetForm(forms.ModelForm):
             "next_review_date": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["owner"].queryset = _people()
         self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.fields["team"].queryset = Team.objects.order_by("name")
         if self.instance.pk:
             self.fields["tags_text"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
             self.fields["version"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.user is not None:
+            # ``self.instance`` still holds the values as they were: construct_instance runs after clean().
+            errors = ownership_errors(
+                self.user, cleaned.get("owner"), cleaned.get("team"), asset=self.instance if self.instance.pk else None
+            )
+            for field, message in errors.items():
+                self.add_error(field, message)
+        return cleaned
 
     def clean_version(self):
         # Microseconds matter: two saves within one second must still be told apart.
@@ -67,14 +82,14 @@ class AssetForm(forms.ModelForm):
         return names
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = DataSource
         fields = ["source_kind", "connection", "secret_env_var", "namespace"]
         labels = {"source_kind": "Kind of source", "secret_env_var": "Secret's environment variable"}
 
 
-class DatasetForm(forms.ModelForm):
+class DatasetForm(StatedLimits, forms.ModelForm):
     """When the data last changed is left to scans and OpenLineage events, which know it to the second."""
 
     class Meta:
@@ -91,19 +106,31 @@ class DatasetForm(forms.ModelForm):
         }
         labels = {"size_bytes": "Size (bytes)", "retain_until": "Or keep until"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = DataSource.objects.select_related("asset").order_by("asset__name")
+        # Only the sources the user may edit are offered (and accepted), plus the dataset's current one.
+        editable = Q(editable=True)
+        if self.instance.source_id:
+            editable |= Q(pk=self.instance.source_id)
+        self.fields["source"].queryset = (
+            DataSource.objects.select_related("asset")
+            .annotate(
+                editable=can_edit_expression(user, "asset__") if user else Value(False, output_field=BooleanField())
+            )
+            .filter(editable)
+            .order_by("asset__name")
+        )
+        self.fields["source"].error_messages["invalid_choice"] = SOURCE_NOT_YOURS.format(source="that source")
         self.fields["steward"].queryset = _people()
 
 
-class ReportForm(forms.ModelForm):
+class ReportForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = Report
         fields = ["url", "audience", "refresh_schedule"]
 
 
-class PipelineForm(forms.ModelForm):
+class PipelineForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = Pipeline
         fields = ["schedule", "code_url", "namespace"]
@@ -117,7 +144,7 @@ KIND_FORMS = {
 }
 
 
-class LineageForm(forms.Form):
+class LineageForm(StatedLimits, forms.Form):
     """Add an edge by hand, from the page of one of its ends.
 
     The other asset is typed, not picked from a list of every asset (a catalog holds hundreds of thousands): the
@@ -161,7 +188,7 @@ class LineageForm(forms.Form):
         return (self.asset, other) if self.cleaned_data["direction"] == "down" else (other, self.asset)
 
 
-class NamingConventionForm(forms.ModelForm):
+class NamingConventionForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = NamingConvention
         fields = ["kind", "pattern", "explanation"]

@@ -20,10 +20,13 @@ from catalog.choices import AssetKind, LineageOrigin, RunOrigin, RunState, Schem
 from catalog.models import Asset, Dataset, DataSource, LineageEvent, Pipeline, PipelineRun
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
 from core.background import LINEAGE_INGESTER, drain, wake
+from core.validators import is_web_url
 
 logger = logging.getLogger(__name__)
 # Events the ingester reads at a time.
 INGEST_BATCH = 200
+# Pipeline.code_url's length.
+CODE_URL_LIMIT = 200
 
 EVENT_STATES = {
     "START": RunState.RUNNING,
@@ -132,6 +135,17 @@ def _dataset_ref(item, where, output):
     )
 
 
+def _code_url(value):
+    """The job's source code address if it is an http(s) link that fits, else "": the event is still accepted (a
+    producer may send ``git@…`` or ``file://…``), but nothing but a web address ever becomes a link on the page."""
+    value = value.strip() if isinstance(value, str) else ""
+    if not value or len(value) > CODE_URL_LIMIT or not is_web_url(value):
+        if value:
+            logger.info("OpenLineage job sourceCodeLocation.url dropped: not an http(s) address.")
+        return ""
+    return value
+
+
 def parse(event):
     """Check the whole event and return what ``ingest`` needs; raises ``MalformedEvent``."""
     if not isinstance(event, dict):
@@ -165,7 +179,7 @@ def parse(event):
         "job_namespace": _text(job, "namespace", "job", 200),
         "job_name": _text(job, "name", "job", 200),
         "job_description": str(documentation.get("description") or ""),
-        "code_url": str(code.get("url") or "")[:200],
+        "code_url": _code_url(code.get("url")),
         **refs,
     }
 
@@ -337,19 +351,25 @@ def ingest_queued(batch_size=INGEST_BATCH, seconds=None):
         waiting = list(LineageEvent.objects.filter(error="").select_related("received_by").order_by("pk")[:batch_size])
         if not waiting:
             return None
-        ingested = []
-        for queued in waiting:
-            try:
-                ingest(queued.payload, queued.received_by)
-            except Exception as exc:
-                logger.exception("OpenLineage event %s could not be ingested", queued.pk)
-                LineageEvent.objects.filter(pk=queued.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
-            else:
-                ingested.append(queued.pk)
-        LineageEvent.objects.filter(pk__in=ingested).delete()
-        return len(ingested)
+        with events.gathered():  # the badges downstream of a batch's new edges are marked once
+            return _ingest_batch(waiting)
 
     return drain(LINEAGE_INGESTER, step, seconds)
+
+
+def _ingest_batch(waiting):
+    """Ingest queued events in order; one that fails is kept with its reason and the others go on."""
+    ingested = []
+    for queued in waiting:
+        try:
+            ingest(queued.payload, queued.received_by)
+        except Exception as exc:
+            logger.exception("OpenLineage event %s could not be ingested", queued.pk)
+            LineageEvent.objects.filter(pk=queued.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
+        else:
+            ingested.append(queued.pk)
+    LineageEvent.objects.filter(pk__in=ingested).delete()
+    return len(ingested)
 
 
 def _after_run_recorded(run):

@@ -20,7 +20,7 @@ from catalog import assets
 from catalog.audience import audience_of
 from catalog.choices import AssetKind, DatasetFormat, SchemaChangeOrigin, SourceKind
 from catalog.lineage import MAX_DEPTH, walk
-from catalog.models import Asset, Column, Dataset, SchemaChange, source_secret
+from catalog.models import Asset, Column, Dataset, SchemaChange, SecretNotBound
 from catalog.search import reindex
 from core.choices import NotificationKind
 from core.files import OutsideDataRoot, inside_data_root
@@ -69,14 +69,22 @@ def _read_postgresql(source):
     import psycopg2
 
     settings_ = source.connection
-    host, port = settings_.get("host", "localhost"), settings_.get("port", 5432)
+    # Checked again here, not only when the source was saved: the allow-list or the bindings may have changed since.
+    refusal = source.connection_refusal()
+    if refusal:
+        raise JobFailed(f"Not scanned: {refusal}")
+    try:
+        password = source.secret()
+    except SecretNotBound as exc:
+        raise JobFailed(f"Not scanned: {exc}") from None
+    host, port = source.address()
     try:
         connection = psycopg2.connect(
             host=host,
             port=port,
             dbname=settings_.get("database", ""),
             user=settings_.get("user") or None,
-            password=source_secret(source.secret_env_var),
+            password=password,
             connect_timeout=settings.CATALOG_SCAN_TIMEOUT,
             options=f"-c statement_timeout={settings.CATALOG_SCAN_TIMEOUT * 1000}",
         )

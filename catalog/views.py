@@ -123,11 +123,16 @@ def asset_detail(request, kind, slug):
     return render(request, "catalog/asset_detail.html", context)
 
 
+def _form_user(kind, request):
+    """The dataset form offers only the sources the user may edit, so it needs to know who is asking."""
+    return {"user": request.user} if kind == AssetKind.DATASET else {}
+
+
 def asset_create(request, kind):
     if kind not in EDITABLE_KINDS:
         raise Http404("Models and their versions are registered in the model registry.")
-    asset_form = AssetForm(request.POST or None, initial={"owner": request.user})
-    detail_form = KIND_FORMS[kind](request.POST or None, prefix="detail")
+    asset_form = AssetForm(request.POST or None, initial={"owner": request.user}, user=request.user)
+    detail_form = KIND_FORMS[kind](request.POST or None, prefix="detail", **_form_user(kind, request))
     if request.method == "POST" and asset_form.is_valid() and detail_form.is_valid():
         asset = asset_form.save(commit=False)
         asset.kind = kind
@@ -145,8 +150,10 @@ def asset_edit(request, kind, slug):
     if kind not in EDITABLE_KINDS:
         raise Http404("Models and their versions are edited in the model registry.")
     asset, _ = asset_for_user(request, kind, slug, edit=True)
-    asset_form = AssetForm(request.POST or None, instance=asset)
-    detail_form = KIND_FORMS[kind](request.POST or None, instance=kind_row(asset), prefix="detail")
+    asset_form = AssetForm(request.POST or None, instance=asset, user=request.user)
+    detail_form = KIND_FORMS[kind](
+        request.POST or None, instance=kind_row(asset), prefix="detail", **_form_user(kind, request)
+    )
     if request.method == "POST" and asset_form.is_valid() and detail_form.is_valid():
         try:
             save_asset(

@@ -1,9 +1,10 @@
 from django import forms
 
+from core.limits import StatedLimits
 from core.models import NotificationPreference
 
 
-class PreferenceForm(forms.ModelForm):
+class PreferenceForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = NotificationPreference
         fields = ["inbox", "email"]

@@ -1,4 +1,5 @@
-"""Markdown that people type, rendered safely: an explicit allow-list of tags, no scripts, no event handlers."""
+"""Markdown that people type, rendered safely: an explicit allow-list of tags, no scripts, no event handlers,
+and images only from this host."""
 
 import markdown
 import nh3
@@ -16,6 +17,25 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align"},
 }
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# Paths an image may never load, even on this host: a heartbeat ping is a GET, so an image must not fire one.
+FORBIDDEN_IMAGE_PATHS = ("/ping/",)
+
+
+def _same_origin_path(value):
+    """``value`` if it is a path on this host (``/media/chart.png``), else None: images from other hosts would tell
+    them who reads what, and could fire requests (a heartbeat ping) as the reader."""
+    value = value.strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    if value.startswith(FORBIDDEN_IMAGE_PATHS):
+        return None
+    return value
+
+
+def _attribute_filter(tag, attribute, value):
+    if tag == "img" and attribute == "src":
+        return _same_origin_path(value)
+    return value
 
 
 def render_markdown(text):
@@ -26,5 +46,6 @@ def render_markdown(text):
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
+        attribute_filter=_attribute_filter,
         link_rel="noopener noreferrer",
     )

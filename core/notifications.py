@@ -40,6 +40,12 @@ def channels_of(users):
     return {user.pk: chosen.get(user.pk, (True, True)) for user in users}
 
 
+def _fit_title(title, limit=300):
+    """Titles are sentences the portal builds (from an asset's and an issue's names, each limited): the one place
+    where text is shortened, visibly (an ellipsis), because nobody typed it as one field."""
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
 def notify(recipients, *, kind, title, body="", url="", asset=None):
     """Deliver one message to each recipient on the channels they chose, and to the asset's team webhook.
 
@@ -48,7 +54,7 @@ def notify(recipients, *, kind, title, body="", url="", asset=None):
     recipients = list({user.pk: user for user in recipients if user.is_active}.values())
     channels = channels_of(recipients)
     rows = Notification.objects.bulk_create(
-        Notification(recipient=user, asset=asset, kind=kind, title=title[:300], body=body, url=url)
+        Notification(recipient=user, asset=asset, kind=kind, title=_fit_title(title), body=body, url=url)
         for user in recipients
         if channels[user.pk][0]
     )
@@ -66,9 +72,17 @@ def notify(recipients, *, kind, title, body="", url="", asset=None):
     if team is not None and team.webhook_url:
         from core.tasks import post_webhook
 
-        payload = {"text": f"*{title}*\n{body}\n<{link}|Open in the portal>".strip()}
+        payload = {"text": f"*{slack_escape(title)}*\n{slack_escape(body)}\n<{link}|Open in the portal>".strip()}
         transaction.on_commit(lambda: send(post_webhook, team.webhook_url, payload))
     return rows
+
+
+def slack_escape(text):
+    """``text`` as Slack mrkdwn shows it literally: no ``<!channel>`` pings, no disguised ``<url|label>`` links.
+
+    Slack's rule is to escape exactly these three characters; everything else is shown as typed.
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def raise_alert(asset, *, kind, title, body="", url="", also=(), **fields):
@@ -81,7 +95,7 @@ def raise_alert(asset, *, kind, title, body="", url="", also=(), **fields):
     recipients = list({user.pk: user for user in recipients}.values())
     notify(recipients, kind=kind, title=title, body=body, url=url, asset=asset)
     return Alert.objects.create(
-        asset=asset, kind=kind, title=title[:300], body=body, url=url, recipient_count=len(recipients), **fields
+        asset=asset, kind=kind, title=_fit_title(title), body=body, url=url, recipient_count=len(recipients), **fields
     )
 
 

@@ -16,6 +16,17 @@ BOARD_ORDER = [FreshnessStatus.STALE, FreshnessStatus.LATE, FreshnessStatus.UNKN
 SEVERITY = {FreshnessStatus.FRESH: 0, FreshnessStatus.UNKNOWN: 1, FreshnessStatus.LATE: 2, FreshnessStatus.STALE: 3}
 
 
+class FilterOperator(models.TextChoices):
+    """The comparisons a structured freshness condition may make; the SQL is built from these and nothing else."""
+
+    EQUAL = "=", "equals"
+    NOT_EQUAL = "!=", "differs from"
+    LESS = "<", "is less than"
+    LESS_OR_EQUAL = "<=", "is at most"
+    GREATER = ">", "is greater than"
+    GREATER_OR_EQUAL = ">=", "is at least"
+
+
 class FreshnessMethod(models.TextChoices):
     SQL = "sql", "SQL: newest timestamp in a table"
     FILE = "file", "File: modification time under DATA_ROOT"

@@ -5,7 +5,6 @@ only when their policy or run is new, so loading twice changes no count.
 """
 
 import logging
-import uuid
 from datetime import timedelta
 
 from django.utils import timezone
@@ -19,9 +18,6 @@ from monitoring.models import FreshnessCheck, FreshnessPolicy
 
 logger = logging.getLogger(__name__)
 
-# The demo heartbeat's address is fixed so that monitoring/scripts/demo_heartbeat.sh can ping it.
-DEMO_PING_KEY = uuid.uuid5(uuid.NAMESPACE_URL, "https://portal.example.com/demo/orders-etl")
-
 # asset key: policy fields
 POLICIES = {
     "raw-orders": {"method": FreshnessMethod.SQL, "period": timedelta(days=1), "grace": timedelta(hours=6),
@@ -34,13 +30,15 @@ POLICIES = {
                     "url": "https://api.payments.example.com/v2/settlements/status",
                     "json_field": "last_settlement_at", "timeout_seconds": 5},
     "orders-etl": {"method": FreshnessMethod.HEARTBEAT, "schedule_kind": ScheduleKind.CRON, "cron": "0 3 * * *",
-                   "time_zone": "UTC", "grace": timedelta(hours=2), "ping_key": DEMO_PING_KEY},
+                   "time_zone": "UTC", "grace": timedelta(hours=2)},
     "executive-sales": {"method": FreshnessMethod.HEARTBEAT, "schedule_kind": ScheduleKind.CRON,
                         "cron": "0 7 * * 1-5", "time_zone": "Europe/Paris", "grace": timedelta(hours=1)},
 }  # fmt: skip
 
 
 def load(teams, users, assets):
+    """Heartbeat addresses are random per instance (the model's default), and kept when the demo is loaded again:
+    a well-known address would let anyone on the internet, or an image in a description, fake a run."""
     now = timezone.now()
     for key, fields in POLICIES.items():
         asset = assets[key]

@@ -171,73 +171,103 @@ def evaluate(policy, *, trigger, now=None, observed=(), **check_fields):
     return evaluate_all([policy], trigger=trigger, now=now, observed=observed, check_fields=[check_fields])[0]
 
 
+# What pings, probes and owners change on a policy while a sweep holds an older copy of it.
+OBSERVATION = (
+    "last_seen_at", "last_started_at", "last_failed_at", "probe_error", "probe_reason", "paused", "announced_status",
+)  # fmt: skip
+
+
 def evaluate_all(policies, *, trigger, now=None, observed=(), check_fields=None):
     """``evaluate`` for many policies at once (a batch of probes, the sweep's heartbeats): one UPDATE and one INSERT
     in one transaction for all of them, then the alerts of those whose status changed. ``check_fields`` holds each
-    policy's own fields for its check row (a probe's error and duration)."""
+    policy's own fields for its check row (a probe's error and duration).
+
+    Each policy is evaluated against its latest observation, under the lock its compare-and-set takes: the rows are
+    locked and read again first, so a ping that landed after the sweep claimed them (or during a probe) is what is
+    judged, not the copy read at claim time. Only the fields in ``observed``, which this caller has just observed,
+    keep their value in memory."""
     if not policies:
         return []
     now = now or timezone.now()
-    said_before = dict(
-        FreshnessPolicy.objects.filter(pk__in=[policy.pk for policy in policies])
-        .annotate(said=Subquery(FreshnessCheck.objects.filter(policy=OuterRef("pk")).values("reason")[:1]))
-        .values_list("pk", "said")
-    )
-    checks = []
-    for policy, fields in zip(policies, check_fields or [{}] * len(policies), strict=True):
-        status, reason = policy.status_at(now)
-        policy.next_check_at = policy.plan_next_check(now)
-        policy.last_checked_at = now
-        checks.append(
-            FreshnessCheck(
-                policy=policy,
-                checked_at=now,
-                trigger=trigger,
-                status=status,
-                observed_at=policy.last_seen_at,
-                reason=reason[:500],
-                **fields,
-            )
-        )
-    saved = ["next_check_at", "last_checked_at", *observed]
+    check_fields = check_fields or [{}] * len(policies)
+    keep = set(observed)
     with transaction.atomic():
-        if len(policies) == 1:
+        latest = {
+            row["pk"]: row
+            for row in FreshnessPolicy.objects.filter(pk__in=[policy.pk for policy in policies])
+            .annotate(said=Subquery(FreshnessCheck.objects.filter(policy=OuterRef("pk")).values("reason")[:1]))
+            .order_by("pk")
+            .select_for_update(of=("self",))
+            .values("pk", "said", *OBSERVATION)
+        }
+        pairs = zip(policies, check_fields, strict=True)
+        present = [(policy, fields) for policy, fields in pairs if policy.pk in latest]
+        for policy, _ in present:
+            for name in OBSERVATION:
+                if name not in keep:
+                    setattr(policy, name, latest[policy.pk][name])
+        checks = [_judge(policy, fields, trigger, now) for policy, fields in present]
+        saved = ["next_check_at", "last_checked_at", *observed]
+        if len(present) == 1:
             # A ping or a "check now": a plain UPDATE, which Django compiles several times faster than bulk_update.
-            policy = policies[0]
+            policy = present[0][0]
             FreshnessPolicy.objects.filter(pk=policy.pk).update(**{name: getattr(policy, name) for name in saved})
-        else:
-            FreshnessPolicy.objects.bulk_update(policies, saved)
+        elif present:
+            FreshnessPolicy.objects.bulk_update([policy for policy, _ in present], saved)
         FreshnessCheck.objects.bulk_create(checks)
-    moved, reworded = [], []
-    for policy, check in zip(policies, checks, strict=True):
-        if announce(policy, check.status, check.reason):
-            moved.append(policy)
-        elif check.status == policy.announced_status and check.reason != said_before.get(policy.pk):
-            # The same status in new words (a newer update time, another probe error): what quoted them is stale.
-            reworded.append(policy)
+        # The compare-and-set on the announced status, in the same transaction as the read it judged.
+        judged = [(policy, check, policy.announced_status) for (policy, _), check in zip(present, checks, strict=True)]
+        moved = [(policy, check, old) for policy, check, old in judged if _move(policy, check.status)]
+    reworded = [
+        policy
+        for policy, check, old in judged
+        # The same status in new words (a newer update time, another probe error): what quoted them is stale.
+        if check.status == old and check.reason != latest[policy.pk]["said"]
+    ]
+    for policy, check, old in moved:
+        _alert(policy, old, check.status, check.reason)
     if moved or reworded:
         # Once for the whole batch, so listeners walk lineage once for all of it, not once a check.
-        freshness_changed.send(sender=FreshnessPolicy, moved=moved, reworded=reworded)
-    return [check.status for check in checks]
+        freshness_changed.send(sender=FreshnessPolicy, moved=[policy for policy, _, _ in moved], reworded=reworded)
+    statuses = {check.policy_id: check.status for check in checks}
+    # A policy deleted meanwhile has no status any more.
+    return [statuses.get(policy.pk, FreshnessStatus.UNKNOWN) for policy in policies]
 
 
-def announce(policy, status, reason):
-    """Tell people about a status change exactly once, however many sweepers saw it.
+def _judge(policy, fields, trigger, now):
+    """The policy's check row at ``now``; plans its next deadline on the way."""
+    status, reason = policy.status_at(now)
+    policy.next_check_at = policy.plan_next_check(now)
+    policy.last_checked_at = now
+    return FreshnessCheck(
+        policy=policy,
+        checked_at=now,
+        trigger=trigger,
+        status=status,
+        observed_at=policy.last_seen_at,
+        reason=reason[:500],
+        **fields,
+    )
 
-    The compare-and-set on ``announced_status`` is the lock: only the caller that moves it from the value it
-    read raises the alert. Returns whether this caller moved it (``evaluate_all`` then sends ``freshness_changed``).
-    """
+
+def _move(policy, status):
+    """Compare-and-set ``announced_status`` from the value this caller read; whether it moved it. Only the caller
+    that moves it raises the alert, however many sweepers saw the transition."""
     old = policy.announced_status
     if old == status:
         return False
-    moved = FreshnessPolicy.objects.filter(pk=policy.pk, announced_status=old).update(announced_status=status)
-    if not moved:
+    if not FreshnessPolicy.objects.filter(pk=policy.pk, announced_status=old).update(announced_status=status):
         return False
     policy.announced_status = status
+    return True
+
+
+def _alert(policy, old, status, reason):
+    """Tell people about a status change once (``_move`` said this caller made it)."""
     quiet = {"", FreshnessStatus.UNKNOWN}
     # A new policy settling, data appearing for the first time, or an owner pausing checks is not news.
     if (old in quiet and status in (FreshnessStatus.FRESH, FreshnessStatus.UNKNOWN)) or policy.paused:
-        return True
+        return
     asset = policy.asset
     if status == FreshnessStatus.FRESH:
         title = f"{asset.name} is fresh again"
@@ -254,7 +284,6 @@ def announce(policy, status, reason):
         from_status=old,
         to_status=status,
     )
-    return True
 
 
 def run_probe(policy, *, now=None):
@@ -266,8 +295,9 @@ def run_probes(policies, *, now=None):
     """``run_probe`` for a batch (the sweep's workers): the sources are asked at the same time (``probe_all``) and the
     answers recorded together."""
     checks = []
-    for policy, (observed_at, error, duration_ms) in zip(policies, probe_all(policies), strict=True):
-        policy.probe_error = error
+    for policy, (observed_at, error, duration_ms, reason) in zip(policies, probe_all(policies), strict=True):
+        # The detail for owners, their team and staff; the plain reason for everyone (``monitoring.reasons``).
+        policy.probe_error, policy.probe_reason = error, reason
         # A failed probe keeps the last sighting it read when it started.
         if observed_at is not None:
             policy.last_seen_at = observed_at
@@ -276,7 +306,7 @@ def run_probes(policies, *, now=None):
         policies,
         trigger=FreshnessCheck.Trigger.PROBE,
         now=now,
-        observed=["probe_error", "last_seen_at"],
+        observed=["probe_error", "probe_reason", "last_seen_at"],
         check_fields=checks,
     )
 
@@ -315,7 +345,13 @@ def _record_pipeline_run(pipeline, kind, run_id, rows, now):
             run, created = PipelineRun.objects.get_or_create(
                 pipeline=pipeline,
                 run_id=run_id,
-                defaults={"origin": RunOrigin.HEARTBEAT, "state": state[kind], "started_at": now},
+                # A run first heard of at its end has an unknown start, hence an unknown duration (not 0 s): it
+                # never feeds the duration rule, while its output rows still do.
+                defaults={
+                    "origin": RunOrigin.HEARTBEAT,
+                    "state": state[kind],
+                    "started_at": now if kind == PingKind.START else None,
+                },
             )
     except IntegrityError:  # the start and the end of one run raced each other; the other request made the row
         run, created = PipelineRun.objects.get(pipeline=pipeline, run_id=run_id), False

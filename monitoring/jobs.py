@@ -22,5 +22,6 @@ def check_now(run):
     status = run_probe(policy)
     policy.refresh_from_db()
     if policy.probe_error:
-        raise JobFailed(f"The check failed: {policy.probe_error}")
+        # Job runs are listed to every reader: the plain reason, not the technical detail.
+        raise JobFailed(f"The check failed: {policy.probe_reason or 'see the freshness page'}")
     return {"status": status, "last_seen_at": policy.last_seen_at.isoformat() if policy.last_seen_at else None}

@@ -12,9 +12,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AssetKind, SourceKind
-from monitoring.choices import BOARD_ORDER, DriftMeasure, FreshnessMethod, FreshnessStatus, PingKind, ScheduleKind
+from core.validators import web_url_validator
+from monitoring.choices import (
+    BOARD_ORDER,
+    DriftMeasure,
+    FilterOperator,
+    FreshnessMethod,
+    FreshnessStatus,
+    PingKind,
+    ScheduleKind,
+)
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SQL_SOURCES = (SourceKind.POSTGRESQL, SourceKind.SQLITE, SourceKind.MYSQL)
 
 
@@ -81,13 +91,37 @@ class FreshnessPolicy(models.Model):
     timestamp_column = models.CharField(
         max_length=100, blank=True, help_text="SQL: the column holding each row's update time."
     )
+    filter_column = models.CharField(
+        max_length=100, blank=True, help_text="SQL: only count rows where this column… (e.g. status)"
+    )
+    filter_operator = models.CharField(
+        "comparison", max_length=2, blank=True, choices=FilterOperator.choices, help_text="…compares so…"
+    )
+    filter_value = models.CharField(
+        max_length=200, blank=True, help_text="…to this value (e.g. shipped), sent as a query parameter."
+    )
     sql_filter = models.CharField(
-        max_length=300, blank=True, help_text="SQL: an optional condition, e.g. status = 'shipped'."
+        "free-text SQL condition",
+        max_length=300,
+        blank=True,
+        help_text="SQL, legacy: a condition pasted into the query. Only the source's owner, its team and staff may "
+        "write one, and it runs only while its writer still may; prefer column, comparison and value.",
+    )
+    sql_filter_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="Who wrote the free-text condition: it runs only while they may edit the source.",
     )
     file_path = models.CharField(
         max_length=300, blank=True, help_text="File: path under DATA_ROOT; the dataset's own path when empty."
     )
-    url = models.URLField("URL", max_length=500, blank=True, help_text="HTTP: the address to ask.")
+    url = models.URLField(
+        "URL", max_length=500, blank=True, validators=[web_url_validator], help_text="HTTP: the address to ask."
+    )
     json_field = models.CharField(
         "JSON field",
         max_length=100,
@@ -103,7 +137,16 @@ class FreshnessPolicy(models.Model):
     last_started_at = models.DateTimeField(null=True, blank=True)
     last_failed_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
-    probe_error = models.TextField(blank=True)
+    probe_error = models.TextField(
+        blank=True, help_text="The last probe's technical detail: for the asset's owners, its team and staff only."
+    )
+    probe_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Why the last probe failed, in plain words anyone may read (monitoring.reasons).",
+    )
     announced_status = models.CharField(max_length=10, choices=FreshnessStatus.choices, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
 
@@ -212,7 +255,47 @@ class FreshnessPolicy(models.Model):
             errors["timestamp_column"] = f"The dataset has no recorded column '{self.timestamp_column}'."
         if any(token in self.sql_filter for token in (";", "--", "/*")):
             errors["sql_filter"] = "The filter is one condition: no semicolons or comments."
-        return errors
+        return {**errors, **self._clean_structured_filter(dataset)}
+
+    def _clean_structured_filter(self, dataset):
+        """Column, comparison and value: all three or none; the column a plain name (quoted when run), the value
+        bound as a parameter, so the condition cannot be anything but that one comparison."""
+        if not (self.filter_column or self.filter_operator or self.filter_value):
+            return {}
+        if self.sql_filter:
+            return {"sql_filter": "Give either a column, comparison and value or a free-text condition, not both."}
+        if not COLUMN_NAME.match(self.filter_column or ""):
+            return {"filter_column": "Name the column to compare (letters, digits and underscores)."}
+        if self.filter_operator not in FilterOperator.values:
+            return {"filter_operator": "Choose a comparison from the list."}
+        recorded = dataset is not None and dataset.columns.exists()
+        if recorded and not dataset.columns.filter(name=self.filter_column).exists():
+            return {"filter_column": f"The dataset has no recorded column '{self.filter_column}'."}
+        return {}
+
+    def sql_filter_refusal(self, user, previous):
+        """Record ``user`` as the writer of a new or changed free-text condition, or say why they may not write
+        one (``{field: message}``). ``previous`` is the condition stored before this edit."""
+        if self.sql_filter == previous:
+            return {}
+        if not self.sql_filter:
+            self.sql_filter_author = None
+            return {}
+        dataset = self._dataset()
+        if dataset is None or not dataset.source.asset.can_edit(user):
+            return {
+                "sql_filter": "Only the source's owner, its team and staff write free-text SQL conditions. "
+                "Use a column, a comparison and a value instead."
+            }
+        self.sql_filter_author = user
+        return {}
+
+    def may_run_sql_filter(self):
+        """A free-text condition runs only while whoever wrote it may still edit the dataset's source."""
+        if not self.sql_filter:
+            return True
+        author = self.sql_filter_author
+        return author is not None and author.is_active and self.asset.dataset.source.asset.can_edit(author)
 
     def _clean_file(self, dataset):
         if not self.file_path and dataset is None:
@@ -239,7 +322,9 @@ class FreshnessPolicy(models.Model):
         if self.paused:
             return FreshnessStatus.UNKNOWN, "Checks are paused."
         if self.is_probed and self.probe_error:
-            return FreshnessStatus.UNKNOWN, f"The check itself failed: {self.probe_error}"
+            # Never the technical detail: the reason is shown to every reader, on badges and in alerts.
+            plain = (self.probe_reason or "its owners can see the detail").rstrip(".")
+            return FreshnessStatus.UNKNOWN, f"The check itself failed: {plain}."
         seen = self.last_seen_at
         if self.last_failed_at and (seen is None or self.last_failed_at >= seen):
             return FreshnessStatus.STALE, f"The pipeline reported a failure at {_when(self.last_failed_at)}."

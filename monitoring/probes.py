@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 import requests
 
 from catalog.choices import SourceKind
-from catalog.models import source_secret
+from catalog.models import SecretNotBound
 from core import files
-from monitoring.choices import FreshnessMethod
+from monitoring import reasons
+from monitoring.choices import FilterOperator, FreshnessMethod
 
 
 class ProbeFailed(Exception):
@@ -25,37 +26,39 @@ class ProbeFailed(Exception):
 
 
 def probe_all(policies):
-    """``[(observed_at, error, duration_ms)]`` for policies whose assets and datasets are already loaded: every
-    probe starts at once in its own thread and each answer is awaited until that policy's own deadline, so a
-    source that hangs costs its timeout, not the sum of them."""
+    """``[(observed_at, error, duration_ms, reason)]`` for policies whose assets and datasets are already loaded:
+    every probe starts at once in its own thread and each answer is awaited until that policy's own deadline, so a
+    source that hangs costs its timeout, not the sum of them. ``error`` is the technical detail (for the asset's
+    owners, its team and staff), ``reason`` the plain words everyone may read (``monitoring.reasons``)."""
     started = time.monotonic()
     waiting = [(policy, _start(policy)) for policy in policies]
     results = []
     for policy, answers in waiting:
         try:
-            observed_at, error, finished = answers.get(
+            observed_at, error, reason, finished = answers.get(
                 timeout=max(0, started + policy.timeout_seconds - time.monotonic())
             )
         except queue.Empty:
             observed_at, error = None, f"No answer within {policy.timeout_seconds} seconds (timed out)."
-            finished = started + policy.timeout_seconds
-        results.append((observed_at, error, round((finished - started) * 1000)))
+            reason, finished = reasons.timed_out(policy), started + policy.timeout_seconds
+        results.append((observed_at, error, round((finished - started) * 1000), reason))
     return results
 
 
 def _start(policy):
-    """Run the policy's probe in a daemon thread; the queue receives ``(observed_at, error, finished)``."""
+    """Run the policy's probe in a daemon thread; the queue receives ``(observed_at, error, reason, finished)``."""
     target = _target(policy)
     answers = queue.Queue(maxsize=1)
 
     def work():
         try:
-            observed_at, error = target(), ""
+            observed_at, error, reason = target(), "", ""
         except ProbeFailed as exc:
-            observed_at, error = None, str(exc)
+            observed_at, error, reason = None, str(exc), reasons.plain_reason(exc, policy)
         except Exception as exc:  # a probe must never take the sweep down; the owner sees the reason instead
             observed_at, error = None, f"{type(exc).__name__}: {exc}"
-        answers.put((observed_at, error, time.monotonic()))
+            reason = reasons.plain_reason(exc, policy)
+        answers.put((observed_at, reasons.mask_text(error, policy.url), reason, time.monotonic()))
 
     threading.Thread(target=work, daemon=True, name=f"probe-{policy.pk}").start()
     return answers
@@ -70,11 +73,41 @@ def _target(policy):
     if policy.method == FreshnessMethod.HTTP:
         return lambda: http_timestamp(policy.url, policy.json_field, timeout)
     if policy.method == FreshnessMethod.SQL:
-        dataset = policy.asset.dataset
-        source = dataset.source
-        spec = (source.source_kind, dict(source.connection), source.secret_env_var, dataset.qualified_name)
-        return lambda: sql_max_timestamp(*spec, policy.timestamp_column, policy.sql_filter, timeout)
+        return _sql_target(policy, timeout)
     raise ProbeFailed("Heartbeat policies are not probed: the pipeline pings them.")
+
+
+def _sql_target(policy, timeout):
+    """The SQL probe, after the checks that must pass before anything is sent anywhere: the source may be reached
+    (allow-listed host, not the portal's own database), its secret is bound to it and to that host, and a free-text
+    condition was written by someone who may still edit the source. A refusal is the probe's failure."""
+    dataset = policy.asset.dataset
+    source = dataset.source
+    refusal = source.connection_refusal()
+    if not refusal and not policy.may_run_sql_filter():
+        refusal = (
+            "The free-text SQL condition was not written by the source's owner, its team or staff, so it is not run; "
+            "replace it with a column, a comparison and a value."
+        )
+    try:
+        password = "" if refusal else source.secret() or ""
+    except SecretNotBound as exc:
+        refusal = str(exc)
+    if refusal:
+        return lambda: _refuse(refusal)
+    host, port = source.address()
+    connection = {**source.connection, "host": host, "port": port}
+    condition = None
+    if policy.filter_column:
+        condition = (policy.filter_column, policy.filter_operator, policy.filter_value)
+    elif policy.sql_filter:
+        condition = policy.sql_filter
+    spec = (source.source_kind, connection, password, dataset.qualified_name, policy.timestamp_column, condition)
+    return lambda: sql_max_timestamp(*spec, timeout)
+
+
+def _refuse(reason):
+    raise ProbeFailed(f"Not probed: {reason}")
 
 
 def inside_data_root(relative):
@@ -141,30 +174,118 @@ def parse_timestamp(value, what):
 
 
 def _quote(qualified_name, quote='"'):
-    return ".".join(f"{quote}{part.replace(quote, '')}{quote}" for part in qualified_name.split("."))
+    """A (dotted) identifier quoted for MySQL (backticks) or SQLite (double quotes), quote characters doubled."""
+    return ".".join(f"{quote}{part.replace(quote, quote * 2)}{quote}" for part in qualified_name.split("."))
 
 
-def sql_max_timestamp(source_kind, connection, secret_env_var, table, column, condition, timeout):
-    quote = "`" if source_kind == SourceKind.MYSQL else '"'
-    # Column and table are checked identifiers, quoted; the condition is the owner's, run on a read-only session.
-    sql = f"SELECT MAX({_quote(column, quote)}) FROM {_quote(table, quote)}"
+def _sql_parts(source_kind, table, column, condition):
+    """``(query, parameters)``: the query from quoted identifiers and a comparison from a fixed list, the compared
+    value a parameter. ``condition`` is ``(column, operator, value)``, a legacy free-text condition (already
+    checked to be its source owner's) or None."""
+    if isinstance(condition, tuple) and condition[1] not in FilterOperator.values:
+        raise ProbeFailed("The condition's comparison is not one the portal knows.")
+    if source_kind == SourceKind.POSTGRESQL:
+        from psycopg2 import sql
+
+        query = sql.SQL("SELECT MAX({}) FROM {}").format(sql.Identifier(column), sql.Identifier(*table.split(".")))
+        if isinstance(condition, tuple):
+            where = sql.SQL(" WHERE {} {} %s").format(sql.Identifier(condition[0]), sql.SQL(condition[1]))
+            return query + where, [condition[2]]
+        if condition:
+            return query + sql.SQL(" WHERE ") + sql.SQL(condition), None
+        return query, None
+    quote, marker = ("`", "%s") if source_kind == SourceKind.MYSQL else ('"', "?")
+    query = f"SELECT MAX({_quote(column, quote)}) FROM {_quote(table, quote)}"
+    if isinstance(condition, tuple):
+        return f"{query} WHERE {_quote(condition[0], quote)} {condition[1]} {marker}", [condition[2]]
     if condition:
-        sql += f" WHERE {condition}"
-    password = source_secret(secret_env_var) or ""
-    if source_kind == SourceKind.SQLITE:
-        value = _sqlite_value(connection, table, sql, timeout)
-    elif source_kind == SourceKind.POSTGRESQL:
-        value = _postgresql_value(connection, password, sql, timeout)
-    elif source_kind == SourceKind.MYSQL:
-        value = _mysql_value(connection, password, sql, timeout)
-    else:
+        return f"{query} WHERE {condition}", None
+    return query, None
+
+
+def sql_max_timestamp(source_kind, connection, password, table, column, condition, timeout):
+    """The newest ``column`` of ``table`` (rows matching ``condition`` only). ``connection`` and ``password`` were
+    checked by the caller (``_sql_target``): this only reads."""
+    readers = {
+        SourceKind.SQLITE: _sqlite_value,
+        SourceKind.POSTGRESQL: _postgresql_value,
+        SourceKind.MYSQL: _mysql_value,
+    }
+    if source_kind not in readers:
         raise ProbeFailed(f"Unsupported: the SQL method cannot read a {source_kind} source.")
+    query, parameters = _sql_parts(source_kind, table, column, condition)
+    try:
+        value = readers[source_kind](connection, password, query, parameters, timeout)
+    except ProbeFailed:
+        raise
+    except Exception as exc:  # a driver's message may quote the data (a failed CAST prints its value): never shown
+        raise ProbeFailed(f"The query on {table} failed ({type(exc).__name__}).") from None
     if value is None:
-        raise ProbeFailed(f"{table}.{column} has no values{' matching the filter' if condition else ''}.")
+        raise ProbeFailed(f"{table}.{column} has no values{' matching the condition' if condition else ''}.")
     return parse_timestamp(value, f"column {column}")
 
 
-def _sqlite_value(connection, table, sql, timeout):
+# --- plain reasons: a database's own message can carry query results, so only its error code is kept ----------
+_POSTGRESQL_REASONS = {
+    "57014": "the query took longer than the probe's timeout",
+    "25006": "the query tried to write, and probes only read",
+    "42P01": "the table does not exist or cannot be read",
+    "42703": "a column does not exist",
+    "42501": "the probe's user may not read the table",
+    "28P01": "the login was refused",
+    "28000": "the login was refused",
+    "3D000": "the database does not exist",
+}
+_POSTGRESQL_CLASSES = {
+    "22": "a value could not be compared or converted",
+    "42": "the query is not valid for this table",
+    "28": "the login was refused",
+    "08": "the connection failed",
+    "53": "the server is out of resources",
+    "57": "the server stopped the query",
+}
+_MYSQL_REASONS = {
+    1146: "the table does not exist or cannot be read",
+    1054: "a column does not exist",
+    1045: "the login was refused",
+    1044: "the probe's user may not read the database",
+    1142: "the probe's user may not read the table",
+    1049: "the database does not exist",
+    1792: "the query tried to write, and probes only read",
+    1969: "the query took longer than the probe's timeout",
+    3024: "the query took longer than the probe's timeout",
+    2003: "the server could not be reached",
+    2013: "the connection was lost (timed out)",
+}
+
+
+def _postgresql_reason(exc):
+    code = getattr(exc, "pgcode", None) or ""
+    reason = _POSTGRESQL_REASONS.get(code) or _POSTGRESQL_CLASSES.get(code[:2]) or "the query failed"
+    return f"{reason} (SQLSTATE {code})" if code else reason
+
+
+def _mysql_reason(exc):
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    reason = _MYSQL_REASONS.get(code, "the query failed")
+    return f"{reason} (error {code})" if code else reason
+
+
+def _sqlite_reason(exc):
+    text = str(exc).lower()
+    for words, reason in (
+        ("no such table", "no such table"),
+        ("no such column", "no such column"),
+        ("interrupted", "the query took longer than the probe's timeout"),
+        ("not a database", "the file is not a SQLite database"),
+        ("locked", "the database is locked"),
+    ):
+        if words in text:
+            return reason
+    return f"the query failed ({type(exc).__name__})"
+
+
+def _sqlite_value(connection, password, sql, parameters, timeout):
     path = inside_data_root(connection.get("path", ""))
     if not path.is_file():
         raise ProbeFailed(f"There is no SQLite database at '{connection.get('path', '')}' under DATA_ROOT.")
@@ -173,42 +294,60 @@ def _sqlite_value(connection, table, sql, timeout):
     # A non-zero return aborts the statement: the query itself cannot outlive the timeout either.
     database.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     try:
-        return database.execute(sql).fetchone()[0]
+        return database.execute(sql, parameters or ()).fetchone()[0]
     except sqlite3.Error as exc:
-        raise ProbeFailed(f"SQLite refused the query on {table}: {exc}.") from None
+        raise ProbeFailed(f"SQLite refused the query: {_sqlite_reason(exc)}.") from None
     finally:
         database.close()
 
 
-def _first_value(connect, driver_error, engine, sql, session=lambda database: (), describe=None):
-    """Connect, run ``sql`` and return the first column of its row; driver errors become readable failures.
+def _first_value(connect, driver_error, engine, sql, parameters, describe, where, session=lambda database: ()):
+    """Connect, run ``sql`` with ``parameters`` and return the first column of its row; driver errors become plain
+    reasons (``describe``), never the server's message.
 
     ``session(database)`` gives the statements that make the session safe (read-only, time-limited) where the driver
-    cannot set them at connect time; ``describe`` turns a driver error into its message."""
-    describe = describe or _first_line
+    cannot set them at connect time."""
     try:
         database = connect()
     except driver_error as exc:
-        raise ProbeFailed(f"Could not connect to {engine}: {describe(exc)}") from None
+        raise ProbeFailed(f"Could not connect to {engine} at {where}: {describe(exc)}.") from None
     try:
         with database.cursor() as cursor:
             for statement in session(database):
                 cursor.execute(statement)
-            cursor.execute(sql)
+            cursor.execute(sql, parameters)
             return cursor.fetchone()[0]
     except driver_error as exc:
-        raise ProbeFailed(f"{engine} refused the query: {describe(exc)}") from None
+        raise ProbeFailed(f"{engine} refused the query: {describe(exc)}.") from None
     finally:
         database.close()
 
 
-def _postgresql_value(connection, password, sql, timeout):
+def _connect_reason(describe):
+    """At connect time a PostgreSQL error has no code; say what kind of failure it was from the driver's class."""
+
+    def reason(exc):
+        if getattr(exc, "pgcode", None):
+            return describe(exc)
+        text = str(exc).lower()
+        if "timeout" in text or "timed out" in text:
+            return "no answer within the timeout"
+        if "refused" in text:
+            return "connection refused"
+        if "authentication" in text or "password" in text:
+            return "the login was refused"
+        return "the server could not be reached or refused the login"
+
+    return reason
+
+
+def _postgresql_value(connection, password, sql, parameters, timeout):
     import psycopg2
 
     def connect():
         return psycopg2.connect(
-            host=connection.get("host", "localhost"),
-            port=connection.get("port", 5432),
+            host=connection["host"],
+            port=connection["port"],
             dbname=connection.get("database", ""),
             user=connection.get("user", ""),
             password=password,
@@ -216,16 +355,19 @@ def _postgresql_value(connection, password, sql, timeout):
             options=f"-c statement_timeout={timeout * 1000} -c default_transaction_read_only=on",
         )
 
-    return _first_value(connect, psycopg2.Error, "PostgreSQL", sql)
+    where = f"{connection['host']}:{connection['port']}"
+    return _first_value(
+        connect, psycopg2.Error, "PostgreSQL", sql, parameters, _connect_reason(_postgresql_reason), where
+    )
 
 
-def _mysql_value(connection, password, sql, timeout):
+def _mysql_value(connection, password, sql, parameters, timeout):
     import pymysql
 
     def connect():
         return pymysql.connect(
-            host=connection.get("host", "localhost"),
-            port=int(connection.get("port", 3306)),
+            host=connection["host"],
+            port=int(connection["port"]),
             database=connection.get("database", ""),
             user=connection.get("user", ""),
             password=password,
@@ -244,14 +386,8 @@ def _mysql_value(connection, password, sql, timeout):
         # TIMESTAMP columns come back in the session's time zone; UTC makes the naive value mean what parsing assumes.
         return ("SET SESSION TRANSACTION READ ONLY", limit, "SET SESSION time_zone = '+00:00'")
 
-    return _first_value(connect, pymysql.MySQLError, "MySQL", sql, session, describe=_mysql_message)
-
-
-def _mysql_message(exc):
-    """PyMySQL errors carry ``(code, message)``; the owner needs the message, not the tuple."""
-    if len(exc.args) == 2 and isinstance(exc.args[0], int):
-        return _first_line(Exception(f"{exc.args[1]} (error {exc.args[0]})"))
-    return _first_line(exc)
+    where = f"{connection['host']}:{connection['port']}"
+    return _first_value(connect, pymysql.MySQLError, "MySQL", sql, parameters, _mysql_reason, where, session)
 
 
 def _first_line(exc):

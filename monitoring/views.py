@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from monitoring.choices import BOARD_ORDER, DriftMeasure, FreshnessMethod, Fresh
 from monitoring.filtersets import FreshnessPolicyFilterSet
 from monitoring.forms import FreshnessPolicyForm
 from monitoring.models import DriftFinding, FreshnessPolicy
+from monitoring.reasons import mask_url
 
 
 class _BoardPaginator(Paginator):
@@ -72,9 +74,13 @@ def freshness_detail(request, uuid):
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Only the owner, the owning team and staff change this policy.")
+        previous = policy.sql_filter if policy else ""
         form = FreshnessPolicyForm(
             request.POST, instance=policy or FreshnessPolicy(asset=asset, created_by=request.user)
         )
+        if form.is_valid():
+            for field, message in form.instance.sql_filter_refusal(request.user, previous).items():
+                form.add_error(field, message)
         if form.is_valid():
             freshness.save_policy(form.save(commit=False))
             messages.success(request, "Freshness policy saved; the first check runs within a minute.")
@@ -92,6 +98,8 @@ def freshness_detail(request, uuid):
         "form": form,
         "can_edit": can_edit,
         "checks": checks[:20],
+        # Secrets in its query string are masked for everyone; the page shows it to editors only.
+        "probe_url": mask_url(policy.url) if policy and can_edit else "",
         "timeline": _timeline(checks),
         "alerts": Alert.objects.filter(asset=asset)[:10],
         "ping_url": request.build_absolute_uri(reverse("ping:success", kwargs={"key": policy.ping_key}))
@@ -125,7 +133,7 @@ def _timeline(checks):
                     "name": FreshnessStatus(status).label,
                     "x": [check.checked_at.isoformat() for check in points],
                     "y": [FreshnessStatus(status).label for check in points],
-                    "text": [check.reason or check.error for check in points],
+                    "text": [check.reason for check in points],  # plain words: the detail is for editors
                     "marker": {"color": STATUS_COLOURS[status], "size": 10},
                 }
             )
@@ -159,7 +167,8 @@ def pipeline_runs(request, slug):
     runs = list(
         PipelineRun.objects.filter(pipeline_id=asset.pk)
         .prefetch_related(Prefetch("drift_findings", queryset=DriftFinding.objects.all()))
-        .order_by("-started_at", "-pk")[:100]
+        # A run heard of only at its end has no start: it takes its place by its end.
+        .order_by(Coalesce("started_at", "ended_at").desc(nulls_last=True), "-pk")[:100]
     )
     runs.reverse()
     context = {
@@ -172,8 +181,13 @@ def pipeline_runs(request, slug):
     return render(request, "monitoring/pipeline_runs.html", context)
 
 
+def _when(run):
+    """Where a run sits on the time axis: its start, or its end when its start is unknown."""
+    return run.started_at or run.ended_at
+
+
 def _run_charts(runs):
-    finished = [run for run in runs if run.state == RunState.COMPLETE and run.started_at]
+    finished = [run for run in runs if run.state == RunState.COMPLETE and _when(run)]
     charts = []
     for measure, title, unit, value_of in [
         (DriftMeasure.DURATION, "Duration", "seconds", lambda run: run.duration_seconds),
@@ -185,13 +199,13 @@ def _run_charts(runs):
         drifted = [run for run in points if any(f.measure == measure for f in run.drift_findings.all())]
         data = [
             {"type": "scatter", "mode": "lines+markers", "name": title,
-             "x": [run.started_at.isoformat() for run in points], "y": [value_of(run) for run in points],
+             "x": [_when(run).isoformat() for run in points], "y": [value_of(run) for run in points],
              "text": [run.run_id for run in points], "line": {"color": "#1e6f9f"}},
         ]  # fmt: skip
         if drifted:
             data.append(
                 {"type": "scatter", "mode": "markers", "name": "Drift",
-                 "x": [run.started_at.isoformat() for run in drifted], "y": [value_of(run) for run in drifted],
+                 "x": [_when(run).isoformat() for run in drifted], "y": [value_of(run) for run in drifted],
                  "text": [run.run_id for run in drifted],
                  "marker": {"color": "#c0392b", "size": 14, "symbol": "x"}}
             )  # fmt: skip

@@ -1,5 +1,6 @@
 """Settings for the portal. Everything a deployment changes comes from an environment variable (see README)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
+    "csp",
+    "axes",
     "core",
     "accounts",
     "catalog",
@@ -55,13 +58,24 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Before anything reads the user: the database away answers 503 (the page, or JSON under /api/), not 500.
+    "portal.errors.DatabaseUnavailableMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in with the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
+# The most a form may send, files aside. Django's 2.5 MB default refused a long pasted model card section with a
+# bare 400 and lost the text; at 10 MB every form fits with its stated field limits (50,000 characters for a long
+# text, up to 4 bytes each), and an over-limit field gets its own error with the text kept. Past this, a page
+# says what happened (portal.errors.bad_request).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024 * 1024)
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -93,15 +107,50 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# OWASP ASVS level 1: at least 12 characters, not like the user's name, not a common password, not only digits.
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12, minimum=12)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out sign-in before any password is checked (pages and admin alike).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# A password reset link works this long (seconds); one use, and void once the password changes.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600, minimum=300)
+# Signed out after this many seconds without a request: accounts.middleware.IdleSessionMiddleware moves the
+# session's expiry forward (at most once a minute, not a write per request).
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=60)
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- sign-in throttling (django-axes) ---------------------------------------------------------------------------
+# After LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, sign-in (page and admin) is refused
+# for LOGIN_LOCKOUT_MINUTES, even with the right password. Staff unlock early in the administration (Axes → Access
+# attempts: delete the row) or with `manage.py axes_reset_username <name>` / `manage.py axes_reset`.
+AXES_ENABLED = env_bool("LOGIN_THROTTLE_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+# The pair, not the address alone (many people share the office's address) nor the name alone (anyone could lock
+# a colleague out from anywhere).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Failed attempts are kept (AccessAttempt, shown in the admin); successful sign-ins are not logged by axes.
+AXES_DISABLE_ACCESS_LOG = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -141,6 +190,22 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from the portal's own static files, never inline, so markup
+# that slips past sanitizing cannot run. Styles may be inline (plotly and the lineage graph set them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- API -------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -213,7 +278,8 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, noting beat's tick for /health/.
+CELERY_BEAT_SCHEDULER = "portal.beat:PortalScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs. The DatabaseScheduler copies these into the database, where staff can pause or retime them.
 CELERY_BEAT_SCHEDULE = {
@@ -264,6 +330,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "portal-worker-heartbeat": {
+        # /health/ reads the row this touches: a worker that ran it lately is alive.
+        "task": "portal.tasks.worker_heartbeat",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "trust-remove-orphan-attachments": {
+        "task": "trust.tasks.remove_orphan_attachments",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "reap-lost-jobs": {
         # A lost worker is noticed within JOB_HEARTBEAT_TIMEOUT + this interval (45 + 15 = 60 s by default).
         "task": "monitoring.tasks.reap_lost_jobs",
@@ -277,6 +354,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 12},
     },
 }
+# /health/ calls the worker or beat lost when their heartbeat row is older than this (they touch it every 15-30 s).
+PORTAL_HEALTH_STALE_SECONDS = env_int("PORTAL_HEALTH_STALE_SECONDS", 180, minimum=30)
 # How many times a job is retried after a temporary problem (a lost connection) before it fails, and the first
 # wait (it doubles with each retry: 10, 20, 40 s...).
 JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 3, minimum=0)
@@ -321,4 +400,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes logs every successful sign-in at INFO; its warnings (repeated failures, lock-outs) are kept.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -1,7 +1,6 @@
 import logging
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -11,6 +10,7 @@ from accounts.forms import TokenForm
 from catalog.choices import AssetKind
 from catalog.models import Asset
 from core.models import Notification
+from portal import health as health_checks
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,17 @@ def profile(request):
 @login_not_required
 @require_GET
 def health(request):
-    """For load balancers and compose healthchecks: 200 when the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return JsonResponse({"status": "ok"})
-    except Exception:  # any database error means "not healthy", which is the answer we owe
-        # The reason can name hosts and users: it goes to the log, not to anonymous callers.
-        logger.exception("Health check failed")
-        return JsonResponse({"status": "error"}, status=503)
+    """For load balancers, compose and monitoring: the database, the broker, a worker and beat (``portal.health``).
+
+    200 with ``ok`` or ``degraded`` (background work delayed), 503 with ``error`` (the database is down). Staff also
+    get each check and its reason; anonymous callers only the short answer, since reasons name hosts and users.
+    """
+    results = health_checks.run_checks()
+    status = health_checks.overall(results)
+    body = {"status": status}
+    # Who is asking is known only while the database answers (sessions and users live there).
+    if results["database"]["ok"] and request.user.is_authenticated and request.user.is_staff:
+        body["checks"] = results
+    response = JsonResponse(body, status=503 if status == "error" else 200)
+    response["Cache-Control"] = "no-store"
+    return response

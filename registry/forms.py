@@ -5,7 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from accounts.models import Team
+from catalog.access import ownership_errors
 from catalog.models import Dataset
+from core.limits import StatedLimits
 from registry.models import Assumption, ModelCard, ModelUser, PromotionRequest, RegisteredModel
 from registry.training import ALGORITHM_CHOICES, trainable_datasets
 
@@ -16,7 +18,7 @@ def people():
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
 
-class ModelFactsForm(forms.ModelForm):
+class ModelFactsForm(StatedLimits, forms.ModelForm):
     """What a model is and who is behind it; the name and team live on its catalog asset."""
 
     name = forms.CharField(max_length=200)
@@ -29,14 +31,25 @@ class ModelFactsForm(forms.ModelForm):
         widgets = {"goal": forms.Textarea(attrs={"rows": 3}), "users_description": forms.Textarea(attrs={"rows": 3})}
         help_texts = {"summary": "One sentence: what the model predicts."}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         if self.instance.pk:
             self.fields["name"].initial = self.instance.asset.name
             self.fields["team"].initial = self.instance.asset.team_id
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.user is not None:
+            # The catalog's one rule: the team must be one of yours unless you are staff (or it stays as it was).
+            asset = self.instance.asset if self.instance.pk else None
+            owner = asset.owner_id if asset is not None else self.user.pk
+            for field, message in ownership_errors(self.user, owner, cleaned.get("team"), asset=asset).items():
+                self.add_error(field, message)
+        return cleaned
 
-class ApproversForm(forms.ModelForm):
+
+class ApproversForm(StatedLimits, forms.ModelForm):
     """Staff only: who may approve promotions of this model."""
 
     approvers = forms.ModelMultipleChoiceField(queryset=people(), required=False)
@@ -46,7 +59,7 @@ class ApproversForm(forms.ModelForm):
         fields = ["approvers"]
 
 
-class CardForm(forms.ModelForm):
+class CardForm(StatedLimits, forms.ModelForm):
     """The owner's prose. ``base_revision`` is the revision the editor started from: the optimistic lock."""
 
     base_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
@@ -82,7 +95,7 @@ def _parse_metrics(text):
     return metrics
 
 
-class VersionForm(forms.Form):
+class VersionForm(StatedLimits, forms.Form):
     """A new version registered by hand (trained outside the portal's training job)."""
 
     algorithm = forms.CharField(max_length=200, label="Algorithm or architecture")
@@ -128,7 +141,7 @@ class VersionForm(forms.Form):
         )
 
 
-class AssumptionForm(forms.ModelForm):
+class AssumptionForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = Assumption
         fields = ["statement", "verified_on", "valid_for_days"]
@@ -138,14 +151,14 @@ class AssumptionForm(forms.ModelForm):
         }
 
 
-class ModelUserForm(forms.ModelForm):
+class ModelUserForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = ModelUser
         fields = ["name", "kind", "needs"]
         widgets = {"needs": forms.Textarea(attrs={"rows": 2})}
 
 
-class PromotionNoteForm(forms.ModelForm):
+class PromotionNoteForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = PromotionRequest
         fields = ["note"]
@@ -174,7 +187,7 @@ class JSONObjectField(forms.CharField):
         return json.dumps(value) if isinstance(value, dict) else value
 
 
-class TrainingForm(forms.Form):
+class TrainingForm(StatedLimits, forms.Form):
     """The fields of a training request. Checking them against the dataset is ``training.validate_request``."""
 
     dataset = forms.ModelChoiceField(

@@ -83,7 +83,7 @@ def model_list(request):
 
 
 def model_create(request):
-    form = ModelFactsForm(request.POST or None, initial={"developers": [request.user.pk]})
+    form = ModelFactsForm(request.POST or None, initial={"developers": [request.user.pk]}, user=request.user)
     form.fields["team"].queryset = (
         request.user.teams.all() if not request.user.is_staff else form.fields["team"].queryset
     )
@@ -137,7 +137,7 @@ def _layout(card):
 
 def model_edit(request, slug):
     model, _ = get_model(request, slug, edit=True)
-    form = ModelFactsForm(request.POST or None, instance=model)
+    form = ModelFactsForm(request.POST or None, instance=model, user=request.user)
     approvers = (
         ApproversForm(request.POST or None, instance=model, prefix="approval")
         if may_choose_approvers(request.user)

@@ -133,3 +133,21 @@ def api_client(user):
     _, key = ApiToken.issue(user, "tests")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
+
+
+def allowed_host(host, port=None, portal_database=False):
+    """What staff do in the admin before a PostgreSQL or MySQL source may point at ``host`` (and ``port``)."""
+    from catalog.models import SourceHost
+
+    return SourceHost.objects.get_or_create(
+        host=str(host).lower(),
+        port=int(port) if port else None,
+        defaults={"may_reach_portal_database": portal_database},
+    )[0]
+
+
+def bound_secret(variable, source, host=None):
+    """What staff do in the admin so ``source`` may send the ``variable`` secret to its host (or to ``host``)."""
+    from catalog.models import SecretBinding
+
+    return SecretBinding.objects.create(variable=variable, source=source, host=host or source.address()[0])

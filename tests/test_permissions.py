@@ -557,6 +557,7 @@ def _new_asset(kind):
     return lambda p: Request("post", f"/api/v1/{kind}s/", {"name": "New"})
 
 
+NEW_PASSWORD = "a-long-enough-new-passphrase"
 SECRET_UUID = "authenticated by the secret UUID in its address (healthchecks.io style)"
 NEW_ASSET = "anyone signed in may add an asset (and owns it)"
 NEW_MODEL = "anyone signed in may register a model (and owns it)"
@@ -566,6 +567,20 @@ OPEN = {
     "accounts:login": Open("signing in: anonymous by design", None),
     "accounts:logout": Open("ends one's own session", lambda p: Request("post", "/accounts/logout/")),
     "accounts:token_create": Open("one's own API token", lambda p: Request("post", "/accounts/tokens/", {"name": "x"})),
+    "accounts:password_change": Open(
+        "one's own password, and only with the current one",
+        lambda p: Request(
+            "post",
+            "/accounts/password/",
+            {"old_password": factories.PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        ),
+    ),
+    "accounts:password_reset": Open(
+        "anonymous by design: asks for a link, which goes only to the account's own email address", None
+    ),
+    "accounts:password_reset_confirm": Open(
+        "anonymous by design: authenticated by the one-time token in the emailed link", None
+    ),
     "catalog:asset_create": Open(
         NEW_ASSET, lambda p: Request("post", "/catalog/new/report/", {"name": "New", "lifecycle": "active"})
     ),

@@ -8,10 +8,11 @@ from django.utils import timezone
 
 from catalog.choices import Lifecycle
 from catalog.models import Asset
+from core.limits import StatedLimits
 from trust.models import Certification, DataIssue, Deprecation
 
 
-class DataIssueForm(forms.ModelForm):
+class DataIssueForm(StatedLimits, forms.ModelForm):
     """Everything a reporter says about a problem. Validation is the model's (``DataIssue.clean`` and the
     attachment validator), so this form and the API refuse the same things."""
 
@@ -54,17 +55,17 @@ class DataIssueForm(forms.ModelForm):
         )
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(StatedLimits, forms.Form):
     status = forms.CharField()
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     duplicate_of = forms.UUIDField(required=False)
 
 
-class CommentForm(forms.Form):
+class CommentForm(StatedLimits, forms.Form):
     body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class DeprecationForm(forms.ModelForm):
+class DeprecationForm(StatedLimits, forms.ModelForm):
     replacement = forms.ModelChoiceField(
         queryset=Asset.objects.none(),
         required=False,
@@ -84,14 +85,14 @@ class DeprecationForm(forms.ModelForm):
         )
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(StatedLimits, forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Optional.")
     interval_days = forms.IntegerField(
         label="Review again in (days)", min_value=1, max_value=3650, help_text="Sets the next review date from today."
     )
 
 
-class CertificationForm(forms.ModelForm):
+class CertificationForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = Certification
         fields = ["expires_on", "statement"]
@@ -107,11 +108,11 @@ class CertificationForm(forms.ModelForm):
         self.fields["expires_on"].initial = timezone.localdate() + timedelta(days=180)
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(StatedLimits, forms.Form):
     note = forms.CharField(required=False, max_length=500, label="Note (optional)")
 
 
-class DeprecationConditionsForm(forms.ModelForm):
+class DeprecationConditionsForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = Asset
         fields = ["deprecation_conditions"]

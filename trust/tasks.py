@@ -34,3 +34,12 @@ def store_badges(asset_ids):
     Those stored and current by now (a second request, the refresher) are only read; ids of deleted assets are
     skipped."""
     return len(badges_for(asset_ids))
+
+
+@shared_task
+def remove_orphan_attachments():
+    """Hourly: attachment files older than an hour that no committed issue names are removed (a web worker killed
+    mid-submission leaves one); a committed issue's file whose move was cut short is put in place."""
+    from trust.attachments import remove_orphans
+
+    return remove_orphans()

@@ -12,7 +12,7 @@ from catalog.access import asset_for_user
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from core.http import query_without_page, redirect_back
-from trust import watching
+from trust import attachments, watching
 from trust.badges import badge_for, render_svg
 from trust.choices import DeprecationState, IssueStatus
 from trust.filtersets import DataIssueFilterSet
@@ -161,7 +161,8 @@ def issue_comment(request, uuid):
 
 def issue_attachment(request, uuid):
     issue = _issue(uuid)
-    if not issue.attachment:
+    # A committed row whose file move a dying process left undone gets it finished here.
+    if not issue.attachment or not attachments.ensure_in_place(issue.attachment.name):
         raise Http404("This issue has no attachment.")
     # Always a download, never rendered inline: an uploaded file must not run in the portal's origin.
     response = FileResponse(issue.attachment.open("rb"), as_attachment=True)
@@ -315,9 +316,12 @@ def deprecation_acknowledge(request, uuid, kind, slug):
         DeprecationImpact.objects.select_related("asset"), deprecation=deprecation, asset__kind=kind, asset__slug=slug
     )
     form = AcknowledgeForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():
+        # Never recorded without the note, nor with it cut short.
+        messages.error(request, "Nothing recorded: " + " ".join(form.errors.get("note", ["the note is not valid."])))
+        return redirect(deprecation)
     try:
-        impact.acknowledge(by=request.user, note=note)
+        impact.acknowledge(by=request.user, note=form.cleaned_data["note"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -38,6 +38,7 @@ PROBE_TIMEOUT_SECONDS = 10
 # The column an SQL probe reads, in order of preference, among a dataset's generated timestamp columns.
 TIMESTAMP_COLUMNS = ["updated_at", "load_ts", "created_at", "shipped_at", "delivered_at"]
 PROBE_ERROR = "Could not connect to PostgreSQL: timeout expired"
+PROBE_REASON = f"timed out after {PROBE_TIMEOUT_SECONDS} s"  # what monitoring.reasons makes of it
 
 
 def _policy_targets(gen, rng):
@@ -113,7 +114,7 @@ def _observe(policy, at, wanted, u):
     else:
         policy.last_seen_at = recent + (at - recent) * u
         if wanted == FreshnessStatus.UNKNOWN:
-            policy.probe_error = PROBE_ERROR
+            policy.probe_error, policy.probe_reason = PROBE_ERROR, PROBE_REASON
 
 
 def _short(iso):
@@ -162,10 +163,10 @@ def write_freshness(gen):
         policy_rows.append(
             (
                 first + n, asset_id, policy.method, kind, _interval(policy.period), policy.cron, zone,
-                _interval(policy.grace), fields.get("timestamp_column", ""), "", "", fields.get("url", ""),
+                _interval(policy.grace), fields.get("timestamp_column", ""), "", "", "", "", "", fields.get("url", ""),
                 fields.get("json_field", ""), ping_keys[n], PROBE_TIMEOUT_SECONDS, policy.paused,
-                policy.last_seen_at, None, policy.last_failed_at, at, policy.probe_error, status, next_check,
-                owners[asset_id], created[n], at,
+                policy.last_seen_at, None, policy.last_failed_at, at, policy.probe_error, policy.probe_reason, status,
+                next_check, owners[asset_id], created[n], at,
             )
         )  # fmt: skip
         trigger = FreshnessCheck.Trigger.PROBE if probed else FreshnessCheck.Trigger.SWEEP
@@ -181,9 +182,10 @@ def write_freshness(gen):
     gen.copy(
         FreshnessPolicy,
         ["id", "asset_id", "method", "schedule_kind", "period", "cron", "time_zone", "grace", "timestamp_column",
-         "sql_filter", "file_path", "url", "json_field", "ping_key", "timeout_seconds", "paused", "last_seen_at",
-         "last_started_at", "last_failed_at", "last_checked_at", "probe_error", "announced_status", "next_check_at",
-         "created_by_id", "created_at", "updated_at"],
+         "filter_column", "filter_operator", "filter_value", "sql_filter", "file_path", "url", "json_field",
+         "ping_key", "timeout_seconds", "paused", "last_seen_at", "last_started_at", "last_failed_at",
+         "last_checked_at", "probe_error", "probe_reason", "announced_status", "next_check_at", "created_by_id",
+         "created_at", "updated_at"],
         policy_rows,
     )  # fmt: skip
     columns = ["policy_id", "checked_at", "trigger", "ping_kind", "status", "observed_at", "reason", "error",
@@ -222,7 +224,7 @@ def _earlier_checks(gen, rng, first, per_policy, last_offsets, gaps, probed):
             error = ""
             if what == FreshnessStatus.UNKNOWN:
                 seen, error = None, PROBE_ERROR if is_probed else ""
-                reason = f"The check itself failed: {PROBE_ERROR}" if is_probed else "No update has been seen yet."
+                reason = f"The check itself failed: {PROBE_REASON}." if is_probed else "No update has been seen yet."
             else:
                 seen = observed[n]
                 reason = {

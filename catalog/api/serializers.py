@@ -4,8 +4,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team
+from catalog.access import check_ownership
 from catalog.choices import AssetKind, Lifecycle
-from catalog.models import Asset, Column, Dataset, DataSource, Pipeline, PipelineRun, Report
+from catalog.models import SOURCE_NOT_YOURS, Asset, Column, Dataset, DataSource, Pipeline, PipelineRun, Report
 from core.api.conventions import full_clean_or_raise
 from core.models import JobRun
 
@@ -125,6 +126,12 @@ class KindSerializer(serializers.ModelSerializer):
             row = self.Meta.model()
         else:
             asset, row = self.instance.asset, self.instance
+        check_ownership(
+            self.context["request"].user,
+            asset_values.get("owner", asset.owner_id),
+            asset_values.get("team", asset.team_id),
+            asset=asset if asset.pk else None,
+        )
         for name, value in asset_values.items():
             setattr(asset, name, value)
         for name, value in attrs.items():
@@ -163,6 +170,13 @@ class DatasetSerializer(KindSerializer):
         ]  # fmt: skip
         # The model's own constraint check (in ``validate``) words the duplicate error like the form does.
         validators = []
+
+    def validate_source(self, source):
+        """A dataset goes only into a source its writer may edit: a source's owner decides what is read from it."""
+        unchanged = self.instance is not None and self.instance.source_id == source.pk
+        if not unchanged and not source.asset.can_edit(self.context["request"].user):
+            raise serializers.ValidationError(SOURCE_NOT_YOURS.format(source=source.asset.name))
+        return source
 
 
 class ReportSerializer(KindSerializer):

@@ -20,7 +20,7 @@ class FreshnessPolicyViewSet(viewsets.ModelViewSet):
     queryset = FreshnessPolicy.objects.select_related("asset__team", "asset__owner").order_by("asset__name", "pk")
 
     def get_queryset(self):
-        # Whether the reader may see each heartbeat's ping URL, answered in the same query as the rows.
+        # Whether the reader may see each heartbeat's ping URL and each probe's detail, in the same query as the rows.
         return super().get_queryset().annotate(user_can_edit=can_edit_expression(self.request.user, "asset__"))
 
     def _require_editor(self, asset):
@@ -51,3 +51,7 @@ class FreshnessCheckViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = FreshnessCheckSerializer
     queryset = FreshnessCheck.objects.select_related("policy__asset").order_by("-checked_at", "-pk")
     filterset_class = FreshnessCheckFilterSet
+
+    def get_queryset(self):
+        # Whether the reader may see each check's technical detail, answered in the same query as the rows.
+        return super().get_queryset().annotate(user_can_edit=can_edit_expression(self.request.user, "policy__asset__"))

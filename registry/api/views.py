@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from catalog.access import check_ownership
 from catalog.choices import AssetKind
 from core.api.conventions import full_clean_or_raise
 from core.api.serializers import JobRunSerializer
@@ -96,12 +96,7 @@ class RegisteredModelViewSet(
         data = serializer.validated_data
         asset = data.get("asset", {})
         team = asset.get("team")
-        if (
-            team is not None
-            and not self.request.user.is_staff
-            and not self.request.user.teams.filter(pk=team.pk).exists()
-        ):
-            raise PermissionDenied("You can only register models for a team you belong to.")
+        check_ownership(self.request.user, self.request.user, team)
         with transaction.atomic():
             model = register_model(
                 asset["name"], owner=self.request.user, team=team, summary=data.get("summary", ""),
@@ -117,6 +112,8 @@ class RegisteredModelViewSet(
         model = serializer.instance
         data = serializer.validated_data
         asset = data.pop("asset", {})
+        if "team" in asset:
+            check_ownership(self.request.user, model.asset.owner_id, asset["team"], asset=model.asset)
         with transaction.atomic():
             for name in ("summary", "goal", "users_description"):
                 if name in data:

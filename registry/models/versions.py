@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Asset, Dataset
+from core.validators import web_url_validator
 from registry.choices import ALLOWED_MOVES, ChecklistItem, PromotionState, Stage
 from registry.events import send_card_changed
 from registry.models.models import PromotionBlocked, RegisteredModel
@@ -30,7 +31,9 @@ class ModelVersion(models.Model):
     features = models.JSONField(default=list, blank=True)
     training_datasets = models.ManyToManyField(Dataset, blank=True, related_name="trained_versions")
     evaluation_datasets = models.ManyToManyField(Dataset, blank=True, related_name="evaluated_versions")
-    snapshot_url = models.URLField("data snapshot", blank=True, help_text="Link to the frozen training data.")
+    snapshot_url = models.URLField(
+        "data snapshot", blank=True, validators=[web_url_validator], help_text="Link to the frozen training data."
+    )
     size_bytes = models.BigIntegerField("model size (bytes)", null=True, blank=True)
     mlflow_run_id = models.CharField(max_length=64, blank=True)
     model_uri = models.CharField(max_length=500, blank=True)
@@ -213,7 +216,9 @@ class ChecklistTick(models.Model):
     item = models.CharField(max_length=40, choices=ChecklistItem.choices)
     ticked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     ticked_at = models.DateTimeField(default=timezone.now)
-    link = models.URLField(blank=True, help_text="Evidence: a review, a meeting note, the repository.")
+    link = models.URLField(
+        blank=True, validators=[web_url_validator], help_text="Evidence: a review, a meeting note, the repository."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "item"], name="checklisttick_unique_item")]

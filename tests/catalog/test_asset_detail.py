@@ -108,8 +108,7 @@ def _page_of(kind, owner, team):
 # ``asset_for_user``); the one walk upstream; its history; the naming conventions; the menu's unread notifications;
 # the trust header: the deprecation, deprecated inputs upstream, open issues here and upstream, the stored badge,
 # watching, pending acknowledgements, last review, certification; the tags; the freshness panel: the policies
-# upstream, the asset's own; the direct inputs; the direct users. (It was 34 to 39: three walks, three can_edit
-# checks, the badge computed and stored on every view, a query for the source of assets that have none.)
+# upstream, the asset's own; the direct inputs; the direct users.
 EVERY_ASSET_PAGE = 20
 ASSET_PAGE_QUERIES = {
     "dataset": EVERY_ASSET_PAGE + 3,  # its schema changes, its columns, the scans of its source
@@ -144,10 +143,10 @@ def test_an_asset_page_walks_upstream_once_and_writes_nothing(kind, badge, clien
         page = client.get(asset.get_absolute_url())
     assert page.status_code == 200 and page.context["can_edit"] is True
     sql = [query["sql"] for query in captured]
-    # One walk for the trust header, the badge and the freshness panel alike (there were three).
+    # One walk for the trust header, the badge and the freshness panel alike.
     assert sum("WITH RECURSIVE" in statement for statement in sql) == 1
-    # One permission check: the team membership is an EXISTS inside the asset's query (there were three checks).
+    # One permission check: the team membership is an EXISTS inside the asset's query.
     assert sum("accounts_team_members" in statement for statement in sql) == 1
-    # A GET never writes: not the stored badge either (the page used to store the badge it computed).
+    # A GET never writes: not the stored badge either.
     assert not [statement for statement in sql if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     assert StoredBadge.objects.filter(asset=asset).exists() == (badge == "stored")

@@ -28,8 +28,10 @@ def source(owner, team):
 
 
 @pytest.mark.django_db
-def test_anyone_signed_in_can_add_a_dataset_and_its_creation_is_recorded(client_for, outsider, source):
-    response = client_for(outsider).post("/catalog/new/dataset/", _dataset_form(source, owner=outsider.pk))
+def test_anyone_signed_in_can_add_a_dataset_to_a_source_of_theirs_and_its_creation_is_recorded(client_for, outsider):
+    # Into a source she may edit: someone else's is refused (tests/catalog/test_source_security.py).
+    hers = factories.source("Her warehouse", owner=outsider)
+    response = client_for(outsider).post("/catalog/new/dataset/", _dataset_form(hers, owner=outsider.pk))
     dataset = Dataset.objects.get(qualified_name="sales.daily")
     assert response.status_code == 302 and response["Location"] == "/catalog/dataset/daily-sales/"
     assert dataset.asset.owner == outsider

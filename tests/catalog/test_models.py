@@ -67,7 +67,12 @@ def test_a_source_never_stores_a_secret_and_names_its_variable_properly():
     source.secret_env_var = "DATABASE_URL"
     with pytest.raises(ValidationError, match="PORTAL_SECRET_"):
         source.full_clean()
+    # A well-named variable is still refused until staff bind it to this source (and its host allowed).
     source.secret_env_var = "PORTAL_SECRET_WAREHOUSE"
+    with pytest.raises(ValidationError, match="not bound to this source"):
+        source.full_clean()
+    factories.allowed_host("db", 5432)
+    factories.bound_secret("PORTAL_SECRET_WAREHOUSE", source)
     source.full_clean()
 
 

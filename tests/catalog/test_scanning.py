@@ -93,6 +93,7 @@ def test_kinds_a_scan_cannot_read_fail_with_an_explanation(owner):
 def test_an_unreachable_or_silent_source_gives_a_failed_scan_not_a_crash(settings, owner, connection_settings, reason):
     settings.CATALOG_SCAN_TIMEOUT = 1
     source = factories.source("Gone", SourceKind.POSTGRESQL, connection_settings, owner=owner)
+    factories.allowed_host(*source.address())
     run = JobRun.objects.create(kind=JobKind.SCHEMA_SCAN, asset=source.asset, requested_by=owner)
     started = time.monotonic()
     run_job(run.pk)
@@ -141,6 +142,8 @@ def test_a_postgresql_table_changed_between_two_scans_is_a_schema_change_that_re
 ):
     cursor, connection_settings = scratch_schema
     source = factories.source("Warehouse", SourceKind.POSTGRESQL, connection_settings, owner=owner, team=team)
+    # The scratch schema lives in the portal's own test database: staff must allow that explicitly.
+    factories.allowed_host(*source.address(), portal_database=True)
     scan_source(source, actor=owner)
     orders = Dataset.objects.get(source=source, qualified_name="scan_test.orders")
     Column.objects.filter(dataset=orders, name="amount").update(description="Order value in cents.")

@@ -107,3 +107,24 @@ def test_heartbeats_with_run_ids_feed_the_rule(etl, client):
     # Finished within the same second, and 45 times the usual volume: both are far outside the history.
     assert set(DriftFinding.objects.values_list("measure", flat=True)) == {"duration", "output_rows"}
     assert Alert.objects.get().title == "Orders ETL: duration and output rows drift in run big"
+
+
+@pytest.mark.django_db
+def test_a_finished_ping_without_a_start_has_no_duration_and_raises_no_duration_drift(etl, client):
+    """Issue 13 item 9: ``?rid=`` on a ``finished`` ping with no ``/start`` recorded a 0-second run, which raised a
+    duration-drift alert and an email. Its duration is unknown; its rows still count."""
+    from django.core import mail
+
+    from tests.monitoring.conftest import policy_for
+
+    _history(etl)
+    policy = policy_for(etl)
+    assert client.get(f"/ping/{policy.ping_key}?rid=no-start&rows=2001").status_code == 200
+    run = PipelineRun.objects.get(pipeline=etl, run_id="no-start")
+    assert (run.state, run.started_at, run.duration_seconds) == (RunState.COMPLETE, None, None)
+    assert not DriftFinding.objects.exists()
+    assert not Alert.objects.exists() and mail.outbox == []
+    # The volume rule still looks at such a run.
+    assert client.get(f"/ping/{policy.ping_key}?rid=no-start-2&rows=90000").status_code == 200
+    assert list(DriftFinding.objects.values_list("measure", flat=True)) == [DriftMeasure.OUTPUT_ROWS]
+    assert Alert.objects.get().title == "Orders ETL: output rows drift in run no-start-2"

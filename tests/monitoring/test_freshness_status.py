@@ -66,7 +66,7 @@ def test_unknown_when_never_seen_paused_or_the_probe_failed(dataset):
     assert policy.status_at()[0] == FreshnessStatus.UNKNOWN
     policy.paused = False
     policy.method = "file"
-    policy.probe_error = "There is no file at 'x.csv' under DATA_ROOT."
+    policy.probe_error = policy.probe_reason = "There is no file at 'x.csv' under DATA_ROOT."
     status, reason = policy.status_at(SEEN)
     assert status == FreshnessStatus.UNKNOWN and "x.csv" in reason
 

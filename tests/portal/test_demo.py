@@ -28,8 +28,11 @@ def test_loading_the_demo_twice_changes_nothing(settings, tmp_path):
     settings.DATA_ROOT = tmp_path
     call_command("load_demo")
     first = _counts()
+    keys = dict(FreshnessPolicy.objects.values_list("asset__slug", "ping_key"))
     call_command("load_demo")
     assert _counts() == first
+    # Heartbeat addresses are random per instance, and kept on a reload (the pipelines already use them).
+    assert dict(FreshnessPolicy.objects.values_list("asset__slug", "ping_key")) == keys
     assert (tmp_path / "ml" / "customer_churn.csv").exists()
     assert (tmp_path / "store.sqlite3").exists()
 

@@ -27,7 +27,7 @@ def test_owner_takes_a_version_into_use_and_a_teammate_approves(
     _register_the_model_and_its_first_version(page, live_server, team)
     _fill_the_card_and_add_a_verified_assumption(page)
 
-    # Earlier, v1 went into use; now the owner registers v2 and takes it through the gate.
+    # v1 goes into use; then the owner registers v2 and takes it through the gate.
     model = RegisteredModel.objects.get(asset__slug="churn-predictor")
     v1 = model.versions.get(version=1)
     v1.change_stage(Stage.STAGING, owner)

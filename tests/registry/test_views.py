@@ -328,8 +328,7 @@ def test_the_model_page_costs_a_pinned_number_of_queries(client_for, owner, outs
     # with who verified them, versions, their metrics, training datasets, their assets, evaluation datasets; the
     # pending promotion; the one walk upstream; the menu's unread notifications; the trust header: deprecation,
     # deprecated inputs, open issues, the stored badge, watching, pending acknowledgements, last review,
-    # certification; the latest training run. (It was 43: two walks, three can_edit checks, the badge computed and
-    # stored on every view, the card's last editor on its own.)
+    # certification; the latest training run.
     with assert_num_queries(25):
         assert client.get(f"/models/{model.asset.slug}/").status_code == 200
 
@@ -342,7 +341,7 @@ def test_the_model_page_walks_upstream_once_checks_can_edit_once_and_writes_noth
     assert page.context["can_edit"] is True and "Edit card" in page.content.decode()
     sql = [query["sql"] for query in captured]
     assert sum("WITH RECURSIVE" in statement for statement in sql) == 1
-    # can_edit is an EXISTS on the team membership inside the asset's query, not a query of its own (there were two).
+    # can_edit is an EXISTS on the team membership inside the asset's query, not a query of its own.
     assert sum("accounts_team_members" in statement for statement in sql) == 1
     assert not [statement for statement in sql if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
 
@@ -352,6 +351,6 @@ def test_the_version_page_costs_a_pinned_number_of_queries(client_for, owner, ou
     client = client_for(outsider)
     # session, user; the model's asset, its card and can_edit (one query, as on the model page) and the same nine
     # prefetches; the version's checklist ticks, its promotion requests, the menu's unread notifications, its stage
-    # changes. (It was 18: can_edit was a query of its own.)
+    # changes.
     with assert_num_queries(17):
         assert client.get(version.get_absolute_url()).status_code == 200

@@ -12,7 +12,7 @@ from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, R
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
 
 from accounts.models import ApiToken
-from catalog.models import LineageEvent
+from catalog.models import Asset, LineageEvent
 from tests import factories
 from trust.badges import refresh_badges
 from trust.models import StoredBadge
@@ -69,7 +69,7 @@ def test_a_new_input_with_a_critical_issue_added_by_openlineage_turns_the_report
         assert time.monotonic() < deadline, "the worker did not ingest the events"
         time.sleep(0.1)
     # The report's stored badge was marked out of date by the new edges (or already recomputed by the worker), and
-    # the list shows what it says now. Before, nothing marked it and the list kept showing "Use with caution".
+    # the list shows what it says now.
     stored = StoredBadge.objects.get(asset=report.asset)
     assert stored.stale or stored.level == "do_not_use"
     row = _badge_row(reader, report)
@@ -77,3 +77,41 @@ def test_a_new_input_with_a_critical_issue_added_by_openlineage_turns_the_report
     stored.refresh_from_db()
     assert (stored.level, stored.stale) == ("do_not_use", False)
     assert any("1 critical issue open upstream on Returns" in verdict["reason"] for verdict in stored.verdicts)
+
+
+@pytest.mark.django_db
+def test_a_batch_of_events_marks_the_badges_downstream_of_its_new_edges_once(owner):
+    """The ingester works through a batch of events, each in its own transaction: the walk downstream that marks
+    badges is made once for the batch, for every edge it added."""
+    from catalog import events
+    from catalog.openlineage import ingest_queued
+
+    heard = []
+
+    def listen(sender, downstream_ids, **kwargs):
+        heard.append(sorted(downstream_ids))
+
+    events.lineage_changed.connect(listen)
+    try:
+        for n, table in enumerate(["raw.a", "raw.b", "raw.c"]):
+            LineageEvent.objects.create(payload=_event_body(f"job_{n}", table), received_by=owner)
+        assert ingest_queued() == 3
+    finally:
+        events.lineage_changed.disconnect(listen)
+    assert len(heard) == 1
+    jobs = set(Asset.objects.filter(kind="pipeline").values_list("pk", flat=True))
+    outputs = set(Asset.objects.filter(dataset__qualified_name="sales.orders").values_list("pk", flat=True))
+    assert set(heard[0]) == jobs | outputs
+    assert StoredBadge.objects.filter(asset_id__in=outputs, stale=True).exists()
+
+
+def _event_body(job, table):
+    return {
+        "eventType": "COMPLETE",
+        "eventTime": T0.isoformat(),
+        "run": {"runId": str(uuid.uuid4())},
+        "job": {"namespace": "airflow", "name": job},
+        "inputs": [{"namespace": NAMESPACE, "name": table}],
+        "outputs": [{"namespace": NAMESPACE, "name": "sales.orders"}],
+        "producer": "https://example.com/tests",
+    }

@@ -69,8 +69,10 @@ def sales(owner):
 
 
 @pytest.fixture
-def client(client_for, outsider, sales):
-    """A reader whose first look at the catalog stored both badges."""
+def client(client_for, outsider, sales, settings):
+    """A reader whose first look at the catalog stored both badges. The clock moves by days here: the reader's
+    session lasts a month, or the idle timeout (tests/security) would sign her out."""
+    settings.SESSION_COOKIE_AGE = 31 * 24 * 3600
     client = client_for(outsider)
     assert level_shown(client, "Raw orders") == level_shown(client, "Executive sales") == "Trusted"
     return client
@@ -144,7 +146,10 @@ def test_a_new_update_shows_its_time_in_the_badges_words(client_for, outsider, s
     assert after != before and timezone.localtime(seen).strftime("Updated %Y-%m-%d %H:%M") in freshness
 
 
-def test_a_sweep_that_finds_many_inputs_late_marks_everything_downstream_with_one_walk(client_for, outsider, owner):
+def test_a_sweep_that_finds_many_inputs_late_marks_everything_downstream_with_one_walk(
+    client_for, outsider, owner, settings
+):
+    settings.SESSION_COOKIE_AGE = 31 * 24 * 3600  # the clock moves by a day: no idle sign-out
     for index in range(4):
         raw = factories.trusted_asset(owner, f"Input {index}")
         record_ping(factories.freshness_policy(raw), PingKind.SUCCESS, now=timezone.now() - timedelta(hours=1))

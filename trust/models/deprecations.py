@@ -207,9 +207,13 @@ class DeprecationImpact(models.Model):
             raise PermissionDenied(f"Only the owners of {self.asset.name} can acknowledge for it.")
         if self.deprecation.state != DeprecationState.ANNOUNCED:
             raise ValidationError("This deprecation is no longer running.")
+        limit = DeprecationImpact._meta.get_field("note").max_length
+        if len(note) > limit:
+            # Refused with a word, never cut short.
+            raise ValidationError({"note": f"Up to {limit} characters: this note has {len(note)}."})
         now = timezone.now()
         if not DeprecationImpact.objects.filter(pk=self.pk, acknowledged_at__isnull=True).update(
-            acknowledged_by=by, acknowledged_at=now, note=note[:500]
+            acknowledged_by=by, acknowledged_at=now, note=note
         ):
             raise ValidationError(f"{self.asset.name} was already acknowledged.")
         self.refresh_from_db()

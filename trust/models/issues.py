@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from catalog.audience import answerable_for, audience_of
 from catalog.models import Asset
 from core.choices import NotificationKind
 from core.notifications import notify
+from trust import attachments
 from trust.choices import IssueCategory, IssueSeverity, IssueStatus
 from trust.models.badges import StoredBadge
 
@@ -148,25 +150,46 @@ class DataIssue(models.Model):
 
     @classmethod
     def report(cls, asset, *, by, **fields):
-        """File an issue and route it to the asset's owner, team and watchers."""
+        """File an issue and route it to the asset's owner, team and watchers.
+
+        An attachment is written under a pending name first and moves to the name its row holds once the row is
+        committed; a rollback deletes it (``trust.attachments``): no file without its row, no row without its file.
+        """
+        upload = fields.pop("attachment", None) or None
         issue = cls(asset=asset, reported_by=by, **fields)
+        if upload is not None:
+            issue.attachment = upload
         issue.full_clean()
         hours = settings.TRUST_ISSUE_ACKNOWLEDGE_HOURS[issue.severity]
         issue.acknowledge_by = timezone.now() + timedelta(hours=hours)
-        with transaction.atomic():
-            issue.save()
-            IssueEvent.objects.create(issue=issue, author=by, to_status=IssueStatus.OPEN, body="Reported.")
-            if issue.severity in cls.SERIOUS:
-                # A new minor issue changes no badge.
-                StoredBadge.invalidate([asset.pk], downstream=True)
-            notify(
-                audience_of(asset).exclude(pk=by.pk),
-                kind=NotificationKind.ISSUE,
-                title=f"New {issue.severity} issue on {asset.name}: {issue.title}",
-                body=f"{issue.description}\n\nPlease acknowledge within {hours} hours.",
-                url=issue.get_absolute_url(),
-                asset=asset,
-            )
+        final = None
+        if upload is not None:
+            final = attachments.final_name(issue, upload.name)
+            attachments.stage(upload, final)
+            # A stored name: saving the row writes no file.
+            issue.attachment = final
+        try:
+            with transaction.atomic():
+                issue.save()
+                IssueEvent.objects.create(issue=issue, author=by, to_status=IssueStatus.OPEN, body="Reported.")
+                if issue.severity in cls.SERIOUS:
+                    # A new minor issue changes no badge.
+                    StoredBadge.invalidate([asset.pk], downstream=True)
+                notify(
+                    audience_of(asset).exclude(pk=by.pk),
+                    kind=NotificationKind.ISSUE,
+                    title=f"New {issue.severity} issue on {asset.name}: {issue.title}",
+                    body=f"{issue.description}\n\nPlease acknowledge within {hours} hours.",
+                    url=issue.get_absolute_url(),
+                    asset=asset,
+                )
+                if final:
+                    # robust: a failed move is logged, never a 500 for a saved issue; reading or the sweep finishes it.
+                    transaction.on_commit(partial(attachments.put_in_place, final), robust=True)
+        except BaseException:
+            if final:
+                attachments.discard(final)
+            raise
         return issue
 
     def transition(self, to, *, by, comment="", duplicate_of=None):
