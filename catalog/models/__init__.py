@@ -1,0 +1,63 @@
+"""The catalog's rows, one module per concern; everything is importable from ``catalog.models``."""
+
+from catalog.models.assets import (
+    Asset,
+    AssetQuerySet,
+    Column,
+    Dataset,
+    Pipeline,
+    Report,
+    Tag,
+)
+from catalog.models.history import (
+    AssetChange,
+    LineageEdge,
+    LineageEvent,
+    NamingConvention,
+    PipelineRun,
+    SchemaChange,
+    Watch,
+)
+from catalog.models.sources import (
+    DEFAULT_PORTS,
+    LOOPBACK_NAMES,
+    NETWORK_SOURCES,
+    SECRET_ENV_PREFIX,
+    SECRET_KEYS,
+    SOURCE_NOT_YOURS,
+    DataSource,
+    SecretBinding,
+    SecretNotBound,
+    SourceHost,
+    same_server,
+    source_secret,
+)
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "LOOPBACK_NAMES",
+    "NETWORK_SOURCES",
+    "SECRET_ENV_PREFIX",
+    "SECRET_KEYS",
+    "SOURCE_NOT_YOURS",
+    "Asset",
+    "AssetChange",
+    "AssetQuerySet",
+    "Column",
+    "DataSource",
+    "Dataset",
+    "LineageEdge",
+    "LineageEvent",
+    "NamingConvention",
+    "Pipeline",
+    "PipelineRun",
+    "Report",
+    "SchemaChange",
+    "SecretBinding",
+    "SecretNotBound",
+    "SourceHost",
+    "Tag",
+    "Watch",
+    "same_server",
+    "source_secret",
+]
