@@ -101,6 +101,7 @@ def build_context(args):
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
     from django.db.models import Count
+    from django.utils.module_loading import import_string
 
     from accounts.models import ApiToken
     from catalog.choices import AssetKind
@@ -125,7 +126,10 @@ def build_context(args):
     # A signed-in browser's session, written the way django.contrib.auth.login writes it.
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend that signs people in (django-axes's backend comes first, but only guards sign-in attempts).
+    session[BACKEND_SESSION_KEY] = next(
+        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(path), "get_user")
+    )
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     ApiToken.objects.filter(user=user, name="benchmark").delete()
