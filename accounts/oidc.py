@@ -258,7 +258,10 @@ class OidcBackend(OIDCAuthenticationBackend):
                 if not user.is_active:
                     raise SignInRefused("Your portal account is disabled. Ask the portal's staff.")
             else:
-                user = self._link_or_create(issuer, claims)
+                try:
+                    user = self._link_or_create(issuer, claims)
+                except IntegrityError as exc:  # the same person signing in twice at once, or a name just taken
+                    raise SignInRefused("This sign-in crossed another one. Try again.", status=409) from exc
             return self.update_user(user, claims)
 
     def _link_or_create(self, issuer, claims):
@@ -284,10 +287,7 @@ class OidcBackend(OIDCAuthenticationBackend):
             user = self.UserModel.objects.create_user(self._free_username(claims), email=email if verified else "")
             user.set_unusable_password()
             user.save(update_fields=["password"])
-        try:
-            OidcIdentity.objects.create(user=user, issuer=issuer, subject=claims["sub"])
-        except IntegrityError as exc:  # the same person signing in twice at once
-            raise SignInRefused("This sign-in raced another one. Try again.", status=409) from exc
+        OidcIdentity.objects.create(user=user, issuer=issuer, subject=claims["sub"])
         log.info("company sign-in: %s linked to %s (%s)", claims["sub"], user.username, issuer)
         return user
 

@@ -119,7 +119,11 @@ class OidcCallbackView(oidc_views.OIDCAuthenticationCallbackView):
             return oidc_failure(request, "Company sign-in is not configured on this portal.", 404)
         error = request.GET.get("error")
         if error:
-            super().get(request)  # forgets the state, signs out anyone half signed in
+            # The state is spent (no replay); a person already signed in here stays signed in (a link to this page
+            # must not sign anyone out).
+            states = request.session.get("oidc_states") or {}
+            if states.pop(request.GET.get("state"), None) is not None:
+                request.session.modified = True
             if error == "access_denied":
                 reason = "You did not allow the portal to use your company account, so you are not signed in."
             else:

@@ -132,7 +132,8 @@ PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)
 # --- company sign-in (OpenID Connect, mozilla-django-oidc; accounts/oidc.py) -------------------------------------
 OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
 OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
-OIDC_ISSUER = env_str("OIDC_ISSUER", "").rstrip("/")
+# Exactly as the provider writes it in its tokens (some end with a slash): it is compared, not just fetched.
+OIDC_ISSUER = env_str("OIDC_ISSUER", "")
 if OIDC_CLIENT_ID and not OIDC_ISSUER:
     raise ImproperlyConfigured("OIDC_CLIENT_ID is set but OIDC_ISSUER is not: company sign-in needs both.")
 if OIDC_ISSUER:

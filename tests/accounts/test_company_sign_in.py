@@ -87,6 +87,11 @@ def test_the_next_page_is_kept_through_the_provider(client, oidc):
     assert response["Location"] == "/catalog/"
 
 
+def test_the_next_page_never_leaves_the_portal(client, oidc):
+    response = CompanyBrowser(oidc, client).sign_in("ada", next_url="https://evil.example/")
+    assert response["Location"] == reverse("home")
+
+
 def test_a_staff_group_makes_staff_and_leaving_it_takes_staff_away(client, oidc):
     CompanyBrowser(oidc, client).sign_in("max")
     max_ = User.objects.get(username="max")
@@ -241,6 +246,24 @@ def test_a_code_sent_to_another_browser_is_refused(client, oidc):
     client.get(reverse("accounts:oidc_start"))
     assert deliver(client, callback).status_code == 400
     assert signed_in_user(client) is None
+
+
+def test_a_callback_opened_twice_is_refused_the_second_time(client, oidc):
+    start = client.get(reverse("accounts:oidc_start"))
+    callback = CompanyBrowser(oidc, client).follow(start["Location"], "ada", deliver=False)
+    assert deliver(client, callback).status_code == 302
+    client.post(reverse("accounts:logout"))
+    client.get(reverse("accounts:oidc_start"))  # a sign-in under way, with a state of its own
+    response = deliver(client, callback)
+    assert response.status_code == 400
+    assert signed_in_user(client) is None
+
+
+def test_an_error_link_signs_nobody_out(client_for, owner, oidc):
+    client = client_for(owner)
+    response = client.get(reverse("accounts:oidc_callback") + "?error=access_denied&state=x")
+    assert response.status_code == 403
+    assert signed_in_user(client) == "olivia"
 
 
 def test_denied_consent_shows_a_plain_page(client, oidc):
