@@ -383,3 +383,20 @@ def test_a_disabled_account_cannot_sign_in_with_the_company(client, oidc):
     assert response.status_code == 403
     assert "disabled" in response.content.decode()
     assert signed_in_user(other) is None
+
+
+def test_staff_edit_group_mappings_in_the_admin(client_for, staff, outsider, mapped_teams):
+    engineering, _ = mapped_teams
+    admin = client_for(staff)
+    assert admin.get("/admin/accounts/groupmapping/").status_code == 200
+    response = admin.post(
+        "/admin/accounts/groupmapping/add/", {"group": "platform-admins", "team": "", "is_staff": "on"}
+    )
+    assert response.status_code == 302
+    assert GroupMapping.objects.get(group="platform-admins").is_staff
+    # A mapping that gives nothing is refused with a reason.
+    response = admin.post("/admin/accounts/groupmapping/add/", {"group": "nobody", "team": ""})
+    assert response.status_code == 200
+    assert "Give the group a team, the staff flag, or both." in response.content.decode()
+    assert client_for(outsider).get("/admin/accounts/groupmapping/").status_code == 302
+    assert admin.get("/admin/accounts/oidcidentity/").status_code == 200
