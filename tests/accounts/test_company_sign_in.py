@@ -386,7 +386,6 @@ def test_a_disabled_account_cannot_sign_in_with_the_company(client, oidc):
 
 
 def test_staff_edit_group_mappings_in_the_admin(client_for, staff, outsider, mapped_teams):
-    engineering, _ = mapped_teams
     admin = client_for(staff)
     assert admin.get("/admin/accounts/groupmapping/").status_code == 200
     response = admin.post(
