@@ -2,12 +2,14 @@ import logging
 
 import jwt
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc import views as oidc_views
 
@@ -36,6 +38,15 @@ class LoginView(auth_views.LoginView):
         if not settings.PASSWORD_SIGN_IN:  # the backend refuses too; this keeps a forged post from getting here
             return self.form_invalid(form)
         return super().form_valid(form)
+
+
+@login_not_required
+def admin_login(request):
+    """The admin's own password form while passwords are on; otherwise the portal's sign-in page, whose company
+    button brings staff back to the admin."""
+    if settings.PASSWORD_SIGN_IN:
+        return admin.site.login(request)
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login"))
 
 
 class LogoutView(auth_views.LogoutView):

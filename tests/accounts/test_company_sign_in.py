@@ -151,9 +151,14 @@ def test_the_password_form_stays_for_the_demo_and_staff_can_turn_it_off(client, 
     assert signed_in_user(other) is None
     page = other.get(reverse("accounts:login")).content.decode()
     assert "Sign in with Test Company" in page and 'name="password"' not in page
-    # The admin's own sign-in form is refused too.
+    # The admin's own sign-in form is refused too, and its page sends staff to the portal's.
     other.post("/admin/login/", form)
     assert signed_in_user(other) is None
+    response = other.get("/admin/")
+    assert response.status_code == 302
+    response = other.get(response["Location"])
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/"
     # People already signed in stay signed in.
     assert signed_in_user(client) == "olivia"
 
