@@ -204,6 +204,10 @@ class OidcBackend(OIDCAuthenticationBackend):
     OIDC_OP_USER_ENDPOINT = property(lambda self: endpoints().userinfo)
     OIDC_OP_JWKS_ENDPOINT = property(lambda self: endpoints().jwks)
 
+    def get_user(self, user_id):
+        # Django's rule, not the base class's: a disabled account's open sessions end at their next request.
+        return super(OIDCAuthenticationBackend, self).get_user(user_id)
+
     def authenticate(self, request, **kwargs):
         # Only the callback view passes a nonce; a password sign-in also asks every backend, and must not reach here.
         if not enabled() or request is None or "nonce" not in kwargs:

@@ -404,3 +404,11 @@ def test_staff_edit_group_mappings_in_the_admin(client_for, staff, outsider, map
     assert "Give the group a team, the staff flag, or both." in response.content.decode()
     assert client_for(outsider).get("/admin/accounts/groupmapping/").status_code == 302
     assert admin.get("/admin/accounts/oidcidentity/").status_code == 200
+
+
+def test_disabling_an_account_ends_its_company_session(client, oidc):
+    CompanyBrowser(oidc, client).sign_in("ada")
+    assert signed_in_user(client) == "ada"
+    User.objects.filter(username="ada").update(is_active=False)
+    assert signed_in_user(client) is None
+    assert client.get(reverse("home")).status_code == 302
