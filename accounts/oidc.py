@@ -280,6 +280,11 @@ class OidcBackend(OIDCAuthenticationBackend):
                     f"A portal account already uses {email}, and your company account does not say that this "
                     "address is verified, so it was not linked. Ask the portal's staff to link your account."
                 )
+            if not settings.OIDC_LINK_BY_EMAIL:
+                raise SignInRefused(
+                    f"A portal account already uses {email}; this portal links accounts only by hand. Ask the "
+                    "portal's staff to link your company account."
+                )
             if len(existing) > 1:
                 raise SignInRefused(f"Several portal accounts use {email}. Ask the portal's staff to link yours.")
             user = existing[0]

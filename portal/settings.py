@@ -156,6 +156,9 @@ OIDC_EMAIL_CLAIM = env_str("OIDC_EMAIL_CLAIM", "email")
 OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
 # Members of these provider groups are the portal's staff (more can be added in the admin: Group mappings).
 OIDC_STAFF_GROUPS = env_list("OIDC_STAFF_GROUPS", [])
+# A first company sign-in may take over the local account with the same address when the provider says it verified
+# the address; off, staff link accounts by hand (admin: Company sign-in identities).
+OIDC_LINK_BY_EMAIL = env_bool("OIDC_LINK_BY_EMAIL", True)
 OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your company account")
 OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10, minimum=1)
 LOGIN_URL = "accounts:login"

@@ -134,6 +134,18 @@ def test_a_local_account_is_linked_only_through_a_verified_address(client, oidc,
     assert owner.oidc_identities.get().subject == "0004-olivia"
 
 
+def test_linking_by_address_can_be_turned_off(client, oidc, owner, settings):
+    settings.OIDC_LINK_BY_EMAIL = False
+    response = CompanyBrowser(oidc, client).sign_in("olivia")
+    assert response.status_code == 403
+    assert "links accounts only by hand" in response.content.decode()
+    assert not owner.oidc_identities.exists()
+    # Staff link it by hand; the next sign-in finds the account through the identity.
+    OidcIdentity.objects.create(user=owner, issuer=oidc.issuer, subject="0004-olivia")
+    CompanyBrowser(oidc, client).sign_in("olivia")
+    assert signed_in_user(client) == "olivia"
+
+
 def test_api_tokens_keep_working_with_company_sign_in(oidc, owner):
     _, key = ApiToken.issue(owner, "ci")
     api = APIClient()
