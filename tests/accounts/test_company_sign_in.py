@@ -424,3 +424,13 @@ def test_disabling_an_account_ends_its_company_session(client, oidc):
     User.objects.filter(username="ada").update(is_active=False)
     assert signed_in_user(client) is None
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_groups_sent_as_one_string_are_read_too(settings):
+    from accounts.oidc import _groups
+
+    assert _groups({"groups": "data-engineering finance-analysts"}) == {"data-engineering", "finance-analysts"}
+    assert _groups({"groups": "a,b"}) == {"a", "b"}
+    settings.OIDC_GROUPS_CLAIM = "roles"
+    assert _groups({"roles": ["x"], "groups": ["y"]}) == {"x"}
+    assert _groups({}) == set()

@@ -119,3 +119,13 @@ def test_production_company_sign_in_passes_the_checklist_and_needs_https(tmp_pat
     result = _manage("check", OIDC_ISSUER="http://id.example", **production)
     assert result.returncode != 0
     assert "OIDC_ISSUER='http://id.example' has scheme 'http'" in result.stderr
+
+
+def test_sign_out_may_continue_to_the_company_provider_under_the_csp():
+    show = "from django.conf import settings; print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    result = _manage(
+        "shell", "-c", show, DEBUG="true", OIDC_CLIENT_ID="portal", OIDC_ISSUER="https://id.example/realms/corp"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[\"'self'\", 'https://id.example']"
+    assert _manage("shell", "-c", show, DEBUG="true").stdout.strip().splitlines()[-1] == "[\"'self'\"]"
