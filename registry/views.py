@@ -144,16 +144,14 @@ def model_edit(request, slug):
         else None
     )
     if request.method == "POST" and form.is_valid() and (approvers is None or approvers.is_valid()):
-        with transaction.atomic():
-            model = form.save(commit=False)
-            update_model_facts(
-                model, {"name": form.cleaned_data["name"], "team": form.cleaned_data["team"]}, actor=request.user
-            )
-            set_people(
-                model,
-                developers=form.cleaned_data["developers"],
-                approvers=approvers.cleaned_data["approvers"] if approvers is not None else None,
-            )
+        model = form.save(commit=False)
+        update_model_facts(
+            model,
+            {"name": form.cleaned_data["name"], "team": form.cleaned_data["team"]},
+            actor=request.user,
+            developers=form.cleaned_data["developers"],
+            approvers=approvers.cleaned_data["approvers"] if approvers is not None else None,
+        )
         messages.success(request, "Saved.")
         return redirect(model)
     return render(
