@@ -437,6 +437,8 @@ TRUST_CERTIFICATION_MAX_DAYS = env_int("TRUST_CERTIFICATION_MAX_DAYS", 365, mini
 # --- MLflow ----------------------------------------------------------------------------------------------------
 MLFLOW_TRACKING_URI = env_str("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.sqlite3'}")
 MLFLOW_ARTIFACT_ROOT = env_str("MLFLOW_ARTIFACT_ROOT", str(VAR_DIR / "mlartifacts"))
+# MLflow's own store (its server's --backend-store-uri), for backups when MLFLOW_TRACKING_URI names a server.
+MLFLOW_BACKEND_STORE_URI = env_str("MLFLOW_BACKEND_STORE_URI", "")
 
 # --- registry --------------------------------------------------------------------------------------------------
 # A version may go into use only when its model card is at least this complete (percent of sections filled).
