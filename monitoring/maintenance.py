@@ -39,6 +39,27 @@ def upcoming_by_asset(asset_ids, now=None):
     return found
 
 
+def maintenance_by_asset(asset_ids, now=None):
+    """``{asset_id: (window running now or None, when that changes next)}`` for the assets with a window running
+    or still to come: a badge says "in maintenance until …" and expires when a window starts or ends. One query."""
+    now = now or timezone.now()
+    found = {}
+    rows = MaintenanceWindow.objects.filter(asset_id__any_of=list(asset_ids), ends_at__gt=now).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=now)
+    )
+    for window in rows.order_by("starts_at", "pk"):
+        current, changes_at = found.get(window.asset_id, (None, None))
+        if window.is_active(now):
+            if current is None or window.effective_end > current.effective_end:
+                current = window
+            moment = window.effective_end
+        else:
+            moment = window.starts_at
+        changes_at = moment if changes_at is None else min(changes_at, moment)
+        found[window.asset_id] = (current, changes_at)
+    return found
+
+
 def silenced(asset_id, *, freshness=False, now=None):
     """Whether alerts about ``asset_id`` are silenced now: any window on the asset silences everything; a window
     on its freshness check only silences freshness (``freshness=True``)."""

@@ -170,16 +170,16 @@ def _people(affected_ids):
     return people
 
 
-def _wording(notice, problem):
+def _summary(notice, problem):
     if notice.transition == ProblemTransition.CLEARED:
-        return "all clear", f"All clear: {problem.summary} on {problem.asset.name} is over"
-    return "problem", problem.summary
+        return f"all clear, {problem.summary} is over"
+    return problem.summary
 
 
 def _message_for(user, assets, notice, parents, names):
     """One person's message: every affected asset of theirs, nearest first, with its path and link."""
     problem = notice.problem
-    what, summary = _wording(notice, problem)
+    summary = _summary(notice, problem)
     ordered = sorted(assets, key=lambda pk: (names[pk]["hops"], names[pk]["name"].lower(), pk))
     base = settings.PORTAL_BASE_URL
     lines = [f"{path_of(pk, parents, names)}: {summary}\n  {base}{names[pk]['url']}" for pk in ordered[:PATHS_LISTED]]
@@ -187,13 +187,11 @@ def _message_for(user, assets, notice, parents, names):
         lines.append(f"… and {len(ordered) - PATHS_LISTED} more of yours downstream.")
     if len(ordered) == 1:
         title = f"{path_of(ordered[0], parents, names)}: {summary}"
-    elif what == "all clear":
-        title = f"{summary}: {len(ordered)} of your assets downstream are clear of it"
     else:
         title = f"{problem.asset.name}: {summary}, upstream of {len(ordered)} of your assets"
     intro = (
         f"The problem upstream on {problem.asset.name} is over."
-        if what == "all clear"
+        if notice.transition == ProblemTransition.CLEARED
         else f"A problem on {problem.asset.name} reaches what you own or watch downstream."
     )
     unsubscribe = [

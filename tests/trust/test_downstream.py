@@ -78,8 +78,11 @@ def test_resolving_the_issue_sends_the_all_clear_once(sales, django_capture_on_c
     erin_news = upstream_news(sales["erin"])
     bob_news = upstream_news(sales["bob"])
     assert len(erin_news) == len(bob_news) == 2
-    assert erin_news[1].title.startswith("Executive sales dashboard ← Daily sales ← Orders: All clear")
-    assert bob_news[1].title.startswith("All clear: critical issue 'Duplicated rows' on Orders is over")
+    path = "Executive sales dashboard ← Daily sales ← Orders"
+    assert erin_news[1].title == f"{path}: all clear, critical issue 'Duplicated rows' is over"
+    assert bob_news[1].title == (
+        "Orders: all clear, critical issue 'Duplicated rows' is over, upstream of 42 of your assets"
+    )
 
 
 def test_a_minor_issue_tells_nobody_downstream(sales):
@@ -160,7 +163,7 @@ def test_a_freshness_check_turning_late_and_fresh_again(sales):
     policy.last_seen_at = timezone.now()
     evaluate(policy, trigger="ping", observed=["last_seen_at"])
     fan_out_all()
-    assert "All clear" in upstream_news(sales["erin"])[-1].title
+    assert "all clear" in upstream_news(sales["erin"])[-1].title
     assert len(upstream_news(sales["bob"])) == 2
 
 
@@ -175,7 +178,7 @@ def test_a_deprecation_and_its_withdrawal(sales):
     assert len(upstream_news(sales["bob"])) == 1
     deprecation.withdraw(by=sales["alice"])
     fan_out_all()
-    assert "All clear" in upstream_news(sales["erin"])[-1].title
+    assert "all clear" in upstream_news(sales["erin"])[-1].title
 
 
 def test_a_breaking_schema_change_is_told_once_and_an_added_column_is_not(sales):
