@@ -182,7 +182,7 @@ def _message_for(user, assets, notice, parents, names):
     summary = _summary(notice, problem)
     ordered = sorted(assets, key=lambda pk: (names[pk]["hops"], names[pk]["name"].lower(), pk))
     base = settings.PORTAL_BASE_URL
-    lines = [f"{path_of(pk, parents, names)}: {summary}\n  {base}{names[pk]['url']}" for pk in ordered[:PATHS_LISTED]]
+    lines = [f"{path_of(pk, parents, names)}: {summary}\n  {base}{_url(names, pk)}" for pk in ordered[:PATHS_LISTED]]
     if len(ordered) > PATHS_LISTED:
         lines.append(f"… and {len(ordered) - PATHS_LISTED} more of yours downstream.")
     if len(ordered) == 1:
@@ -200,11 +200,19 @@ def _message_for(user, assets, notice, parents, names):
         if watch_id is not None
     ]
     body = "\n".join([intro, "", *lines])
-    return Message(user, title, body, problem.url or names[problem.asset_id]["url"], unsubscribe)
+    return Message(user, title, body, problem.url or _url(names, problem.asset_id), unsubscribe)
+
+
+def _url(names, pk):
+    """An asset's page, made only for the assets a message lists (a hub has 39,000 downstream)."""
+    found = names[pk]
+    if "url" not in found:
+        found["url"] = Asset(kind=found["kind"], slug=found["slug"]).get_absolute_url()
+    return found["url"]
 
 
 def _names(asset_ids, parents):
-    """``{asset_id: {name, url, team_id, hops}}``; one query."""
+    """``{asset_id: {name, kind, slug, team_id, hops}}``; one query."""
     hops = {}
 
     def depth(pk):
@@ -215,8 +223,7 @@ def _names(asset_ids, parents):
     rows = Asset.objects.filter(pk__any_of=list(asset_ids)).values_list("pk", "name", "kind", "slug", "team_id")
     names = {}
     for pk, name, kind, slug, team_id in rows:
-        url = Asset(kind=kind, slug=slug).get_absolute_url()
-        names[pk] = {"name": name, "url": url, "team_id": team_id, "hops": 0}
+        names[pk] = {"name": name, "kind": kind, "slug": slug, "team_id": team_id, "hops": 0}
     for pk in names:
         names[pk]["hops"] = depth(pk)
     return names

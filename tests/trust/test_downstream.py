@@ -159,7 +159,9 @@ def test_a_freshness_check_turning_late_and_fresh_again(sales):
     fan_out_all()
     [late] = upstream_news(sales["erin"])
     assert late.title == "Executive sales dashboard ← Daily sales ← Orders: Orders is late"
-    assert len(upstream_news(sales["bob"])) == 1
+    assert [message.subject for message in mail.outbox if message.to == ["erin@example.com"]] == [late.title]
+    [grouped] = upstream_news(sales["bob"])
+    assert grouped.title == "Orders: Orders is late, upstream of 42 of your assets"
     policy.last_seen_at = timezone.now()
     evaluate(policy, trigger="ping", observed=["last_seen_at"])
     fan_out_all()
@@ -175,7 +177,9 @@ def test_a_deprecation_and_its_withdrawal(sales):
     fan_out_all()
     [news] = upstream_news(sales["erin"])
     assert news.title.startswith("Executive sales dashboard ← Daily sales ← Orders: Orders is deprecated")
-    assert len(upstream_news(sales["bob"])) == 1
+    assert news.title in [message.subject for message in mail.outbox if message.to == ["erin@example.com"]]
+    [grouped] = upstream_news(sales["bob"])
+    assert "upstream of 42 of your assets" in grouped.title
     deprecation.withdraw(by=sales["alice"])
     fan_out_all()
     assert "all clear" in upstream_news(sales["erin"])[-1].title
@@ -202,3 +206,41 @@ def test_paths_follow_a_shortest_route(sales):
     assert parents[sales["dashboard"].pk] == sales["daily"].pk
     assert parents[sales["daily"].pk] == sales["orders"].pk
     assert len(parents) == 42
+
+
+def test_a_badge_dropping_a_level_for_a_reason_of_its_own_is_told_and_so_is_its_recovery(db):
+    from trust.badges import refresh_badges, refresh_stale
+
+    alice, erin = factories.user("alice"), factories.user("erin")
+    orders = factories.trusted_asset(alice, "Orders").asset
+    factories.freshness_policy(orders, last_seen_at=timezone.now() - timedelta(hours=1))
+    dashboard = factories.report("Executive sales dashboard", owner=factories.user("bob")).asset
+    factories.edge(orders, dashboard)
+    Watch.objects.create(user=erin, asset=dashboard)
+    assert refresh_badges([orders])[orders.pk].level == "trusted"
+
+    alice.is_active = False
+    alice.save()  # announces people_changed: her assets' badges are marked stale
+    refresh_stale()
+    fan_out_all()
+    [news] = upstream_news(erin)
+    assert news.title.startswith("Executive sales dashboard ← Orders: badge dropped to “Use with caution”")
+    assert "has left" in news.title
+
+    alice.is_active = True
+    alice.save()
+    refresh_stale()
+    fan_out_all()
+    assert "all clear" in upstream_news(erin)[-1].title
+
+
+def test_a_badge_dropping_because_of_a_problem_upstream_is_not_told_twice(sales):
+    from trust.badges import refresh_badges, refresh_stale
+
+    refresh_badges([sales["orders"], sales["daily"], sales["dashboard"]])
+    factories.data_issue(sales["orders"], sales["alice"], severity="critical", title="Duplicated rows")
+    refresh_stale()
+    fan_out_all()
+    # The issue is told; the badges it dropped downstream are not news of their own.
+    assert len(upstream_news(sales["erin"])) == 1
+    assert not UpstreamProblem.objects.filter(cause_kind="badge").exists()
