@@ -15,22 +15,24 @@ from django.utils import timezone
 
 from core.choices import Cadence, Channel, NotificationKind
 from core.models import DigestItem, Notification
-from core.notifications import Message, email_of
+from core.notifications import Message, email_of, post_to_webhook
 
 # People handled per claim: a digest run over thousands of people holds no lock for long.
 DIGEST_BATCH = 200
 
 
-def _claim(recipient_ids, cadence, now):
-    """The waiting items of these people that this run claimed; rows another run holds or sent are skipped."""
+def _claim(cadence, now, **whose):
+    """The waiting items of these people (or teams) that this run claimed; rows another run holds or sent are
+    skipped."""
     with transaction.atomic():
         ids = list(
-            DigestItem.objects.filter(recipient__in=recipient_ids, cadence=cadence, sent_at__isnull=True)
+            DigestItem.objects.filter(cadence=cadence, sent_at__isnull=True, **whose)
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)
         )
         DigestItem.objects.filter(pk__in=ids, sent_at__isnull=True).update(sent_at=now)
-    return DigestItem.objects.filter(pk__in=ids, sent_at=now).select_related("recipient").order_by("created_at", "pk")
+    claimed = DigestItem.objects.filter(pk__in=ids, sent_at=now)
+    return claimed.select_related("recipient", "team").order_by("created_at", "pk")
 
 
 def _text(items):
@@ -48,12 +50,12 @@ def send_digests(cadence, now=None):
         raise ValueError(f"No digest is sent for {cadence!r}.")
     now = now or timezone.now()
     label = Cadence(cadence).label.lower()
-    waiting = DigestItem.objects.filter(cadence=cadence, sent_at__isnull=True)
+    waiting = DigestItem.objects.filter(cadence=cadence, sent_at__isnull=True, recipient__isnull=False)
     people = list(waiting.values_list("recipient", flat=True).distinct().order_by("recipient"))
-    sent = 0
+    sent = _send_team_digests(cadence, label, now)
     for start in range(0, len(people), DIGEST_BATCH):
         by_person = defaultdict(lambda: defaultdict(list))
-        for item in _claim(people[start : start + DIGEST_BATCH], cadence, now):
+        for item in _claim(cadence, now, recipient__in=people[start : start + DIGEST_BATCH]):
             by_person[item.recipient][item.channel].append(item)
             sent += 1
         inbox, emails = [], []
@@ -71,3 +73,15 @@ def send_digests(cadence, now=None):
         if emails:
             get_connection(fail_silently=True).send_messages(emails)
     return sent
+
+
+def _send_team_digests(cadence, label, now):
+    """One webhook post per team with waiting items; returns how many items went."""
+    by_team = defaultdict(list)
+    for item in _claim(cadence, now, team__isnull=False):
+        by_team[item.team].append(item)
+    for team, items in by_team.items():
+        if team.webhook_url:
+            title = f"{team.name}'s {label}: {len(items)} update{'s' * (len(items) != 1)}"
+            post_to_webhook(team.webhook_url, title, _text(items), settings.PORTAL_BASE_URL)
+    return sum(len(items) for items in by_team.values())

@@ -344,7 +344,11 @@ class DigestItem(models.Model):
     ``headers`` carries what an email of it would carry (the unsubscribe links of the watches it came from).
     """
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_items")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="digest_items"
+    )
+    # A team's webhook digest (channel "webhook") has a team and no recipient.
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     cadence = models.CharField(max_length=10, choices=Cadence.choices)
     kind = models.CharField(max_length=20, choices=NotificationKind.choices, default=NotificationKind.OTHER)
@@ -366,4 +370,4 @@ class DigestItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.title} (for {self.recipient}, {self.cadence})"
+        return f"{self.title} (for {self.recipient or self.team}, {self.cadence})"

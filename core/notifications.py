@@ -185,6 +185,17 @@ def deliver(messages, *, kind, urgent=False, asset=None):
     return rows, len(emails), len(waiting)
 
 
+def to_team_webhook(team, *, kind, title, body, url="", urgent=False, asset=None):
+    """Post to a team's webhook now, or (not urgent, and the team chose a digest) keep it for the team's digest."""
+    if not urgent and team.webhook_cadence != Cadence.IMMEDIATE:
+        return DigestItem.objects.create(
+            team=team, channel=Channel.WEBHOOK, cadence=team.webhook_cadence, kind=kind, title=_fit_title(title),
+            body=body, url=url, asset=asset,
+        )  # fmt: skip
+    post_to_webhook(team.webhook_url, title, body, f"{settings.PORTAL_BASE_URL}{url}")
+    return None
+
+
 def post_to_webhook(url, title, body, link):
     """Post a Slack-compatible message to a team's webhook once the transaction commits, by a worker."""
     from core.tasks import post_webhook

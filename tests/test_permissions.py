@@ -614,6 +614,10 @@ OPEN = {
     "trust:issue_comment": Open("anyone signed in may comment on an issue", _comment),
     "trust:watch": Open("watching is one's own", lambda p: Request("post", f"{_asset_url(p)}/watch/")),
     "trust:unwatch": Open("watching is one's own", lambda p: Request("post", f"{_asset_url(p)}/unwatch/")),
+    "accounts:team_webhook_cadence": Open(
+        "a team's own members choose (anyone else answers 404: tests/trust/test_subscriptions.py)",
+        lambda p: Request("post", f"/accounts/teams/{p.team.slug}/webhook-cadence/", {"webhook_cadence": "daily"}),
+    ),
     "trust:watch_upstream": Open(
         "one's own watch only (another person's answers 404: tests/trust/test_subscriptions.py)",
         lambda p: Request("post", "/watching/1/upstream/", {"include_upstream": "off"}),

@@ -32,7 +32,7 @@ from catalog.lineage import MAX_DEPTH
 from catalog.models import Asset, LineageEdge, Watch
 from core.background import send
 from core.choices import NotificationKind
-from core.notifications import Message, deliver, post_to_webhook
+from core.notifications import Message, deliver, to_team_webhook
 from monitoring.maintenance import silenced
 from trust.choices import NoticeState, ProblemTransition
 from trust.models import ProblemDelivery, ProblemNotice, UpstreamProblem
@@ -292,7 +292,10 @@ def _tell_teams(notice, parents, names):
         ProblemDelivery.objects.bulk_create(
             [ProblemDelivery(notice=notice, team=team, asset_count=len(by_team[team.pk]))], ignore_conflicts=True
         )
-        post_to_webhook(team.webhook_url, message.title, message.body, f"{settings.PORTAL_BASE_URL}{message.url}")
+        to_team_webhook(
+            team, kind=NotificationKind.UPSTREAM, title=message.title, body=message.body, url=message.url,
+            urgent=notice.problem.critical, asset=notice.problem.asset,
+        )  # fmt: skip
         told += 1
     return told
 

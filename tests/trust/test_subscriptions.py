@@ -181,3 +181,56 @@ def test_nobody_switches_another_persons_watch(sales):
     assert client.post(url, {"include_upstream": "off"}).status_code == 404
     sales["watch"].refresh_from_db()
     assert sales["watch"].include_upstream is True
+
+
+@pytest.fixture
+def posted(monkeypatch):
+    """Webhook posts, as the worker would receive them (the send on commit, captured)."""
+    sent = []
+    monkeypatch.setattr(
+        "core.notifications.send", lambda task, url, payload, **options: sent.append((url, payload["text"]))
+    )
+    return sent
+
+
+def test_a_teams_webhook_gets_non_critical_news_in_its_digest_and_critical_news_at_once(
+    sales, posted, django_capture_on_commit_callbacks
+):
+    team = factories.team("Sales analytics")
+    team.webhook_url = "https://chat.example.com/hooks/sales"
+    team.members.add(sales["bob"])
+    team.save()
+    sales["dashboard"].team = team
+    sales["dashboard"].save(update_fields=["team"])
+    client = Client()
+    client.force_login(sales["bob"])
+    assert "Webhook of Sales analytics" in client.get(reverse("core:preferences")).content.decode()
+    url = reverse("accounts:team_webhook_cadence", kwargs={"slug": team.slug})
+    assert client.post(url, {"webhook_cadence": "daily"}).status_code == 302
+    team.refresh_from_db()
+    assert team.webhook_cadence == "daily"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.data_issue(sales["orders"], sales["alice"], severity="major", title="Totals off")
+        fan_out_all()
+    assert not [text for _, text in posted if "Totals off" in text]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_digests("daily") >= 1
+        assert send_digests("daily") == 0
+    [digest] = [text for hook, text in posted if hook == team.webhook_url]
+    assert "Sales analytics's daily digest: 1 update" in digest and "Totals off" in digest
+
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.data_issue(sales["orders"], sales["alice"], severity="critical", title="Duplicated rows")
+        fan_out_all()
+    assert [text for hook, text in posted if "Duplicated rows" in text and hook == team.webhook_url]
+
+
+def test_only_a_teams_members_choose_its_webhook_cadence(sales):
+    team = factories.team("Sales analytics")
+    client = Client()
+    client.force_login(sales["erin"])
+    url = reverse("accounts:team_webhook_cadence", kwargs={"slug": team.slug})
+    assert client.post(url, {"webhook_cadence": "weekly"}).status_code == 404
+    team.refresh_from_db()
+    assert team.webhook_cadence == "immediate"
