@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_team_webhook_cadence"),
+        ("accounts", "0004_team_webhook_cadence"),
         ("catalog", "0010_watch_include_upstream"),
         ("core", "0002_jobrun_dispatched_heartbeat"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

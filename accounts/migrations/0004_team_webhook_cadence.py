@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_web_urls_only"),
+        ("accounts", "0003_company_sign_in"),
     ]
 
     operations = [
