@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.choices import Cadence
 from core.validators import web_url_validator
 
 
@@ -20,6 +21,11 @@ class Team(models.Model):
         blank=True, validators=[web_url_validator], help_text="Slack-compatible incoming webhook for the team's alerts."
     )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    webhook_cadence = models.CharField(
+        "webhook: non-critical news", max_length=10, choices=Cadence.choices, default=Cadence.IMMEDIATE,
+        help_text="Chosen by the team's members: news about problems upstream at once, or in a daily or weekly "
+        "digest. Critical news is always posted at once.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["name"]

@@ -36,4 +36,5 @@ urlpatterns = [
     ),
     path("tokens/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("teams/<slug:slug>/webhook-cadence/", views.team_webhook_cadence, name="team_webhook_cadence"),
 ]

@@ -15,7 +15,8 @@ from mozilla_django_oidc import views as oidc_views
 
 from accounts import oidc
 from accounts.forms import TokenForm
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Team
+from core.choices import Cadence
 
 log = logging.getLogger(__name__)
 
@@ -210,3 +211,17 @@ def token_revoke(request, pk):
     token.revoke()
     messages.success(request, f"Token “{token.name}” revoked; programs using it are now refused.")
     return redirect("accounts:profile")
+
+
+@require_POST
+def team_webhook_cadence(request, slug):
+    """A member of the team (or staff) chooses how often its webhook hears non-critical news."""
+    queryset = Team.objects.all() if request.user.is_staff else request.user.teams.all()
+    team = get_object_or_404(queryset, slug=slug)
+    cadence = request.POST.get("webhook_cadence")
+    if cadence not in Cadence.values:
+        messages.error(request, "Choose immediately, a daily digest or a weekly digest.")
+    else:
+        Team.objects.filter(pk=team.pk).update(webhook_cadence=cadence)
+        messages.success(request, f"{team.name}'s webhook: {Cadence(cadence).label.lower()} for non-critical news.")
+    return redirect("core:preferences")

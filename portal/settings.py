@@ -3,6 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_database, env_email, env_int, env_list, env_str, env_url
@@ -383,6 +384,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.worker_heartbeat",
         "schedule": 30.0,
         "options": {"expires": 25},
+    },
+    "core-daily-digests": {
+        # Non-critical news people chose to read once a day (core.digests); sent once even if two runs overlap.
+        "task": "core.tasks.send_daily_digests",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 3000},
+    },
+    "core-weekly-digests": {
+        "task": "core.tasks.send_weekly_digests",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+        "options": {"expires": 3000},
+    },
+    "trust-relay-problem-notices": {
+        # Problems upstream told downstream (trust.downstream): notices whose fan-out was never sent or was lost.
+        "task": "trust.tasks.relay_problem_notices",
+        "schedule": 60.0,
+        "options": {"expires": 50},
     },
     "trust-remove-orphan-attachments": {
         "task": "trust.tasks.remove_orphan_attachments",

@@ -2,8 +2,8 @@
 
 List pages, search results and lineage graphs show a badge per row, so this never queries per asset: one query for
 the assets (with their latest certification), one lineage walk upstream from each, one for deprecations, one for
-retiring inputs, one for serious open issues and two for freshness, whatever the number of assets. Lists of ids
-go as one array each (``__any_of``): a page of deep reports has ten thousand assets upstream.
+retiring inputs, one for serious open issues, two for freshness and one for maintenance windows, whatever the number
+of assets. Lists of ids go as one array each (``__any_of``): a page of deep reports has ten thousand assets upstream.
 """
 
 from collections import defaultdict
@@ -17,6 +17,7 @@ from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk_each
 from catalog.models import Asset
 from monitoring.freshness import effective_freshness_by_asset
+from monitoring.maintenance import maintenance_by_asset
 from registry.models import completeness_prefetches
 from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation
@@ -94,6 +95,7 @@ def facts_for(assets, today=None, upstream=None):
         ]
     )
 
+    maintenance = maintenance_by_asset(asset_ids)
     facts = {}
     for pk, row in rows.items():
         deprecation = deprecations.get(pk)
@@ -131,8 +133,21 @@ def facts_for(assets, today=None, upstream=None):
             certified_by_owner=row.certified_by_id is not None and row.certified_by_id == row.owner_id,
             freshness_changes_at=freshness[pk].changes_at,
             documentation_changes_on=cards[pk][3] if pk in cards else None,
+            **_maintenance_facts(maintenance.get(pk)),
         )
     return facts
+
+
+def _maintenance_facts(found):
+    """The maintenance facts of one asset from ``maintenance_by_asset``'s answer (None: no window ahead)."""
+    if found is None:
+        return {}
+    window, changes_at = found
+    return {
+        "maintenance_until": window.effective_end if window else None,
+        "maintenance_reason": window.reason if window else "",
+        "maintenance_changes_at": changes_at,
+    }
 
 
 def _freshness_fact(freshness, pk):

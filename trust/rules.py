@@ -58,6 +58,10 @@ class AssetFacts:
     # a model card's verified assumptions lapse.
     freshness_changes_at: datetime | None = None
     documentation_changes_on: date | None = None
+    # A maintenance window running now (its end and reason), and when a window starts or ends next.
+    maintenance_until: datetime | None = None
+    maintenance_reason: str = ""
+    maintenance_changes_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,19 @@ def certification_rule(facts):
     return TrustLevel.TRUSTED, f"Certified by its owner until {facts.certified_until:%d %b %Y}."
 
 
+@rule(
+    "maintenance",
+    "Not in maintenance",
+    "No maintenance window set by its owners is running. In maintenance: use with caution until it ends; alerts "
+    "about it are silenced meanwhile.",
+)
+def maintenance_rule(facts):
+    if facts.maintenance_until is None:
+        return TrustLevel.TRUSTED, "No maintenance is going on."
+    until = timezone.localtime(facts.maintenance_until)
+    return TrustLevel.CAUTION, f"In maintenance until {until:%d %b %Y %H:%M}: {facts.maintenance_reason}"
+
+
 def evaluate(facts):
     """All verdicts for one asset, and the badge level they add up to."""
     verdicts = [check(facts) for check in RULES]
@@ -275,4 +292,6 @@ def expires_at(facts):
     moments = [timezone.make_aware(datetime.combine(day, time.min)) for day in days if day is not None]
     if facts.freshness_changes_at is not None:
         moments.append(facts.freshness_changes_at)
+    if facts.maintenance_changes_at is not None:
+        moments.append(facts.maintenance_changes_at)
     return min(moments, default=None)
