@@ -13,6 +13,7 @@ decides the person's teams (through ``GroupMapping``, edited by staff in the adm
 
 import logging
 import time
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, transaction
+from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
@@ -154,6 +156,13 @@ def end_session_url(request, id_token):
     return f"{url}?{urlencode(query)}"
 
 
+def same_address(one, other):
+    """Whether two email addresses are the same, ignoring case. PostgreSQL's ``UPPER()`` (behind ``iexact``) also
+    folds look-alikes together (the dotless i, U+0131, into ``I``), so its matches are checked again here, as Django's
+    password reset does since CVE-2019-19844."""
+    return unicodedata.normalize("NFKC", one).casefold() == unicodedata.normalize("NFKC", other).casefold()
+
+
 def _groups(claims):
     value = claims.get(settings.OIDC_GROUPS_CLAIM) or []
     if isinstance(value, str):
@@ -271,7 +280,8 @@ class OidcBackend(OIDCAuthenticationBackend):
     def _link_or_create(self, issuer, claims):
         email = (claims.get(settings.OIDC_EMAIL_CLAIM) or "").strip()
         verified = claims.get("email_verified") in (True, "true")
-        existing = list(self.UserModel.objects.filter(email__iexact=email)[:2]) if email else []
+        candidates = self.UserModel.objects.filter(email__iexact=email) if email else []
+        existing = [user for user in candidates if same_address(user.email, email)]
         if existing:
             if not verified:
                 # A provider account could carry anybody's address; only the provider's word that it checked the
@@ -303,10 +313,12 @@ class OidcBackend(OIDCAuthenticationBackend):
     def _free_username(self, claims):
         wanted = str(claims.get(settings.OIDC_USERNAME_CLAIM) or claims.get("email") or "").split("@")[0]
         base = slugify(wanted)[:140] or "user"
-        # Never the name of someone already here: a same-named local account is a different person.
-        if not self.UserModel.objects.filter(username=base).exists():
-            return base
-        return f"{base}-{claims['sub'][-6:]}" if len(claims["sub"]) >= 6 else f"{base}-{claims['sub']}"
+        # Never the name of someone already here, in any case: a same-named local account is a different person.
+        suffixed = f"{base}-{claims['sub'][-6:]}"
+        for name in [base, suffixed, *(f"{suffixed}-{n}" for n in range(2, 100))]:
+            if not self.UserModel.objects.filter(username__iexact=name).exists():
+                return name
+        return f"{base}-{get_random_string(12).lower()}"
 
     def update_user(self, user, claims):
         changed = []

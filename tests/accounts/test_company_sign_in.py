@@ -434,3 +434,90 @@ def test_groups_sent_as_one_string_are_read_too(settings):
     settings.OIDC_GROUPS_CLAIM = "roles"
     assert _groups({"roles": ["x"], "groups": ["y"]}) == {"x"}
     assert _groups({}) == set()
+
+
+# --- found in review -------------------------------------------------------------------------------------------------
+def add_person(provider, login, **claims):
+    people = {**provider.people, login: {"sub": f"0099-{login}", "email_verified": True, "groups": [], **claims}}
+    provider.write_people(people)
+
+
+def test_a_look_alike_address_does_not_take_over_a_local_account(client, oidc, owner):
+    """PostgreSQL's UPPER() folds the dotless i (U+0131) into I, so ``email__iexact`` found olivia@example.com for
+    a company account verified as ol\u0131via@example.com (a mailbox its holder owns, verified just as well)."""
+    add_person(oidc, "mallory", email="ol\u0131via@example.com", preferred_username="mallory")
+    response = CompanyBrowser(oidc, client).sign_in("mallory")
+    assert signed_in_user(client) != "olivia"
+    assert not owner.oidc_identities.exists()
+    assert response.status_code == 302
+    assert User.objects.get(oidc_identities__subject="0099-mallory").username == "mallory"
+
+
+def test_a_taken_fallback_username_still_gives_the_person_an_account(client, oidc):
+    """The fallback name ``<name>-<last six of sub>`` can be taken too (another company account that once was
+    called so, or a local one): sign-in then failed with "Try again" at every attempt, for ever."""
+    factories.user("ada")
+    factories.user("ada-01-ada")  # what the company's ada (sub 0001-ada) would have got
+    response = CompanyBrowser(oidc, client).sign_in("ada")
+    assert response.status_code == 302
+    ada = User.objects.get(oidc_identities__subject="0001-ada")
+    assert signed_in_user(client) == ada.username
+    assert ada.username not in ("ada", "ada-01-ada")
+
+
+def test_a_local_name_differing_only_in_case_is_not_given_again(client, oidc):
+    factories.user("Ada")  # a different person; "ada" beside "Ada" would pass for her on every page
+    CompanyBrowser(oidc, client).sign_in("ada")
+    assert User.objects.get(oidc_identities__subject="0001-ada").username.startswith("ada-")
+
+
+def test_an_error_link_shows_no_text_of_the_link_author(client, oidc):
+    """Anyone can send a link to the callback; its ``error`` is not the provider's word and is not shown as such."""
+    lure = "Your account is locked. Call the help desk at +1 555 0100 with your password"
+    response = client.get(reverse("accounts:oidc_callback"), {"error": lure, "state": "x"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "help desk" not in page and "+1 555" not in page
+    assert "refused the sign-in" in page
+    # A registered error code is still named, it helps the person and staff.
+    response = client.get(reverse("accounts:oidc_callback"), {"error": "temporarily_unavailable", "state": "x"})
+    assert "temporarily_unavailable" in response.content.decode()
+
+
+def test_the_session_key_changes_at_company_sign_in(client, oidc):
+    """No session fixation: a key known before sign-in (planted, or read from the start page) is useless after."""
+    client.get(reverse("accounts:oidc_start"))
+    before = client.session.session_key
+    browser = CompanyBrowser(oidc, client)
+    start = client.get(reverse("accounts:oidc_start"))
+    assert client.session.session_key == before
+    browser.follow(start["Location"], "ada")
+    assert signed_in_user(client) == "ada"
+    assert client.session.session_key != before
+
+
+def test_a_slow_token_endpoint_gives_a_plain_page_within_the_timeout(client, oidc, settings):
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):
+            time.sleep(5)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.OIDC_TIMEOUT = 1
+        browser = CompanyBrowser(oidc, client)
+        start = client.get(reverse("accounts:oidc_start"))
+        settings.OIDC_TOKEN_ENDPOINT = f"http://127.0.0.1:{server.server_address[1]}/token"
+        began = time.monotonic()
+        response = browser.follow(start["Location"], "ada")
+        took = time.monotonic() - began
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 502
+    assert "could not be reached" in response.content.decode()
+    assert took < 4
+    assert signed_in_user(client) is None
