@@ -257,7 +257,12 @@ class OidcBackend(OIDCAuthenticationBackend):
         # OpenID Connect Core 5.3.2: the userinfo answer must be about the person the ID token names.
         if claims.get("sub") != payload.get("sub"):
             raise SuspiciousOperation("the userinfo answer is about another subject than the ID token")
-        claims = {**payload, **claims}
+        userinfo, claims = claims, {**payload, **claims}
+        # ``email_verified`` speaks of the address beside it: the ID token's flag never vouches for another address
+        # that the userinfo answer gives without a word on its own.
+        email_claim = settings.OIDC_EMAIL_CLAIM
+        if email_claim in userinfo and userinfo[email_claim] != payload.get(email_claim):
+            claims["email_verified"] = userinfo.get("email_verified", False)
         issuer = payload["iss"]  # checked against OIDC_ISSUER with the signature
         with transaction.atomic():
             identity = (

@@ -521,3 +521,20 @@ def test_a_slow_token_endpoint_gives_a_plain_page_within_the_timeout(client, oid
     assert "could not be reached" in response.content.decode()
     assert took < 4
     assert signed_in_user(client) is None
+
+
+def test_the_id_tokens_verified_flag_does_not_vouch_for_the_userinfo_address(client, oidc, owner, settings):
+    """The ID token vouches for its own address; a different address from the userinfo answer, which does not say
+    it is verified, is not verified by it (the two answers were merged, flag of one beside address of the other)."""
+    people = {**oidc.people, "eve": {k: v for k, v in oidc.people["eve"].items() if k != "email_verified"}}
+    oidc.write_people(people)  # eve's userinfo: olivia@example.com, with no word on verification
+    rogue = RogueTokenEndpoint(oidc, {"email": "eve@corp.example", "email_verified": True})
+    try:
+        settings.OIDC_TOKEN_ENDPOINT = rogue.url
+        response = CompanyBrowser(oidc, client).sign_in("eve")
+    finally:
+        rogue.close()
+    assert signed_in_user(client) != "olivia"
+    assert not owner.oidc_identities.exists()
+    assert response.status_code == 403
+    assert "not say that this address is verified" in response.content.decode()
