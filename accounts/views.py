@@ -103,6 +103,15 @@ class OidcCallbackView(oidc_views.OIDCAuthenticationCallbackView):
         # ``get`` below turns every failure into a page saying why; the base class would redirect without a word.
         return None
 
+    def login_success(self):
+        # Django empties the session when someone else was signed in on it; the ID token just stored must stay, or
+        # signing out would leave this person's company session open for the next person at this browser.
+        id_token = self.request.session.get("oidc_id_token")
+        response = super().login_success()
+        if id_token:
+            self.request.session["oidc_id_token"] = id_token
+        return response
+
     def get(self, request):
         refused = self.refuse_early(request)
         if refused is not None:

@@ -538,3 +538,13 @@ def test_the_id_tokens_verified_flag_does_not_vouch_for_the_userinfo_address(cli
     assert not owner.oidc_identities.exists()
     assert response.status_code == 403
     assert "not say that this address is verified" in response.content.decode()
+
+
+def test_signing_in_over_another_persons_session_still_ends_the_provider_session(client, oidc, owner):
+    """Django empties the session when a different person signs in over it, and the new ID token went with it:
+    signing out then left the company session open, and the next person at that browser was signed in as them."""
+    client.force_login(owner)
+    CompanyBrowser(oidc, client).sign_in("ada")
+    assert signed_in_user(client) == "ada"
+    response = client.post(reverse("accounts:logout"))
+    assert response["Location"].startswith(f"{oidc.issuer}/session/end?")
