@@ -226,6 +226,18 @@ class OidcBackend(OIDCAuthenticationBackend):
         except requests.RequestException as exc:
             raise ProviderUnavailable(str(exc)) from exc
 
+    def retrieve_matching_jwk(self, token):
+        if "kid" in jwt.get_unverified_header(token):
+            return super().retrieve_matching_jwk(token)
+        # OpenID Connect Core 10.1: a provider with a single signing key may leave the kid out; it is that key, and
+        # with several keys there is no telling which (the base class failed here with a KeyError either way).
+        response = requests.get(self.OIDC_OP_JWKS_ENDPOINT, timeout=settings.OIDC_TIMEOUT)
+        response.raise_for_status()
+        keys = [key for key in response.json().get("keys", []) if key.get("use", "sig") == "sig"]
+        if len(keys) != 1:
+            raise SuspiciousOperation(f"ID token without a kid, and the provider has {len(keys)} signing keys")
+        return jwt.PyJWK(keys[0])
+
     def _verify_jws(self, payload, key):
         """The signature and, unlike the base class, the audience, issuer, expiry and authorized party."""
         header = jwt.get_unverified_header(payload)

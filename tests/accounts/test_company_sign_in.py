@@ -321,8 +321,9 @@ class RogueTokenEndpoint:
     """Stands between the portal and the provider's token endpoint and changes the ID token it hands back, signed
     again with the provider's own key: what a stolen key or another client's token would look like to the portal."""
 
-    def __init__(self, provider, change):
+    def __init__(self, provider, change, sign=None):
         self.provider = provider
+        sign = sign or provider.sign
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -337,7 +338,7 @@ class RogueTokenEndpoint:
                 tokens = answer.json()
                 if "id_token" in tokens:
                     claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
-                    tokens["id_token"] = outer.provider.sign({**claims, **change})
+                    tokens["id_token"] = sign({**claims, **change})
                 data = json.dumps(tokens).encode()
                 self.send_response(answer.status_code)
                 self.send_header("Content-Type", "application/json")
@@ -548,3 +549,31 @@ def test_signing_in_over_another_persons_session_still_ends_the_provider_session
     assert signed_in_user(client) == "ada"
     response = client.post(reverse("accounts:logout"))
     assert response["Location"].startswith(f"{oidc.issuer}/session/end?")
+
+
+def test_an_id_token_without_kid_from_a_provider_with_one_key_is_accepted(client, oidc, settings):
+    """OpenID Connect Core 10.1: a provider with a single signing key may leave ``kid`` out of the header; the
+    library's key lookup then failed with a KeyError, and nobody could sign in."""
+    key = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(oidc.key))
+    rogue = RogueTokenEndpoint(oidc, {}, sign=lambda claims: jwt.encode(claims, key, algorithm="RS256"))
+    try:
+        settings.OIDC_TOKEN_ENDPOINT = rogue.url
+        response = CompanyBrowser(oidc, client).sign_in("ada")
+    finally:
+        rogue.close()
+    assert response.status_code == 302
+    assert signed_in_user(client) == "ada"
+
+
+def test_an_id_token_without_kid_signed_by_another_key_is_refused(client, oidc, settings):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rogue = RogueTokenEndpoint(oidc, {}, sign=lambda claims: jwt.encode(claims, other, algorithm="RS256"))
+    try:
+        settings.OIDC_TOKEN_ENDPOINT = rogue.url
+        response = CompanyBrowser(oidc, client).sign_in("ada")
+    finally:
+        rogue.close()
+    assert response.status_code == 400
+    assert signed_in_user(client) is None
