@@ -577,3 +577,42 @@ def test_an_id_token_without_kid_signed_by_another_key_is_refused(client, oidc, 
         rogue.close()
     assert response.status_code == 400
     assert signed_in_user(client) is None
+
+
+def _forged(claims, alg, secret=b""):
+    """A token signed by hand: PyJWT itself refuses to sign HS256 with a public key."""
+    import base64
+    import hashlib
+    import hmac
+
+    def part(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = {"alg": alg, "typ": "JWT", "kid": "test-key"}
+    signing_input = f"{part(json.dumps(header).encode())}.{part(json.dumps(claims).encode())}"
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest() if secret else b""
+    return f"{signing_input}.{part(signature)}"
+
+
+@pytest.mark.parametrize("forgery", ["none", "hs256-public-key", "hs256-client-secret"])
+def test_an_id_token_signed_another_way_than_rs256_is_refused(client, oidc, settings, forgery):
+    """Algorithm confusion: ``alg: none``, HMAC keyed with the provider's public key (anyone can fetch it), or with
+    the client secret (the portal and its operators know it)."""
+    from cryptography.hazmat.primitives import serialization
+
+    public = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(oidc.key)).public_key()
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    sign = {
+        "none": lambda claims: _forged(claims, "none"),
+        "hs256-public-key": lambda claims: _forged(claims, "HS256", pem),
+        "hs256-client-secret": lambda claims: _forged(claims, "HS256", settings.OIDC_CLIENT_SECRET.encode()),
+    }[forgery]
+    rogue = RogueTokenEndpoint(oidc, {}, sign=sign)
+    try:
+        settings.OIDC_TOKEN_ENDPOINT = rogue.url
+        response = CompanyBrowser(oidc, client).sign_in("max")
+    finally:
+        rogue.close()
+    assert response.status_code == 400
+    assert signed_in_user(client) is None
+    assert not User.objects.filter(username="max").exists()
