@@ -166,7 +166,9 @@ def same_address(one, other):
 def _groups(claims):
     value = claims.get(settings.OIDC_GROUPS_CLAIM) or []
     if isinstance(value, str):
-        value = value.replace(",", " ").split()
+        # One group, as some providers send a single value. Never split: names have spaces and commas, and a group
+        # named "friends of portal-admins" would give what portal-admins gives.
+        value = [value.strip()] if value.strip() else []
     return {str(group) for group in value}
 
 

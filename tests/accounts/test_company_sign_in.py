@@ -430,8 +430,10 @@ def test_disabling_an_account_ends_its_company_session(client, oidc):
 def test_groups_sent_as_one_string_are_read_too(settings):
     from accounts.oidc import _groups
 
-    assert _groups({"groups": "data-engineering finance-analysts"}) == {"data-engineering", "finance-analysts"}
-    assert _groups({"groups": "a,b"}) == {"a", "b"}
+    # One string is one group (a provider sends a list for several): group names have spaces and commas.
+    assert _groups({"groups": "data-engineering"}) == {"data-engineering"}
+    assert _groups({"groups": "Domain Users"}) == {"Domain Users"}
+    assert _groups({"groups": "CN=Portal Admins,OU=Groups,DC=corp"}) == {"CN=Portal Admins,OU=Groups,DC=corp"}
     settings.OIDC_GROUPS_CLAIM = "roles"
     assert _groups({"roles": ["x"], "groups": ["y"]}) == {"x"}
     assert _groups({}) == set()
@@ -616,3 +618,14 @@ def test_an_id_token_signed_another_way_than_rs256_is_refused(client, oidc, sett
     assert response.status_code == 400
     assert signed_in_user(client) is None
     assert not User.objects.filter(username="max").exists()
+
+
+def test_a_group_whose_name_contains_the_staff_group_does_not_make_staff(client, oidc):
+    """A provider sends one group as a string. Splitting it at spaces and commas made a group named, say,
+    "friends of portal-admins" (anyone may create such a group at many providers) give the staff flag."""
+    add_person(oidc, "mallory", email="mallory@corp.example", preferred_username="mallory",
+               groups="friends of portal-admins")  # fmt: skip
+    response = CompanyBrowser(oidc, client).sign_in("mallory")
+    assert response.status_code == 302
+    mallory = User.objects.get(username="mallory")
+    assert not mallory.is_staff and not mallory.is_superuser
