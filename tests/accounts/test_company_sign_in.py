@@ -358,6 +358,16 @@ class RogueTokenEndpoint:
         self.server.server_close()
 
 
+def sign_in_through_rogue(oidc, client, settings, login, change=None, sign=None):
+    """``login`` signs in while a ``RogueTokenEndpoint`` rewrites (``change``) or re-signs (``sign``) the ID token."""
+    rogue = RogueTokenEndpoint(oidc, change or {}, sign=sign)
+    try:
+        settings.OIDC_TOKEN_ENDPOINT = rogue.url
+        return CompanyBrowser(oidc, client).sign_in(login)
+    finally:
+        rogue.close()
+
+
 @pytest.mark.parametrize(
     "change, what",
     [
@@ -531,12 +541,9 @@ def test_the_id_tokens_verified_flag_does_not_vouch_for_the_userinfo_address(cli
     it is verified, is not verified by it (the two answers were merged, flag of one beside address of the other)."""
     people = {**oidc.people, "eve": {k: v for k, v in oidc.people["eve"].items() if k != "email_verified"}}
     oidc.write_people(people)  # eve's userinfo: olivia@example.com, with no word on verification
-    rogue = RogueTokenEndpoint(oidc, {"email": "eve@corp.example", "email_verified": True})
-    try:
-        settings.OIDC_TOKEN_ENDPOINT = rogue.url
-        response = CompanyBrowser(oidc, client).sign_in("eve")
-    finally:
-        rogue.close()
+    response = sign_in_through_rogue(
+        oidc, client, settings, "eve", change={"email": "eve@corp.example", "email_verified": True}
+    )
     assert signed_in_user(client) != "olivia"
     assert not owner.oidc_identities.exists()
     assert response.status_code == 403
@@ -557,12 +564,9 @@ def test_an_id_token_without_kid_from_a_provider_with_one_key_is_accepted(client
     """OpenID Connect Core 10.1: a provider with a single signing key may leave ``kid`` out of the header; the
     library's key lookup then failed with a KeyError, and nobody could sign in."""
     key = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(oidc.key))
-    rogue = RogueTokenEndpoint(oidc, {}, sign=lambda claims: jwt.encode(claims, key, algorithm="RS256"))
-    try:
-        settings.OIDC_TOKEN_ENDPOINT = rogue.url
-        response = CompanyBrowser(oidc, client).sign_in("ada")
-    finally:
-        rogue.close()
+    response = sign_in_through_rogue(
+        oidc, client, settings, "ada", sign=lambda claims: jwt.encode(claims, key, algorithm="RS256")
+    )
     assert response.status_code == 302
     assert signed_in_user(client) == "ada"
 
@@ -571,12 +575,9 @@ def test_an_id_token_without_kid_signed_by_another_key_is_refused(client, oidc, 
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    rogue = RogueTokenEndpoint(oidc, {}, sign=lambda claims: jwt.encode(claims, other, algorithm="RS256"))
-    try:
-        settings.OIDC_TOKEN_ENDPOINT = rogue.url
-        response = CompanyBrowser(oidc, client).sign_in("ada")
-    finally:
-        rogue.close()
+    response = sign_in_through_rogue(
+        oidc, client, settings, "ada", sign=lambda claims: jwt.encode(claims, other, algorithm="RS256")
+    )
     assert response.status_code == 400
     assert signed_in_user(client) is None
 
@@ -609,12 +610,7 @@ def test_an_id_token_signed_another_way_than_rs256_is_refused(client, oidc, sett
         "hs256-public-key": lambda claims: _forged(claims, "HS256", pem),
         "hs256-client-secret": lambda claims: _forged(claims, "HS256", settings.OIDC_CLIENT_SECRET.encode()),
     }[forgery]
-    rogue = RogueTokenEndpoint(oidc, {}, sign=sign)
-    try:
-        settings.OIDC_TOKEN_ENDPOINT = rogue.url
-        response = CompanyBrowser(oidc, client).sign_in("max")
-    finally:
-        rogue.close()
+    response = sign_in_through_rogue(oidc, client, settings, "max", sign=sign)
     assert response.status_code == 400
     assert signed_in_user(client) is None
     assert not User.objects.filter(username="max").exists()
