@@ -163,6 +163,14 @@ def same_address(one, other):
     return unicodedata.normalize("NFKC", one).casefold() == unicodedata.normalize("NFKC", other).casefold()
 
 
+def _address(claims):
+    """The person's email address and whether the provider says it checked it. ``email_verified`` speaks of the
+    ``email`` claim only: an address read from another claim (OIDC_EMAIL_CLAIM) is never taken as verified."""
+    email = str(claims.get(settings.OIDC_EMAIL_CLAIM) or "").strip()
+    verified = settings.OIDC_EMAIL_CLAIM == "email" and claims.get("email_verified") in (True, "true")
+    return email, verified
+
+
 def _groups(claims):
     value = claims.get(settings.OIDC_GROUPS_CLAIM) or []
     if isinstance(value, str):
@@ -297,8 +305,7 @@ class OidcBackend(OIDCAuthenticationBackend):
             return self.update_user(user, claims)
 
     def _link_or_create(self, issuer, claims):
-        email = (claims.get(settings.OIDC_EMAIL_CLAIM) or "").strip()
-        verified = claims.get("email_verified") in (True, "true")
+        email, verified = _address(claims)
         candidates = self.UserModel.objects.filter(email__iexact=email) if email else []
         existing = [user for user in candidates if same_address(user.email, email)]
         if existing:
@@ -346,8 +353,7 @@ class OidcBackend(OIDCAuthenticationBackend):
             if value and getattr(user, field) != value:
                 setattr(user, field, value)
                 changed.append(field)
-        email = (claims.get(settings.OIDC_EMAIL_CLAIM) or "").strip()
-        verified = claims.get("email_verified") in (True, "true")
+        email, verified = _address(claims)
         taken = self.UserModel.objects.filter(email__iexact=email).exclude(pk=user.pk)
         if email and verified and user.email != email and not taken.exists():
             user.email = email

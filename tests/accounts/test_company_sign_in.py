@@ -625,3 +625,14 @@ def test_a_group_whose_name_contains_the_staff_group_does_not_make_staff(client,
     assert response.status_code == 302
     mallory = User.objects.get(username="mallory")
     assert not mallory.is_staff and not mallory.is_superuser
+
+
+def test_email_verified_does_not_vouch_for_another_claim_named_as_the_address(client, oidc, owner, settings):
+    """``email_verified`` is about the ``email`` claim. With OIDC_EMAIL_CLAIM naming another claim (a directory
+    attribute, the user name), the flag vouched for whatever that claim said."""
+    settings.OIDC_EMAIL_CLAIM = "preferred_username"
+    add_person(oidc, "mallory", email="mallory@corp.example", preferred_username="olivia@example.com")
+    response = CompanyBrowser(oidc, client).sign_in("mallory")
+    assert signed_in_user(client) != "olivia"
+    assert not owner.oidc_identities.exists()
+    assert response.status_code == 403
