@@ -636,3 +636,12 @@ def test_email_verified_does_not_vouch_for_another_claim_named_as_the_address(cl
     assert signed_in_user(client) != "olivia"
     assert not owner.oidc_identities.exists()
     assert response.status_code == 403
+
+
+def test_signing_out_needs_the_pages_csrf_token(oidc):
+    """A link or a foreign form cannot sign anyone out (here or, through the ID token, at the provider)."""
+    client = Client(enforce_csrf_checks=True)
+    CompanyBrowser(oidc, client).sign_in("ada")
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    assert client.post(reverse("accounts:logout")).status_code == 403
+    assert signed_in_user(client) == "ada"
