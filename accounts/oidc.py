@@ -13,6 +13,7 @@ decides the person's teams (through ``GroupMapping``, edited by staff in the adm
 
 import logging
 import time
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, transaction
+from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
@@ -154,10 +156,27 @@ def end_session_url(request, id_token):
     return f"{url}?{urlencode(query)}"
 
 
+def same_address(one, other):
+    """Whether two email addresses are the same, ignoring case. PostgreSQL's ``UPPER()`` (behind ``iexact``) also
+    folds look-alikes together (the dotless i, U+0131, into ``I``), so its matches are checked again here, as Django's
+    password reset does since CVE-2019-19844."""
+    return unicodedata.normalize("NFKC", one).casefold() == unicodedata.normalize("NFKC", other).casefold()
+
+
+def _address(claims):
+    """The person's email address and whether the provider says it checked it. ``email_verified`` speaks of the
+    ``email`` claim only: an address read from another claim (OIDC_EMAIL_CLAIM) is never taken as verified."""
+    email = str(claims.get(settings.OIDC_EMAIL_CLAIM) or "").strip()
+    verified = settings.OIDC_EMAIL_CLAIM == "email" and claims.get("email_verified") in (True, "true")
+    return email, verified
+
+
 def _groups(claims):
     value = claims.get(settings.OIDC_GROUPS_CLAIM) or []
     if isinstance(value, str):
-        value = value.replace(",", " ").split()
+        # One group, as some providers send a single value. Never split: names have spaces and commas, and a group
+        # named "friends of portal-admins" would give what portal-admins gives.
+        value = [value.strip()] if value.strip() else []
     return {str(group) for group in value}
 
 
@@ -217,6 +236,18 @@ class OidcBackend(OIDCAuthenticationBackend):
         except requests.RequestException as exc:
             raise ProviderUnavailable(str(exc)) from exc
 
+    def retrieve_matching_jwk(self, token):
+        if "kid" in jwt.get_unverified_header(token):
+            return super().retrieve_matching_jwk(token)
+        # OpenID Connect Core 10.1: a provider with a single signing key may leave the kid out; it is that key, and
+        # with several keys there is no telling which (the base class failed here with a KeyError either way).
+        response = requests.get(self.OIDC_OP_JWKS_ENDPOINT, timeout=settings.OIDC_TIMEOUT)
+        response.raise_for_status()
+        keys = [key for key in response.json().get("keys", []) if key.get("use", "sig") == "sig"]
+        if len(keys) != 1:
+            raise SuspiciousOperation(f"ID token without a kid, and the provider has {len(keys)} signing keys")
+        return jwt.PyJWK(keys[0])
+
     def _verify_jws(self, payload, key):
         """The signature and, unlike the base class, the audience, issuer, expiry and authorized party."""
         header = jwt.get_unverified_header(payload)
@@ -248,7 +279,12 @@ class OidcBackend(OIDCAuthenticationBackend):
         # OpenID Connect Core 5.3.2: the userinfo answer must be about the person the ID token names.
         if claims.get("sub") != payload.get("sub"):
             raise SuspiciousOperation("the userinfo answer is about another subject than the ID token")
-        claims = {**payload, **claims}
+        userinfo, claims = claims, {**payload, **claims}
+        # ``email_verified`` speaks of the address beside it: the ID token's flag never vouches for another address
+        # that the userinfo answer gives without a word on its own.
+        email_claim = settings.OIDC_EMAIL_CLAIM
+        if email_claim in userinfo and userinfo[email_claim] != payload.get(email_claim):
+            claims["email_verified"] = userinfo.get("email_verified", False)
         issuer = payload["iss"]  # checked against OIDC_ISSUER with the signature
         with transaction.atomic():
             identity = (
@@ -269,9 +305,9 @@ class OidcBackend(OIDCAuthenticationBackend):
             return self.update_user(user, claims)
 
     def _link_or_create(self, issuer, claims):
-        email = (claims.get(settings.OIDC_EMAIL_CLAIM) or "").strip()
-        verified = claims.get("email_verified") in (True, "true")
-        existing = list(self.UserModel.objects.filter(email__iexact=email)[:2]) if email else []
+        email, verified = _address(claims)
+        candidates = self.UserModel.objects.filter(email__iexact=email) if email else []
+        existing = [user for user in candidates if same_address(user.email, email)]
         if existing:
             if not verified:
                 # A provider account could carry anybody's address; only the provider's word that it checked the
@@ -303,10 +339,12 @@ class OidcBackend(OIDCAuthenticationBackend):
     def _free_username(self, claims):
         wanted = str(claims.get(settings.OIDC_USERNAME_CLAIM) or claims.get("email") or "").split("@")[0]
         base = slugify(wanted)[:140] or "user"
-        # Never the name of someone already here: a same-named local account is a different person.
-        if not self.UserModel.objects.filter(username=base).exists():
-            return base
-        return f"{base}-{claims['sub'][-6:]}" if len(claims["sub"]) >= 6 else f"{base}-{claims['sub']}"
+        # Never the name of someone already here, in any case: a same-named local account is a different person.
+        suffixed = f"{base}-{claims['sub'][-6:]}"
+        for name in [base, suffixed, *(f"{suffixed}-{n}" for n in range(2, 100))]:
+            if not self.UserModel.objects.filter(username__iexact=name).exists():
+                return name
+        return f"{base}-{get_random_string(12).lower()}"
 
     def update_user(self, user, claims):
         changed = []
@@ -315,8 +353,7 @@ class OidcBackend(OIDCAuthenticationBackend):
             if value and getattr(user, field) != value:
                 setattr(user, field, value)
                 changed.append(field)
-        email = (claims.get(settings.OIDC_EMAIL_CLAIM) or "").strip()
-        verified = claims.get("email_verified") in (True, "true")
+        email, verified = _address(claims)
         taken = self.UserModel.objects.filter(email__iexact=email).exclude(pk=user.pk)
         if email and verified and user.email != email and not taken.exists():
             user.email = email

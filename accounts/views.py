@@ -104,6 +104,15 @@ class OidcCallbackView(oidc_views.OIDCAuthenticationCallbackView):
         # ``get`` below turns every failure into a page saying why; the base class would redirect without a word.
         return None
 
+    def login_success(self):
+        # Django empties the session when someone else was signed in on it; the ID token just stored must stay, or
+        # signing out would leave this person's company session open for the next person at this browser.
+        id_token = self.request.session.get("oidc_id_token")
+        response = super().login_success()
+        if id_token:
+            self.request.session["oidc_id_token"] = id_token
+        return response
+
     def get(self, request):
         refused = self.refuse_early(request)
         if refused is not None:
@@ -138,8 +147,10 @@ class OidcCallbackView(oidc_views.OIDCAuthenticationCallbackView):
                 request.session.modified = True
             if error == "access_denied":
                 reason = "You did not allow the portal to use your company account, so you are not signed in."
-            else:
-                reason = f"The company's sign-in service refused the sign-in ({error[:100]})."
+            elif error in PROVIDER_ERRORS:
+                reason = f"The company's sign-in service refused the sign-in ({error})."
+            else:  # anybody can write a link to this page: its text is not the provider's word
+                reason = "The company's sign-in service refused the sign-in."
             return oidc_failure(request, reason, 403)
         # RFC 9207: a provider that names itself in the answer must be ours (a mix-up attack sends another's code).
         if "iss" in request.GET and request.GET["iss"] != settings.OIDC_ISSUER:
@@ -148,6 +159,14 @@ class OidcCallbackView(oidc_views.OIDCAuthenticationCallbackView):
             return oidc_failure(request, STATE_LOST, 400)
         return None
 
+
+# The error codes a provider sends back (RFC 6749 section 4.1.2.1, OpenID Connect Core section 3.1.2.6).
+PROVIDER_ERRORS = {
+    "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type", "invalid_scope",
+    "server_error", "temporarily_unavailable", "interaction_required", "login_required",
+    "account_selection_required", "consent_required", "invalid_request_uri", "invalid_request_object",
+    "request_not_supported", "request_uri_not_supported", "registration_not_supported",
+}  # fmt: skip
 
 STATE_LOST = "This sign-in did not start here, or it took too long. Start again from the sign-in page."
 
