@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from catalog import events
 from catalog.changes import record_change, snapshot
 from catalog.choices import ChangeAction, LineageOrigin
-from catalog.models import Asset, AssetChange, LineageEdge, Tag
+from catalog.models import Asset, AssetChange, Column, ColumnLineage, LineageEdge, Tag
 from catalog.search import reindex
 
 # Fields of an asset that the assets downstream read as well (their badges name an input and its lifecycle).
@@ -150,6 +150,70 @@ def remove_edge(upstream, downstream, actor):
                 record_change(asset, actor, {side: f"{other}"}, {side: "removed"}, action=ChangeAction.LINEAGE)
             events.announce_lineage_changed([downstream.pk])
     return bool(deleted)
+
+
+def set_column_lineage(dataset_id, fields, *, actor, origin):
+    """Make the columns of the dataset ``dataset_id`` come from what ``fields`` says, for the columns it names:
+    ``{column name: [(upstream dataset id, upstream column name, transformation), ...]}``. Links of the same origin
+    into those columns that are no longer reported are removed; columns not named keep theirs. Columns that are not
+    recorded (yet) on either side are skipped. Each change is written in the dataset's history, and
+    ``lineage_changed`` is announced once. Returns ``(added, removed)`` counts.
+    """
+    wanted_columns = {name for name in fields}
+    upstream_keys = {(up_id, up_name) for links in fields.values() for up_id, up_name, _ in links}
+    if not wanted_columns:
+        return 0, 0
+    own = dict(Column.objects.filter(dataset_id=dataset_id, name__in=wanted_columns).values_list("name", "pk"))
+    found = Q(pk__in=[])
+    for up_id, up_name in upstream_keys:
+        found |= Q(dataset_id=up_id, name=up_name)
+    upstream = (
+        {
+            (row["dataset_id"], row["name"]): (row["pk"], row["dataset__asset__name"])
+            for row in Column.objects.filter(found).values("pk", "dataset_id", "name", "dataset__asset__name")
+        }
+        if upstream_keys
+        else {}
+    )
+    wanted = {}
+    for name, links in fields.items():
+        for up_id, up_name, transformation in links:
+            if name in own and (up_id, up_name) in upstream and upstream[up_id, up_name][0] != own[name]:
+                wanted[upstream[up_id, up_name][0], own[name]] = (transformation or "")[:200]
+    existing = {
+        (row.upstream_id, row.downstream_id): row
+        for row in ColumnLineage.objects.filter(downstream_id__in=own.values()).select_related(
+            "upstream__dataset__asset", "downstream"
+        )
+    }
+    stale = [row for key, row in existing.items() if key not in wanted and row.origin == origin]
+    missing = [key for key in wanted if key not in existing]
+    if not stale and not missing:
+        return 0, 0
+    names = {pk: f"{asset_name}.{name}" for (_, name), (pk, asset_name) in upstream.items()}
+    column_names = {pk: name for name, pk in own.items()}
+    created_by = actor if actor is not None and actor.is_authenticated else None
+    with transaction.atomic():
+        ColumnLineage.objects.filter(pk__in=[row.pk for row in stale]).delete()
+        ColumnLineage.objects.bulk_create(
+            [
+                ColumnLineage(upstream_id=up, downstream_id=down, origin=origin, transformation=wanted[up, down])
+                for up, down in missing
+            ],
+            ignore_conflicts=True,
+        )
+        before = sorted(
+            f"{row.downstream.name} ← {row.upstream.dataset.asset.name}.{row.upstream.name}" for row in stale
+        )
+        after = sorted(f"{column_names[down]} ← {names[up]}" for up, down in missing)
+        AssetChange.objects.create(
+            asset_id=dataset_id,
+            actor=created_by,
+            action=ChangeAction.LINEAGE,
+            changes={"column lineage": ["; ".join(before), "; ".join(after)]},
+        )
+        events.announce_lineage_changed([dataset_id])
+    return len(missing), len(stale)
 
 
 def _lineage_change(asset_id, actor, side, what):

@@ -155,3 +155,37 @@ def with_hops(hops, assets):
     for row in rows:
         row.hops = hops[row.pk]
     return sorted(rows, key=lambda row: impact_key(row.hops, row.name, row.pk))
+
+
+def column_walk(column_ids, direction="down", max_depth=MAX_DEPTH):
+    """``{column_id: hops}`` for the columns fed by (``down``) or feeding (``up``) ``column_ids`` through column
+    lineage, within ``max_depth`` hops, the starts left out. One query per hop: column graphs are narrow."""
+    from catalog.models import ColumnLineage
+
+    near, far = ("upstream_id", "downstream_id") if direction == "down" else ("downstream_id", "upstream_id")
+    seen = {int(pk) for pk in column_ids}
+    frontier, found = set(seen), {}
+    for hop in range(1, max(1, min(int(max_depth), MAX_DEPTH)) + 1):
+        reached = set(ColumnLineage.objects.filter(**{f"{near}__in": frontier}).values_list(far, flat=True)) - seen
+        if not reached:
+            break
+        found.update(dict.fromkeys(reached, hop))
+        seen |= reached
+        frontier = reached
+    return found
+
+
+def column_consumers(dataset_id, column_names):
+    """``{asset_id: [column names]}`` of the datasets that read the named columns of a dataset, directly or further
+    down the column lineage; None when nothing downstream of this dataset is known column by column (so a caller
+    falls back to the whole lineage downstream)."""
+    from catalog.models import Column, ColumnLineage
+
+    if not ColumnLineage.objects.filter(upstream__dataset_id=dataset_id).exists():
+        return None
+    starts = Column.objects.filter(dataset_id=dataset_id, name__in=list(column_names)).values_list("pk", flat=True)
+    reached = column_walk(list(starts), "down")
+    consumers = {}
+    for asset_id, name in Column.objects.filter(pk__in=list(reached)).values_list("dataset_id", "name"):
+        consumers.setdefault(asset_id, []).append(name)
+    return {asset_id: sorted(names) for asset_id, names in consumers.items()}

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from quality.api import views
+
+urlpatterns = [path("integrations/dbt/", views.DbtImportView.as_view(), name="dbt-import")]
