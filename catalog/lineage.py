@@ -189,3 +189,23 @@ def column_consumers(dataset_id, column_names):
     for asset_id, name in Column.objects.filter(pk__in=list(reached)).values_list("dataset_id", "name"):
         consumers.setdefault(asset_id, []).append(name)
     return {asset_id: sorted(names) for asset_id, names in consumers.items()}
+
+
+def column_links(dataset_id):
+    """``{column_id: {"sources": [...], "consumers": [...]}}`` for the columns of a dataset, each entry a
+    ``ColumnLineage`` row with both ends' datasets joined: the dataset page shows each column's sources and readers
+    from this one query."""
+    from django.db.models import Q
+
+    from catalog.models import ColumnLineage
+
+    links = {}
+    rows = ColumnLineage.objects.filter(
+        Q(downstream__dataset_id=dataset_id) | Q(upstream__dataset_id=dataset_id)
+    ).select_related("upstream__dataset__asset", "downstream__dataset__asset")
+    for row in rows.order_by("pk"):
+        if row.downstream.dataset_id == dataset_id:
+            links.setdefault(row.downstream_id, {"sources": [], "consumers": []})["sources"].append(row)
+        if row.upstream.dataset_id == dataset_id:
+            links.setdefault(row.upstream_id, {"sources": [], "consumers": []})["consumers"].append(row)
+    return links
