@@ -143,6 +143,21 @@ DBT_SEED = {
 }
 
 
+# A Great Expectations validation result with one expectation, as ``result.to_json_dict()`` writes it.
+GE_RESULT = {
+    "success": True,
+    "suite_name": "orders",
+    "results": [
+        {
+            "success": True,
+            "expectation_config": {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
+            "result": {"unexpected_count": 0},
+        }
+    ],
+    "meta": {"validation_time": "2026-12-06T10:00:00+00:00", "validation_id": "v1"},
+}
+
+
 def _today(days):
     return (timezone.localdate() + timedelta(days=days)).isoformat()
 
@@ -415,6 +430,13 @@ CASES = {
     # --- API: quality
     ("dbt-import", "post"): Case(
         lambda p: Request("post", "/api/v1/integrations/dbt/", {"source": _source(p).asset.slug, **DBT_SEED})
+    ),
+    ("great-expectations-import", "post"): Case(
+        lambda p: Request(
+            "post",
+            "/api/v1/integrations/great-expectations/",
+            {"dataset": str(_dataset(p).asset.uuid), "result": GE_RESULT},
+        )
     ),
     # --- API: registry
     ("model-detail", "put"): Case(_model_api("put")),

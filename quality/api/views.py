@@ -1,4 +1,5 @@
 import json
+import uuid
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -7,8 +8,11 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.access import asset_for_user
+from catalog.choices import AssetKind
 from catalog.models import DataSource
 from quality.dbt import ARTIFACTS, DbtArtifactError, import_artifacts, may_import
+from quality.greatexpectations import MalformedValidation, record_validation
 
 
 class DbtImportView(APIView):
@@ -43,3 +47,28 @@ class DbtImportView(APIView):
         except DbtArtifactError as exc:
             return Response({"detail": f"Nothing was imported: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
         return Response(summary.as_dict(), status=status.HTTP_200_OK)
+
+
+class GreatExpectationsView(APIView):
+    """Accept a Great Expectations validation result (``result.to_json_dict()``) for one dataset:
+    ``{"dataset": "<the dataset's uuid>", "result": {...}}``. Each expectation becomes a quality check of the dataset,
+    and this validation one result of each. The dataset's owner, team and staff may send results."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 403: dict})
+    def post(self, request):
+        if not isinstance(request.data, dict) or not request.data.get("dataset"):
+            raise exceptions.ValidationError({"dataset": "Give the uuid of the dataset that was validated."})
+        try:
+            wanted = uuid.UUID(str(request.data["dataset"]))
+        except ValueError:
+            raise exceptions.ValidationError({"dataset": "This is not a dataset's uuid."}) from None
+        asset, _ = asset_for_user(request, uuid=wanted, edit=True)
+        if asset.kind != AssetKind.DATASET:
+            raise exceptions.ValidationError({"dataset": "Validation results belong to a dataset."})
+        try:
+            recorded = record_validation(asset, request.data.get("result"))
+        except MalformedValidation as exc:
+            return Response({"detail": f"Nothing was recorded: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"checks": recorded["checks"], "results": recorded["results"]})

@@ -215,3 +215,20 @@ def test_the_api_refuses_someone_who_may_not_edit_the_source(dbt_project, wareho
     assert response.status_code == 403 and "may edit this data source" in response.json()["detail"]
     assert anonymous.status_code in (401, 403)
     assert Asset.objects.count() == before
+
+
+def test_the_quality_tab_shows_each_check_its_last_status_and_the_history(dbt_project, warehouse, client):
+    import_dbt(dbt_project, warehouse)
+    client.force_login(warehouse.asset.owner)
+    orders = Asset.objects.get(name="stg_orders")
+
+    page = client.get(f"/quality/dataset/{orders.slug}/").content.decode()
+    detail = client.get(orders.get_absolute_url()).content.decode()
+
+    assert "1 failing check:" in page and "accepted_values_stg_orders_status__placed__shipped__completed" in page
+    assert page.count('data-testid="quality-check"') == 3
+    assert "Failed" in page and "Passed" in page
+    assert 'id="quality-status-figure"' in page and 'id="quality-failures-figure"' in page
+    assert f"/quality/dataset/{orders.slug}/" in detail
+    source_page = client.get(f"/quality/dataset/{Asset.objects.get(name='raw.orders').slug}/").content.decode()
+    assert 'data-testid="freshness-observation"' in source_page
