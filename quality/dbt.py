@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from catalog import assets as catalog_assets
+from catalog import events as catalog_events
 from catalog.changes import record_change
 from catalog.choices import AssetKind, ChangeAction, DatasetFormat, Lifecycle, LineageOrigin, SchemaChangeOrigin
 from catalog.models import Asset, Column, Dataset, LineageEdge, Report
@@ -193,6 +194,19 @@ def _when(value):
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.utc)
 
 
+def _same_columns(stored, found):
+    """Whether ``apply_schema(..., describe=True)`` would leave the stored columns as they are."""
+    if [column.name for column in stored] != [column.name for column in found]:
+        return False
+    return all(
+        (new.data_type or old.data_type) == old.data_type
+        and (new.description or old.description) == old.description
+        and new.nullable == old.nullable
+        and old.position == position
+        for position, (old, new) in enumerate(zip(stored, found, strict=True))
+    )
+
+
 def _owner_value(meta):
     owner = meta.get("owner") if isinstance(meta, dict) else None
     if isinstance(owner, list):
@@ -215,13 +229,15 @@ class _Importer:
         self.people = {}
 
     def run(self):
-        nodes = self._dataset_nodes()
-        self._datasets(nodes)
-        self._lineage(nodes)
-        self._exposures()
-        self._tests()
-        self._freshness()
-        self._remember_nodes()
+        # The badges downstream of every new edge and column link are marked once, not once per model.
+        with catalog_events.gathered():
+            nodes = self._dataset_nodes()
+            self._datasets(nodes)
+            self._lineage(nodes)
+            self._exposures()
+            self._tests()
+            self._freshness()
+            self._remember_nodes()
         return self.summary
 
     # datasets ----------------------------------------------------------------------------------------------------
@@ -259,16 +275,45 @@ class _Importer:
             dataset.qualified_name: dataset
             for dataset in Dataset.objects.filter(source=self.source, qualified_name__in=list(by_table))
             .select_related("asset")
-            .prefetch_related("asset__tags")
+            .prefetch_related("asset__tags", "columns")
         }
         retired_by_us = set(
             DbtNode.objects.filter(source=self.source.asset, gone=True).values_list("asset_id", flat=True)
         )
+        new = []
         for qualified, group in by_table.items():
-            dataset = self._write_dataset(qualified, group, existing.get(qualified), retired_by_us)
+            if qualified not in existing:
+                new.append((qualified, group))
+                continue
+            dataset = self._write_dataset(qualified, group, existing[qualified], retired_by_us)
             for uid, _ in group:
                 self.node_assets[uid] = dataset.pk
             self._write_columns(dataset, group)
+        self._create_datasets(new)
+
+    def _create_datasets(self, new):
+        """New datasets in a few statements whatever their number, with their columns."""
+        items = []
+        for qualified, group in new:
+            name, description, owner, tags, fmt = self._described(group)
+            user_id, team_id = self._person(owner, name)
+            asset = Asset(kind=AssetKind.DATASET, name=name, description=description, owner_id=user_id,
+                          team_id=team_id)  # fmt: skip
+            items.append((asset, Dataset(source=self.source, qualified_name=qualified, format=fmt), tags))
+            self.summary.created.append(qualified)
+        catalog_assets.create_assets(items, actor=self.actor)
+        columns = []
+        for (_, group), (_, dataset, _) in zip(new, items, strict=True):
+            for uid, _ in group:
+                self.node_assets[uid] = dataset.pk
+            found = self._found_columns(group) or []
+            self.columns[dataset.pk] = [column.name for column in found]
+            columns += [
+                Column(dataset=dataset, name=column.name, data_type=column.data_type or "unknown",
+                       description=column.description, position=position)
+                for position, column in enumerate(found)
+            ]  # fmt: skip
+        Column.objects.bulk_create(columns)
 
     def _described(self, group):
         _, node = group[0]
@@ -289,13 +334,6 @@ class _Importer:
     def _write_dataset(self, qualified, group, dataset, retired_by_us):
         name, description, owner, tags, fmt = self._described(group)
         user_id, team_id = self._person(owner, name)
-        if dataset is None:
-            asset = Asset(kind=AssetKind.DATASET, name=name, description=description, owner_id=user_id,
-                          team_id=team_id)  # fmt: skip
-            dataset = Dataset(source=self.source, qualified_name=qualified, format=fmt)
-            catalog_assets.create_asset(asset, dataset, actor=self.actor, tags=tags)
-            self.summary.created.append(qualified)
-            return dataset
         asset = dataset.asset
         wanted = {"description": description or asset.description}
         if asset.name == qualified[:200]:  # named after its table by an OpenLineage event: dbt knows a better name
@@ -316,12 +354,19 @@ class _Importer:
             record_change(asset, self.actor, {"dbt": "gone from dbt"}, {"dbt": "back in dbt"}, ChangeAction.UPDATED)
         return dataset
 
-    def _write_columns(self, dataset, group):
+    def _declared(self, group):
         declared = {}
         for _, node in reversed(group):  # the most telling node last, so its descriptions win
             for key, column in (node.get("columns") or {}).items():
                 if isinstance(column, dict):
                     declared[str(column.get("name") or key).lower()] = column
+        return declared
+
+    def _found_columns(self, group, *, stored=False):
+        """The columns dbt knows of a table: from catalog.json with their types (and the manifest's descriptions),
+        else those the manifest declares, unless ``stored`` (the dataset has columns: a partial list would look
+        like removed columns). None when there is nothing to apply."""
+        declared = self._declared(group)
         built = None
         if self.catalog is not None:
             for uid, _ in group:
@@ -330,7 +375,7 @@ class _Importer:
                     built = sorted((entry.get("columns") or {}).values(), key=lambda c: int(c.get("index") or 0))
                     break
         if built is not None:
-            found = [
+            return [
                 FoundColumn(
                     str(column["name"])[:200],
                     str(column.get("type") or "")[:100],
@@ -338,15 +383,22 @@ class _Importer:
                 )
                 for column in built
             ]
-        elif declared and not dataset.columns.exists():
-            found = [
+        if declared and not stored:
+            return [
                 FoundColumn(str(c.get("name"))[:200], str(c.get("data_type") or "")[:100],
                             description=str(c.get("description") or ""))
                 for c in declared.values()
             ]  # fmt: skip
-        else:
-            found = None
-            self._describe_existing(dataset, declared)
+        return None
+
+    def _write_columns(self, dataset, group):
+        stored = list(dataset.columns.all())
+        found = self._found_columns(group, stored=bool(stored))
+        if found is None:
+            self._describe_existing(dataset, self._declared(group))
+        elif _same_columns(stored, found):  # a re-import of an unchanged model writes nothing
+            self.columns[dataset.pk] = [column.name for column in found]
+            return
         if found is not None:
             apply_schema(dataset, found, SchemaChangeOrigin.DBT, describe=True)
             self.columns[dataset.pk] = [column.name for column in found]
@@ -370,7 +422,7 @@ class _Importer:
         ]
 
     def _lineage(self, by_table):
-        pairs, children = set(), set()
+        pairs, children, column_fields = set(), set(), {}
         for group in by_table.values():
             for uid, node in group:
                 downstream = self.node_assets[uid]
@@ -378,7 +430,9 @@ class _Importer:
                 pairs |= {(up, downstream) for up in parents}
                 if node["resource_type"] in ("model", "snapshot"):
                     children.add(downstream)
-                    self._column_lineage(downstream, parents)
+                    column_fields[downstream] = self._column_lineage(downstream, parents)
+        added, _ = catalog_assets.set_columns_lineage(column_fields, actor=self.actor, origin=LineageOrigin.DBT)
+        self.summary.column_links = added
         self.summary.edges = catalog_assets.link(sorted(pairs), actor=self.actor, origin=LineageOrigin.DBT)
         stale = LineageEdge.objects.filter(origin=LineageOrigin.DBT, downstream_id__in=children).select_related(
             "upstream", "downstream"
@@ -394,8 +448,7 @@ class _Importer:
         for column in self.columns.get(downstream, []):
             links = [(up, column, "same name in a parent") for up in parents if column in self.columns.get(up, [])]
             fields[column] = links
-        added, _ = catalog_assets.set_column_lineage(downstream, fields, actor=self.actor, origin=LineageOrigin.DBT)
-        self.summary.column_links += added
+        return fields
 
     # exposures -----------------------------------------------------------------------------------------------------
     def _exposures(self):
