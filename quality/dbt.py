@@ -271,9 +271,12 @@ class _Importer:
         return found
 
     def _datasets(self, by_table):
+        # A table already catalogued by a schema scan of this source is named schema.table: the same table.
+        database = str((self.source.connection or {}).get("database") or "")
+        short = {name.split(".", 1)[1]: name for name in by_table if database and name.startswith(f"{database}.")}
         existing = {
-            dataset.qualified_name: dataset
-            for dataset in Dataset.objects.filter(source=self.source, qualified_name__in=list(by_table))
+            short.get(dataset.qualified_name, dataset.qualified_name): dataset
+            for dataset in Dataset.objects.filter(source=self.source, qualified_name__in=[*by_table, *short])
             .select_related("asset")
             .prefetch_related("asset__tags", "columns")
         }
