@@ -69,8 +69,13 @@ def create_assets(items, *, actor):
         taken = set(
             Asset.objects.filter(kind=kind, slug__in={base for _, base in bases}).values_list("slug", flat=True)
         )
-        if len(taken) > 20:  # many names are taken already: number them from every slug of the kind, read once
+        if len(taken) > 200:  # many names are taken already: number them from every slug of the kind, read once
             taken = set(Asset.objects.filter(kind=kind).values_list("slug", flat=True))
+        elif taken:  # and the numbered slugs of those taken ("orders-2" …), in one query
+            numbered = Q()
+            for base in taken:
+                numbered |= Q(slug__startswith=f"{base}-")
+            taken |= set(Asset.objects.filter(numbered, kind=kind).values_list("slug", flat=True))
         for asset, base in bases:
             slug, number = base, 2
             while slug in taken:

@@ -197,12 +197,15 @@ def column_links(dataset_id):
     from this one query."""
     from django.db.models import Q
 
-    from catalog.models import ColumnLineage
+    from catalog.models import Column, ColumnLineage
 
     links = {}
-    rows = ColumnLineage.objects.filter(
-        Q(downstream__dataset_id=dataset_id) | Q(upstream__dataset_id=dataset_id)
-    ).select_related("upstream__dataset__asset", "downstream__dataset__asset")
+    # Through the dataset's column ids, so each side reads its own index (a join condition under the OR read the
+    # whole table: 0.4 s beside 5,000 imported models).
+    own = Column.objects.filter(dataset_id=dataset_id).values("pk")
+    rows = ColumnLineage.objects.filter(Q(downstream_id__in=own) | Q(upstream_id__in=own)).select_related(
+        "upstream__dataset__asset", "downstream__dataset__asset"
+    )
     for row in rows.order_by("pk"):
         if row.downstream.dataset_id == dataset_id:
             links.setdefault(row.downstream_id, {"sources": [], "consumers": []})["sources"].append(row)

@@ -232,3 +232,22 @@ def test_the_quality_tab_shows_each_check_its_last_status_and_the_history(dbt_pr
     assert f"/quality/dataset/{orders.slug}/" in detail
     source_page = client.get(f"/quality/dataset/{Asset.objects.get(name='raw.orders').slug}/").content.decode()
     assert 'data-testid="freshness-observation"' in source_page
+
+
+def test_new_datasets_named_like_existing_ones_get_free_slugs(warehouse):
+    from catalog.assets import create_assets
+    from catalog.choices import AssetKind
+    from catalog.models import Dataset as DatasetRow
+
+    for slug in ("orders", "orders-2"):
+        factories.dataset(slug, slug=slug)
+
+    made = create_assets(
+        [
+            (Asset(kind=AssetKind.DATASET, name="orders"), DatasetRow(source=warehouse, qualified_name=f"x.{n}"), [])
+            for n in range(2)
+        ],
+        actor=None,
+    )
+
+    assert [asset.slug for asset in made] == ["orders-3", "orders-4"]
