@@ -126,9 +126,9 @@ def asset_detail(request, kind, slug):
 
 
 def _columns_with_lineage(asset):
-    """The dataset's columns, each with ``.sources`` and ``.consumers`` (column lineage rows), in two queries."""
-    links = column_links(asset.pk)
+    """The dataset's columns, each with ``.sources`` and ``.consumers`` (column lineage links), in three queries."""
     columns = list(asset.dataset.columns.all())
+    links = column_links(columns)
     for column in columns:
         found = links.get(column.pk, {})
         column.sources, column.consumers = found.get("sources", []), found.get("consumers", [])

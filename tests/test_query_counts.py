@@ -338,7 +338,8 @@ PAGES = [
         for kind in EDITABLE_KINDS
     ),
     Page("reports", "/catalog/reports/", _kind(AssetKind.REPORT), SIGNED_IN + UNREAD + LIST + 2),
-    # + schema changes, columns, the column lineage of its columns (both ways, one query), the scans of its source
+    # + schema changes, columns, the column lineage of its columns (both ways; the columns at their far ends are one
+    # more query when there are any, none here), the scans of its source
     Page(
         "dataset page",
         None,
