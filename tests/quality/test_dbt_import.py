@@ -251,3 +251,69 @@ def test_new_datasets_named_like_existing_ones_get_free_slugs(warehouse):
     )
 
     assert [asset.slug for asset in made] == ["orders-3", "orders-4"]
+
+
+def test_a_column_removed_from_a_model_alerts_the_readers_of_that_column_only(dbt_project, warehouse, tmp_path):
+    from core.models import Notification
+    from tests.quality.conftest import copy_project
+
+    import_dbt(dbt_project, warehouse)
+    carol = factories.user("carol", teams=[factories.team("analytics")])  # customer_orders reads first_name
+    target = copy_project(tmp_path / "shop") / "target"
+    target.mkdir()
+    for name in ("manifest.json", "run_results.json"):
+        (target / name).write_text((dbt_project / "target" / name).read_text())
+    catalog = json.loads((dbt_project / "target" / "catalog.json").read_text())
+    # What dbt docs generate writes once first_name is dropped from stg_customers.
+    del catalog["nodes"]["model.shop.stg_customers"]["columns"]["first_name"]
+    (target / "catalog.json").write_text(json.dumps(catalog))
+
+    call_command("import_dbt", str(target), "--source", warehouse.asset.slug, stdout=io.StringIO())
+
+    told = set(Notification.objects.filter(kind="schema_change").values_list("recipient__username", flat=True))
+    assert carol.username in told
+    assert "bob" not in told  # customer_emails reads customer_id and email only
+
+
+def test_a_check_that_starts_failing_or_recovers_is_announced(warehouse):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from quality import events, results
+
+    orders = factories.dataset("orders", source_=warehouse)
+    heard = []
+
+    def listen(signal_name):
+        def receiver(sender, asset_ids, check_ids, **kwargs):
+            heard.append((signal_name, asset_ids))
+
+        return receiver
+
+    failed, recovered = listen("failed"), listen("recovered")
+    events.check_failed.connect(failed)
+    events.check_recovered.connect(recovered)
+    try:
+        now = timezone.now()
+        for run, status in enumerate(["pass", "fail", "fail", "pass"]):
+            results.record(
+                [
+                    results.Observation(
+                        asset_id=orders.pk,
+                        key="not_null_orders_id",
+                        name="not_null_orders_id",
+                        column="id",
+                        run_key=f"run-{run}",
+                        status=status,
+                        executed_at=now + timedelta(minutes=run),
+                    )
+                ],
+                origin="dbt",
+            )
+    finally:
+        events.check_failed.disconnect(failed)
+        events.check_recovered.disconnect(recovered)
+
+    assert heard == [("failed", [orders.pk]), ("recovered", [orders.pk])]
+    assert CheckResult.objects.filter(quality_check__asset=orders.asset).count() == 4
