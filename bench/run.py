@@ -142,7 +142,12 @@ def build_context(args):
         warehouse.save(update_fields=["namespace"])
     tables = warehouse.datasets.order_by("pk").values_list("qualified_name", flat=True)[:50]
     jobs = Pipeline.objects.order_by("pk").values_list("asset__name", flat=True)[:40]
+    from bench.generate import parse_scale
+    from bench.generate.dbt import wide_dataset
+
     return {
+        "wide_dataset": wide_dataset(),
+        "scale": parse_scale(args.scale),
         "hub": hub.slug,
         "hub_id": hub.pk,
         "dataset": middle(AssetKind.DATASET).slug,

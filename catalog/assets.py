@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from catalog import events
 from catalog.changes import record_change, snapshot
 from catalog.choices import ChangeAction, LineageOrigin
-from catalog.models import Asset, AssetChange, LineageEdge, Tag
+from catalog.models import Asset, AssetChange, Column, ColumnLineage, LineageEdge, Tag
 from catalog.search import reindex
 
 # Fields of an asset that the assets downstream read as well (their badges name an input and its lifecycle).
@@ -55,6 +55,60 @@ def create_asset(asset, detail, *, actor, tags=None, reserved_slugs=()):
         record_change(asset, actor, {}, snapshot(asset, detail), action=ChangeAction.CREATED)
         reindex([asset.pk])
     return asset
+
+
+def create_assets(items, *, actor):
+    """``create_asset`` for many assets of one kind at once, in a fixed number of statements (an import of
+    thousands of dbt models): ``items`` is ``[(asset, detail, tag names)]``, all unsaved. Returns the assets."""
+    items = list(items)
+    if not items:
+        return []
+    kind = items[0][0].kind
+    with transaction.atomic():
+        bases = [(asset, slugify(asset.name)[:180] or kind) for asset, _, _ in items if not asset.slug]
+        taken = set(
+            Asset.objects.filter(kind=kind, slug__in={base for _, base in bases}).values_list("slug", flat=True)
+        )
+        if len(taken) > 200:  # many names are taken already: number them from every slug of the kind, read once
+            taken = set(Asset.objects.filter(kind=kind).values_list("slug", flat=True))
+        elif taken:  # and the numbered slugs of those taken ("orders-2" …), in one query
+            numbered = Q()
+            for base in taken:
+                numbered |= Q(slug__startswith=f"{base}-")
+            taken |= set(Asset.objects.filter(numbered, kind=kind).values_list("slug", flat=True))
+        for asset, base in bases:
+            slug, number = base, 2
+            while slug in taken:
+                slug, number = f"{base}-{number}", number + 1
+            asset.slug = slug
+            taken.add(slug)
+        befores = []
+        for asset, detail, tags in items:
+            after = snapshot(asset, detail)
+            after["tags"] = ", ".join(sorted(tags or []))
+            befores.append(after)
+        Asset.objects.bulk_create([asset for asset, _, _ in items])
+        for asset, detail, _ in items:
+            detail.asset = asset
+        type(items[0][1]).objects.bulk_create([detail for _, detail, _ in items])
+        names = sorted({name for _, _, tags in items for name in tags or []})
+        tags = {tag.name: tag for tag in _tags(names)}
+        Asset.tags.through.objects.bulk_create(
+            [Asset.tags.through(asset_id=asset.pk, tag_id=tags[name].pk) for asset, _, names_ in items
+             for name in set(names_ or [])]
+        )  # fmt: skip
+        created_by = actor if actor is not None and actor.is_authenticated else None
+        AssetChange.objects.bulk_create(
+            AssetChange(
+                asset=asset,
+                actor=created_by,
+                action=ChangeAction.CREATED,
+                changes={name: ["", value] for name, value in after.items() if value not in ("", None)},
+            )
+            for (asset, _, _), after in zip(items, befores, strict=True)
+        )
+        reindex([asset.pk for asset, _, _ in items])
+    return [asset for asset, _, _ in items]
 
 
 def save_asset(asset, detail, actor, tags=None, version=None):
@@ -150,6 +204,76 @@ def remove_edge(upstream, downstream, actor):
                 record_change(asset, actor, {side: f"{other}"}, {side: "removed"}, action=ChangeAction.LINEAGE)
             events.announce_lineage_changed([downstream.pk])
     return bool(deleted)
+
+
+def set_column_lineage(dataset_id, fields, *, actor, origin):
+    """Make the columns of the dataset ``dataset_id`` come from what ``fields`` says, for the columns it names:
+    ``{column name: [(upstream dataset id, upstream column name, transformation), ...]}``. Links of the same origin
+    into those columns that are no longer reported are removed; columns not named keep theirs. Columns that are not
+    recorded (yet) on either side are skipped. Each change is written in the dataset's history, and
+    ``lineage_changed`` is announced once. Returns ``(added, removed)`` counts.
+    """
+    return set_columns_lineage({dataset_id: fields}, actor=actor, origin=origin)
+
+
+def set_columns_lineage(by_dataset, *, actor, origin):
+    """``set_column_lineage`` for many datasets at once (``{dataset id: fields}``), in a fixed number of queries."""
+    by_dataset = {pk: fields for pk, fields in by_dataset.items() if fields}
+    if not by_dataset:
+        return 0, 0
+    upstream_ids = {up_id for fields in by_dataset.values() for links in fields.values() for up_id, _, _ in links}
+    columns = Column.objects.filter(dataset_id__in={*by_dataset, *upstream_ids}).values_list(
+        "pk", "dataset_id", "name", "dataset__asset__name"
+    )
+    found = {(dataset_id, name): (pk, asset_name) for pk, dataset_id, name, asset_name in columns}
+    wanted, named = {}, {}
+    for dataset_id, fields in by_dataset.items():
+        for name, links in fields.items():
+            if (dataset_id, name) not in found:
+                continue
+            own = found[dataset_id, name][0]
+            named[own] = (dataset_id, name)
+            for up_id, up_name, transformation in links:
+                if (up_id, up_name) in found and found[up_id, up_name][0] != own:
+                    wanted[found[up_id, up_name][0], own] = (transformation or "")[:200]
+    existing = {
+        (row.upstream_id, row.downstream_id): row
+        for row in ColumnLineage.objects.filter(downstream_id__in=list(named)).select_related(
+            "upstream__dataset__asset", "downstream"
+        )
+    }
+    stale = [row for key, row in existing.items() if key not in wanted and row.origin == origin]
+    missing = [key for key in wanted if key not in existing]
+    if not stale and not missing:
+        return 0, 0
+    label = {pk: f"{asset_name}.{name}" for (_, name), (pk, asset_name) in found.items()}
+    changes = {}
+    for row in stale:
+        before = f"{row.downstream.name} ← {row.upstream.dataset.asset.name}.{row.upstream.name}"
+        changes.setdefault(named[row.downstream_id][0], ([], []))[0].append(before)
+    for up, down in missing:
+        changes.setdefault(named[down][0], ([], []))[1].append(f"{named[down][1]} ← {label[up]}")
+    created_by = actor if actor is not None and actor.is_authenticated else None
+    with transaction.atomic():
+        ColumnLineage.objects.filter(pk__in=[row.pk for row in stale]).delete()
+        ColumnLineage.objects.bulk_create(
+            [
+                ColumnLineage(upstream_id=up, downstream_id=down, origin=origin, transformation=wanted[up, down])
+                for up, down in missing
+            ],
+            ignore_conflicts=True,
+        )
+        AssetChange.objects.bulk_create(
+            AssetChange(
+                asset_id=dataset_id,
+                actor=created_by,
+                action=ChangeAction.LINEAGE,
+                changes={"column lineage": ["; ".join(sorted(before)), "; ".join(sorted(after))]},
+            )
+            for dataset_id, (before, after) in changes.items()
+        )
+        events.announce_lineage_changed(sorted(changes))
+    return len(missing), len(stale)
 
 
 def _lineage_change(asset_id, actor, side, what):

@@ -40,6 +40,7 @@ class LineageOrigin(models.TextChoices):
     OPENLINEAGE = "openlineage", "OpenLineage event"
     REGISTRY = "registry", "Model registry"
     SCAN = "scan", "Schema scan"
+    DBT = "dbt", "dbt project"
 
 
 class RunState(models.TextChoices):
@@ -83,3 +84,4 @@ class ChangeAction(models.TextChoices):
 class SchemaChangeOrigin(models.TextChoices):
     SCAN = "scan", "Schema scan"
     OPENLINEAGE = "openlineage", "OpenLineage event"
+    DBT = "dbt", "dbt import"

@@ -28,6 +28,12 @@ schema_changed = Signal()
 run_completed = Signal()
 
 
+# dataset_id, run_id, at, assertions: an OpenLineage event reported data quality assertions on a dataset (its
+# ``dataQualityAssertions`` facet: [{assertion, success, column, name, severity, actual, expected}]). Quality records
+# them as check results.
+quality_reported = Signal()
+
+
 class _Gathered:
     """Lineage changes held back by ``gathered()``: the downstream ids, in one set."""
 

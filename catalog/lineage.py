@@ -14,6 +14,8 @@ text and looking it up in a 39,000-key object cost more than the index lookups t
 benchmark's largest hub it was 2.6 times slower, with the same answers for 350 starts in both directions).
 """
 
+from dataclasses import dataclass
+
 from django.db import connection
 
 from catalog.models import Asset, LineageEdge
@@ -155,3 +157,74 @@ def with_hops(hops, assets):
     for row in rows:
         row.hops = hops[row.pk]
     return sorted(rows, key=lambda row: impact_key(row.hops, row.name, row.pk))
+
+
+def column_walk(column_ids, direction="down", max_depth=MAX_DEPTH):
+    """``{column_id: hops}`` for the columns fed by (``down``) or feeding (``up``) ``column_ids`` through column
+    lineage, within ``max_depth`` hops, the starts left out. One query per hop: column graphs are narrow."""
+    from catalog.models import ColumnLineage
+
+    near, far = ("upstream_id", "downstream_id") if direction == "down" else ("downstream_id", "upstream_id")
+    seen = {int(pk) for pk in column_ids}
+    frontier, found = set(seen), {}
+    for hop in range(1, max(1, min(int(max_depth), MAX_DEPTH)) + 1):
+        reached = set(ColumnLineage.objects.filter(**{f"{near}__in": frontier}).values_list(far, flat=True)) - seen
+        if not reached:
+            break
+        found.update(dict.fromkeys(reached, hop))
+        seen |= reached
+        frontier = reached
+    return found
+
+
+def column_consumers(dataset_id, column_names):
+    """``{asset_id: [column names]}`` of the datasets that read the named columns of a dataset, directly or further
+    down the column lineage; None when nothing downstream of this dataset is known column by column (so a caller
+    falls back to the whole lineage downstream)."""
+    from catalog.models import Column, ColumnLineage
+
+    if not ColumnLineage.objects.filter(upstream__dataset_id=dataset_id).exists():
+        return None
+    starts = Column.objects.filter(dataset_id=dataset_id, name__in=list(column_names)).values_list("pk", flat=True)
+    reached = column_walk(list(starts), "down")
+    consumers = {}
+    for asset_id, name in Column.objects.filter(pk__in=list(reached)).values_list("dataset_id", "name"):
+        consumers.setdefault(asset_id, []).append(name)
+    return {asset_id: sorted(names) for asset_id, names in consumers.items()}
+
+
+@dataclass(frozen=True)
+class ColumnLink:
+    """One column lineage link as a page shows it: both ends, the far one with its dataset and asset loaded."""
+
+    upstream: object
+    downstream: object
+    origin: str
+
+
+def column_links(columns):
+    """``{column_id: {"sources": [ColumnLink], "consumers": [ColumnLink]}}`` for ``columns`` (one dataset's), in two
+    queries: the links (each side reads its own index) and the columns at their far ends with their datasets.
+    Joining the columns in the first query made PostgreSQL read the whole column table (70 ms beside 5,000 models)."""
+    from django.db.models import Q
+
+    from catalog.models import Column, ColumnLineage
+
+    own = {column.pk: column for column in columns}
+    links = {}
+    if not own:
+        return links
+    rows = list(
+        ColumnLineage.objects.filter(Q(downstream_id__any_of=list(own)) | Q(upstream_id__any_of=list(own)))
+        .order_by("pk")
+        .values_list("upstream_id", "downstream_id", "origin")
+    )
+    far = {pk for up, down, _ in rows for pk in (up, down)} - own.keys()
+    found = {**own, **Column.objects.select_related("dataset__asset").in_bulk(list(far))}
+    for up, down, origin in rows:
+        link = ColumnLink(found[up], found[down], origin)
+        if down in own:
+            links.setdefault(down, {"sources": [], "consumers": []})["sources"].append(link)
+        if up in own:
+            links.setdefault(up, {"sources": [], "consumers": []})["consumers"].append(link)
+    return links

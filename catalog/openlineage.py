@@ -64,6 +64,9 @@ class DatasetRef:
     description: str
     row_count: int | None
     size_bytes: int | None
+    # {column: [(namespace, name, field, transformation)]} from the columnLineage facet, None when not sent.
+    column_lineage: dict | None = None
+    assertions: list | None = None
 
 
 def _text(container, key, where, limit):
@@ -120,6 +123,8 @@ def _dataset_ref(item, where, output):
         if len({column.name for column in columns}) != len(columns):
             raise MalformedEvent(f"{where}.facets.schema.fields names a column twice.")
     documentation = facets.get("documentation") if isinstance(facets.get("documentation"), dict) else {}
+    column_lineage = _column_lineage(facets, where) if "columnLineage" in facets else None
+    assertions = _assertions(item, facets, where)
     statistics = {}
     if output:
         output_facets = _object(item, "outputFacets", where, required=False)
@@ -132,7 +137,57 @@ def _dataset_ref(item, where, output):
         description=str(documentation.get("description") or ""),
         row_count=_count(statistics, "rowCount", f"{where}.outputFacets.outputStatistics"),
         size_bytes=_count(statistics, "size", f"{where}.outputFacets.outputStatistics"),
+        column_lineage=column_lineage,
+        assertions=assertions,
     )
+
+
+def _column_lineage(facets, where):
+    """``{column: [(namespace, name, field, transformation)]}`` from a ``columnLineage`` dataset facet."""
+    fields = _object(_object(facets, "columnLineage", f"{where}.facets"), "fields", f"{where}.facets.columnLineage")
+    lineage = {}
+    for column, spec in fields.items():
+        column_where = f"{where}.facets.columnLineage.fields.{column}"
+        if not isinstance(spec, dict) or not isinstance(spec.get("inputFields", []), list):
+            raise MalformedEvent(f"{column_where}.inputFields must be a list.")
+        links = []
+        for index, item in enumerate(spec.get("inputFields", [])):
+            item_where = f"{column_where}.inputFields[{index}]"
+            if not isinstance(item, dict):
+                raise MalformedEvent(f"{item_where} must be an object.")
+            steps = item.get("transformations") if isinstance(item.get("transformations"), list) else []
+            how = ", ".join(
+                str(step.get("subtype") or step.get("type") or "") for step in steps if isinstance(step, dict)
+            )
+            links.append(
+                (
+                    _text(item, "namespace", item_where, 300),
+                    _text(item, "name", item_where, 300),
+                    _text(item, "field", item_where, 200),
+                    how or str(spec.get("transformationDescription") or ""),
+                )
+            )
+        lineage[str(column)[:200]] = links
+    return lineage
+
+
+def _assertions(item, facets, where):
+    """The ``dataQualityAssertions`` facet (dbt-ol puts it in the dataset's facets and in its inputFacets)."""
+    input_facets = item.get("inputFacets") if isinstance(item.get("inputFacets"), dict) else {}
+    facet = input_facets.get("dataQualityAssertions") or facets.get("dataQualityAssertions")
+    if facet is None:
+        return None
+    found = facet.get("assertions") if isinstance(facet, dict) else None
+    if not isinstance(found, list):
+        raise MalformedEvent(f"{where}.dataQualityAssertions.assertions must be a list.")
+    for index, assertion in enumerate(found):
+        assertion_where = f"{where}.dataQualityAssertions.assertions[{index}]"
+        if not isinstance(assertion, dict):
+            raise MalformedEvent(f"{assertion_where} must be an object.")
+        _text(assertion, "assertion", assertion_where, 300)
+        if not isinstance(assertion.get("success"), bool):
+            raise MalformedEvent(f"{assertion_where}.success must be true or false.")
+    return found
 
 
 def _code_url(value):
@@ -227,6 +282,8 @@ def _datasets_for(refs, user):
     sources = _sources_for({ref.namespace for ref in missing}, user) if missing else {}
     for ref in refs:
         key = (ref.namespace, ref.name)
+        if key in datasets and ref.columns is None:
+            continue
         if key not in datasets:
             datasets[key], _ = dataset_for(sources[ref.namespace], ref.name, "other", user, description=ref.description)
         if ref.columns is not None:
@@ -304,6 +361,37 @@ def _record_run(pipeline, parsed):
     return run, finished
 
 
+def _column_links(parsed, datasets, user):
+    """Column lineage of each output that sent a ``columnLineage`` facet; the datasets it names are created if
+    unknown (without columns: a link to a column not recorded yet is skipped until its schema arrives)."""
+    for ref in parsed["outputs"]:
+        if not ref.column_lineage:
+            continue
+        named = {(namespace, name) for links in ref.column_lineage.values() for namespace, name, _, _ in links}
+        missing = [DatasetRef(namespace, name, None, "", None, None) for namespace, name in named - datasets.keys()]
+        if missing:
+            datasets.update(_datasets_for(missing, user))
+        fields = {
+            column: [(datasets[namespace, name].pk, field, how) for namespace, name, field, how in links]
+            for column, links in ref.column_lineage.items()
+        }
+        assets.set_column_lineage(
+            datasets[ref.namespace, ref.name].pk, fields, actor=user, origin=LineageOrigin.OPENLINEAGE
+        )
+
+
+def _report_assertions(parsed, datasets):
+    for ref in [*parsed["inputs"], *parsed["outputs"]]:
+        if ref.assertions:
+            events.quality_reported.send(
+                sender="catalog",
+                dataset_id=datasets[ref.namespace, ref.name].pk,
+                run_id=parsed["run_id"],
+                at=parsed["time"],
+                assertions=ref.assertions,
+            )
+
+
 def ingest(event, user):
     """Record one OpenLineage RunEvent; returns the ``PipelineRun``. Raises ``MalformedEvent`` (nothing changed)."""
     parsed = parse(event)
@@ -313,6 +401,8 @@ def ingest(event, user):
         inputs = [datasets[ref.namespace, ref.name] for ref in parsed["inputs"]]
         outputs = [datasets[ref.namespace, ref.name] for ref in parsed["outputs"]]
         _link(pipeline, inputs, outputs, user)
+        _column_links(parsed, datasets, user)
+        _report_assertions(parsed, datasets)
         run, finished = _record_run(pipeline, parsed)
         if finished and run.state == RunState.COMPLETE:
             for dataset, ref in zip(outputs, parsed["outputs"], strict=True):

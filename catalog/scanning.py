@@ -19,7 +19,7 @@ from django.db import transaction
 from catalog import assets, events
 from catalog.audience import audience_of
 from catalog.choices import AssetKind, DatasetFormat, SchemaChangeOrigin, SourceKind
-from catalog.lineage import MAX_DEPTH, walk
+from catalog.lineage import MAX_DEPTH, column_consumers, walk
 from catalog.models import Asset, Column, Dataset, SchemaChange, SecretNotBound
 from catalog.search import reindex
 from core.choices import NotificationKind
@@ -220,8 +220,13 @@ READERS = {SourceKind.POSTGRESQL: _read_postgresql, SourceKind.SQLITE: _read_sql
 
 
 # --- storing what was found ---------------------------------------------------------------------------------------
-def _notify_schema_change(change):
+def _notify_schema_change(change, consumers=None):
+    """Tell the dataset's people and those downstream. ``consumers`` (``{asset_id: [columns]}`` from
+    ``column_consumers``) narrows "downstream" to the datasets that read a removed or retyped column."""
     asset = change.dataset.asset
+    if consumers is not None:
+        _notify_column_consumers(change, consumers)
+        return
     downstream = walk([asset.pk], "down", MAX_DEPTH)
     affected = Asset.objects.filter(pk__in=downstream).select_related("owner").order_by("name")
     owners = get_user_model().objects.filter(owned_assets__in=list(downstream)).distinct()
@@ -238,24 +243,54 @@ def _notify_schema_change(change):
     )
 
 
-def apply_schema(dataset, found_columns, origin):
+def _notify_column_consumers(change, consumers):
+    asset = change.dataset.asset
+    affected = Asset.objects.filter(pk__in=list(consumers)).select_related("owner").order_by("name")
+    people = list(audience_of(asset))
+    for item in affected:
+        people += list(audience_of(item))
+    body = f"The schema of {asset.name} changed: {change.summary}."
+    if affected:
+        body += (
+            " Columns that read them: "
+            + ", ".join(f"{item.name} ({', '.join(consumers[item.pk])})" for item in affected)
+            + "."
+        )
+    else:
+        body += " Nothing downstream reads these columns."
+    notify(
+        people,
+        kind=NotificationKind.SCHEMA_CHANGE,
+        title=f"Schema changed: {asset.name}",
+        body=body,
+        url=asset.get_absolute_url(),
+        asset=asset,
+    )
+
+
+def apply_schema(dataset, found_columns, origin, *, describe=False):
     """Make the dataset's columns what was found; returns the ``SchemaChange`` recorded, or None.
 
-    The first schema ever stored is not a change. Descriptions and PII flags people wrote are kept.
+    The first schema ever stored is not a change. Descriptions and PII flags people wrote are kept, unless
+    ``describe``: the reporter is where descriptions are written (a dbt project), so its non-empty ones win.
     """
     existing = {column.name: column for column in dataset.columns.all()}
     added, removed, type_changed = _schema_diff(existing, found_columns)
+    consumers = None
+    if existing and (removed or type_changed):
+        # Before the removed columns (and their column lineage) are deleted: only their readers are told.
+        consumers = column_consumers(dataset.pk, [c["name"] for c in [*removed, *type_changed]])
     with transaction.atomic():
         if removed:
             dataset.columns.filter(name__in=[c["name"] for c in removed]).delete()
-        _write_columns(dataset, existing, found_columns)
+        _write_columns(dataset, existing, found_columns, describe)
         change = None
         if existing and (added or removed or type_changed):
             change = SchemaChange.objects.create(
                 dataset=dataset, origin=origin, added=added, removed=removed, type_changed=type_changed
             )
-            _notify_schema_change(change)
-            events.schema_changed.send(sender=SchemaChange, change=change)
+            _notify_schema_change(change, consumers)
+            events.schema_changed.send(sender=SchemaChange, change=change, consumers=consumers)
     if added or removed:
         reindex([dataset.asset_id])
     return change
@@ -275,7 +310,7 @@ def _schema_diff(existing, found_columns):
     return added, removed, type_changed
 
 
-def _write_columns(dataset, existing, found_columns):
+def _write_columns(dataset, existing, found_columns, describe=False):
     """Create the new columns and update the stored ones from what was found, in the order found."""
     fields = ["position", "nullable", "data_type", "description", *PROFILE_FIELDS]
     changed = []
@@ -285,7 +320,9 @@ def _write_columns(dataset, existing, found_columns):
         row.position = position
         row.nullable = column.nullable
         row.data_type = column.data_type or row.data_type
-        row.description = row.description or column.description
+        row.description = (
+            (column.description or row.description) if describe else (row.description or column.description)
+        )
         for name in PROFILE_FIELDS:
             setattr(row, name, getattr(column, name))
         if not row.pk:

@@ -54,6 +54,9 @@ def reindex(asset_ids):
     """Rebuild the search document of these assets. Call it after any change to what search looks at."""
     assets = Asset.objects.filter(pk__in=list(asset_ids)).select_related("owner", "team", "dataset__steward")
     assets = assets.prefetch_related("tags", Prefetch("dataset__columns", queryset=Column.objects.only("name")))
+    if _is_postgres() and len(asset_ids) > 1:
+        _reindex_in_bulk(assets)
+        return
     for asset in assets:
         name, keywords, people, description = _words(asset)
         fields = {"search_text": " ".join(filter(None, [name, keywords, people, description]))}
@@ -65,6 +68,32 @@ def reindex(asset_ids):
                 + SearchVector(Value(description), weight="D", config=CONFIG)
             )
         Asset.objects.filter(pk=asset.pk).update(**fields)
+
+
+# The same document as the one-by-one path above, for many assets in one statement per batch (an import of
+# thousands of dbt models: one UPDATE each cost 10 ms).
+_BULK_REINDEX = """
+UPDATE catalog_asset a SET search_text = v.text,
+    search_vector = setweight(to_tsvector(%s::regconfig, v.name), 'A')
+        || setweight(to_tsvector(%s::regconfig, v.keywords), 'B')
+        || setweight(to_tsvector(%s::regconfig, v.people), 'C')
+        || setweight(to_tsvector(%s::regconfig, v.description), 'D')
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+    AS v(id, text, name, keywords, people, description)
+WHERE a.id = v.id
+"""
+
+
+def _reindex_in_bulk(assets, batch=1000):
+    rows = []
+    for asset in assets:
+        name, keywords, people, description = _words(asset)
+        text = " ".join(filter(None, [name, keywords, people, description]))
+        rows.append((asset.pk, text, name, keywords, people, description))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            columns = [list(column) for column in zip(*rows[start : start + batch], strict=True)]
+            cursor.execute(_BULK_REINDEX, [CONFIG] * 4 + columns)
 
 
 class SearchResults(Sequence):

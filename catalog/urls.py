@@ -11,6 +11,7 @@ urlpatterns = [
     path("conventions/", views.conventions, name="conventions"),
     path("suggest/", views.asset_suggestions, name="asset_suggestions"),
     path("new/<str:kind>/", views.asset_create, name="asset_create"),
+    path("dataset/<slug:slug>/columns/<str:column>/impact/", views.column_impact, name="column_impact"),
     path("<str:kind>/<slug:slug>/", views.asset_detail, name="asset_detail"),
     path("<str:kind>/<slug:slug>/edit/", views.asset_edit, name="asset_edit"),
     path("<str:kind>/<slug:slug>/delete/", views.asset_delete, name="asset_delete"),

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, ProtectedError, Q, Value, When
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -26,12 +26,14 @@ from catalog.lineage import (
     DEFAULT_DEPTH,
     MAX_DEPTH,
     ImpactOrder,
+    column_links,
+    column_walk,
     impact_key,
     upstream_of,
     walk,
     with_hops,
 )
-from catalog.models import Asset, AssetChange, LineageEdge, NamingConvention, SchemaChange
+from catalog.models import Asset, AssetChange, Column, LineageEdge, NamingConvention, SchemaChange
 from catalog.scanning import READERS
 from core.choices import JobKind
 from core.http import query_without_page, whole_number
@@ -95,7 +97,7 @@ def asset_detail(request, kind, slug):
         "asset": asset,
         "upstream": upstream,
         "downstream": downstream,
-        "columns": asset.dataset.columns.all() if kind == AssetKind.DATASET else [],
+        "columns": _columns_with_lineage(asset) if kind == AssetKind.DATASET else [],
         # What the panels (trust, freshness) read instead of asking again: one permission check, one walk.
         "can_edit": can_edit,
         "upstream_hops": upstream_of(asset),
@@ -121,6 +123,56 @@ def asset_detail(request, kind, slug):
     if kind == AssetKind.PIPELINE:
         context["runs"] = asset.pipeline.runs.all()[:10]
     return render(request, "catalog/asset_detail.html", context)
+
+
+def _columns_with_lineage(asset):
+    """The dataset's columns, each with ``.sources`` and ``.consumers`` (column lineage links), in three queries."""
+    columns = list(asset.dataset.columns.all())
+    links = column_links(columns)
+    for column in columns:
+        found = links.get(column.pk, {})
+        column.sources, column.consumers = found.get("sources", []), found.get("consumers", [])
+    return columns
+
+
+def column_impact(request, slug, column):
+    """Every column downstream of one column of a dataset, nearest first, with its dataset's owner and team; as a
+    page, or as CSV with ``?format=csv``."""
+    asset, _ = asset_for_user(request, AssetKind.DATASET, slug)
+    start = get_object_or_404(Column, dataset_id=asset.pk, name=column)
+    hops = column_walk([start.pk], "down", _depth(request))
+    rows = sorted(
+        Column.objects.filter(pk__in=list(hops)).select_related("dataset__asset__owner", "dataset__asset__team"),
+        key=lambda row: (hops[row.pk], row.dataset.asset.name.lower(), row.name),
+    )
+    for row in rows:
+        row.hops = hops[row.pk]
+    if request.GET.get("format") == "csv":
+        content = io.StringIO()
+        writer = csv.writer(content)
+        writer.writerow(["hops", "dataset", "column", "type", "owner", "owner email", "team", "url"])
+        for row in rows:
+            owner = row.dataset.asset.owner
+            writer.writerow(
+                [
+                    row.hops,
+                    row.dataset.asset.name,
+                    row.name,
+                    row.data_type,
+                    owner.get_username() if owner else "",
+                    owner.email if owner else "",
+                    row.dataset.asset.team.name if row.dataset.asset.team else "",
+                    request.build_absolute_uri(row.dataset.asset.get_absolute_url()),
+                ]
+            )
+        response = HttpResponse(content.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="impact-{asset.slug}-{start.name}.csv"'
+        return response
+    return render(
+        request,
+        "catalog/column_impact.html",
+        {"asset": asset, "column": start, "rows": rows, "depth": _depth(request), "nav": "catalog"},
+    )
 
 
 def _form_user(kind, request):

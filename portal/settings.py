@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "registry",
     "monitoring",
+    "quality",
     "trust",
     # The top layer: its management commands (generate_scale) may use every app.
     "portal",

@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("catalog.api.urls")),
     path("", include("registry.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("quality.api.urls")),
     path("", include("trust.api.urls")),
     path("", include("accounts.api.urls")),
 ]
@@ -35,6 +36,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("models/", include("registry.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("quality/", include("quality.urls")),
     path("ping/", include("monitoring.ping_urls")),
     path("", include("core.urls")),
     path("", include("trust.urls")),

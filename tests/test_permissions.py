@@ -118,6 +118,46 @@ class Case(NamedTuple):
     outsider_xfail: str = ""  # a known defect in the outsider's refusal, named for the lead
 
 
+# A manifest with one seed, on the SQLite source of the cases: the import adds its dataset.
+DBT_SEED = {
+    "manifest.json": {
+        "metadata": {
+            "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+            "adapter_type": "sqlite",
+            "project_name": "empty",
+        },
+        "nodes": {
+            "seed.shop.orders": {
+                "resource_type": "seed",
+                "name": "orders",
+                "alias": "orders",
+                "database": "main",
+                "schema": "main",
+                "columns": {},
+                "depends_on": {"nodes": []},
+            }
+        },
+        "sources": {},
+        "exposures": {},
+    }
+}
+
+
+# A Great Expectations validation result with one expectation, as ``result.to_json_dict()`` writes it.
+GE_RESULT = {
+    "success": True,
+    "suite_name": "orders",
+    "results": [
+        {
+            "success": True,
+            "expectation_config": {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
+            "result": {"unexpected_count": 0},
+        }
+    ],
+    "meta": {"validation_time": "2026-12-06T10:00:00+00:00", "validation_id": "v1"},
+}
+
+
 def _today(days):
     return (timezone.localdate() + timedelta(days=days)).isoformat()
 
@@ -401,6 +441,17 @@ CASES = {
     **_kind_api(AssetKind.REPORT),
     **_kind_api(AssetKind.PIPELINE),
     ("scan-list", "post"): Case(lambda p: Request("post", "/api/v1/scans/", {"source": _source(p).asset.slug})),
+    # --- API: quality
+    ("dbt-import", "post"): Case(
+        lambda p: Request("post", "/api/v1/integrations/dbt/", {"source": _source(p).asset.slug, **DBT_SEED})
+    ),
+    ("great-expectations-import", "post"): Case(
+        lambda p: Request(
+            "post",
+            "/api/v1/integrations/great-expectations/",
+            {"dataset": str(_dataset(p).asset.uuid), "result": GE_RESULT},
+        )
+    ),
     # --- API: registry
     ("model-detail", "put"): Case(_model_api("put")),
     ("model-detail", "patch"): Case(_model_api("patch")),

@@ -316,8 +316,9 @@ LIST = 2
 TRUST_HEADER = 4 + 5
 # The badge computed for display, these pages' rows having just been written (the page writes nothing; the worker
 # stores it): the asset with its latest certification, running deprecations, retiring inputs, serious issues,
-# freshness policies, maintenance windows. The walk upstream is the view's.
-BADGE_COMPUTED = 6
+# freshness policies, maintenance windows, quality checks (its own, and the failing ones upstream). The walk
+# upstream is the view's.
+BADGE_COMPUTED = 7
 # The freshness panel of an asset page: the policies of the asset's inputs, the asset's own policy.
 FRESHNESS_PANEL = 2
 # An asset page's own reads, around the panels: the asset with owner, team, kind row and can_edit (one query,
@@ -338,12 +339,13 @@ PAGES = [
         for kind in EDITABLE_KINDS
     ),
     Page("reports", "/catalog/reports/", _kind(AssetKind.REPORT), SIGNED_IN + UNREAD + LIST + 2),
-    # + schema changes, columns, the scans of its source
+    # + schema changes, columns, the column lineage of its columns (both ways; the columns at their far ends are one
+    # more query when there are any, none here), the scans of its source
     Page(
         "dataset page",
         None,
         _asset_page(AssetKind.DATASET),
-        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL + 3,
+        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL + 4,
     ),
     # + how many datasets it has, the first hundred, its latest scans with who asked for each
     Page(

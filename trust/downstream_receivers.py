@@ -4,9 +4,14 @@ Connected by ``TrustConfig.ready`` beside the badge receivers: issues filed and 
 deprecation announced or withdrawn, a breaking schema change, a badge dropping a level for a reason of its own.
 """
 
+from django.urls import reverse
+
 from catalog import events as catalog_events
+from catalog.models import Asset
 from monitoring import events as monitoring_events
 from monitoring.choices import FreshnessStatus
+from quality import events as quality_events
+from quality.models import QualityCheck
 from trust import events as trust_events
 from trust.choices import IssueSeverity, TrustLevel
 from trust.downstream import problem_announced, problem_cleared, problem_started
@@ -15,7 +20,7 @@ from trust.rules import SEVERITY
 
 # Rules whose verdicts travel along lineage have causes of their own (an issue, freshness, a deprecation) told
 # downstream already: a badge drop is news only when it comes from the other rules.
-TRAVELLING_RULES = {"issues", "freshness", "lifecycle", "maintenance"}
+TRAVELLING_RULES = {"issues", "freshness", "lifecycle", "maintenance", "quality"}
 PROBLEM_LEVELS = (TrustLevel.CAUTION, TrustLevel.DO_NOT_USE)
 
 
@@ -57,7 +62,9 @@ def deprecation_changed(sender, deprecation, what, **kwargs):
     if what == "announced":
         problem_started(
             asset, "deprecation", deprecation.uuid,
-            f"{asset.name} is deprecated and will be retired on {deprecation.sunset_date:%d %b %Y}",
+            f"{asset.name} is deprecated and will be retired on {deprecation.sunset_date:%d %b %Y}"
+            + (f"; use {deprecation.replacement.name} instead" if deprecation.replacement_id else "")
+            + ". Owners downstream: acknowledge once you have moved",
             url=deprecation.get_absolute_url(),
         )  # fmt: skip
     elif what == "withdrawn":
@@ -70,15 +77,40 @@ def deprecation_changed(sender, deprecation, what, **kwargs):
         )  # fmt: skip
 
 
-def schema_changed(sender, change, **kwargs):
+def schema_changed(sender, change, consumers=None, **kwargs):
     # Added columns break nobody; removed or retyped ones may break what reads them.
     if not (change.removed or change.type_changed):
         return
     asset = change.dataset.asset
-    problem_announced(
-        asset, "schema", change.pk, f"breaking schema change on {asset.name}: {change.summary}",
-        url=asset.get_absolute_url(),
-    )  # fmt: skip
+    summary = f"breaking schema change on {asset.name}: {change.summary}"
+    if consumers is None:
+        problem_announced(asset, "schema", change.pk, summary, url=asset.get_absolute_url())
+        return
+    # Column lineage is known: only what reads a removed or retyped column is affected. Its own people were told by
+    # the scan; the fan-out starts from each such reader, so the people further down hear of it with the path.
+    for reader in Asset.objects.filter(pk__in=list(consumers)).order_by("name"):
+        problem_announced(
+            reader, "schema", f"{change.pk}:{reader.pk}",
+            f"{summary} (read by {reader.name}: {', '.join(consumers[reader.pk])})", url=asset.get_absolute_url(),
+        )  # fmt: skip
+
+
+def _checks(check_ids):
+    return QualityCheck.objects.filter(pk__in=check_ids).select_related("asset").order_by("pk")
+
+
+def check_failed(sender, check_ids, **kwargs):
+    for check in _checks(check_ids):
+        column = f" on column {check.column}" if check.column else ""
+        problem_started(
+            check.asset, "quality", check.pk, f"failing check '{check.name}'{column} of {check.asset.name}",
+            url=reverse("quality:dataset", args=[check.asset.slug]), critical=check.severity == "error",
+        )  # fmt: skip
+
+
+def check_recovered(sender, check_ids, **kwargs):
+    for check in _checks(check_ids):
+        problem_cleared(check.asset, "quality", check.pk)
 
 
 def _own_level(verdicts):
@@ -110,6 +142,8 @@ RECEIVERS = [
     (trust_events.badge_levels_changed, badge_levels_changed),
     (monitoring_events.freshness_changed, freshness_changed),
     (catalog_events.schema_changed, schema_changed),
+    (quality_events.check_failed, check_failed),
+    (quality_events.check_recovered, check_recovered),
 ]
 
 

@@ -18,10 +18,11 @@ from catalog.lineage import MAX_DEPTH, walk_each
 from catalog.models import Asset
 from monitoring.freshness import effective_freshness_by_asset
 from monitoring.maintenance import maintenance_by_asset
+from quality.facts import failing_checks_of
 from registry.models import completeness_prefetches
 from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation
-from trust.rules import AssetFacts, InputFact, IssueFact
+from trust.rules import AssetFacts, CheckFact, InputFact, IssueFact
 
 
 def _card_completeness(models):
@@ -96,6 +97,8 @@ def facts_for(assets, today=None, upstream=None):
     )
 
     maintenance = maintenance_by_asset(asset_ids)
+    check_counts, failing = failing_checks_of(asset_ids, nodes)
+
     facts = {}
     for pk, row in rows.items():
         deprecation = deprecations.get(pk)
@@ -134,6 +137,12 @@ def facts_for(assets, today=None, upstream=None):
             freshness_changes_at=freshness[pk].changes_at,
             documentation_changes_on=cards[pk][3] if pk in cards else None,
             **_maintenance_facts(maintenance.get(pk)),
+            check_count=check_counts.get(pk, 0),
+            failing_checks=tuple(
+                CheckFact(**check, upstream=check_asset != pk)
+                for check_asset in [pk, *upstream[pk]]
+                for check in failing.get(check_asset, [])
+            ),
         )
     return facts
 

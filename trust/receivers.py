@@ -12,6 +12,7 @@ from catalog import events as catalog_events
 from catalog.models import Asset
 from monitoring import events as monitoring_events
 from monitoring.choices import FreshnessStatus
+from quality import events as quality_events
 from registry import events as registry_events
 from trust.choices import DeprecationState
 from trust.models import Deprecation, StoredBadge
@@ -62,6 +63,11 @@ def card_changed(sender, model_ids, **kwargs):
     StoredBadge.invalidate(model_ids)
 
 
+def quality_changed(sender, asset_ids, **kwargs):
+    # A failing check holds back everything downstream too (it is named in their badges).
+    StoredBadge.invalidate(asset_ids, downstream=True)
+
+
 RECEIVERS = [
     (catalog_events.asset_changed, asset_changed),
     (catalog_events.assets_removed, assets_removed),
@@ -70,6 +76,9 @@ RECEIVERS = [
     (monitoring_events.freshness_changed, freshness_changed),
     (monitoring_events.policy_changed, policy_changed),
     (registry_events.card_changed, card_changed),
+    (quality_events.check_failed, quality_changed),
+    (quality_events.check_recovered, quality_changed),
+    (quality_events.checks_changed, quality_changed),
 ]
 
 

@@ -36,6 +36,20 @@ class InputFact:
 
 
 @dataclass(frozen=True)
+class CheckFact:
+    """A data quality check whose latest result is failing, on the asset or upstream of it."""
+
+    name: str
+    column: str
+    asset_name: str
+    severity: str  # error, warn
+    status: str  # fail, warn, error (could not run)
+    failed_at: datetime | None
+    url: str
+    upstream: bool = False
+
+
+@dataclass(frozen=True)
 class AssetFacts:
     """Everything the rules look at for one asset. ``None`` in a fact means "not known", never "fine"."""
 
@@ -62,6 +76,9 @@ class AssetFacts:
     maintenance_until: datetime | None = None
     maintenance_reason: str = ""
     maintenance_changes_at: datetime | None = None
+    # Data quality: how many checks it has itself (None: not gathered), and the failing ones on it and upstream.
+    check_count: int | None = None
+    failing_checks: tuple[CheckFact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -261,6 +278,35 @@ def maintenance_rule(facts):
         return TrustLevel.TRUSTED, "No maintenance is going on."
     until = timezone.localtime(facts.maintenance_until)
     return TrustLevel.CAUTION, f"In maintenance until {until:%d %b %Y %H:%M}: {facts.maintenance_reason}"
+
+
+@rule(
+    "quality",
+    "Its data quality checks pass",
+    "The latest result of every data quality check (dbt tests, OpenLineage assertions, Great Expectations) on it "
+    "and on everything upstream. A failing error-severity check: do not use. A failing warning, or a check that "
+    "could not run: use with caution. No checks at all does not change the badge, and is said.",
+)
+def quality_rule(facts):
+    def said(check):
+        column = f" on column {check.column}" if check.column else ""
+        when = f" on {timezone.localtime(check.failed_at):%d %b %Y %H:%M}" if check.failed_at else ""
+        where = f" of {check.asset_name} (upstream)" if check.upstream else ""
+        verb = "could not run" if check.status == "error" else "failed"
+        return f"{check.name}{column}{where} {verb}{when} — {check.url}"
+
+    errors = [c for c in facts.failing_checks if c.severity == "error" and c.status == "fail"]
+    others = [c for c in facts.failing_checks if c not in errors]
+    if errors:
+        more = f" Also failing: {len(others)} more." if others else ""
+        return TrustLevel.DO_NOT_USE, "Failing check: " + "; ".join(said(c) for c in errors[:3]) + "." + more
+    if others:
+        return TrustLevel.CAUTION, "Failing warning: " + "; ".join(said(c) for c in others[:3]) + "."
+    if facts.check_count == 0:
+        return TrustLevel.TRUSTED, "No data quality checks are recorded for it, so none can fail."
+    if facts.check_count is None:
+        return TrustLevel.TRUSTED, "No failing data quality check on it or upstream."
+    return TrustLevel.TRUSTED, f"All {facts.check_count} of its data quality checks pass, and none fails upstream."
 
 
 def evaluate(facts):

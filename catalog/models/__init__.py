@@ -11,6 +11,7 @@ from catalog.models.assets import (
 )
 from catalog.models.history import (
     AssetChange,
+    ColumnLineage,
     LineageEdge,
     LineageEvent,
     NamingConvention,
@@ -44,6 +45,7 @@ __all__ = [
     "AssetChange",
     "AssetQuerySet",
     "Column",
+    "ColumnLineage",
     "DataSource",
     "Dataset",
     "LineageEdge",

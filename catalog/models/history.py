@@ -16,7 +16,7 @@ from catalog.choices import (
     RunState,
     SchemaChangeOrigin,
 )
-from catalog.models.assets import Asset, Dataset, Pipeline
+from catalog.models.assets import Asset, Column, Dataset, Pipeline
 
 # A source's secret is read from the environment only if its variable has this prefix: otherwise an owner could
 # name SECRET_KEY or DATABASE_URL and point the source at a host of their own, and the worker would send it there.
@@ -97,6 +97,32 @@ class LineageEdge(models.Model):
 
     def __str__(self):
         return f"{self.upstream} → {self.downstream}"
+
+
+class ColumnLineage(models.Model):
+    """Data of the ``upstream`` column flows into the ``downstream`` column (column-level lineage).
+
+    Written only by ``catalog.assets.set_column_lineage`` (OpenLineage ``columnLineage`` facets, dbt imports), which
+    records each change in the downstream asset's history. A column that disappears takes its links with it; the
+    schema change that removed it is what tells its consumers (``catalog.scanning``).
+    """
+
+    upstream = models.ForeignKey(Column, on_delete=models.CASCADE, related_name="consumer_links")
+    downstream = models.ForeignKey(Column, on_delete=models.CASCADE, related_name="source_links")
+    origin = models.CharField(max_length=20, choices=LineageOrigin.choices, default=LineageOrigin.MANUAL)
+    transformation = models.CharField(max_length=200, blank=True, help_text="How, in the reporter's words.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upstream", "downstream"], name="columnlineage_unique_link"),
+            models.CheckConstraint(condition=~Q(upstream=models.F("downstream")), name="columnlineage_no_self_loop"),
+        ]
+        # The unique constraint's index serves "who consumes this column"; "where does it come from" needs its own.
+        indexes = [models.Index(fields=["downstream", "upstream"], name="columnlineage_by_downstream")]
+
+    def __str__(self):
+        return f"{self.upstream_id} → {self.downstream_id}"
 
 
 class Watch(models.Model):

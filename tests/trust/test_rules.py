@@ -44,7 +44,7 @@ def test_an_asset_meeting_every_rule_is_trusted():
     level, verdicts = evaluate(GOOD)
     assert level == TrustLevel.TRUSTED
     assert all(verdict.passed for verdict in verdicts)
-    assert len(verdicts) == len(RULES) == 8
+    assert len(verdicts) == len(RULES) == 9
 
 
 @pytest.mark.parametrize(

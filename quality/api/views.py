@@ -1,0 +1,74 @@
+import json
+import uuid
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.access import asset_for_user
+from catalog.choices import AssetKind
+from catalog.models import DataSource
+from quality.dbt import ARTIFACTS, DbtArtifactError, import_artifacts, may_import
+from quality.greatexpectations import MalformedValidation, record_validation
+
+
+class DbtImportView(APIView):
+    """Import a dbt project's artifacts, sent as multipart files named ``manifest.json`` (required),
+    ``catalog.json``, ``run_results.json`` and ``sources.json``, into the data source ``source`` (its slug).
+
+    A JSON body ``{"source": slug, "manifest.json": {...}, ...}`` is read the same way. Staff, or the source's owner
+    and team (an API token of theirs), may import. A malformed or unsupported artifact is answered 400 with the
+    reason, and nothing is changed.
+    """
+
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 403: dict})
+    def post(self, request):
+        slug = request.data.get("source")
+        if not slug:
+            raise exceptions.ValidationError({"source": "Give the slug of the data source dbt builds in."})
+        source = get_object_or_404(DataSource.objects.select_related("asset"), asset__slug=slug)
+        if not may_import(request.user, source):
+            raise exceptions.PermissionDenied(
+                "Only staff and the people who may edit this data source (its owner and team) may import into it."
+            )
+        files = {name: upload.read() for name, upload in request.FILES.items()}
+        if not files:  # a JSON body: the artifacts as objects
+            files = {name: json.dumps(value) for name, value in request.data.items() if name != "source"}
+        unexpected = sorted(set(files) - set(ARTIFACTS))
+        if unexpected:
+            raise exceptions.ValidationError({unexpected[0]: f"Send only {', '.join(ARTIFACTS)}."})
+        try:
+            summary = import_artifacts(files, source=source, actor=request.user)
+        except DbtArtifactError as exc:
+            return Response({"detail": f"Nothing was imported: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(summary.as_dict(), status=status.HTTP_200_OK)
+
+
+class GreatExpectationsView(APIView):
+    """Accept a Great Expectations validation result (``result.to_json_dict()``) for one dataset:
+    ``{"dataset": "<the dataset's uuid>", "result": {...}}``. Each expectation becomes a quality check of the dataset,
+    and this validation one result of each. The dataset's owner, team and staff may send results."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 403: dict})
+    def post(self, request):
+        if not isinstance(request.data, dict) or not request.data.get("dataset"):
+            raise exceptions.ValidationError({"dataset": "Give the uuid of the dataset that was validated."})
+        try:
+            wanted = uuid.UUID(str(request.data["dataset"]))
+        except ValueError:
+            raise exceptions.ValidationError({"dataset": "This is not a dataset's uuid."}) from None
+        asset, _ = asset_for_user(request, uuid=wanted, edit=True)
+        if asset.kind != AssetKind.DATASET:
+            raise exceptions.ValidationError({"dataset": "Validation results belong to a dataset."})
+        try:
+            recorded = record_validation(asset, request.data.get("result"))
+        except MalformedValidation as exc:
+            return Response({"detail": f"Nothing was recorded: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"checks": recorded["checks"], "results": recorded["results"]})
