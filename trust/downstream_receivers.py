@@ -1,7 +1,10 @@
 """Which events are problems worth telling downstream, and when they end (see ``trust.downstream``).
 
-Connected by ``TrustConfig.ready`` beside the badge receivers: issues filed and closed, freshness moving, a
-deprecation announced or withdrawn, a breaking schema change, a badge dropping a level for a reason of its own.
+A deprecation is not among them: it tells everyone downstream itself, one message per person with the reason, the
+replacement, what is affected and what to do (``Deprecation._tell``); the fan-out would say it twice.
+
+Connected by ``TrustConfig.ready`` beside the badge receivers: issues filed and closed, freshness moving,
+a breaking schema change, a failing quality check, a badge dropping a level for a reason of its own.
 """
 
 from django.urls import reverse
@@ -55,26 +58,6 @@ def freshness_changed(sender, moved, **kwargs):
             )  # fmt: skip
         elif status == FreshnessStatus.FRESH:
             problem_cleared(policy.asset_id, "freshness", policy.pk)
-
-
-def deprecation_changed(sender, deprecation, what, **kwargs):
-    asset = deprecation.asset
-    if what == "announced":
-        problem_started(
-            asset, "deprecation", deprecation.uuid,
-            f"{asset.name} is deprecated and will be retired on {deprecation.sunset_date:%d %b %Y}"
-            + (f"; use {deprecation.replacement.name} instead" if deprecation.replacement_id else "")
-            + ". Owners downstream: acknowledge once you have moved",
-            url=deprecation.get_absolute_url(),
-        )  # fmt: skip
-    elif what == "withdrawn":
-        problem_cleared(asset, "deprecation", deprecation.uuid)
-    elif what == "retired":
-        problem_cleared(asset, "deprecation", deprecation.uuid)
-        problem_announced(
-            asset, "retired", deprecation.uuid, f"{asset.name} is retired", url=deprecation.get_absolute_url(),
-            critical=True,
-        )  # fmt: skip
 
 
 def schema_changed(sender, change, consumers=None, **kwargs):
@@ -138,7 +121,6 @@ def badge_levels_changed(sender, changes, **kwargs):
 
 RECEIVERS = [
     (trust_events.issue_changed, issue_changed),
-    (trust_events.deprecation_changed, deprecation_changed),
     (trust_events.badge_levels_changed, badge_levels_changed),
     (monitoring_events.freshness_changed, freshness_changed),
     (catalog_events.schema_changed, schema_changed),

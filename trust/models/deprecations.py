@@ -162,9 +162,7 @@ class Deprecation(models.Model):
         if affected and what == "announced":
             lines.append("Affected downstream: " + ", ".join(impact.asset.name for impact in affected) + ".")
             lines.append("Owners downstream: once you have moved, acknowledge on the deprecation page.")
-        # The deprecated asset's own people hear it here; everyone downstream hears it once, through the fan-out
-        # (``trust.downstream``), with the path to their asset: telling them here too would say it twice.
-        recipients = [user for user in audience_of(asset) if actor is None or user.pk != actor.pk]
+        recipients = [user for user in self.audience() if actor is None or user.pk != actor.pk]
         notify(
             recipients,
             kind=NotificationKind.DEPRECATION,
