@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from catalog import assets
+from catalog import assets, events
 from catalog.audience import audience_of
 from catalog.choices import AssetKind, DatasetFormat, SchemaChangeOrigin, SourceKind
 from catalog.lineage import MAX_DEPTH, walk
@@ -225,11 +225,14 @@ def _notify_schema_change(change):
     downstream = walk([asset.pk], "down", MAX_DEPTH)
     affected = Asset.objects.filter(pk__in=downstream).select_related("owner").order_by("name")
     owners = get_user_model().objects.filter(owned_assets__in=list(downstream)).distinct()
+    silenced = set()
+    for _, answer in events.schema_changed.send(sender=SchemaChange, change=change):
+        silenced.update(answer or ())
     body = f"The schema of {asset.name} changed: {change.summary}."
     if affected:
         body += " Downstream: " + ", ".join(f"{item.name} ({item.owner or 'no owner'})" for item in affected) + "."
     notify(
-        [*audience_of(asset), *owners],
+        [user for user in (*audience_of(asset), *owners) if user.pk not in silenced],
         kind=NotificationKind.SCHEMA_CHANGE,
         title=f"Schema changed: {asset.name}",
         body=body,

@@ -11,6 +11,7 @@ from catalog.choices import AssetKind
 from catalog.models import Asset
 from core.models import Notification
 from portal import health as health_checks
+from trust.dependencies import unacknowledged_for
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def profile(request):
         "owned": assets.filter(owner=user),
         "team_owned": assets.filter(team__members=user).exclude(owner=user).distinct(),
         "watched": assets.filter(watches__user=user),
+        "unacknowledged": list(unacknowledged_for(user)),
         "teams": user.teams.all(),
         "notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).select_related("asset")[:10],
         "tokens": user.api_tokens.filter(revoked_at__isnull=True),
