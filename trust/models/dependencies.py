@@ -37,7 +37,9 @@ class DependencyQuerySet(models.QuerySet):
         )
 
     def with_consumers(self):
-        return self.select_related("dataset", "consumer_user", "consumer_team", "consumer_asset", "decided_by")
+        return self.select_related(
+            "dataset", "consumer_user", "consumer_team", "consumer_asset", "declared_by", "decided_by"
+        )
 
 
 class Dependency(models.Model):
