@@ -103,3 +103,9 @@ def test_only_people_who_may_change_the_asset_see_or_make_the_secret_link(report
     assert link.token in page.content.decode()
     client_for(owner).post(f"/assets/report/{report.slug}/badge/")
     assert BadgeLink.objects.get(asset=report).token != link.token
+
+
+def test_the_help_page_explains_what_each_level_means(client_for, outsider):
+    page = client_for(outsider).get("/help/trust/").content.decode()
+    assert "known, specific problem" in page and "not assessed" in page
+    assert "A validated model is in use" in page  # the models' own rule is listed
