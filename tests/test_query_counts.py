@@ -292,6 +292,14 @@ def _change_requests(w, n):
         ChangeRequest.propose(w.dataset(i), by=w.other, title=f"Item {i:02d}", wanted="More.", why="Because.")
 
 
+def _reader(w, n):
+    """``n`` more datasets of someone else the viewer watches, and ``n`` more they declared they depend on."""
+    for i in w.grow(n):
+        Watch.objects.create(user=w.viewer, asset=w.dataset(i, owner=w.other, team=None))
+        used = factories.dataset(f"Used {i:02d}", owner=w.other, columns=[("id", "bigint")])
+        Dependency.declare(used.asset, by=w.viewer, consumer=w.viewer)
+
+
 def _watches(w, n):
     for i in w.grow(n):
         Watch.objects.create(user=w.viewer, asset=w.dataset(i))
@@ -339,8 +347,10 @@ ASSET_PAGE = 1 + 1 + 1 + 1 + 2
 GET_MODEL = 10
 
 PAGES = [
-    # counts by kind, my ten latest, the ten latest
-    Page("home", "/", _kind(AssetKind.DATASET), SIGNED_IN + UNREAD + 3),
+    # counts by kind, my ten latest, the ten latest; the ids of what I watch or depend on (none here)
+    Page("home", "/", _kind(AssetKind.DATASET), SIGNED_IN + UNREAD + 3 + 1),
+    # a reader who owns nothing: + those assets with owner and team, their stored badges
+    Page("reader's home", "/", _reader, SIGNED_IN + UNREAD + 3 + 3),
     # a list, its rows' tags, their stored badges
     Page("catalog", "/catalog/", _kind(AssetKind.DATASET), SIGNED_IN + UNREAD + LIST + 2),
     *(
