@@ -206,3 +206,13 @@ def test_withdrawing_removes_the_dependency(orders, erin, client_for):
     dependency = Dependency.declare(orders, by=erin, consumer=erin)
     assert client_for(erin).post(f"/dependencies/{dependency.uuid}/withdraw/").status_code == 302
     assert not Dependency.objects.exists()
+
+
+def test_only_datasets_take_dependencies_through_the_api(owner, erin):
+    report = factories.report("Board pack", owner=owner).asset
+    response = factories.api_client(erin).post(
+        "/api/v1/dependencies/",
+        {"dataset": str(report.uuid), "consumer_user": "erin", "columns": ["x"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "Dependencies are declared on datasets." in response.content.decode()

@@ -54,3 +54,19 @@ def test_a_team_dependency_counts_for_its_members(owner, client_for):
     orders = factories.dataset("Orders", owner=owner)
     Dependency.declare(orders.asset, by=erin, consumer=analysts)
     assert [name for name, _ in _rows(client_for(carl).get("/").content.decode())] == ["Orders"]
+
+
+def test_a_reader_watching_many_sees_every_problem_first_and_the_count_of_the_rest(owner, client_for, monkeypatch):
+    from portal import views
+
+    monkeypatch.setattr(views, "USED_SHOWN", 3)
+    erin = factories.user("erin")
+    for index in range(5):
+        Watch.objects.create(user=erin, asset=factories.dataset(f"Fine {index}", owner=owner).asset)
+    broken = factories.dataset("Broken", owner=owner)
+    factories.data_issue(broken, owner, severity="critical", title="Empty")
+    Watch.objects.create(user=erin, asset=broken.asset)
+    html = client_for(erin).get("/").content.decode()
+    rows = _rows(html)
+    assert len(rows) == 3 and rows[0] == ("Broken", "Do not use")
+    assert "And 3 more, all listed on" in html

@@ -193,7 +193,7 @@ class Dependency(models.Model):
             errors["__all__"] = "Say who depends on it: you, one of your teams, or one of your assets."
         if not isinstance(self.columns, list) or not all(isinstance(name, str) for name in self.columns):
             errors["columns"] = "Columns are a list of column names."
-        elif self.dataset_id and self.columns:
+        elif self.dataset_id and self.columns and "dataset" not in errors:
             known = set(self.dataset.dataset.columns.values_list("name", flat=True))
             unknown = [name for name in self.columns if name not in known]
             if unknown:
