@@ -1,13 +1,13 @@
 import logging
 
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Case, Count, Exists, OuterRef, Value, When
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.forms import TokenForm
-from catalog.choices import AssetKind
+from catalog.choices import AssetKind, Lifecycle
 from catalog.models import Asset, Watch
 from core.models import Notification
 from portal import health as health_checks
@@ -24,9 +24,9 @@ def home(request):
     stats = [(kind, label, counts.get(kind, 0)) for kind, label in AssetKind.choices]
     mine = list(Asset.objects.visible().with_people().filter(owner=request.user).order_by("-updated_at")[:10])
     recent = Asset.objects.visible().with_people().order_by("-updated_at")[:10]
-    used = what_they_use(request.user)
-    context = {"stats": stats, "mine": mine, "recent": recent, "used": used[:USED_SHOWN]}
-    context["used_more"] = max(0, len(used) - USED_SHOWN)
+    used, used_total = what_they_use(request.user)
+    context = {"stats": stats, "mine": mine, "recent": recent, "used": used}
+    context["used_more"] = used_total - len(used)
     return render(request, "home.html", context)
 
 
@@ -34,33 +34,41 @@ def home(request):
 USED_SHOWN = 50
 
 
-def what_they_use(user):
-    """A reader's home: what ``user`` watches or depends on (themselves, their teams, their assets), each with its
-    badge, anything with a problem first (Do not use, Use with caution, then not assessed, then Trusted).
+def what_they_use(user, limit=None):
+    """A reader's home: what ``user`` watches or depends on (themselves, their teams, their assets), anything with
+    a problem first (Do not use, Use with caution, then not assessed, then Trusted), at most ``limit`` of them with
+    their badges, and how many there are in all.
 
     Three queries: the ids (a UNION of two indexed lookups: filtering the asset table by "watched or depended on"
-    would test every asset), those assets with owner and team, their stored badges."""
-    watched = Watch.objects.filter(user=user).values_list("asset_id", flat=True)
-    depended = Dependency.objects.of_user(user).values_list("dataset_id", flat=True)
+    would test every asset); the first ``limit`` of those assets with owner and team, ordered by their stored
+    badge's level in the database (200 watched assets are not all read to show 50); their badges."""
+    limit = limit or USED_SHOWN
+    retired = Lifecycle.RETIRED
+    watched = Watch.objects.filter(user=user).exclude(asset__lifecycle=retired).values_list("asset_id", flat=True)
+    depended = Dependency.objects.of_user(user).exclude(dataset__lifecycle=retired).values_list("dataset_id", flat=True)
     ids = set(watched.union(depended))
     if not ids:
-        return []
+        return [], 0
+    worst_first = Case(
+        *(When(stored_badge__level=level, then=Value(rank)) for rank, level in enumerate(SEVERITY)),
+        default=Value(len(SEVERITY)),
+    )
     rows = list(
-        Asset.objects.visible()
-        .with_people()
+        Asset.objects.with_people()
         .filter(pk__in=ids)
         .annotate(
             watched=Exists(Watch.objects.filter(user=user, asset=OuterRef("pk"))),
             depended=Exists(Dependency.objects.of_user(user).filter(dataset=OuterRef("pk"))),
         )
-        .order_by("name", "pk")
+        .order_by(worst_first, "name", "pk")[:limit]
     )
     badges = badges_for(rows)
     for row in rows:
         row.badge = badges.get(row.pk)
-        # Read once here: the summary sorts the verdicts, and 200 rows of it showed in the page's time.
         row.summary = row.badge.summary if row.badge else ""
-    return sorted(rows, key=lambda row: SEVERITY.index(row.badge.level) if row.badge else len(SEVERITY))
+    # A badge just computed (none was stored yet) may rank differently from what the database knew.
+    rows.sort(key=lambda row: SEVERITY.index(row.badge.level) if row.badge else len(SEVERITY))
+    return rows, len(ids)
 
 
 def profile(request):
