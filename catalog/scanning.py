@@ -226,7 +226,7 @@ def _notify_schema_change(change):
     affected = Asset.objects.filter(pk__in=downstream).select_related("owner").order_by("name")
     owners = get_user_model().objects.filter(owned_assets__in=list(downstream)).distinct()
     silenced = set()
-    for _, answer in events.schema_changed.send(sender=SchemaChange, change=change):
+    for _, answer in events.schema_changing.send(sender=SchemaChange, change=change):
         silenced.update(answer or ())
     body = f"The schema of {asset.name} changed: {change.summary}."
     if affected:
@@ -258,6 +258,7 @@ def apply_schema(dataset, found_columns, origin):
                 dataset=dataset, origin=origin, added=added, removed=removed, type_changed=type_changed
             )
             _notify_schema_change(change)
+            events.schema_changed.send(sender=SchemaChange, change=change)
     if added or removed:
         reindex([dataset.asset_id])
     return change

@@ -14,6 +14,8 @@ class NotificationKind(models.TextChoices):
     PROMOTION = "promotion", "Promotion"
     DEPENDENCY = "dependency", "Dependency"
     CHANGE_REQUEST = "change_request", "Change request"
+    UPSTREAM = "upstream", "Problem upstream"
+    DIGEST = "digest", "Digest"
     OTHER = "other", "Other"
 
 
@@ -30,3 +32,17 @@ class JobState(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class Cadence(models.TextChoices):
+    """How often a channel delivers non-critical news; critical news is always delivered at once."""
+
+    IMMEDIATE = "immediate", "Immediately"
+    DAILY = "daily", "Daily digest"
+    WEEKLY = "weekly", "Weekly digest"
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", "Inbox"
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Team webhook"

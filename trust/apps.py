@@ -6,12 +6,13 @@ class TrustConfig(AppConfig):
     verbose_name = "Trust"
 
     def ready(self):
-        from trust import receivers
+        from trust import downstream_receivers, receivers
 
         receivers.connect()
+        downstream_receivers.connect()
 
         from catalog import events
         from trust import dependencies
 
         # Consumers of the changed columns are told before the general notice, the others left out of it.
-        events.schema_changed.connect(dependencies.schema_changed, dispatch_uid="trust-dependency-schema-changed")
+        events.schema_changing.connect(dependencies.schema_changed, dispatch_uid="trust-dependency-schema-changing")

@@ -63,3 +63,15 @@ class ChangeRequestStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     DELIVERED = "delivered", "Delivered"
     DECLINED = "declined", "Declined"
+
+
+class ProblemTransition(models.TextChoices):
+    STARTED = "started", "Started"
+    CLEARED = "cleared", "Cleared"
+
+
+class NoticeState(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    SILENCED = "silenced", "Silenced (in maintenance)"

@@ -46,7 +46,7 @@ def test_an_asset_meeting_every_rule_is_trusted():
     assert level == TrustLevel.TRUSTED
     assert all(verdict.passed for verdict in verdicts)
     # Every rule but the models' validation applies to a dataset.
-    assert len(verdicts) == len(RULES) - 1 == 7
+    assert len(verdicts) == len(RULES) - 1 == 8
     assert "validation" not in {verdict.rule for verdict in verdicts}
 
 

@@ -3,6 +3,7 @@
 from trust.models.badges import BadgeLink, StoredBadge
 from trust.models.dependencies import Dependency
 from trust.models.deprecations import Deprecation, DeprecationImpact
+from trust.models.downstream import ProblemDelivery, ProblemNotice, UpstreamProblem
 from trust.models.issues import DataIssue, IssueEvent, validate_attachment
 from trust.models.requests import ChangeRequest, ChangeRequestEvent, RequirementsReview
 from trust.models.vouching import Certification, Review, ReviewNotice
@@ -18,8 +19,11 @@ __all__ = [
     "DeprecationImpact",
     "IssueEvent",
     "RequirementsReview",
+    "ProblemDelivery",
+    "ProblemNotice",
     "Review",
     "ReviewNotice",
     "StoredBadge",
+    "UpstreamProblem",
     "validate_attachment",
 ]
