@@ -17,8 +17,8 @@ from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk_each
 from catalog.models import Asset
 from monitoring.freshness import effective_freshness_by_asset
-from registry.choices import Stage
 from monitoring.maintenance import maintenance_by_asset
+from registry.choices import Stage
 from registry.models import completeness_prefetches
 from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation
