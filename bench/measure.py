@@ -45,7 +45,7 @@ def _client_for(operation, mode, context):
         if operation.api:
             headers["Authorization"] = f"Bearer {context['token']}"
         else:
-            headers["Cookie"] = context["session_cookie"]
+            headers["Cookie"] = context["reader_session_cookie" if operation.reader else "session_cookie"]
     return Client(context["ports"][operation.target], mode, headers)
 
 

@@ -60,6 +60,7 @@ class Operation:
     api: bool = False  # portal rows: authenticate with the API token instead of the session cookie
     note: str = ""
     clients: int = 1  # more than one: that many threads send at once, and the row times each request
+    reader: bool = False  # portal pages: signed in as a reader who owns nothing and watches 200 assets
 
     def requests(self, context, iteration):
         if self.build is not None:
@@ -266,6 +267,7 @@ BOTH = (KEEPALIVE, FRESH)
 OPERATIONS = [
     # --- pages, signed in as a member of the hub's owning team ---------------------------------------------------
     page("home", "/"),
+    page("home of a reader with 200 watched assets", "/", reader=True, note="owns nothing; problems first"),
     page("catalog list", "/catalog/"),
     page("catalog list, filtered", "/catalog/?kind=dataset&team={team}&q=orders"),
     page("catalog list, page 200", "/catalog/?kind=dataset&page=200"),

@@ -123,15 +123,19 @@ def build_context(args):
     ).first() or RegisteredModel.objects.select_related("asset").order_by("pk").first()
     version = model.versions.select_related("asset").order_by("-version").first()
     user = hub.owner
-    # A signed-in browser's session, written the way django.contrib.auth.login writes it.
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    # The backend that signs people in (django-axes's backend comes first, but only guards sign-in attempts).
-    session[BACKEND_SESSION_KEY] = next(
-        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(path), "get_user")
-    )
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
+
+    def signed_in(person):
+        """A signed-in browser's session cookie, written the way django.contrib.auth.login writes it."""
+        session = SessionStore()
+        session[SESSION_KEY] = str(person.pk)
+        # The backend that signs people in (django-axes's backend comes first, but only guards sign-in attempts).
+        session[BACKEND_SESSION_KEY] = next(
+            path for path in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(path), "get_user")
+        )
+        session[HASH_SESSION_KEY] = person.get_session_auth_hash()
+        session.create()
+        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
     ApiToken.objects.filter(user=user, name="benchmark").delete()
     _, key = ApiToken.issue(user, "benchmark")
     # OpenLineage events name tables by their source's namespace; generated sources have none, as a warehouse has
@@ -164,9 +168,32 @@ def build_context(args):
         "openlineage_namespace": warehouse.namespace,
         "openlineage_tables": " ".join(tables),
         "openlineage_jobs": " ".join(jobs),
-        "session_cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+        "session_cookie": signed_in(user),
+        "reader_session_cookie": signed_in(reader_watching(READER_WATCHES)),
         "token": key,
     }
+
+
+READER_WATCHES = 200
+
+
+def reader_watching(count):
+    """A reader who owns nothing and watches ``count`` assets (reports and datasets, spread over the catalog, the
+    hub's deepest reports among them): the home page of issue 15. Kept when the data is reused."""
+    from django.contrib.auth import get_user_model
+
+    from catalog.choices import AssetKind
+    from catalog.models import Asset, Watch
+
+    reader, _ = get_user_model().objects.get_or_create(username="bench-reader", defaults={"email": ""})
+    have = Watch.objects.filter(user=reader).count()
+    if have < count:
+        kinds = [AssetKind.REPORT, AssetKind.DATASET]
+        total = Asset.objects.filter(kind__in=kinds).count()
+        step = max(1, total // count)
+        ids = Asset.objects.filter(kind__in=kinds).order_by("pk").values_list("pk", flat=True)[::step][:count]
+        Watch.objects.bulk_create([Watch(user=reader, asset_id=pk) for pk in ids], ignore_conflicts=True)
+    return reader
 
 
 def statements_of_get_model(context):

@@ -21,6 +21,12 @@ assets_removed = Signal()
 # downstream_ids: edges into these assets were added or removed, so what they inherit from upstream may differ.
 lineage_changed = Signal()
 
+# change: a rescan or a schema facet changed a dataset's columns (a ``SchemaChange``), sent before anyone is told
+# (``schema_changed`` below follows once the catalog's notice is out).
+# A receiver may tell people first (trust: the consumers who declared a dependency on those columns) and answers
+# the ids of users who must not get the general notice (a consumer that depends only on other columns).
+schema_changing = Signal()
+
 # change: a scan or an OpenLineage event found a dataset's schema changed (a ``SchemaChange`` row, just written).
 schema_changed = Signal()
 

@@ -230,11 +230,14 @@ def _notify_schema_change(change, consumers=None):
     downstream = walk([asset.pk], "down", MAX_DEPTH)
     affected = Asset.objects.filter(pk__in=downstream).select_related("owner").order_by("name")
     owners = get_user_model().objects.filter(owned_assets__in=list(downstream)).distinct()
+    silenced = set()
+    for _, answer in events.schema_changing.send(sender=SchemaChange, change=change):
+        silenced.update(answer or ())
     body = f"The schema of {asset.name} changed: {change.summary}."
     if affected:
         body += " Downstream: " + ", ".join(f"{item.name} ({item.owner or 'no owner'})" for item in affected) + "."
     notify(
-        [*audience_of(asset), *owners],
+        [user for user in (*audience_of(asset), *owners) if user.pk not in silenced],
         kind=NotificationKind.SCHEMA_CHANGE,
         title=f"Schema changed: {asset.name}",
         body=body,

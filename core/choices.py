@@ -12,6 +12,8 @@ class NotificationKind(models.TextChoices):
     DEPRECATION = "deprecation", "Deprecation"
     REVIEW = "review", "Review due"
     PROMOTION = "promotion", "Promotion"
+    DEPENDENCY = "dependency", "Dependency"
+    CHANGE_REQUEST = "change_request", "Change request"
     UPSTREAM = "upstream", "Problem upstream"
     DIGEST = "digest", "Digest"
     OTHER = "other", "Other"

@@ -292,6 +292,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "core.choices.NotificationKind",
         "JobKindEnum": "core.choices.JobKind",
         "JobStateEnum": "core.choices.JobState",
+        "ChangeRequestStatusEnum": "trust.choices.ChangeRequestStatus",
+        "DependencyStatusEnum": "trust.choices.DependencyStatus",
     },
 }
 

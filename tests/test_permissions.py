@@ -34,7 +34,7 @@ from registry.services import request_promotion
 from tests import factories
 from tests.monitoring.conftest import CHURN_COLUMNS
 from tests.registry.helpers import model_with_card, tick_everything
-from trust.models import Deprecation
+from trust.models import ChangeRequest, Dependency, Deprecation
 
 pytestmark = pytest.mark.django_db
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -433,6 +433,13 @@ CASES = {
         lambda p: Request("post", f"{_deprecation(p).get_absolute_url()}withdraw/")
     ),
     ("trust:deprecation_acknowledge", "post"): Case(lambda p: _acknowledge_page(p)),
+    ("trust:dependency_acknowledge", "post"): Case(lambda p: _dependency_action(p, "acknowledge")),
+    ("trust:dependency_decline", "post"): Case(lambda p: _dependency_action(p, "decline")),
+    ("trust:dependency_withdraw", "post"): Case(lambda p: _dependency_action(p, "withdraw"), by="other"),
+    ("trust:change_request_transition", "post"): Case(lambda p: _change_transition(p)),
+    ("trust:requirements_review", "post"): Case(
+        lambda p: Request("post", f"/assets/report/{_report(p).slug}/requirements-review/", {"interval_days": 30})
+    ),
     # --- API: catalog
     ("asset-lineage", "post"): Case(lambda p: _lineage_add(p, api=True)),
     ("asset-remove-lineage", "delete"): Case(lambda p: _lineage_remove(p, api=True)),
@@ -502,7 +509,44 @@ CASES = {
     ("deprecation-acknowledge", "post"): Case(lambda p: _acknowledge_api(p)),
     ("issue-transition", "post"): Case(lambda p: _transition(p, api=True)),
     ("watch-detail", "delete"): Case(lambda p: _unwatch_api(p), refused=404),
+    ("dependency-acknowledge", "post"): Case(lambda p: _dependency_action(p, "acknowledge", api=True)),
+    ("dependency-decline", "post"): Case(lambda p: _dependency_action(p, "decline", api=True)),
+    ("dependency-withdraw", "post"): Case(lambda p: _dependency_action(p, "withdraw", api=True), by="other"),
+    ("change-request-transition", "post"): Case(lambda p: _change_transition(p, api=True)),
 }
+
+
+def _dependency_action(p, action, api=False):
+    """rita (``other``) declared she depends on the owner's dataset: its owner decides, she withdraws."""
+    dependency = Dependency.declare(_dataset(p).asset, by=p.other, consumer=p.other)
+    data = {"reason": "Being replaced."} if action == "decline" else None
+    if api:
+        return Request("post", f"/api/v1/dependencies/{dependency.uuid}/{action}/", data)
+    return Request("post", f"/dependencies/{dependency.uuid}/{action}/", data)
+
+
+def _change_transition(p, api=False):
+    change = ChangeRequest.propose(_report(p), by=p.other, title="Add margin", wanted="Margin.", why="Pricing.")
+    if api:
+        return Request("post", f"/api/v1/change-requests/{change.uuid}/transition/", {"status": "accepted"})
+    return Request("post", f"{change.get_absolute_url()}transition/", {"status": "accepted"})
+
+
+def _declare(p, api=False):
+    asset = _dataset(p).asset
+    if api:
+        return Request(
+            "post", "/api/v1/dependencies/", {"dataset": str(asset.uuid), "consumer_user": p.outsider.username}
+        )
+    return Request("post", f"/assets/dataset/{asset.slug}/depend/", {"consumer_kind": "person"})
+
+
+def _request_change(p, api=False):
+    data = {"title": "Add margin", "wanted": "Margin.", "why": "Pricing."}
+    asset = _report(p)
+    if api:
+        return Request("post", "/api/v1/change-requests/", {**data, "asset": str(asset.uuid)})
+    return Request("post", f"/assets/report/{asset.slug}/request-change/", data)
 
 
 def _lineage_remove(p, api=False):
@@ -686,6 +730,14 @@ OPEN = {
         "one's own notifications", lambda p: Request("post", "/api/v1/notifications/all/read/")
     ),
     "issue-list": Open("anyone signed in may report a problem", lambda p: _report_problem(p, api=True)),
+    "trust:declare_dependency": Open("anyone signed in may declare their own dependency on a dataset", _declare),
+    "dependency-list": Open(
+        "anyone signed in may declare their own dependency (for a team or asset only their own: tested in "
+        "tests/trust/test_dependencies.py)",
+        lambda p: _declare(p, api=True),
+    ),
+    "trust:request_change": Open("anyone signed in may request a change", _request_change),
+    "change-request-list": Open("anyone signed in may request a change", lambda p: _request_change(p, api=True)),
     "issue-comment": Open("anyone signed in may comment on an issue", lambda p: _comment(p, api=True)),
     "watch-list": Open(
         "watching is one's own", lambda p: Request("post", "/api/v1/watches/", {"asset": str(_dataset(p).asset.uuid)})

@@ -27,7 +27,7 @@ from registry.models import Assumption, Metric, ModelUser, StageChange
 from registry.services import register_model, register_version
 from tests import factories
 from tests.helpers import assert_num_queries
-from trust.models import Deprecation
+from trust.models import ChangeRequest, Dependency, Deprecation
 
 pytestmark = pytest.mark.django_db
 SMALL, LARGE = 3, 30
@@ -282,6 +282,24 @@ def _deprecations(w, n):
         )
 
 
+def _dependencies(w, n):
+    for i in w.grow(n):
+        Dependency.declare(w.dataset(i), by=w.other, consumer=w.other, columns=["id"])
+
+
+def _change_requests(w, n):
+    for i in w.grow(n):
+        ChangeRequest.propose(w.dataset(i), by=w.other, title=f"Item {i:02d}", wanted="More.", why="Because.")
+
+
+def _reader(w, n):
+    """``n`` more datasets of someone else the viewer watches, and ``n`` more they declared they depend on."""
+    for i in w.grow(n):
+        Watch.objects.create(user=w.viewer, asset=w.dataset(i, owner=w.other, team=None))
+        used = factories.dataset(f"Used {i:02d}", owner=w.other, columns=[("id", "bigint")])
+        Dependency.declare(used.asset, by=w.viewer, consumer=w.viewer)
+
+
 def _watches(w, n):
     for i in w.grow(n):
         Watch.objects.create(user=w.viewer, asset=w.dataset(i))
@@ -330,8 +348,10 @@ ASSET_PAGE = 1 + 1 + 1 + 1 + 2
 GET_MODEL = 10
 
 PAGES = [
-    # counts by kind, my ten latest, the ten latest
-    Page("home", "/", _kind(AssetKind.DATASET), SIGNED_IN + UNREAD + 3),
+    # counts by kind, my ten latest, the ten latest; the ids of what I watch or depend on (none here)
+    Page("home", "/", _kind(AssetKind.DATASET), SIGNED_IN + UNREAD + 3 + 1),
+    # a reader who owns nothing: + those assets with owner and team, their stored badges
+    Page("reader's home", "/", _reader, SIGNED_IN + UNREAD + 3 + 3),
     # a list, its rows' tags, their stored badges
     Page("catalog", "/catalog/", _kind(AssetKind.DATASET), SIGNED_IN + UNREAD + LIST + 2),
     *(
@@ -340,12 +360,12 @@ PAGES = [
     ),
     Page("reports", "/catalog/reports/", _kind(AssetKind.REPORT), SIGNED_IN + UNREAD + LIST + 2),
     # + schema changes, columns, the column lineage of its columns (both ways; the columns at their far ends are one
-    # more query when there are any, none here), the scans of its source
+    # more query when there are any, none here), the scans of its source, its declared consumers
     Page(
         "dataset page",
         None,
         _asset_page(AssetKind.DATASET),
-        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL + 4,
+        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL + 4 + 1,
     ),
     # + how many datasets it has, the first hundred, its latest scans with who asked for each
     Page(
@@ -400,11 +420,12 @@ PAGES = [
     Page("alerts", "/alerts/", _alerts, SIGNED_IN + UNREAD + LIST),
     Page("inbox", "/inbox/", _notifications, SIGNED_IN + UNREAD + LIST),
     Page("issues", "/issues/?state=", _issues, SIGNED_IN + UNREAD + LIST),
+    Page("change requests", "/requests/?state=", _change_requests, SIGNED_IN + UNREAD + LIST),
     # the issue with asset, owner, team and reporter; the other issues of the asset (the owner's choices of what
     # it duplicates); its history with authors
     Page("issue page", None, _issue_page, SIGNED_IN + UNREAD + 3),
-    # teams, owned assets, the team's, watched ones, unread notifications, tokens
-    Page("profile", "/accounts/profile/", _profile, SIGNED_IN + UNREAD + 6),
+    # teams, owned assets, the team's, watched ones, dependencies not acknowledged, unread notifications, tokens
+    Page("profile", "/accounts/profile/", _profile, SIGNED_IN + UNREAD + 7),
     # conventions, the assets they apply to, the counts of each missing field; a list of incomplete assets
     Page("hygiene", "/catalog/hygiene/", _hygiene, SIGNED_IN + UNREAD + 3 + LIST),
 ]
@@ -444,6 +465,10 @@ API_LISTS = [
     # + history events, their authors
     Page("issue-list", "/api/v1/issues/", _issues, TOKEN + LIST + 2),
     Page("watch-list", "/api/v1/watches/", _watches, TOKEN + LIST),
+    # dependencies with dataset and consumers joined (one query)
+    Page("dependency-list", "/api/v1/dependencies/", _dependencies, TOKEN + LIST, shows_newest=False),
+    # + history events, their authors
+    Page("change-request-list", "/api/v1/change-requests/", _change_requests, TOKEN + LIST + 2),
     # + members
     Page("team-list", "/api/v1/teams/", _teams, TOKEN + LIST + 1),
 ]

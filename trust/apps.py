@@ -10,3 +10,9 @@ class TrustConfig(AppConfig):
 
         receivers.connect()
         downstream_receivers.connect()
+
+        from catalog import events
+        from trust import dependencies
+
+        # Consumers of the changed columns are told before the general notice, the others left out of it.
+        events.schema_changing.connect(dependencies.schema_changed, dispatch_uid="trust-dependency-schema-changing")

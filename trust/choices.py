@@ -41,6 +41,28 @@ class DeprecationState(models.TextChoices):
 class ReviewNoticeKind(models.TextChoices):
     REMINDER = "reminder", "Review coming up"
     OVERDUE = "overdue", "Review overdue"
+    REQUIREMENTS_REMINDER = "needs_reminder", "Requirements review coming up"
+    REQUIREMENTS_OVERDUE = "needs_overdue", "Requirements review overdue"
+
+
+class DependencyStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting the owner"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    DECLINED = "declined", "Declined"
+
+
+class ConsumerKind(models.TextChoices):
+    PERSON = "person", "Me"
+    TEAM = "team", "A team of mine"
+    ASSET = "asset", "A report, model or dataset of mine"
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted"
+    IN_PROGRESS = "in_progress", "In progress"
+    DELIVERED = "delivered", "Delivered"
+    DECLINED = "declined", "Declined"
 
 
 class ProblemTransition(models.TextChoices):

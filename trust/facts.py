@@ -19,6 +19,7 @@ from catalog.models import Asset
 from monitoring.freshness import effective_freshness_by_asset
 from monitoring.maintenance import maintenance_by_asset
 from quality.facts import failing_checks_of
+from registry.choices import Stage
 from registry.models import completeness_prefetches
 from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation
@@ -55,7 +56,7 @@ def facts_for(assets, today=None, upstream=None):
     latest = Certification.objects.filter(asset=OuterRef("pk")).order_by("-certified_at", "-pk")
     rows = (
         Asset.objects.filter(pk__in=asset_ids)
-        .select_related("owner", "dataset", "report", "registered_model")
+        .select_related("owner", "dataset", "report", "registered_model", "model_version")
         .annotate(
             certified_until=Subquery(latest.values("expires_on")[:1]),
             certified_by_id=Subquery(latest.values("certified_by_id")[:1]),
@@ -136,6 +137,7 @@ def facts_for(assets, today=None, upstream=None):
             certified_by_owner=row.certified_by_id is not None and row.certified_by_id == row.owner_id,
             freshness_changes_at=freshness[pk].changes_at,
             documentation_changes_on=cards[pk][3] if pk in cards else None,
+            validation=_validation(row),
             **_maintenance_facts(maintenance.get(pk)),
             check_count=check_counts.get(pk, 0),
             failing_checks=tuple(
@@ -145,6 +147,20 @@ def facts_for(assets, today=None, upstream=None):
             ),
         )
     return facts
+
+
+def _validation(row):
+    """The model facts of the validation rule, from the versions ``_card_completeness`` prefetched (a model) or the
+    version's own row; None for anything that is not a model."""
+    if row.kind == AssetKind.MODEL and hasattr(row, "registered_model"):
+        versions = list(row.registered_model.versions.all())
+        in_use = [version for version in versions if version.stage == Stage.PRODUCTION]
+        if in_use:
+            return "in_use" if any(version.metrics_recorded for version in in_use) else "in_use_unevaluated"
+        return "not_validated" if versions else "no_versions"
+    if row.kind == AssetKind.MODEL_VERSION and hasattr(row, "model_version"):
+        return "in_use" if row.model_version.stage == Stage.PRODUCTION else "not_validated"
+    return None
 
 
 def _maintenance_facts(found):

@@ -1,8 +1,16 @@
 """The trust badge rules, in one place. Each rule is a small function over an ``AssetFacts`` value.
 
-A rule returns a ``Verdict``: a level and a reason in plain words. The badge takes the worst level among the
-verdicts, in this order: Do not use, Use with caution, Unknown (a fact the rule needs is missing), Trusted. The help
-page lists ``RULES`` with their titles and explanations, so what users read is what the code does.
+A rule returns a ``Verdict``: a level and a reason in plain words, or nothing when it does not apply to the asset's
+kind (a model is judged by its card and its validation, not by a freshness policy). The badge takes the worst level
+among the verdicts, in this order: Do not use, Use with caution, Unknown, Trusted. The levels carry information:
+
+- "Do not use" and "Use with caution" mean a known, specific problem (stale or late data, an open critical or major
+  issue, a retired or deprecated input, a model in use with no evaluation recorded);
+- "Unknown" means not assessed: nobody checks it (no freshness policy, no validated model version) or nobody vouches
+  for it (no owner, no documentation, no review on schedule, an expired certification), each said as a reason;
+- "Trusted" means every rule that applies was checked and passed.
+
+The help page lists ``RULES`` with their titles and explanations, so what users read is what the code does.
 """
 
 from dataclasses import dataclass, field
@@ -12,6 +20,9 @@ from django.utils import timezone
 
 from catalog.choices import Lifecycle
 from trust.choices import TrustLevel
+
+# Judged by their card and validation, not by a freshness policy of their own.
+MODEL_KINDS = ("model", "model_version")
 
 # Worst first: the badge is the first level any verdict reaches.
 SEVERITY = [TrustLevel.DO_NOT_USE, TrustLevel.CAUTION, TrustLevel.UNKNOWN, TrustLevel.TRUSTED]
@@ -72,6 +83,10 @@ class AssetFacts:
     # a model card's verified assumptions lapse.
     freshness_changes_at: datetime | None = None
     documentation_changes_on: date | None = None
+    # Models and model versions only (None for everything else): "in_use" (a version went into use through the
+    # readiness checklist, validation included, and a second person's approval), "in_use_unevaluated" (in use, no
+    # metrics recorded), "not_validated" (versions, none in use), "no_versions".
+    validation: str | None = None
     # A maintenance window running now (its end and reason), and when a window starts or ends next.
     maintenance_until: datetime | None = None
     maintenance_reason: str = ""
@@ -107,7 +122,11 @@ class Rule:
     do_not_call_in_templates = True
 
     def __call__(self, facts):
-        level, reason = self.check(facts)
+        """The verdict, or None when the rule does not apply to this asset."""
+        answer = self.check(facts)
+        if answer is None:
+            return None
+        level, reason = answer
         return Verdict(self.key, self.title, level, reason)
 
 
@@ -131,14 +150,14 @@ def _names(items, limit=3):
 @rule(
     "owner",
     "Someone answers for it",
-    "An owner is assigned and is still an active user. Without one, nobody fixes problems or answers questions: "
-    "use with caution.",
+    "An owner is assigned and is still an active user. Without one, nobody fixes problems or vouches for it: not "
+    "assessed (unknown).",
 )
 def owner_rule(facts):
     if not facts.owner_name:
-        return TrustLevel.CAUTION, "Nobody owns it: there is no one to ask or to fix problems."
+        return TrustLevel.UNKNOWN, "Not assessed: nobody owns it, so there is no one to ask or to fix problems."
     if not facts.owner_active:
-        return TrustLevel.CAUTION, f"Its owner, {facts.owner_name}, has left: nobody answers for it now."
+        return TrustLevel.UNKNOWN, f"Not assessed: its owner, {facts.owner_name}, has left; nobody answers for it now."
     return TrustLevel.TRUSTED, f"Owned by {facts.owner_name}."
 
 
@@ -146,13 +165,14 @@ def owner_rule(facts):
     "documentation",
     "It is documented",
     "It has a description and says what it is meant for (datasets: intended use; reports: audience). A model's card "
-    "must be complete above the threshold. Missing documentation: use with caution.",
+    "must be complete above the threshold. Missing documentation: not assessed (unknown), since nobody can tell what "
+    "it is fit for.",
 )
 def documentation_rule(facts):
     if facts.missing_documentation is None:
         return TrustLevel.UNKNOWN, "Its documentation cannot be checked yet."
     if facts.missing_documentation:
-        return TrustLevel.CAUTION, "Documentation is incomplete: missing " + ", ".join(
+        return TrustLevel.UNKNOWN, "Not assessed: its documentation is missing " + ", ".join(
             facts.missing_documentation
         ) + "."
     return TrustLevel.TRUSTED, "Described, and says what it is for."
@@ -162,9 +182,12 @@ def documentation_rule(facts):
     "freshness",
     "It is up to date",
     "The data arrived within its freshness policy; for a report, its inputs did too. Late: use with caution. "
-    "Stale: do not use. No policy set: use with caution. Not checked: unknown.",
+    "Stale: do not use. No policy set, or not checked yet: not assessed (unknown). Models are not judged by "
+    "freshness (see the validation rule).",
 )
 def freshness_rule(facts):
+    if facts.kind in MODEL_KINDS:
+        return None
     detail = f" {facts.freshness_reason}" if facts.freshness_reason else ""
     match facts.freshness_status:
         case "fresh":
@@ -174,7 +197,10 @@ def freshness_rule(facts):
         case "stale":
             return TrustLevel.DO_NOT_USE, f"Stale: far past its expected update.{detail}"
         case None:
-            return TrustLevel.CAUTION, "No freshness policy is set, so nobody checks that it is up to date."
+            return (
+                TrustLevel.UNKNOWN,
+                "Not assessed: no freshness policy is set, so nobody checks that it is up to date.",
+            )
         case _:
             return TrustLevel.UNKNOWN, f"Freshness is not known.{detail}"
 
@@ -236,17 +262,18 @@ def lifecycle_rule(facts):
 @rule(
     "review",
     "It was reviewed recently",
-    "Someone reviewed it on schedule: the next review date has not passed. Overdue or never scheduled: use with "
-    "caution.",
+    "Someone reviewed it on schedule: the next review date has not passed. Overdue or never scheduled: not "
+    "assessed (unknown), since nobody has looked at it lately.",
 )
 def review_rule(facts):
     if facts.next_review_date is None:
-        return TrustLevel.CAUTION, "No review is scheduled."
+        return TrustLevel.UNKNOWN, "Not assessed: no review is scheduled."
     if facts.next_review_date < facts.today:
         days = (facts.today - facts.next_review_date).days
         return (
-            TrustLevel.CAUTION,
-            f"The review is {days} day{'s' * (days != 1)} overdue (due {facts.next_review_date:%d %b %Y}).",
+            TrustLevel.UNKNOWN,
+            f"Not re-assessed: the review is {days} day{'s' * (days != 1)} overdue "
+            f"(due {facts.next_review_date:%d %b %Y}).",
         )
     return TrustLevel.TRUSTED, f"Reviewed on schedule; next review by {facts.next_review_date:%d %b %Y}."
 
@@ -254,17 +281,39 @@ def review_rule(facts):
 @rule(
     "certification",
     "Its owner vouches for it",
-    "Its current owner certified it, and the certification has not expired. Not certified or expired: use with "
-    "caution.",
+    "A certification is optional (a review on schedule vouches too); once given, it counts while its current owner "
+    "gave it and it has not expired. Expired, or given by someone who no longer owns it: not assessed (unknown) "
+    "until it is renewed.",
 )
 def certification_rule(facts):
     if facts.certified_until is None:
-        return TrustLevel.CAUTION, "Its owner has not certified it."
+        return None
     if not facts.certified_by_owner:
-        return TrustLevel.CAUTION, "It was certified by someone who no longer owns it."
+        return TrustLevel.UNKNOWN, "Not vouched for: it was certified by someone who no longer owns it."
     if facts.certified_until < facts.today:
-        return TrustLevel.CAUTION, f"Its certification expired on {facts.certified_until:%d %b %Y}."
+        return TrustLevel.UNKNOWN, f"Not vouched for: its certification expired on {facts.certified_until:%d %b %Y}."
     return TrustLevel.TRUSTED, f"Certified by its owner until {facts.certified_until:%d %b %Y}."
+
+
+@rule(
+    "validation",
+    "A validated model is in use",
+    "Models only. A version went into use through the readiness checklist (validation documented and reviewed) and "
+    "a second person's approval. In use with no evaluation metrics recorded: use with caution. No version in use "
+    "yet: not assessed (unknown). Model monitoring will count here once it exists.",
+)
+def validation_rule(facts):
+    if facts.kind not in MODEL_KINDS:
+        return None
+    match facts.validation:
+        case "in_use":
+            return TrustLevel.TRUSTED, "A version validated and approved for use is in use."
+        case "in_use_unevaluated":
+            return TrustLevel.CAUTION, "The version in use has no evaluation metrics recorded."
+        case "no_versions":
+            return TrustLevel.UNKNOWN, "Not assessed: no version is registered yet."
+        case _:
+            return TrustLevel.UNKNOWN, "Not assessed: no version has been validated and approved for use yet."
 
 
 @rule(
@@ -310,8 +359,8 @@ def quality_rule(facts):
 
 
 def evaluate(facts):
-    """All verdicts for one asset, and the badge level they add up to."""
-    verdicts = [check(facts) for check in RULES]
+    """The verdicts of the rules that apply to one asset, and the badge level they add up to."""
+    verdicts = [verdict for verdict in (check(facts) for check in RULES) if verdict is not None]
     return combine(verdicts), verdicts
 
 

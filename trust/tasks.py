@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from trust.badges import badges_for, refresh_stale
-from trust.models import DataIssue, Deprecation, ReviewNotice
+from trust.models import DataIssue, Deprecation, RequirementsReview, ReviewNotice
 
 
 @shared_task
@@ -18,7 +18,8 @@ def alert_unacknowledged_issues():
 
 @shared_task
 def send_review_notices():
-    return ReviewNotice.send_due()
+    """Daily: data reviews, and the requirements reviews of reports and models."""
+    return ReviewNotice.send_due() + RequirementsReview.send_due()
 
 
 @shared_task

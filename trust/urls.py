@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from trust import subscription_views, views
+from trust import dependency_views, request_views, subscription_views, views
 
 app_name = "trust"
 
@@ -40,6 +40,17 @@ urlpatterns = [
         views.deprecation_acknowledge,
         name="deprecation_acknowledge",
     ),
+    path(f"{asset}/depend/", dependency_views.declare_dependency, name="declare_dependency"),
+    path(
+        "dependencies/<uuid:uuid>/acknowledge/", dependency_views.dependency_acknowledge, name="dependency_acknowledge"
+    ),
+    path("dependencies/<uuid:uuid>/decline/", dependency_views.dependency_decline, name="dependency_decline"),
+    path("dependencies/<uuid:uuid>/withdraw/", dependency_views.dependency_withdraw, name="dependency_withdraw"),
+    path(f"{asset}/request-change/", request_views.request_change, name="request_change"),
+    path(f"{asset}/requirements-review/", request_views.requirements_review, name="requirements_review"),
+    path("requests/", request_views.change_request_list, name="change_request_list"),
+    path("requests/<uuid:uuid>/", request_views.change_request_detail, name="change_request_detail"),
+    path("requests/<uuid:uuid>/transition/", request_views.change_request_transition, name="change_request_transition"),
     path("badges/s/<str:token>.<badgeformat:fmt>", views.secret_badge, name="secret_badge"),
     path("badges/<str:kind>/<slug:slug>.<badgeformat:fmt>", views.badge, name="badge"),
     path("help/trust/", views.help_page, name="help"),

@@ -15,6 +15,7 @@ from core.http import query_without_page, redirect_back
 from trust import attachments, watching
 from trust.badges import badge_for, render_svg
 from trust.choices import DeprecationState, IssueStatus
+from trust.dependencies import consumers_of
 from trust.filtersets import DataIssueFilterSet
 from trust.forms import (
     AcknowledgeForm,
@@ -259,7 +260,7 @@ def propose_deprecation(request, kind, slug):
     return render(
         request,
         "trust/deprecation_form.html",
-        {"asset": asset, "form": form, "downstream": downstream},
+        {"asset": asset, "form": form, "downstream": downstream, "consumers": consumers_of(asset)},
         status=400 if form.errors else 200,
     )
 

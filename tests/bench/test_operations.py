@@ -152,3 +152,24 @@ def test_concurrent_clients_send_every_iteration_once_and_count_each_request():
     assert measured == list(range(12))  # 4 iterations per client, each sent once
     assert (row["n"], row["errors"], row["mode"]) == (24, 0, "3 clients")
     assert row["per_second"] > 0
+
+
+CONTEXT_READER = {**CONTEXT, "session_cookie": "sessionid=owner", "reader_session_cookie": "sessionid=reader"}
+
+
+@pytest.mark.django_db
+def test_the_reader_row_signs_in_as_a_reader_who_watches_200_assets_and_owns_nothing():
+    from bench.measure import _client_for
+    from bench.run import READER_WATCHES, reader_watching
+    from catalog.models import Watch
+
+    row = next(op for op in OPERATIONS if op.reader)
+    assert row.path == "/" and "200" in row.name
+    client = _client_for(row, KEEPALIVE, {**CONTEXT_READER, "ports": {"portal": 1}})
+    assert client.headers["Cookie"] == CONTEXT_READER["reader_session_cookie"]
+    for index in range(5):
+        factories.report(f"Report {index}")
+    reader = reader_watching(3)
+    assert Watch.objects.filter(user=reader).count() == 3 and not reader.owned_assets.exists()
+    assert reader_watching(3) == reader and Watch.objects.filter(user=reader).count() == 3  # reused, not doubled
+    assert READER_WATCHES == 200

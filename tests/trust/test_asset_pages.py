@@ -22,7 +22,8 @@ def orders(owner, team):
 def test_every_asset_page_shows_the_badge_its_reasons_and_the_actions(orders, outsider, client_for):
     page = client_for(outsider).get(orders.asset.get_absolute_url()).content.decode()
     assert 'data-testid="trust-badge"' in page and "Why this badge" in page
-    assert "Its owner has not certified it." in page
+    # Issue 15: a certification is optional; nothing vouching for it (no review scheduled) reads "not assessed".
+    assert "Not assessed: no review is scheduled." in page
     assert "Report a problem" in page and ">Watch<" in page
     assert "Propose deprecation" not in page and "Mark reviewed" not in page and ">Certify<" not in page
     # Deprecation conditions recorded in advance are shown (as Markdown).
@@ -204,12 +205,13 @@ def test_a_missing_badge_is_computed_for_the_page_and_stored_by_the_worker(
     client = client_for(outsider)
     with django_capture_on_commit_callbacks(execute=True), count_queries() as captured:
         page = client.get(orders.asset.get_absolute_url()).content.decode()
-    assert _level_on_page(page) == "Use with caution" and not _writes(captured)
+    # Issue 15: the level of an asset nobody reviews nor checks is Unknown (it was "Use with caution").
+    assert _level_on_page(page) == "Unknown" and not _writes(captured)
     assert not StoredBadge.objects.exists() and asked == [[orders.asset.pk]]
     tasks.store_badges(asked[0])  # what the worker does with the page's request
-    assert StoredBadge.objects.get().level == "caution"
+    assert StoredBadge.objects.get().level == "unknown"
     with django_capture_on_commit_callbacks(execute=True), count_queries() as again:
-        assert _level_on_page(client.get(orders.asset.get_absolute_url()).content.decode()) == "Use with caution"
+        assert _level_on_page(client.get(orders.asset.get_absolute_url()).content.decode()) == "Unknown"
     # Now read from the stored row: no facts gathered (their "certified_until" subquery), nothing asked of the worker.
     assert len(again) < len(captured) and not [q for q in again if "certified_until" in q["sql"]]
     assert asked == [[orders.asset.pk]]

@@ -34,7 +34,8 @@ def test_signed_in_users_get_the_level_and_every_reason_as_json(report, client_f
     assert (data["level"], data["label"]) == ("do_not_use", "Do not use")
     issues = next(rule for rule in data["rules"] if rule["rule"] == "issues")
     assert issues["reason"] == "1 critical issue open upstream on Secret merger orders."
-    assert len(data["rules"]) == 9
+    # Issue 15: the certification is optional (no verdict when never given): the eight other rules of a report.
+    assert len(data["rules"]) == 8
 
 
 def test_without_signing_in_the_named_badge_says_nothing_not_even_whether_the_asset_exists(report):
@@ -102,3 +103,9 @@ def test_only_people_who_may_change_the_asset_see_or_make_the_secret_link(report
     assert link.token in page.content.decode()
     client_for(owner).post(f"/assets/report/{report.slug}/badge/")
     assert BadgeLink.objects.get(asset=report).token != link.token
+
+
+def test_the_help_page_explains_what_each_level_means(client_for, outsider):
+    page = client_for(outsider).get("/help/trust/").content.decode()
+    assert "known, specific problem" in page and "not assessed" in page
+    assert "A validated model is in use" in page  # the models' own rule is listed

@@ -26,12 +26,13 @@ def test_a_documented_reviewed_certified_fresh_dataset_is_trusted(owner, freshne
     assert badge.summary == "Every trust rule is met."
 
 
-def test_without_a_freshness_policy_the_badge_says_use_with_caution_and_why(owner):
+def test_without_a_freshness_policy_the_badge_says_not_assessed_and_why(owner):
+    # Issue 15: nobody checking it is not a known problem: Unknown (not assessed), no longer "Use with caution".
     orders = factories.trusted_asset(owner, "Orders")
     badge = badge_for(orders.asset)
-    assert badge.level == TrustLevel.CAUTION
+    assert badge.level == TrustLevel.UNKNOWN
     assert [verdict.reason for verdict in badge.reasons] == [
-        "No freshness policy is set, so nobody checks that it is up to date."
+        "Not assessed: no freshness policy is set, so nobody checks that it is up to date."
     ]
 
 

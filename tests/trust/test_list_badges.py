@@ -20,7 +20,8 @@ def test_a_list_template_shows_each_rows_badge_with_its_reason_as_a_tooltip(owne
     broken = factories.dataset("Stores", owner=owner).asset
     factories.data_issue(broken, outsider, severity="critical", title="Empty")
     html = LIST.render(Context({"assets": [fine, broken]}))
-    assert 'class="trust-badge trust-caution" title="Documentation is incomplete' in html
+    # Issue 15: undocumented reads Unknown (not assessed).
+    assert 'class="trust-badge trust-unknown" title="Not assessed: its documentation is missing' in html
     assert 'class="trust-badge trust-do_not_use" title="1 critical issue open on it (Empty)."' in html
 
 

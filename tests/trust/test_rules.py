@@ -22,6 +22,7 @@ from trust.rules import (
     lifecycle_rule,
     owner_rule,
     review_rule,
+    validation_rule,
 )
 
 TODAY = date(2026, 11, 28)
@@ -44,14 +45,16 @@ def test_an_asset_meeting_every_rule_is_trusted():
     level, verdicts = evaluate(GOOD)
     assert level == TrustLevel.TRUSTED
     assert all(verdict.passed for verdict in verdicts)
-    assert len(verdicts) == len(RULES) == 9
+    # Every rule but the models' validation applies to a dataset.
+    assert len(verdicts) == len(RULES) - 1 == 9
+    assert "validation" not in {verdict.rule for verdict in verdicts}
 
 
 @pytest.mark.parametrize(
     ("change", "level", "words"),
     [
-        ({"owner_name": None}, TrustLevel.CAUTION, "Nobody owns it"),
-        ({"owner_active": False}, TrustLevel.CAUTION, "has left"),
+        ({"owner_name": None}, TrustLevel.UNKNOWN, "nobody owns it"),
+        ({"owner_active": False}, TrustLevel.UNKNOWN, "has left"),
     ],
 )
 def test_owner_rule(change, level, words):
@@ -62,8 +65,8 @@ def test_owner_rule(change, level, words):
 
 def test_documentation_rule_lists_what_is_missing_and_is_unknown_when_it_cannot_tell():
     level, reason = documentation_rule(replace(GOOD, missing_documentation=("a description", "its intended use")))
-    assert level == TrustLevel.CAUTION
-    assert reason == "Documentation is incomplete: missing a description, its intended use."
+    assert level == TrustLevel.UNKNOWN
+    assert reason == "Not assessed: its documentation is missing a description, its intended use."
     assert documentation_rule(replace(GOOD, missing_documentation=None))[0] == TrustLevel.UNKNOWN
     assert documentation_rule(GOOD)[0] == TrustLevel.TRUSTED
 
@@ -75,7 +78,7 @@ def test_documentation_rule_lists_what_is_missing_and_is_unknown_when_it_cannot_
         ("late", TrustLevel.CAUTION),
         ("stale", TrustLevel.DO_NOT_USE),
         ("unknown", TrustLevel.UNKNOWN),
-        (None, TrustLevel.CAUTION),
+        (None, TrustLevel.UNKNOWN),
     ],
 )
 def test_freshness_rule(status, level):
@@ -112,29 +115,33 @@ def test_lifecycle_rule_covers_itself_and_its_inputs():
 
 
 def test_review_rule():
-    assert review_rule(replace(GOOD, next_review_date=None)) == (TrustLevel.CAUTION, "No review is scheduled.")
+    assert review_rule(replace(GOOD, next_review_date=None)) == (
+        TrustLevel.UNKNOWN,
+        "Not assessed: no review is scheduled.",
+    )
     level, reason = review_rule(replace(GOOD, next_review_date=date(2026, 11, 25)))
-    assert (level, reason) == (TrustLevel.CAUTION, "The review is 3 days overdue (due 25 Nov 2026).")
+    assert (level, reason) == (TrustLevel.UNKNOWN, "Not re-assessed: the review is 3 days overdue (due 25 Nov 2026).")
     assert review_rule(replace(GOOD, next_review_date=TODAY))[0] == TrustLevel.TRUSTED
 
 
 def test_certification_rule():
-    assert certification_rule(replace(GOOD, certified_until=None))[1] == "Its owner has not certified it."
-    assert certification_rule(replace(GOOD, certified_by_owner=False))[0] == TrustLevel.CAUTION
+    # Optional: never certified is no verdict at all (a review on schedule vouches too).
+    assert certification_rule(replace(GOOD, certified_until=None)) is None
+    assert evaluate(replace(GOOD, certified_until=None))[0] == TrustLevel.TRUSTED
+    assert certification_rule(replace(GOOD, certified_by_owner=False))[0] == TrustLevel.UNKNOWN
     level, reason = certification_rule(replace(GOOD, certified_until=date(2026, 11, 27)))
-    assert (level, reason) == (TrustLevel.CAUTION, "Its certification expired on 27 Nov 2026.")
+    assert (level, reason) == (TrustLevel.UNKNOWN, "Not vouched for: its certification expired on 27 Nov 2026.")
 
 
 def test_the_worst_verdict_decides_and_unknown_only_wins_over_trusted():
     unknown = replace(GOOD, freshness_status="unknown")
     assert evaluate(unknown)[0] == TrustLevel.UNKNOWN
-    caution_and_unknown = replace(unknown, owner_name=None)
+    caution_and_unknown = replace(unknown, issues=(IssueFact("major", "Off by 2%", "Orders"),))
     assert evaluate(caution_and_unknown)[0] == TrustLevel.CAUTION
     everything_wrong = replace(caution_and_unknown, issues=(IssueFact("critical", "Broken", "Orders"),))
     level, verdicts = evaluate(everything_wrong)
     assert level == TrustLevel.DO_NOT_USE
     assert {verdict.rule: verdict.level for verdict in verdicts if not verdict.passed} == {
-        "owner": TrustLevel.CAUTION,
         "freshness": TrustLevel.UNKNOWN,
         "issues": TrustLevel.DO_NOT_USE,
     }
@@ -149,7 +156,12 @@ def test_every_rule_has_a_plain_title_and_explanation_for_the_help_page():
 def test_the_badge_summary_gives_the_worst_reason_first():
     from trust.badges import Badge
 
-    facts = replace(GOOD, freshness_status="unknown", owner_name=None, issues=(IssueFact("critical", "Empty", "Raw"),))
+    facts = replace(
+        GOOD,
+        freshness_status="unknown",
+        lifecycle=Lifecycle.DEPRECATED,
+        issues=(IssueFact("critical", "Empty", "Raw"),),
+    )
     level, verdicts = evaluate(facts)
     badge = Badge(level, tuple(verdicts))
     assert [verdict.level for verdict in badge.reasons] == [
@@ -185,3 +197,49 @@ def test_a_freshness_deadline_or_a_model_assumption_lapsing_comes_first_when_soo
     deadline = _midnight(TODAY) + timedelta(hours=30)
     assert expires_at(replace(GOOD, freshness_changes_at=deadline)) == deadline
     assert expires_at(replace(GOOD, documentation_changes_on=date(2026, 12, 5))) == _midnight(date(2026, 12, 5))
+
+
+# --- the levels carry information (issue 15) --------------------------------------------------------------------
+def test_caution_and_do_not_use_only_for_a_known_specific_problem_unknown_for_what_nobody_checks_or_vouches():
+    """What nobody checks (no freshness policy) or vouches for (no owner, no documentation, no review) reads
+    Unknown with every reason; only a real problem (late, a major issue, a deprecation) reads Use with caution."""
+    unassessed = replace(
+        GOOD, owner_name=None, missing_documentation=("a description",), freshness_status=None, next_review_date=None
+    )
+    level, verdicts = evaluate(unassessed)
+    assert level == TrustLevel.UNKNOWN
+    reasons = [verdict.reason for verdict in verdicts if not verdict.passed]
+    assert len(reasons) == 4 and all(reason.startswith("Not assessed") for reason in reasons)
+    for problem in (
+        {"freshness_status": "late"},
+        {"issues": (IssueFact("major", "Off", "Orders"),)},
+        {"lifecycle": Lifecycle.DEPRECATED},
+    ):
+        assert evaluate(replace(unassessed, **problem))[0] == TrustLevel.CAUTION, problem
+
+
+MODEL = replace(GOOD, kind="model", freshness_status=None, validation="in_use")
+
+
+def test_a_model_is_judged_by_its_card_and_validation_not_by_a_freshness_policy():
+    level, verdicts = evaluate(MODEL)
+    assert level == TrustLevel.TRUSTED
+    rules = {verdict.rule for verdict in verdicts}
+    assert "freshness" not in rules and "validation" in rules
+    assert freshness_rule(MODEL) is None
+    assert validation_rule(GOOD) is None  # a dataset has no validation verdict
+
+
+@pytest.mark.parametrize(
+    ("validation", "level", "words"),
+    [
+        ("in_use", TrustLevel.TRUSTED, "validated and approved"),
+        ("in_use_unevaluated", TrustLevel.CAUTION, "no evaluation metrics"),
+        ("not_validated", TrustLevel.UNKNOWN, "Not assessed"),
+        ("no_versions", TrustLevel.UNKNOWN, "no version is registered"),
+    ],
+)
+def test_validation_rule(validation, level, words):
+    found, reason = validation_rule(replace(MODEL, validation=validation))
+    assert found == level and words in reason
+    assert evaluate(replace(MODEL, validation=validation))[0] == level

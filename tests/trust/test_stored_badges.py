@@ -179,7 +179,8 @@ def test_a_certification_runs_out_by_the_date_alone_and_only_its_asset_changes(c
     assert level_shown(client, "Raw orders") == "Trusted"
     with time_machine.travel(timezone.make_aware(datetime.combine(expiry + timedelta(days=1), time(0, 1)))):
         shown = badges_shown(client)
-    assert shown["Raw orders"] == ("Use with caution", f"Its certification expired on {expiry:%d %b %Y}.")
+    # Issue 15: an expired certification means nobody vouches for it now: Unknown, not "Use with caution".
+    assert shown["Raw orders"] == ("Unknown", f"Not vouched for: its certification expired on {expiry:%d %b %Y}.")
     assert shown["Executive sales"][0] == "Trusted"
 
 
@@ -210,9 +211,10 @@ def test_deleting_an_input_clears_its_problems_from_downstream_badges(client, sa
     assert level_shown(client, "Executive sales") == "Do not use"
     delete_asset(raw)
     # Gone with it: its issue and its freshness policy, the report's only checked input.
+    # Issue 15: unchecked reads Unknown (not assessed) rather than "Use with caution".
     assert badges_shown(client)["Executive sales"] == (
-        "Use with caution",
-        "No freshness policy is set, so nobody checks that it is up to date.",
+        "Unknown",
+        "Not assessed: no freshness policy is set, so nobody checks that it is up to date.",
     )
 
 
@@ -221,7 +223,8 @@ def test_an_edit_changes_its_own_badge_and_reaches_downstream_only_when_its_life
     raw.description = ""
     save_asset(raw, raw.dataset, raw.owner)
     shown = badges_shown(client)
-    assert shown["Raw orders"] == ("Use with caution", "Documentation is incomplete: missing a description.")
+    # Issue 15: undocumented reads Unknown (not assessed).
+    assert shown["Raw orders"] == ("Unknown", "Not assessed: its documentation is missing a description.")
     assert shown["Executive sales"][0] == "Trusted"
     raw.lifecycle = Lifecycle.DEPRECATED
     save_asset(raw, raw.dataset, raw.owner)
@@ -235,8 +238,9 @@ def test_an_owner_who_leaves_turns_every_badge_they_held(client, owner):
     owner.is_active = False
     owner.save()
     shown = badges_shown(client)
-    assert shown["Raw orders"][0] == shown["Executive sales"][0] == "Use with caution"
-    assert shown["Executive sales"][1] == "Its owner, olivia, has left: nobody answers for it now."
+    # Issue 15: nobody answering for it reads Unknown (not assessed).
+    assert shown["Raw orders"][0] == shown["Executive sales"][0] == "Unknown"
+    assert shown["Executive sales"][1] == "Not assessed: its owner, olivia, has left; nobody answers for it now."
 
 
 def test_a_model_card_edit_shows_in_the_model_list(client_for, owner, outsider):

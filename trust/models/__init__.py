@@ -1,20 +1,26 @@
 """Trust's rows, one module per concern; every model is importable from ``trust.models``."""
 
 from trust.models.badges import BadgeLink, StoredBadge
+from trust.models.dependencies import Dependency
 from trust.models.deprecations import Deprecation, DeprecationImpact
 from trust.models.downstream import ProblemDelivery, ProblemNotice, UpstreamProblem
 from trust.models.issues import DataIssue, IssueEvent, validate_attachment
+from trust.models.requests import ChangeRequest, ChangeRequestEvent, RequirementsReview
 from trust.models.vouching import Certification, Review, ReviewNotice
 
 __all__ = [
     "BadgeLink",
     "Certification",
+    "ChangeRequest",
+    "ChangeRequestEvent",
     "DataIssue",
+    "Dependency",
     "Deprecation",
     "DeprecationImpact",
     "IssueEvent",
     "ProblemDelivery",
     "ProblemNotice",
+    "RequirementsReview",
     "Review",
     "ReviewNotice",
     "StoredBadge",

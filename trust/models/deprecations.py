@@ -18,6 +18,7 @@ from catalog.models import Asset
 from core.choices import NotificationKind
 from core.notifications import notify
 from trust.choices import DeprecationState
+from trust.dependencies import tell_consumers
 from trust.events import deprecation_changed
 
 # The most rows a periodic sweep handles in one run; the rest waits for the next run.
@@ -93,6 +94,14 @@ class Deprecation(models.Model):
             downstream = walk([asset.pk], direction="down", max_depth=MAX_DEPTH)
             DeprecationImpact.objects.bulk_create(
                 DeprecationImpact(deprecation=deprecation, asset_id=pk, hops=hops) for pk, hops in downstream.items()
+            )
+            # Those who declared they depend on it hear first, in their own words, then everyone downstream.
+            tell_consumers(
+                asset,
+                title=f"{asset.name}, which you depend on, will be retired on {deprecation.sunset_date:%d %b %Y}",
+                body=f"Reason: {reason}"
+                + (f"\nUse {replacement.name} instead." if replacement is not None else "\nThere is no replacement."),
+                url=deprecation.get_absolute_url(),
             )
             deprecation._tell("announced", by)
         return deprecation

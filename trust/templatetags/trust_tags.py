@@ -72,3 +72,19 @@ def trust_badges(assets):
 def badge_of(badges, asset):
     """``{{ badges|badge_of:asset }}``: the asset's badge from a ``trust_badges`` result."""
     return badges.get(getattr(asset, "pk", asset))
+
+
+@register.inclusion_tag("trust/partials/dependency_panel.html", takes_context=True)
+def dependency_panel(context, asset):
+    """A dataset's declared consumers, shown to everyone; its owners acknowledge or decline each (one query)."""
+    from trust.dependencies import consumers_of
+
+    user = context["request"].user
+    consumers = consumers_of(asset)
+    return {
+        "request": context["request"],
+        "asset": asset,
+        "consumers": consumers,
+        "can_edit": context["can_edit"],
+        "mine": [row for row in consumers if user.pk in (row.declared_by_id, row.consumer_user_id)],
+    }

@@ -1,0 +1,218 @@
+"""Declared dependencies: declaring, the owner's buy-in or refusal, who is told before a breaking change, and a
+column dependency honoured by schema-change alerts."""
+
+from datetime import time, timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from catalog.choices import SchemaChangeOrigin
+from catalog.scanning import FoundColumn, apply_schema
+from core.choices import NotificationKind
+from core.models import Notification
+from tests import factories
+from trust.choices import DependencyStatus
+from trust.models import Dependency, Deprecation
+
+pytestmark = pytest.mark.django_db
+COLUMNS = [("id", "bigint"), ("amount", "numeric"), ("region", "text")]
+
+
+@pytest.fixture
+def orders(owner, team):
+    return factories.dataset("Orders", columns=COLUMNS, owner=owner, team=team).asset
+
+
+@pytest.fixture
+def erin(db):
+    return factories.user("erin")
+
+
+def _titles(user, kind=None):
+    rows = Notification.objects.filter(recipient=user)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return list(rows.order_by("pk").values_list("title", flat=True))
+
+
+# --- declaring ----------------------------------------------------------------------------------------------------
+def test_a_reader_declares_a_dependency_and_the_owner_is_asked(orders, owner, erin, client_for):
+    response = client_for(erin).post(
+        f"/assets/dataset/{orders.slug}/depend/",
+        {"consumer_kind": "person", "columns": ["amount", "region"], "needed_by": "07:00", "purpose": "Board pack"},
+    )
+    assert response.status_code == 302
+    dependency = Dependency.objects.get(dataset=orders)
+    assert (dependency.consumer_user, dependency.columns, dependency.needed_by) == (erin, ["amount", "region"], time(7))
+    assert dependency.status == DependencyStatus.PENDING
+    assert _titles(owner, NotificationKind.DEPENDENCY) == ["erin depends on Orders: please acknowledge"]
+    page = client_for(factories.user("someone")).get(orders.get_absolute_url()).content.decode()
+    assert "Who depends on it" in page and "columns amount, region; updated by 07:00 each day" in page
+    assert "Awaiting the owner" in page
+
+
+def test_an_unknown_column_is_refused_with_its_name_and_the_form_keeps_what_was_typed(orders, erin, client_for):
+    with pytest.raises(ValidationError, match="Orders has no column colour"):
+        Dependency.declare(orders, by=erin, consumer=erin, columns=["colour"])
+    response = client_for(erin).post(
+        f"/assets/dataset/{orders.slug}/depend/", {"consumer_kind": "team", "purpose": "Kept text"}
+    )
+    assert response.status_code == 400
+    assert "Choose the team that depends on it." in response.content.decode()
+    assert "Kept text" in response.content.decode()
+
+
+def test_declaring_twice_is_refused_clearly(orders, erin):
+    Dependency.declare(orders, by=erin, consumer=erin)
+    with pytest.raises(ValidationError, match="erin already declared a dependency on Orders"):
+        Dependency.declare(orders, by=erin, consumer=erin)
+
+
+def test_nobody_declares_for_a_team_or_an_asset_they_do_not_speak_for(orders, outsider, team, owner):
+    other_report = factories.report("Board pack", owner=owner).asset
+    with pytest.raises(PermissionDenied):
+        Dependency.declare(orders, by=outsider, consumer=team)
+    with pytest.raises(PermissionDenied):
+        Dependency.declare(orders, by=outsider, consumer=other_report)
+    with pytest.raises(PermissionDenied):
+        Dependency.declare(orders, by=outsider, consumer=owner)
+    assert not Dependency.objects.exists()
+
+
+def test_the_api_refuses_a_team_the_outsider_is_not_in(orders, outsider, team):
+    client = factories.api_client(outsider)
+    response = client.post(
+        "/api/v1/dependencies/",
+        {"dataset": str(orders.uuid), "consumer_team": team.slug},
+        content_type="application/json",
+    )
+    assert response.status_code == 403, response.content
+    response = client.post(
+        "/api/v1/dependencies/",
+        {"dataset": str(orders.uuid), "consumer_user": outsider.username, "columns": ["nope"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "no column nope" in response.content.decode()
+    assert not Dependency.objects.exists()
+
+
+# --- buy-in -------------------------------------------------------------------------------------------------------
+def test_the_owner_acknowledges_and_the_consumer_is_told(orders, owner, erin, client_for):
+    dependency = Dependency.declare(orders, by=erin, consumer=erin)
+    assert client_for(erin).get("/accounts/profile/").content.decode().count("Awaiting the owner") == 1
+    response = client_for(owner).post(f"/dependencies/{dependency.uuid}/acknowledge/")
+    assert response.status_code == 302
+    dependency.refresh_from_db()
+    assert (dependency.status, dependency.decided_by) == (DependencyStatus.ACKNOWLEDGED, owner)
+    assert _titles(erin) == ["Orders's owner acknowledged your dependency"]
+    assert "Awaiting the owner" not in client_for(erin).get("/accounts/profile/").content.decode()
+
+
+def test_the_owner_declines_with_a_reason_and_the_consumer_reads_it(orders, owner, erin, client_for):
+    dependency = Dependency.declare(orders, by=erin, consumer=erin)
+    response = client_for(owner).post(f"/dependencies/{dependency.uuid}/decline/", {"reason": ""})
+    dependency.refresh_from_db()
+    assert dependency.status == DependencyStatus.PENDING  # no reason, nothing recorded
+    client_for(owner).post(f"/dependencies/{dependency.uuid}/decline/", {"reason": "Being replaced by Orders v2."})
+    dependency.refresh_from_db()
+    assert (dependency.status, dependency.decline_reason) == (DependencyStatus.DECLINED, "Being replaced by Orders v2.")
+    notice = Notification.objects.get(recipient=erin)
+    assert notice.title == "Orders's owner declined your dependency" and "Being replaced by Orders v2." in notice.body
+    profile = client_for(erin).get("/accounts/profile/").content.decode()
+    assert "Declined" in profile and "Being replaced by Orders v2." in profile
+    assert response.status_code == 302
+
+
+def test_an_acknowledged_dependency_cannot_be_acknowledged_again(orders, owner, erin):
+    dependency = Dependency.declare(orders, by=erin, consumer=erin)
+    dependency.acknowledge(by=owner)
+    with pytest.raises(ValidationError, match="acknowledged cannot become “acknowledged”"):
+        dependency.acknowledge(by=owner)
+
+
+def test_the_outsider_can_neither_acknowledge_decline_nor_withdraw(orders, erin, outsider, client_for):
+    dependency = Dependency.declare(orders, by=erin, consumer=erin)
+    client = client_for(outsider)
+    assert client.post(f"/dependencies/{dependency.uuid}/acknowledge/").status_code == 403
+    assert client.post(f"/dependencies/{dependency.uuid}/decline/", {"reason": "no"}).status_code == 403
+    assert client.post(f"/dependencies/{dependency.uuid}/withdraw/").status_code == 403
+    api = factories.api_client(outsider)
+    assert api.post(f"/api/v1/dependencies/{dependency.uuid}/acknowledge/").status_code == 403
+    dependency.refresh_from_db()
+    assert dependency.status == DependencyStatus.PENDING
+
+
+def test_a_team_dependency_speaks_for_its_members(orders, owner, erin, client_for):
+    analysts = factories.team("Analysts")
+    erin.teams.add(analysts)
+    colleague = factories.user("carl", teams=[analysts])
+    dependency = Dependency.declare(orders, by=erin, consumer=analysts)
+    assert "Orders" in client_for(colleague).get("/accounts/profile/").content.decode()
+    dependency.decline(by=owner, reason="No.")
+    assert _titles(colleague) == ["Orders's owner declined your dependency"]
+
+
+# --- breaking changes ---------------------------------------------------------------------------------------------
+def _rescan_without(dataset_asset, removed):
+    columns = [FoundColumn(name, data_type) for name, data_type in COLUMNS if name != removed]
+    return apply_schema(dataset_asset.dataset, columns, SchemaChangeOrigin.SCAN)
+
+
+def test_a_column_dependency_is_not_alerted_for_other_columns(orders, owner, erin):
+    """erin reads amount only: region going away does not concern her, though she watches Orders."""
+    factories.user("watcher")
+    from catalog.models import Watch
+
+    Watch.objects.create(user=erin, asset=orders)
+    Dependency.declare(orders, by=erin, consumer=erin, columns=["amount"])
+    Notification.objects.all().delete()
+    _rescan_without(orders, "region")
+    assert _titles(erin) == []
+    assert _titles(owner) == ["Schema changed: Orders"]
+
+
+def test_a_consumer_of_the_removed_column_is_told_first(orders, owner, erin):
+    Dependency.declare(orders, by=erin, consumer=erin, columns=["amount"])
+    everyone = factories.user("all-of-it")
+    Dependency.declare(orders, by=everyone, consumer=everyone)
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+    _rescan_without(orders, "amount")
+    assert _titles(erin) == ["Breaking change on Orders: removed amount"]
+    assert _titles(everyone) == ["Breaking change on Orders: removed amount"]
+    first = Notification.objects.order_by("pk").first()
+    assert first.recipient in (erin, everyone)  # the consumers before the owner's general notice
+    assert _titles(owner) == ["Schema changed: Orders"]
+
+
+def test_a_deprecation_shows_the_owner_the_consumers_and_tells_them_first(orders, owner, erin, client_for):
+    report = factories.report("Board pack", owner=owner).asset
+    Dependency.declare(orders, by=owner, consumer=report, columns=["amount"])
+    Dependency.declare(orders, by=erin, consumer=erin)
+    form = client_for(owner).get(f"/assets/dataset/{orders.slug}/deprecate/").content.decode()
+    assert "Declared consumers" in form and "Board pack" in form and "erin" in form
+    Notification.objects.all().delete()
+    Deprecation.propose(orders, by=owner, reason="Moving to v2.", sunset_date=timezone.localdate() + timedelta(30))
+    erin_titles = _titles(erin)
+    assert erin_titles[0].startswith("Orders, which you depend on, will be retired on")
+    kinds = list(Notification.objects.order_by("pk").values_list("kind", flat=True))
+    told_first = kinds[: kinds.count(NotificationKind.DEPENDENCY)]
+    assert told_first == [NotificationKind.DEPENDENCY] * 2  # erin, and the owner of the Board pack, before the rest
+
+
+def test_withdrawing_removes_the_dependency(orders, erin, client_for):
+    dependency = Dependency.declare(orders, by=erin, consumer=erin)
+    assert client_for(erin).post(f"/dependencies/{dependency.uuid}/withdraw/").status_code == 302
+    assert not Dependency.objects.exists()
+
+
+def test_only_datasets_take_dependencies_through_the_api(owner, erin):
+    report = factories.report("Board pack", owner=owner).asset
+    response = factories.api_client(erin).post(
+        "/api/v1/dependencies/",
+        {"dataset": str(report.uuid), "consumer_user": "erin", "columns": ["x"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "Dependencies are declared on datasets." in response.content.decode()
