@@ -257,6 +257,15 @@ def _card_edit(p):
     return Request("post", f"{_model(p, complete=False)[2]}/card/edit/", {"base_revision": 0, "results": "New."})
 
 
+def _waive(p):
+    from registry.models import Direction
+    from registry.services import set_quality_gates
+
+    model, _, base = _model(p)
+    set_quality_gates(model, [("f1", "test", Direction.AT_LEAST, 0.9)])
+    return Request("post", f"{base}/versions/1/waivers/", {"gate": "f1/test", "reason": "Pilot only."})
+
+
 def _version_create(p):
     data = {"algorithm": "GBM", "split": "test", "metrics": "f1 = 0.8"}
     return Request("post", f"{_model(p)[2]}/versions/new/", data)
@@ -348,6 +357,10 @@ CASES = {
         lambda p: Request("post", f"{_model(p)[2]}/versions/1/stage/", {"to": Stage.STAGING})
     ),
     ("registry:checklist_tick", "post"): Case(_tick),
+    ("registry:quality_gates", "post"): Case(
+        lambda p: Request("post", f"{_model(p)[2]}/gates/", {"thresholds": "f1 test >= 0.5"})
+    ),
+    ("registry:gate_waive", "post"): Case(lambda p: _waive(p), by="teammate"),
     ("registry:promotion_request", "post"): Case(
         lambda p: Request("post", f"/models/{_staged(p).asset.slug}/versions/1/promotion/", {"note": "Ready"})
     ),
