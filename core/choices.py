@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     DEPRECATION = "deprecation", "Deprecation"
     REVIEW = "review", "Review due"
     PROMOTION = "promotion", "Promotion"
+    MODEL_MONITORING = "model_monitoring", "Model monitoring"
     OTHER = "other", "Other"
 
 
@@ -20,6 +21,10 @@ class JobKind(models.TextChoices):
     TRAINING = "training", "Model training"
     MLFLOW_SYNC = "mlflow_sync", "MLflow sync"
     FRESHNESS_CHECK = "freshness_check", "Freshness check"
+    MODEL_MONITORING = "model_monitoring", "Model monitoring"
+    BATCH_SCORING = "batch_scoring", "Batch scoring"
+    RETRAINING = "retraining", "Retraining on drift"
+    MLFLOW_ALIAS = "mlflow_alias", "MLflow alias"
 
 
 class JobState(models.TextChoices):

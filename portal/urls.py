@@ -17,6 +17,7 @@ accounts_pages = [*accounts_urls.urlpatterns, path("profile/", views.profile, na
 api_v1 = [
     path("", include("core.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("mlops.api.urls")),
     path("", include("registry.api.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("trust.api.urls")),
@@ -34,6 +35,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("models/", include("registry.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("mlops/", include("mlops.urls")),
     path("ping/", include("monitoring.ping_urls")),
     path("", include("core.urls")),
     path("", include("trust.urls")),

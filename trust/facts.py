@@ -16,11 +16,13 @@ from django.utils import timezone
 from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk_each
 from catalog.models import Asset
+from mlops.models import ModelOps
 from monitoring.freshness import effective_freshness_by_asset
-from registry.models import completeness_prefetches
+from registry.choices import Stage
+from registry.models import ModelVersion, completeness_prefetches
 from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation
-from trust.rules import AssetFacts, InputFact, IssueFact
+from trust.rules import AssetFacts, InputFact, IssueFact, MonitoringFact
 
 
 def _card_completeness(models):
@@ -94,6 +96,8 @@ def facts_for(assets, today=None, upstream=None):
         ]
     )
 
+    monitoring = _monitoring_facts([pk for pk, row in rows.items() if row.kind == AssetKind.MODEL])
+
     facts = {}
     for pk, row in rows.items():
         deprecation = deprecations.get(pk)
@@ -131,8 +135,24 @@ def facts_for(assets, today=None, upstream=None):
             certified_by_owner=row.certified_by_id is not None and row.certified_by_id == row.owner_id,
             freshness_changes_at=freshness[pk].changes_at,
             documentation_changes_on=cards[pk][3] if pk in cards else None,
+            monitoring=monitoring.get(pk),
         )
     return facts
+
+
+def _monitoring_facts(model_ids):
+    """``{model asset id: MonitoringFact}`` for the models in use among ``model_ids``; one query."""
+    if not model_ids:
+        return {}
+    in_use = ModelVersion.objects.filter(model_id__any_of=model_ids, stage=Stage.PRODUCTION).annotate(
+        ops_status=Subquery(ModelOps.objects.filter(model_id=OuterRef("model_id")).values("status")[:1]),
+        ops_since=Subquery(ModelOps.objects.filter(model_id=OuterRef("model_id")).values("status_since")[:1]),
+        ops_reason=Subquery(ModelOps.objects.filter(model_id=OuterRef("model_id")).values("status_reason")[:1]),
+    )
+    return {
+        row.model_id: MonitoringFact(row.ops_status or "not_monitored", row.ops_since, row.ops_reason or "")
+        for row in in_use.only("model_id")
+    }
 
 
 def _freshness_fact(freshness, pk):

@@ -36,6 +36,15 @@ class InputFact:
 
 
 @dataclass(frozen=True)
+class MonitoringFact:
+    """A model in use, as its monitoring last found it (``mlops.choices.MonitoringStatus`` values)."""
+
+    status: str
+    since: datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class AssetFacts:
     """Everything the rules look at for one asset. ``None`` in a fact means "not known", never "fine"."""
 
@@ -58,6 +67,8 @@ class AssetFacts:
     # a model card's verified assumptions lapse.
     freshness_changes_at: datetime | None = None
     documentation_changes_on: date | None = None
+    # A model's monitoring after go-live: None for anything that is not a model in use.
+    monitoring: "MonitoringFact | None" = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,10 @@ class Rule:
     do_not_call_in_templates = True
 
     def __call__(self, facts):
-        level, reason = self.check(facts)
+        answer = self.check(facts)
+        if answer is None:  # the rule does not apply to this kind of asset
+            return None
+        level, reason = answer
         return Verdict(self.key, self.title, level, reason)
 
 
@@ -246,9 +260,34 @@ def certification_rule(facts):
     return TrustLevel.TRUSTED, f"Certified by its owner until {facts.certified_until:%d %b %Y}."
 
 
+@rule(
+    "monitoring",
+    "A model in use is watched",
+    "For a model in use: its logged predictions are monitored for drift and, once outcomes arrive, performance. "
+    "Performance below threshold: do not use. Drifting inputs or predictions: use with caution. In use with no "
+    "predictions logged: not monitored, unknown. Other assets: the rule does not apply.",
+)
+def monitoring_rule(facts):
+    """A small rule of its own, so the other rules can change without it."""
+    fact = facts.monitoring
+    if fact is None:
+        return None
+    since = f" since {timezone.localtime(fact.since):%d %b %Y %H:%M}" if fact.since else ""
+    detail = f" {fact.reason}" if fact.reason else ""
+    match fact.status:
+        case "degraded":
+            return TrustLevel.DO_NOT_USE, f"Performance below threshold{since}.{detail}"
+        case "drifting":
+            return TrustLevel.CAUTION, f"Drifting{since}.{detail}"
+        case "healthy":
+            return TrustLevel.TRUSTED, f"Monitored: no drift, performance within thresholds.{detail}"
+        case _:
+            return TrustLevel.UNKNOWN, f"Not monitored: it is in use but nobody watches its predictions.{detail}"
+
+
 def evaluate(facts):
     """All verdicts for one asset, and the badge level they add up to."""
-    verdicts = [check(facts) for check in RULES]
+    verdicts = [verdict for verdict in (check(facts) for check in RULES) if verdict is not None]
     return combine(verdicts), verdicts
 
 

@@ -49,6 +49,9 @@ class ModelVersion(models.Model):
     threshold_results = models.JSONField(
         default=dict, blank=True, help_text='{"metric": {"threshold": 0.8, "value": 0.83, "passed": true}}'
     )
+    reference_profile = models.JSONField(
+        default=dict, blank=True, help_text="The training data's profile, for monitoring (registry.profiles)."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
