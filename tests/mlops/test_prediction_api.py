@@ -80,8 +80,8 @@ def test_csv_and_parquet_batches_and_late_outcomes(in_use, owner):
     outcomes += "\n" + json.dumps({"id": "never-logged", "value": 1})
     response = client.post(url(model, version, "outcomes"), outcomes, content_type="application/x-ndjson")
     assert response.json()["accepted"] == 20
-    assert response.json()["rejected"] == [{"row": 21, "id": "never-logged",
-                                            "reasons": [f"no prediction never-logged is logged for v{version.version}"]}]  # fmt: skip
+    reason = f"no prediction never-logged is logged for v{version.version}"
+    assert response.json()["rejected"] == [{"row": 21, "id": "never-logged", "reasons": [reason]}]
     assert Outcome.objects.filter(model=model).count() == 20
 
 
