@@ -30,7 +30,7 @@ def log(version, frame, when):
 
 
 def badge_reason(model):
-    level, verdicts = evaluate(facts_for([model.asset])[model.asset_id])
+    _, verdicts = evaluate(facts_for([model.asset])[model.asset_id])
     return next(v for v in verdicts if v.rule == "monitoring")
 
 

@@ -39,7 +39,9 @@ def test_batch_scoring_writes_a_predictions_dataset_with_lineage_and_the_challen
     set_challenger(model, challenger)
     frame = churn_frame(200, seed=41)
     (settings.DATA_ROOT / "ml" / "to_score.csv").write_text(frame.drop(columns=["churned"]).to_csv(index=False))
-    inputs = factories.dataset("Customers to score", qualified_name="ml/to_score.csv", owner=owner, team=model.asset.team)
+    inputs = factories.dataset(
+        "Customers to score", qualified_name="ml/to_score.csv", owner=owner, team=model.asset.team
+    )
     Dataset.objects.filter(pk=inputs.pk).update(format=DatasetFormat.CSV)
     inputs.refresh_from_db()
 
@@ -60,11 +62,11 @@ def test_batch_scoring_writes_a_predictions_dataset_with_lineage_and_the_challen
     assert result["rows"] == 200 and "roc_auc" in result["champion"] and "roc_auc" in result["challenger"]
     difference = result["difference"]
     assert difference["low"] <= difference["value"] <= difference["high"]
-    page = factories_client(owner).get(f"/mlops/{model.asset.slug}/").content.decode()
+    page = signed_in(owner).get(f"/mlops/{model.asset.slug}/").content.decode()
     assert "Champion and challenger" in page and "95% interval" in page
 
 
-def factories_client(user):
+def signed_in(user):
     from django.test import Client
 
     client = Client()
