@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -388,6 +388,8 @@ def version_detail(request, slug, number):
     model, version, can_edit = get_version(request, slug, number)
     ticks = version.checklist_ticks.select_related("ticked_by")
     version._prefetched_objects_cache["checklist_ticks"] = list(ticks)
+    # Read by the gate twice (blockers and the gates table): once.
+    prefetch_related_objects([version], "quality_waivers")
     requests = version.promotion_requests.select_related("requested_by", "decided_by")
     pending = next((r for r in requests if r.state == PromotionState.PENDING), None)
     context = {
@@ -398,7 +400,7 @@ def version_detail(request, slug, number):
         "checklist": version.checklist(),
         "blockers": version.promotion_blockers(),
         "gates": gate_results(version),
-        "may_waive": model.can_approve(request.user),
+        "may_waive": model.can_approve(request.user, can_edit=can_edit),
         "refused": request.session.pop("promotion_refused", None),
         "requests": requests,
         "pending": pending,

@@ -44,7 +44,8 @@ def test_an_asset_meeting_every_rule_is_trusted():
     level, verdicts = evaluate(GOOD)
     assert level == TrustLevel.TRUSTED
     assert all(verdict.passed for verdict in verdicts)
-    assert len(verdicts) == len(RULES) == 7
+    # Every rule but the monitoring one, which speaks only of models in use.
+    assert len(verdicts) == len(RULES) - 1 == 7
 
 
 @pytest.mark.parametrize(
