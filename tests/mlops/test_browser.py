@@ -47,6 +47,8 @@ def test_the_owner_sees_the_drift_compares_the_challenger_and_requests_its_promo
     drifting = page.get_by_role("region", name="Drifting now")
     expect(drifting).to_contain_text("tenure_months")
     expect(drifting).not_to_contain_text("orders_90d")
+    page.wait_for_load_state("networkidle")
+    assert page_errors == []
     expect(page.locator(".chart .main-svg").first).to_be_visible()  # plotly drew the charts, from the vendored file
     comparison = page.get_by_test_id("comparison")
     expect(comparison).to_contain_text("Champion v2")
