@@ -19,6 +19,7 @@ from datetime import timedelta
 def setup():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
     os.environ["DATABASE_URL"] = os.environ.get(
         "MLOPS_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_mlops"
     )

@@ -14,7 +14,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mlops.models import Outcome, Prediction
@@ -166,24 +166,64 @@ def log_predictions(version, rows):
             rejected.append({"row": number, "id": item[0], "reasons": reasons})
         else:
             checked.append((number, *item))
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        stored = _copy_predictions(version, checked, now)
+    else:
+        stored = _insert_predictions(version, checked, now)
+    for number, prediction_id, *_ in checked:
+        if prediction_id not in stored:
+            rejected.append({"row": number, "id": prediction_id, "reasons": [f"id {prediction_id} is already logged"]})
+    rejected.sort(key=lambda item: item["row"])
+    return len(stored), rejected
+
+
+def _insert_predictions(version, checked, now):
+    """The portable path (SQLite for ``make run``): the ids already logged are skipped; returns the ids stored."""
     already = set(
         Prediction.objects.filter(version=version, prediction_id__in=[item[1] for item in checked]).values_list(
             "prediction_id", flat=True
         )
     )
-    now = timezone.now()
-    fresh = []
-    for number, prediction_id, moment, features, prediction, score in checked:
-        if prediction_id in already:
-            rejected.append({"row": number, "id": prediction_id, "reasons": [f"id {prediction_id} is already logged"]})
-            continue
-        fresh.append(Prediction(model_id=version.model_id, version=version, prediction_id=prediction_id,
-                                predicted_at=moment, features=features, prediction=prediction, score=score,
-                                received_at=now))  # fmt: skip
+    fresh = [
+        Prediction(model_id=version.model_id, version=version, prediction_id=prediction_id, predicted_at=moment,
+                   features=features, prediction=prediction, score=score, received_at=now)
+        for _, prediction_id, moment, features, prediction, score in checked
+        if prediction_id not in already
+    ]  # fmt: skip
     # ignore_conflicts: a concurrent batch with the same ids wins the race; its rows are the ones kept.
     Prediction.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
-    rejected.sort(key=lambda item: item["row"])
-    return len(fresh), rejected
+    return {row.prediction_id for row in fresh}
+
+
+def _copy_field(text):
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_predictions(version, checked, now):
+    """PostgreSQL: COPY the batch into a temporary table, then one INSERT … ON CONFLICT DO NOTHING RETURNING the
+    ids stored (an id already logged, or logged by a concurrent batch, is not returned). Several times faster than
+    an ORM insert of 1,000 JSON rows, most of whose cost is building the statement."""
+    buffer = io.StringIO()
+    for _, prediction_id, moment, features, prediction, score in checked:
+        fields = [_copy_field(prediction_id), moment.isoformat(), _copy_field(json.dumps(features)),
+                  _copy_field(json.dumps(prediction)), "\\N" if score is None else repr(score)]  # fmt: skip
+        buffer.write("\t".join(fields) + "\n")
+    buffer.seek(0)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS mlops_prediction_batch (prediction_id text, predicted_at timestamptz, "
+            "features jsonb, prediction jsonb, score double precision) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute("TRUNCATE mlops_prediction_batch")
+        cursor.copy_expert("COPY mlops_prediction_batch FROM STDIN", buffer)
+        cursor.execute(
+            "INSERT INTO mlops_prediction (model_id, version_id, prediction_id, predicted_at, features, prediction, "
+            "score, received_at) SELECT %s, %s, prediction_id, predicted_at, features, prediction, score, %s "
+            "FROM mlops_prediction_batch ON CONFLICT (version_id, prediction_id) DO NOTHING RETURNING prediction_id",
+            [version.model_id, version.pk, now],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _check_prediction(row, known, reasons, seen):

@@ -13,7 +13,7 @@ from mlops import challenger as challenger_
 from mlops.choices import CheckKind, CheckStatus
 from mlops.forms import DeliveryHookForm, MonitoringSettingsForm
 from mlops.maturity import LEVELS, maturity
-from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun, Prediction
+from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun
 from mlops.monitoring import in_use, ops_of
 from mlops.scoring import SCORABLE_FORMATS, start_scoring
 from registry.access import get_model
@@ -83,7 +83,6 @@ def monitoring(request, slug):
         "comparison": comparison,
         "challenger": challenger,
         "candidates": [v for v in model.versions.all() if v.stage in ("development", "staging")],
-        "logged": Prediction.objects.filter(model=model).count() if version else 0,
         "runs": MonitoringRun.objects.filter(model=model)[:10],
         "settings_form": MonitoringSettingsForm(instance=ops),
         "datasets": Dataset.objects.filter(format__in=SCORABLE_FORMATS).select_related("asset").order_by(
