@@ -6,6 +6,7 @@ from catalog import demo as catalog_demo
 from catalog.choices import AssetKind
 from catalog.models import Asset
 from catalog.search import reindex
+from mlops import demo as mlops_demo
 from monitoring import demo as monitoring_demo
 from registry import demo as registry_demo
 from trust import demo as trust_demo
@@ -21,6 +22,7 @@ class Command(BaseCommand):
             registry_demo.load(teams, users, assets)
             monitoring_demo.load(teams, users, assets)
             registry_demo.load_training(users)
+            mlops_demo.load(teams, users)
             trust_demo.load(teams, users, assets)
             # The registry's demo writes its rows directly; make its models findable by their descriptions too.
             reindex(
