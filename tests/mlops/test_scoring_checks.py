@@ -1,0 +1,61 @@
+"""Batch scoring refuses input that does not fit the version, with a readable reason; the retention purge."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Dataset
+from core.choices import JobState
+from core.tasks import run_job
+from mlops.ingest import log_predictions, purge_old
+from mlops.models import Prediction
+from mlops.scoring import start_scoring
+from registry.models import ModelVersion
+from tests import factories
+from tests.registry.helpers import model_with_card
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def version(owner):
+    _, version = model_with_card(owner)
+    profile = {"features": {"tenure_months": {"type": "numeric"}, "segment": {"type": "categorical"}}}
+    ModelVersion.objects.filter(pk=version.pk).update(features=["tenure_months", "segment"], reference_profile=profile)
+    version.refresh_from_db()
+    return version
+
+
+def scored(version, owner, settings, tmp_path, text):
+    settings.DATA_ROOT = tmp_path
+    (tmp_path / "input.csv").write_text(text)
+    dataset = factories.dataset("Input", qualified_name="input.csv", owner=owner)
+    Dataset.objects.filter(pk=dataset.pk).update(format="csv")
+    dataset.refresh_from_db()
+    run = start_scoring(version, dataset, requested_by=owner)
+    run_job(run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_missing_column_is_named(version, owner, settings, tmp_path):
+    run = scored(version, owner, settings, tmp_path, "tenure_months,region\n3,north\n")
+    assert run.state == JobState.FAILED
+    assert run.error == f"The input has no column segment, which v{version.version} needs."
+
+
+def test_text_in_a_numeric_feature_is_named_with_an_example(version, owner, settings, tmp_path):
+    run = scored(version, owner, settings, tmp_path, "tenure_months,segment\n3,consumer\nabout ten,business\n")
+    assert run.state == JobState.FAILED
+    assert run.error == "Column tenure_months was numeric in training but holds text such as 'about ten'."
+
+
+def test_predictions_older_than_the_retention_are_purged(version, settings):
+    settings.PREDICTION_RETENTION_DAYS = 30
+    now = timezone.now()
+    rows = [{"id": "old", "time": (now - timedelta(days=31)).isoformat(), "features": {}, "prediction": 1},
+            {"id": "new", "time": (now - timedelta(days=29)).isoformat(), "features": {}, "prediction": 1}]  # fmt: skip
+    assert log_predictions(version, rows)[0] == 2
+    assert purge_old() == 1
+    assert list(Prediction.objects.values_list("prediction_id", flat=True)) == ["new"]
