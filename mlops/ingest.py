@@ -83,8 +83,15 @@ def _read_json(body):
         except ValueError as exc:
             raise BatchUnreadable(f"The body is not a JSON array: {exc}") from None
         return [row if isinstance(row, dict) else {"_invalid": "not a JSON object"} for row in rows]
+    lines = text.splitlines()
+    try:  # the usual case, every line good: one parse instead of a thousand
+        rows = json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
+        if all(isinstance(row, dict) for row in rows):
+            return rows
+    except ValueError:
+        pass
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
