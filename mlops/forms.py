@@ -9,9 +9,18 @@ class MonitoringSettingsForm(StatedLimits, forms.ModelForm):
 
     class Meta:
         model = ModelOps
-        fields = ["psi_threshold", "ks_p_value", "missing_rate_limit", "out_of_range_limit", "retrain_on_drift",
-                  "retrain_every_days"]  # fmt: skip
+        fields = ["psi_threshold", "ks_p_value", "missing_rate_limit", "out_of_range_limit", "prediction_table",
+                  "retrain_on_drift", "retrain_every_days"]  # fmt: skip
         labels = {"psi_threshold": "PSI threshold", "ks_p_value": "KS p-value threshold"}
+
+    def __init__(self, *args, **kwargs):
+        from catalog.choices import DatasetFormat
+        from catalog.models import Dataset
+
+        super().__init__(*args, **kwargs)
+        self.fields["prediction_table"].queryset = Dataset.objects.filter(format=DatasetFormat.TABLE).select_related(
+            "asset"
+        )
 
     def clean(self):
         cleaned = super().clean()

@@ -40,6 +40,13 @@ class ModelOps(models.Model):
         "registry.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="A version scoring the same rows in shadow.",
     )  # fmt: skip
+    prediction_table = models.ForeignKey(
+        "catalog.Dataset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="A table (of a SQLite source) where the team's own batch scoring writes predictions: columns id, "
+        "time, prediction, optional score, the features. Read incrementally before each monitoring run.",
+    )  # fmt: skip
+    # The largest ``time`` read from the prediction table, as the table stores it (compared as the table compares).
+    prediction_table_read_until = models.CharField(max_length=64, blank=True)
     retrain_on_drift = models.BooleanField(default=False, help_text="Start a training run when an alert fires.")
     retrain_every_days = models.PositiveIntegerField(default=7, help_text="At most one retraining per this many days.")
     last_retrained_at = models.DateTimeField(null=True, blank=True)

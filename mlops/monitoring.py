@@ -53,6 +53,32 @@ def schedule_all():
     return runs
 
 
+def read_prediction_table(ops, version, limit=100_000):
+    """Log the rows the team's own scoring wrote to the model's prediction table since the last read, as the
+    version in use's predictions; the cursor is the largest time read. Returns how many were logged."""
+    import pandas as pd
+
+    from mlops.ingest import _records_from_frame, log_predictions
+    from mlops.scoring import open_table
+
+    dataset = ops.prediction_table
+    with open_table(dataset) as (connection, quoted):
+        since = ops.prediction_table_read_until
+        frame = pd.read_sql_query(f"SELECT * FROM {quoted} WHERE time > ? ORDER BY time LIMIT {int(limit)}",
+                                  connection, params=[since])  # fmt: skip
+    if frame.empty:
+        return 0
+    logged = 0
+    rows = _records_from_frame(frame, "predictions")
+    for start in range(0, len(rows), 5000):
+        with transaction.atomic():
+            logged += log_predictions(version, rows[start : start + 5000])[0]
+    latest = str(frame["time"].max())
+    ModelOps.objects.filter(pk=ops.pk).update(prediction_table_read_until=latest)
+    ops.prediction_table_read_until = latest
+    return logged
+
+
 def _frame(rows):
     import pandas as pd
 
@@ -70,6 +96,8 @@ def monitor_model(model, now=None, report=None):
         set_status(ops, MonitoringStatus.NOT_MONITORED, "Not in use: no version is in production.", now)
         return {"status": MonitoringStatus.NOT_MONITORED, "rows": 0}
     report("loading", 10)
+    if ops.prediction_table_id:
+        read_prediction_table(ops, version)
     rows = list(
         Prediction.objects.filter(version=version, predicted_at__gte=window_start, predicted_at__lt=now)
         .values_list("prediction_id", "features", "prediction", "score")

@@ -8,6 +8,7 @@ monitoring. The model's challenger, if it has one, scores the same rows in shado
 """
 
 import sqlite3
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
@@ -45,26 +46,37 @@ def start_scoring(version, dataset, *, requested_by, id_column=""):
     )
 
 
+@contextmanager
+def open_table(dataset):
+    """``(connection, quoted table name)`` of a table dataset of a SQLite source, read-only; ``JobFailed`` with the
+    reason otherwise (the one reader of SQL tables for scoring and for prediction tables)."""
+    source = dataset.source
+    if source.source_kind != SourceKind.SQLITE:
+        raise JobFailed(f"Tables are read from SQLite sources; {source.asset.name} is "
+                        f"{source.get_source_kind_display()}.")  # fmt: skip
+    try:
+        path = inside_data_root(source.connection.get("path", ""))
+    except OutsideDataRoot as exc:
+        raise JobFailed(str(exc)) from None
+    if not path.is_file():
+        raise JobFailed(f"There is no SQLite database at {source.connection.get('path', '')} under DATA_ROOT.")
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        yield connection, '"' + dataset.qualified_name.replace('"', '""') + '"'
+    except JobFailed:
+        raise
+    except Exception as exc:  # sqlite3's and pandas's errors alike: the owner needs the message
+        raise JobFailed(f"Could not read the table {dataset.qualified_name}: {exc}") from None
+    finally:
+        connection.close()
+
+
 def _load(dataset):
     import pandas as pd
 
     if dataset.format == DatasetFormat.TABLE:
-        source = dataset.source
-        if source.source_kind != SourceKind.SQLITE:
-            raise JobFailed(f"Scoring reads tables of SQLite sources; {source.asset.name} is "
-                            f"{source.get_source_kind_display()}.")  # fmt: skip
-        try:
-            path = inside_data_root(source.connection.get("path", ""))
-        except OutsideDataRoot as exc:
-            raise JobFailed(str(exc)) from None
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            quoted = '"' + dataset.qualified_name.replace('"', '""') + '"'
+        with open_table(dataset) as (connection, quoted):
             return pd.read_sql_query(f"SELECT * FROM {quoted}", connection)
-        except Exception as exc:  # sqlite3 and pandas errors alike: the owner needs the message
-            raise JobFailed(f"Could not read the table {dataset.qualified_name}: {exc}") from None
-        finally:
-            connection.close()
     try:
         path = inside_data_root(dataset.qualified_name)
     except OutsideDataRoot as exc:

@@ -59,3 +59,36 @@ def test_predictions_older_than_the_retention_are_purged(version, settings):
     assert log_predictions(version, rows)[0] == 2
     assert purge_old() == 1
     assert list(Prediction.objects.values_list("prediction_id", flat=True)) == ["new"]
+
+
+def test_a_prediction_table_is_read_incrementally_before_each_monitoring_run(version, owner, settings, tmp_path):
+    import sqlite3
+
+    from mlops.models import ModelOps
+    from mlops.monitoring import monitor_model
+    from registry.choices import Stage
+
+    settings.DATA_ROOT = tmp_path
+    connection = sqlite3.connect(tmp_path / "scores.sqlite3")
+    connection.execute("CREATE TABLE churn_scores (id TEXT, time TEXT, tenure_months INT, segment TEXT, "
+                       "prediction INT, score REAL)")  # fmt: skip
+    now = timezone.now()
+
+    def write(ids, hours_ago):
+        with connection:
+            connection.executemany(
+                "INSERT INTO churn_scores VALUES (?, ?, ?, ?, ?, ?)",
+                [(i, (now - timedelta(hours=hours_ago)).isoformat(), 12, "consumer", 1, 0.7) for i in ids],
+            )
+
+    write(["a", "b"], 3)
+    source = factories.source("Scores", "sqlite", {"path": "scores.sqlite3"}, owner=owner)
+    table = factories.dataset("churn_scores", source_=source, qualified_name="churn_scores", owner=owner)
+    Dataset.objects.filter(pk=table.pk).update(format="table")
+    ModelVersion.objects.filter(pk=version.pk).update(stage=Stage.PRODUCTION, reference_profile={})
+    ModelOps.objects.create(model=version.model, prediction_table=table)
+    assert monitor_model(version.model)["rows"] == 2
+    write(["c"], 1)
+    assert monitor_model(version.model)["rows"] == 3  # only c was read: a and b are not logged twice
+    assert sorted(Prediction.objects.values_list("prediction_id", flat=True)) == ["a", "b", "c"]
+    assert Prediction.objects.get(prediction_id="c").features == {"tenure_months": 12, "segment": "consumer"}
