@@ -32,6 +32,11 @@ def ops_of(model):
     return ModelOps.objects.get_or_create(model=model)[0]
 
 
+def current_ops(model):
+    """The model's row, or an unsaved one with the defaults (pages that only read must not write)."""
+    return ModelOps.objects.select_related("challenger").filter(model=model).first() or ModelOps(model=model)
+
+
 def in_use(model):
     return ModelVersion.objects.filter(model=model, stage=Stage.PRODUCTION).first()
 

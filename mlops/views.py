@@ -14,7 +14,7 @@ from mlops.choices import CheckKind, CheckStatus
 from mlops.forms import DeliveryHookForm, MonitoringSettingsForm
 from mlops.maturity import LEVELS, maturity
 from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun
-from mlops.monitoring import in_use, ops_of
+from mlops.monitoring import current_ops, in_use, ops_of
 from mlops.scoring import SCORABLE_FORMATS, start_scoring
 from registry.access import get_model
 from registry.models import PromotionBlocked, RegisteredModel
@@ -53,7 +53,7 @@ def _charts(model):
 
 def monitoring(request, slug):
     model, can_edit = get_model(request, slug)
-    ops = ops_of(model)
+    ops = current_ops(model)
     version = in_use(model)
     latest = MonitoringRun.objects.filter(model=model).first()
     results = list(latest.results.all()) if latest else []

@@ -112,11 +112,11 @@ class MonitoringView(APIView):
     def get(self, request, slug):
         from mlops.maturity import maturity
         from mlops.models import MonitoringRun
-        from mlops.monitoring import ops_of
+        from mlops.monitoring import current_ops
         from registry.access import get_model
 
         model, _ = get_model(request, slug)
-        ops = ops_of(model)
+        ops = current_ops(model)
         latest = MonitoringRun.objects.filter(model=model).first()
         level, next_level = maturity(model)
         return Response({

@@ -92,3 +92,16 @@ def test_a_prediction_table_is_read_incrementally_before_each_monitoring_run(ver
     assert monitor_model(version.model)["rows"] == 3  # only c was read: a and b are not logged twice
     assert sorted(Prediction.objects.values_list("prediction_id", flat=True)) == ["a", "b", "c"]
     assert Prediction.objects.get(prediction_id="c").features == {"tenure_months": 12, "segment": "consumer"}
+
+
+def test_the_monitoring_api_and_page_read_without_writing(version, owner, client_for):
+    from mlops.models import ModelOps
+
+    slug = version.model.asset.slug
+    body = factories.api_client(owner).get(f"/api/v1/models/{slug}/monitoring/").json()
+    assert body["status"] == "not_monitored" and body["latest_run"] is None
+    assert body["maturity"]["level"] == 1
+    assert "code in version control (checklist link)" in body["maturity"]["next"]["missing"]
+    assert client_for(owner).get(f"/mlops/{slug}/").status_code == 200
+    assert client_for(owner).get("/mlops/?level=1").status_code == 200
+    assert not ModelOps.objects.exists()
