@@ -49,7 +49,8 @@ def test_the_owner_sees_the_drift_compares_the_challenger_and_requests_its_promo
     expect(drifting).not_to_contain_text("orders_90d")
     page.wait_for_load_state("networkidle")
     assert page_errors == []
-    expect(page.locator(".chart .main-svg").first).to_be_visible()  # plotly drew the charts, from the vendored file
+    # plotly drew the charts, from the vendored file (4.8 MB to parse: slow on a busy machine)
+    expect(page.locator(".chart .main-svg").first).to_be_visible(timeout=30_000)
     comparison = page.get_by_test_id("comparison")
     expect(comparison).to_contain_text("Champion v2")
     expect(comparison).to_contain_text("Challenger v3")
