@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from accounts.models import ApiToken, Team
+from accounts.models import ApiToken, GroupMapping, OidcIdentity, Team
 
 
 @admin.register(Team)
@@ -26,3 +26,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
         token, key = ApiToken.issue(obj.user, obj.name)
         obj.pk = token.pk
         messages.warning(request, f"Token for {obj.user}: {key} — copy it now, it will not be shown again.")
+
+
+@admin.register(GroupMapping)
+class GroupMappingAdmin(admin.ModelAdmin):
+    """Company groups → portal teams and staff, applied at each company sign-in (accounts/oidc.py)."""
+
+    list_display = ["group", "team", "is_staff"]
+    list_filter = ["is_staff", "team"]
+    search_fields = ["group", "team__name"]
+    autocomplete_fields = ["team"]
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(admin.ModelAdmin):
+    """Who signs in as whom through the company's provider. Deleting a row unlinks the company account (its next
+    sign-in links again, or creates an account)."""
+
+    list_display = ["user", "subject", "issuer", "created_at"]
+    search_fields = ["user__username", "user__email", "subject"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["created_at"]

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.choices import Cadence
 from core.validators import web_url_validator
 
 
@@ -20,6 +21,11 @@ class Team(models.Model):
         blank=True, validators=[web_url_validator], help_text="Slack-compatible incoming webhook for the team's alerts."
     )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    webhook_cadence = models.CharField(
+        "webhook: non-critical news", max_length=10, choices=Cadence.choices, default=Cadence.IMMEDIATE,
+        help_text="Chosen by the team's members: news about problems upstream at once, or in a daily or weekly "
+        "digest. Critical news is always posted at once.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["name"]
@@ -81,3 +87,55 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class OidcIdentity(models.Model):
+    """A person of the company's OpenID Connect provider: the provider's issuer and its stable subject (``sub``)
+    for them. Sign-in finds the portal account through this pair, never through an email address alone."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "company sign-in identity"
+        verbose_name_plural = "company sign-in identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="oidc_identity_unique_subject"),
+            # One company account per portal account and provider: a second would be a takeover, not a login.
+            models.UniqueConstraint(fields=["user", "issuer"], name="oidc_identity_one_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} at {self.issuer}"
+
+
+class GroupMapping(models.Model):
+    """A group of the company's identity provider (from the groups claim) and what it gives in the portal: a
+    team's membership, the staff flag, or both. Applied at every company sign-in, so leaving the group at the
+    provider leaves the team at the next sign-in."""
+
+    group = models.CharField(max_length=255, help_text="The group's name exactly as the provider sends it.")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="group_mappings",
+        help_text="Members of the group are members of this team.",
+    )  # fmt: skip
+    is_staff = models.BooleanField(
+        "gives staff", default=False, help_text="Members of the group are the portal's staff (administrators)."
+    )
+
+    class Meta:
+        ordering = ["group"]
+        constraints = [models.UniqueConstraint(fields=["group", "team"], name="group_mapping_unique")]
+
+    def __str__(self):
+        given = [str(self.team)] if self.team_id else []
+        given += ["staff"] if self.is_staff else []
+        return f"{self.group} → {', '.join(given) or 'nothing'}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if not self.team_id and not self.is_staff:
+            raise ValidationError("Give the group a team, the staff flag, or both.")

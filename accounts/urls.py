@@ -10,7 +10,10 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", login_not_required(views.LoginView.as_view()), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    # Company sign-in (OpenID Connect): off, with a plain page, while OIDC_CLIENT_ID is unset.
+    path("oidc/start/", login_not_required(views.OidcStartView.as_view()), name="oidc_start"),
+    path("oidc/callback/", login_not_required(views.OidcCallbackView.as_view()), name="oidc_callback"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     # Forgotten password: an email with a one-time link (valid PASSWORD_RESET_TIMEOUT seconds), then a new password.
     path("password/reset/", login_not_required(views.PasswordResetView.as_view()), name="password_reset"),
@@ -33,4 +36,5 @@ urlpatterns = [
     ),
     path("tokens/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("teams/<slug:slug>/webhook-cadence/", views.team_webhook_cadence, name="team_webhook_cadence"),
 ]

@@ -81,6 +81,27 @@ def _walk_hub(context):
         raise AssertionError("the hub has no descendants: the generated lineage is wrong")
 
 
+def _fan_out_hub(context):
+    """What the worker does for one problem on the largest hub (``trust.downstream.fan_out``): walk ten hops down
+    with a path for each asset, find every owner and watcher, and compute and store one grouped message per person
+    (inbox rows, digest rows, delivery rows; emails built and handed to a backend that drops them). The problem and
+    its transition row are written directly, so the bench's own worker does not take the notice first."""
+    from django.test import override_settings
+
+    from trust import downstream
+    from trust.models import ProblemNotice, UpstreamProblem
+
+    problem = UpstreamProblem.objects.create(
+        asset_id=context["hub_id"], cause_kind="bench", cause_key=uuid.uuid4().hex, summary="critical issue 'Bench'",
+        critical=True,
+    )  # fmt: skip
+    notice = ProblemNotice.objects.create(problem=problem, transition="started")
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        told = downstream.fan_out(notice.pk)
+    if not told:
+        raise AssertionError("nobody downstream of the hub was told: the generated owners or lineage are wrong")
+
+
 def _freshness_sweep(context):
     from bench import sweep
 
@@ -267,6 +288,13 @@ OPERATIONS = [
     api("API teams", "/api/v1/teams/"),
     # --- lineage -------------------------------------------------------------------------------------------------
     Operation("impact analysis: 10 hops down from a hub (walk)", "lineage", "python", call=_walk_hub),
+    Operation(
+        "problems told downstream: fan-out from the largest hub",
+        "fanout",
+        "python",
+        call=_fan_out_hub,
+        note="one grouped message per owner and watcher of every asset within 10 hops, computed and stored",
+    ),
     Operation(
         "OpenLineage ingest, 4 clients (START + COMPLETE per run)",
         "ingest",

@@ -21,6 +21,9 @@ assets_removed = Signal()
 # downstream_ids: edges into these assets were added or removed, so what they inherit from upstream may differ.
 lineage_changed = Signal()
 
+# change: a scan or an OpenLineage event found a dataset's schema changed (a ``SchemaChange`` row, just written).
+schema_changed = Signal()
+
 # run: a pipeline run was recorded as completed (OpenLineage COMPLETE, or a heartbeat's finish ping).
 run_completed = Signal()
 

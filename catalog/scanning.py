@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from catalog import assets
+from catalog import assets, events
 from catalog.audience import audience_of
 from catalog.choices import AssetKind, DatasetFormat, SchemaChangeOrigin, SourceKind
 from catalog.lineage import MAX_DEPTH, walk
@@ -255,6 +255,7 @@ def apply_schema(dataset, found_columns, origin):
                 dataset=dataset, origin=origin, added=added, removed=removed, type_changed=type_changed
             )
             _notify_schema_change(change)
+            events.schema_changed.send(sender=SchemaChange, change=change)
     if added or removed:
         reindex([dataset.asset_id])
     return change

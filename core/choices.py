@@ -13,6 +13,8 @@ class NotificationKind(models.TextChoices):
     REVIEW = "review", "Review due"
     PROMOTION = "promotion", "Promotion"
     MODEL_MONITORING = "model_monitoring", "Model monitoring"
+    UPSTREAM = "upstream", "Problem upstream"
+    DIGEST = "digest", "Digest"
     OTHER = "other", "Other"
 
 
@@ -33,3 +35,17 @@ class JobState(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class Cadence(models.TextChoices):
+    """How often a channel delivers non-critical news; critical news is always delivered at once."""
+
+    IMMEDIATE = "immediate", "Immediately"
+    DAILY = "daily", "Daily digest"
+    WEEKLY = "weekly", "Weekly digest"
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", "Inbox"
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Team webhook"

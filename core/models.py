@@ -14,7 +14,7 @@ from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
-from core.choices import JobKind, JobState, NotificationKind
+from core.choices import Cadence, Channel, JobKind, JobState, NotificationKind
 
 logger = logging.getLogger(__name__)
 
@@ -289,13 +289,17 @@ class JobRun(models.Model):
 
 
 class NotificationPreference(models.Model):
-    """Which channels a person wants alerts on. No row means the defaults: inbox and email."""
+    """Which channels a person wants alerts on, and how often each delivers non-critical news (at once, or in a
+    daily or weekly digest; critical news is always immediate). No row means the defaults: inbox and email, both
+    immediately."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
     )
     inbox = models.BooleanField("in-app inbox", default=True)
     email = models.BooleanField(default=True)
+    inbox_cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.IMMEDIATE)
+    email_cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.IMMEDIATE)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -330,3 +334,40 @@ class Alert(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class DigestItem(models.Model):
+    """One piece of non-critical news held back for a person's daily or weekly digest on one channel.
+
+    States: waiting (``sent_at`` empty) → sent. The digest run claims a person's waiting items with a
+    compare-and-set on ``sent_at`` (``core.digests.send_digests``), so two runs at once send each item once.
+    ``headers`` carries what an email of it would carry (the unsubscribe links of the watches it came from).
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="digest_items"
+    )
+    # A team's webhook digest (channel "webhook") has a team and no recipient.
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    cadence = models.CharField(max_length=10, choices=Cadence.choices)
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices, default=NotificationKind.OTHER)
+    asset = models.ForeignKey("catalog.Asset", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    unsubscribe = models.JSONField(default=list, blank=True, help_text="[{label, url}] of the watches it came from.")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # The digest run reads only the waiting items of one cadence.
+            models.Index(
+                fields=["cadence", "recipient"], condition=models.Q(sent_at__isnull=True), name="digest_waiting"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} (for {self.recipient or self.team}, {self.cadence})"

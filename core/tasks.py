@@ -202,3 +202,19 @@ def post_webhook(self, url, payload):
     if response.status_code >= 400:
         logger.warning("Webhook %s refused the alert: HTTP %s", url, response.status_code)
     return response.status_code
+
+
+@shared_task
+def send_daily_digests():
+    """Every morning: the daily digests (see ``core.digests``); a second run sends nothing twice."""
+    from core.digests import send_digests
+
+    return send_digests("daily")
+
+
+@shared_task
+def send_weekly_digests():
+    """Monday mornings: the weekly digests."""
+    from core.digests import send_digests
+
+    return send_digests("weekly")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from core.choices import JobState
+from core.choices import Cadence, JobState
 from core.filtersets import AlertFilterSet, JobRunFilterSet
 from core.forms import PreferenceForm
 from core.http import query_without_page, redirect_back
@@ -109,7 +109,8 @@ def preferences(request):
         messages.success(request, "Your alert channels are saved.")
         return redirect("core:preferences")
     teams = request.user.teams.all()
-    return render(request, "core/preferences.html", {"form": form, "teams": teams, "nav": "monitoring"})
+    context = {"form": form, "teams": teams, "cadences": Cadence.choices, "nav": "monitoring"}
+    return render(request, "core/preferences.html", context)
 
 
 def inbox(request):

@@ -13,6 +13,7 @@ from catalog.models import PipelineRun
 from core.choices import NotificationKind
 from core.notifications import raise_alert
 from monitoring.choices import DriftMeasure
+from monitoring.maintenance import silenced
 from monitoring.models import DriftFinding
 
 HISTORY = 20
@@ -88,6 +89,9 @@ def _announce(pipeline_run, findings):
 
     pipeline = pipeline_run.pipeline
     asset = pipeline.asset
+    if silenced(asset.pk):
+        # In maintenance: the finding is kept, nobody is alerted.
+        return None
     what = " and ".join(finding.get_measure_display().lower() for finding in findings)
     body = (
         f"Run {pipeline_run.run_id} "

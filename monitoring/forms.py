@@ -1,7 +1,7 @@
 from django import forms
 
 from core.limits import StatedLimits
-from monitoring.models import FreshnessPolicy
+from monitoring.models import FreshnessPolicy, MaintenanceWindow
 from monitoring.reasons import mask_url
 
 
@@ -36,3 +36,22 @@ class FreshnessPolicyForm(StatedLimits, forms.ModelForm):
         if self.instance.pk and url and url == mask_url(self.instance.url):
             return self.instance.url
         return url
+
+
+class MaintenanceWindowForm(StatedLimits, forms.ModelForm):
+    """Validation is the model's ``clean()`` (an end after the start, in the future; a reason)."""
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["starts_at", "ends_at", "reason", "freshness_only"]
+        labels = {"starts_at": "From", "ends_at": "Until"}
+        help_texts = {"starts_at": "Leave as it is to start now (snooze).", "ends_at": "When alerts resume."}
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left empty, the window starts now: a snooze.
+        self.fields["starts_at"].required = False

@@ -17,6 +17,7 @@ from core.choices import NotificationKind
 from core.notifications import raise_alert
 from monitoring.choices import SEVERITY, FreshnessStatus, PingKind
 from monitoring.events import freshness_changed, policy_changed
+from monitoring.maintenance import silenced
 from monitoring.models import FreshnessCheck, FreshnessPolicy
 from monitoring.probes import probe_all
 
@@ -265,8 +266,11 @@ def _move(policy, status):
 def _alert(policy, old, status, reason):
     """Tell people about a status change once (``_move`` said this caller made it)."""
     quiet = {"", FreshnessStatus.UNKNOWN}
-    # A new policy settling, data appearing for the first time, or an owner pausing checks is not news.
+    # A new policy settling, data appearing for the first time, or an owner pausing checks is not news; nor is
+    # anything during a maintenance window.
     if (old in quiet and status in (FreshnessStatus.FRESH, FreshnessStatus.UNKNOWN)) or policy.paused:
+        return
+    if silenced(policy.asset_id, freshness=True):
         return
     asset = policy.asset
     if status == FreshnessStatus.FRESH:

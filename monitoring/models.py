@@ -425,3 +425,48 @@ class DriftFinding(models.Model):
 
     def __str__(self):
         return f"{self.pipeline_run}: {self.get_measure_display()} {self.value:g} (median {self.median:g})"
+
+
+class MaintenanceWindow(models.Model):
+    """A time when an asset (or only its freshness check) is known to be down or changing: no alerts and no
+    notifications about it go out, and its badge says "in maintenance until …". Snoozing is a window that
+    starts now. Recorded with who set it and why; ending one early sets ``ended_at`` (the row is the history)."""
+
+    asset = models.ForeignKey("catalog.Asset", on_delete=models.CASCADE, related_name="maintenance_windows")
+    freshness_only = models.BooleanField(
+        "freshness check only",
+        default=False,
+        help_text="Silence only the freshness check, not the asset's other alerts.",
+    )
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=300, help_text="Why: “warehouse migration”, “source system upgrade”.")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When someone ended it early.")
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["asset", "ends_at"], name="maintenance_by_asset_end")]
+
+    def __str__(self):
+        return f"{self.asset} in maintenance until {self.ends_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def effective_end(self):
+        return min(self.ends_at, self.ended_at) if self.ended_at else self.ends_at
+
+    def is_active(self, now=None):
+        now = now or timezone.now()
+        return self.starts_at <= now < self.effective_end
+
+    def clean(self):
+        errors = {}
+        if not (self.reason or "").strip():
+            errors["reason"] = "Say why, so people who see the silence know what is going on."
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "The end must come after the start."
+        elif self.ends_at and self._state.adding and self.ends_at <= timezone.now():
+            errors["ends_at"] = "The end must be in the future."
+        if errors:
+            raise ValidationError(errors)

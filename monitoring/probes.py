@@ -225,66 +225,6 @@ def sql_max_timestamp(source_kind, connection, password, table, column, conditio
     return parse_timestamp(value, f"column {column}")
 
 
-# --- plain reasons: a database's own message can carry query results, so only its error code is kept ----------
-_POSTGRESQL_REASONS = {
-    "57014": "the query took longer than the probe's timeout",
-    "25006": "the query tried to write, and probes only read",
-    "42P01": "the table does not exist or cannot be read",
-    "42703": "a column does not exist",
-    "42501": "the probe's user may not read the table",
-    "28P01": "the login was refused",
-    "28000": "the login was refused",
-    "3D000": "the database does not exist",
-}
-_POSTGRESQL_CLASSES = {
-    "22": "a value could not be compared or converted",
-    "42": "the query is not valid for this table",
-    "28": "the login was refused",
-    "08": "the connection failed",
-    "53": "the server is out of resources",
-    "57": "the server stopped the query",
-}
-_MYSQL_REASONS = {
-    1146: "the table does not exist or cannot be read",
-    1054: "a column does not exist",
-    1045: "the login was refused",
-    1044: "the probe's user may not read the database",
-    1142: "the probe's user may not read the table",
-    1049: "the database does not exist",
-    1792: "the query tried to write, and probes only read",
-    1969: "the query took longer than the probe's timeout",
-    3024: "the query took longer than the probe's timeout",
-    2003: "the server could not be reached",
-    2013: "the connection was lost (timed out)",
-}
-
-
-def _postgresql_reason(exc):
-    code = getattr(exc, "pgcode", None) or ""
-    reason = _POSTGRESQL_REASONS.get(code) or _POSTGRESQL_CLASSES.get(code[:2]) or "the query failed"
-    return f"{reason} (SQLSTATE {code})" if code else reason
-
-
-def _mysql_reason(exc):
-    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
-    reason = _MYSQL_REASONS.get(code, "the query failed")
-    return f"{reason} (error {code})" if code else reason
-
-
-def _sqlite_reason(exc):
-    text = str(exc).lower()
-    for words, reason in (
-        ("no such table", "no such table"),
-        ("no such column", "no such column"),
-        ("interrupted", "the query took longer than the probe's timeout"),
-        ("not a database", "the file is not a SQLite database"),
-        ("locked", "the database is locked"),
-    ):
-        if words in text:
-            return reason
-    return f"the query failed ({type(exc).__name__})"
-
-
 def _sqlite_value(connection, password, sql, parameters, timeout):
     path = inside_data_root(connection.get("path", ""))
     if not path.is_file():
@@ -296,21 +236,23 @@ def _sqlite_value(connection, password, sql, parameters, timeout):
     try:
         return database.execute(sql, parameters or ()).fetchone()[0]
     except sqlite3.Error as exc:
-        raise ProbeFailed(f"SQLite refused the query: {_sqlite_reason(exc)}.") from None
+        detail = reasons.driver_detail(exc, fallback=f"the query failed ({type(exc).__name__})")
+        raise ProbeFailed(f"SQLite refused the query: {detail}.") from None
     finally:
         database.close()
 
 
-def _first_value(connect, driver_error, engine, sql, parameters, describe, where, session=lambda database: ()):
-    """Connect, run ``sql`` with ``parameters`` and return the first column of its row; driver errors become plain
-    reasons (``describe``), never the server's message.
+def _first_value(connect, driver_error, engine, sql, parameters, where, session=lambda database: ()):
+    """Connect, run ``sql`` with ``parameters`` and return the first column of its row; driver errors become the
+    words of ``monitoring.reasons.KINDS`` (``reasons.driver_detail``), never the server's message.
 
     ``session(database)`` gives the statements that make the session safe (read-only, time-limited) where the driver
     cannot set them at connect time."""
     try:
         database = connect()
     except driver_error as exc:
-        raise ProbeFailed(f"Could not connect to {engine} at {where}: {describe(exc)}.") from None
+        detail = reasons.driver_detail(exc, fallback="the server could not be reached or refused the login")
+        raise ProbeFailed(f"Could not connect to {engine} at {where}: {detail}.") from None
     try:
         with database.cursor() as cursor:
             for statement in session(database):
@@ -318,27 +260,9 @@ def _first_value(connect, driver_error, engine, sql, parameters, describe, where
             cursor.execute(sql, parameters)
             return cursor.fetchone()[0]
     except driver_error as exc:
-        raise ProbeFailed(f"{engine} refused the query: {describe(exc)}.") from None
+        raise ProbeFailed(f"{engine} refused the query: {reasons.driver_detail(exc)}.") from None
     finally:
         database.close()
-
-
-def _connect_reason(describe):
-    """At connect time a PostgreSQL error has no code; say what kind of failure it was from the driver's class."""
-
-    def reason(exc):
-        if getattr(exc, "pgcode", None):
-            return describe(exc)
-        text = str(exc).lower()
-        if "timeout" in text or "timed out" in text:
-            return "no answer within the timeout"
-        if "refused" in text:
-            return "connection refused"
-        if "authentication" in text or "password" in text:
-            return "the login was refused"
-        return "the server could not be reached or refused the login"
-
-    return reason
 
 
 def _postgresql_value(connection, password, sql, parameters, timeout):
@@ -356,9 +280,7 @@ def _postgresql_value(connection, password, sql, parameters, timeout):
         )
 
     where = f"{connection['host']}:{connection['port']}"
-    return _first_value(
-        connect, psycopg2.Error, "PostgreSQL", sql, parameters, _connect_reason(_postgresql_reason), where
-    )
+    return _first_value(connect, psycopg2.Error, "PostgreSQL", sql, parameters, where)
 
 
 def _mysql_value(connection, password, sql, parameters, timeout):
@@ -387,7 +309,7 @@ def _mysql_value(connection, password, sql, parameters, timeout):
         return ("SET SESSION TRANSACTION READ ONLY", limit, "SET SESSION time_zone = '+00:00'")
 
     where = f"{connection['host']}:{connection['port']}"
-    return _first_value(connect, pymysql.MySQLError, "MySQL", sql, parameters, _mysql_reason, where, session)
+    return _first_value(connect, pymysql.MySQLError, "MySQL", sql, parameters, where, session)
 
 
 def _first_line(exc):

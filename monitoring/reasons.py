@@ -10,6 +10,7 @@ Secrets in URLs (a ``?token=``, a password before the host) are masked everywher
 """
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "•••"
@@ -106,38 +107,103 @@ TIMEOUTS = ("Timeout", "ConnectTimeout", "ReadTimeout", "TimeoutError", "Connect
             "QueryCanceled")  # fmt: skip
 
 
-# (test, reason): the first whose test holds names the failure. ``c`` is a _Failure.
-def _rules():
-    return [
-        (lambda c: c.has("NameResolutionError", "gaierror") or c.code(2005)
-         or c.says("could not translate host name", "name or service not known", "nodename nor servname",
-                   "temporary failure in name resolution", "failed to resolve"),
-         lambda c: c.unreachable("the name does not resolve")),
-        (lambda c: c.kind("ConnectionRefusedError") or c.says("connection refused", "errno 111"),
-         lambda c: c.unreachable("the connection was refused")),
-        (lambda c: c.kind("SSLError") or c.says("certificate verify failed"),
-         lambda c: c.unreachable("its TLS certificate was not accepted")),
-        (lambda c: c.has(*TIMEOUTS)
-         or c.code("57014", 3024, 1969) or c.says("timeout expired", "timed out", "interrupted", "canceling statement"),
-         lambda c: f"timed out after {c.timeout} s" if c.timeout else "timed out"),
-        (lambda c: c.code("28P01", "28000", 1045, 1044, 1698) or c.says("authentication failed", "access denied"),
-         lambda c: "authentication failed" + (f" on {c.host}" if c.host else "")),
-        (lambda c: c.code("3D000", 1049) or c.says("unknown database") or c.matches(r"database \S+ does not exist"),
-         lambda c: "the database does not exist" + (f" on {c.host}" if c.host else "")),
-        (lambda c: c.code("42P01", 1146) or c.says("no such table") or c.matches(r"relation \S+ does not exist"),
-         lambda c: f"the table {c.table} does not exist" if c.table else "the table does not exist"),
-        (lambda c: c.code("42703", 1054) or c.says("no such column") or c.matches(r"column \S+ does not exist"),
-         lambda c: f"a column the check reads does not exist in {c.table}" if c.table else "a column does not exist"),
-        (lambda c: c.code("42501", 1142, 1143) or c.says("permission denied"),
-         lambda c: f"permission denied on {c.table}" if c.table else "permission denied"),
-        (lambda c: c.code("25006", 1792) or c.says("read-only transaction", "read only transaction"),
-         lambda c: "the check tried to change data; checks only read"),
-        (lambda c: c.kind("ConnectionError", "NewConnectionError", "OperationalError", "OSError")
-         and c.says("connect", "connection", "server closed", "unreachable", "no route"),
-         lambda c: c.unreachable("the connection failed")),
-        (lambda c: c.kind("DatabaseError", "Error") and c.sql,
-         lambda c: "the database refused the query"),
-    ]  # fmt: skip
+@dataclass(frozen=True)
+class Kind:
+    """A kind of probe failure: how drivers and libraries name it, the words of the technical detail (owners), and
+    the plain reason every reader sees (``plain(c)``, ``c`` a ``_Failure``; None: the row names details only).
+
+    It is recognised by any of: a code (PostgreSQL's SQLSTATE as text, MySQL's error number), a two-letter SQLSTATE
+    class, an exception class's exact name (``names``) or any name up its hierarchy (``kinds``), words of the
+    messages (``phrases``, lower case: SQLite has no codes) or a ``pattern``; ``also`` must hold too when given.
+    """
+
+    detail: str
+    plain: object = None
+    codes: tuple = ()
+    classes: tuple = ()
+    names: tuple = ()
+    kinds: tuple = ()
+    phrases: tuple = ()
+    pattern: str = ""
+    also: object = None
+
+    def holds(self, c):
+        found = (
+            c.code(*self.codes) or c.has(*self.names) or c.kind(*self.kinds) or c.says(*self.phrases)
+            or (self.pattern and c.matches(self.pattern)) or any(code[:2] in self.classes for code in c.sqlstates())
+        )  # fmt: skip
+        return bool(found) and (self.also is None or self.also(c))
+
+
+def _where(text):
+    return lambda c: text + (f" on {c.host}" if c.host else "")
+
+
+# The one table of failures, for the plain reasons below and the probes' details (``monitoring.probes``). Order
+# matters for plain reasons: the first row that holds names the failure. A detail is looked up by code first, so a
+# code listed in a later row (MySQL's 2003 is refused, and also says "connection refused") keeps its own words.
+KINDS = [
+    Kind("the name does not resolve", lambda c: c.unreachable("the name does not resolve"),
+         codes=(2005,), names=("NameResolutionError", "gaierror"),
+         phrases=("could not translate host name", "name or service not known", "nodename nor servname",
+                  "temporary failure in name resolution", "failed to resolve")),
+    Kind("connection refused", lambda c: c.unreachable("the connection was refused"),
+         kinds=("ConnectionRefusedError",), phrases=("connection refused", "errno 111")),
+    Kind("the TLS certificate was not accepted", lambda c: c.unreachable("its TLS certificate was not accepted"),
+         kinds=("SSLError",), phrases=("certificate verify failed",)),
+    Kind("no answer within the probe's timeout",
+         lambda c: f"timed out after {c.timeout} s" if c.timeout else "timed out",
+         codes=("57014", 3024, 1969), names=TIMEOUTS,
+         phrases=("timeout expired", "timed out", "interrupted", "canceling statement")),
+    Kind("the connection was lost (timed out)", codes=(2013,)),
+    Kind("the probe's user may not read the database", _where("permission denied"), codes=(1044,)),
+    Kind("the login was refused", _where("authentication failed"), codes=("28P01", "28000", 1045, 1698),
+         classes=("28",), phrases=("authentication failed", "access denied", "no password supplied")),
+    Kind("the database does not exist", _where("the database does not exist"), codes=("3D000", 1049),
+         phrases=("unknown database",), pattern=r"database \S+ does not exist"),
+    Kind("the table does not exist or cannot be read",
+         lambda c: f"the table {c.table} does not exist" if c.table else "the table does not exist",
+         codes=("42P01", 1146), phrases=("no such table",), pattern=r"relation \S+ does not exist"),
+    Kind("a column does not exist",
+         lambda c: f"a column the check reads does not exist in {c.table}" if c.table else "a column does not exist",
+         codes=("42703", 1054), phrases=("no such column",), pattern=r"column \S+ does not exist"),
+    Kind("the probe's user may not read the table",
+         lambda c: f"permission denied on {c.table}" if c.table else "permission denied",
+         codes=("42501", 1142, 1143), phrases=("permission denied",)),
+    Kind("the query tried to write, and probes only read", lambda c: "the check tried to change data; checks only read",
+         codes=("25006", 1792), phrases=("read-only transaction", "read only transaction")),
+    Kind("the server could not be reached", codes=(2003,)),
+    Kind("the file is not a SQLite database", phrases=("not a database",)),
+    Kind("the database is locked", phrases=("database is locked",)),
+    Kind("the connection failed", lambda c: c.unreachable("the connection failed"),
+         classes=("08",), kinds=("ConnectionError", "NewConnectionError", "OperationalError", "OSError"),
+         also=lambda c: c.says("connect", "connection", "server closed", "unreachable", "no route")),
+    Kind("a value could not be compared or converted", classes=("22",)),
+    Kind("the query is not valid for this table", classes=("42",)),
+    Kind("the server is out of resources", classes=("53",)),
+    Kind("the server stopped the query", classes=("57",)),
+    Kind("the query failed", lambda c: "the database refused the query", kinds=("DatabaseError", "Error"),
+         also=lambda c: c.sql),
+]  # fmt: skip
+
+
+def driver_detail(exc, fallback="the query failed"):
+    """The technical detail of a driver's error in the table's words, never the driver's message (it can quote the
+    rows): "the table does not exist or cannot be read (SQLSTATE 42P01)", "… (error 1146)", "… (no such table)"."""
+    failure = _Failure([exc], str(exc), None)
+    pgcode = getattr(exc, "pgcode", None)
+    code = pgcode or next(iter(sorted(code for code in failure.codes if isinstance(code, int))), None)
+    suffix = f" (SQLSTATE {code})" if pgcode else f" (error {code})" if code is not None else ""
+    if code is not None:
+        kind = next((kind for kind in KINDS if code in kind.codes), None)
+        kind = kind or next((kind for kind in KINDS if pgcode and pgcode[:2] in kind.classes), None)
+        if kind is not None:
+            return kind.detail + suffix
+    for kind in KINDS:
+        phrase = next((phrase for phrase in kind.phrases if phrase in failure.text), None)
+        if phrase is not None:
+            return kind.detail if phrase in kind.detail else f"{kind.detail} ({phrase})"
+    return fallback + suffix
 
 
 class _Failure:
@@ -158,6 +224,9 @@ class _Failure:
     def code(self, *codes):
         return any(code in self.codes for code in codes)
 
+    def sqlstates(self):
+        return [code for code in self.codes if isinstance(code, str)]
+
     def matches(self, pattern):
         return re.search(pattern, self.text) is not None
 
@@ -170,9 +239,9 @@ class _Failure:
 
 def _classify(chain, text, policy):
     failure = _Failure(chain, text, policy)
-    for test, say in _rules():
-        if test(failure):
-            return say(failure)
+    for kind in KINDS:
+        if kind.plain is not None and kind.holds(failure):
+            return kind.plain(failure)
     return None
 
 

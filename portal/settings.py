@@ -3,6 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_database, env_email, env_int, env_list, env_str, env_url
@@ -122,8 +123,46 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a locked-out sign-in before any password is checked (pages and admin alike).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PasswordBackend",
+    # Company sign-in (accounts/oidc.py); does nothing while OIDC_CLIENT_ID is unset.
+    "accounts.oidc.OidcBackend",
 ]
+# Local passwords (the demo, and a fallback while the company's provider is away); staff may turn them off once
+# everyone signs in with the company account (OIDC_*), on the sign-in page and the admin alike.
+PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)
+
+# --- company sign-in (OpenID Connect, mozilla-django-oidc; accounts/oidc.py) -------------------------------------
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+# Exactly as the provider writes it in its tokens (some end with a slash): it is compared, not just fetched.
+OIDC_ISSUER = env_str("OIDC_ISSUER", "")
+if OIDC_CLIENT_ID and not OIDC_ISSUER:
+    raise ImproperlyConfigured("OIDC_CLIENT_ID is set but OIDC_ISSUER is not: company sign-in needs both.")
+if OIDC_ISSUER:
+    env_url("OIDC_ISSUER", "", {"https"} if not DEBUG else {"http", "https"})
+# Each endpoint is read from the issuer's discovery document unless set here.
+OIDC_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT", "")
+OIDC_USERINFO_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT", "")
+OIDC_JWKS_URI = env_str("OIDC_JWKS_URI", "")
+OIDC_END_SESSION_ENDPOINT = env_str("OIDC_END_SESSION_ENDPOINT", "")
+OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile groups")
+OIDC_SIGN_ALGORITHM = env_str("OIDC_SIGN_ALGORITHM", "RS256")
+OIDC_TOKEN_AUTH_METHOD = env_str("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic")
+if OIDC_TOKEN_AUTH_METHOD not in {"client_secret_basic", "client_secret_post"}:
+    raise ImproperlyConfigured(
+        f"OIDC_TOKEN_AUTH_METHOD={OIDC_TOKEN_AUTH_METHOD!r}: use client_secret_basic or client_secret_post."
+    )
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_EMAIL_CLAIM = env_str("OIDC_EMAIL_CLAIM", "email")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+# Members of these provider groups are the portal's staff (more can be added in the admin: Group mappings).
+OIDC_STAFF_GROUPS = env_list("OIDC_STAFF_GROUPS", [])
+# A first company sign-in may take over the local account with the same address when the provider says it verified
+# the address; off, staff link accounts by hand (admin: Company sign-in identities).
+OIDC_LINK_BY_EMAIL = env_bool("OIDC_LINK_BY_EMAIL", True)
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your company account")
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10, minimum=1)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -191,6 +230,15 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 X_FRAME_OPTIONS = "DENY"
+
+
+def _oidc_origins():
+    from urllib.parse import urlsplit
+
+    urls = [OIDC_END_SESSION_ENDPOINT or OIDC_ISSUER] if OIDC_CLIENT_ID else []
+    return [f"{part.scheme}://{part.netloc}" for part in map(urlsplit, urls) if part.netloc]
+
+
 # Content-Security-Policy (django-csp): scripts only from the portal's own static files, never inline, so markup
 # that slips past sanitizing cannot run. Styles may be inline (plotly and the lineage graph set them).
 CONTENT_SECURITY_POLICY = {
@@ -203,7 +251,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        # Signing out sends the form's answer on to the company's provider, which ends its session too.
+        "form-action": ["'self'", *_oidc_origins()],
         "frame-ancestors": ["'none'"],
     },
 }
@@ -337,6 +386,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    "core-daily-digests": {
+        # Non-critical news people chose to read once a day (core.digests); sent once even if two runs overlap.
+        "task": "core.tasks.send_daily_digests",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 3000},
+    },
+    "core-weekly-digests": {
+        "task": "core.tasks.send_weekly_digests",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+        "options": {"expires": 3000},
+    },
+    "trust-relay-problem-notices": {
+        # Problems upstream told downstream (trust.downstream): notices whose fan-out was never sent or was lost.
+        "task": "trust.tasks.relay_problem_notices",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "trust-remove-orphan-attachments": {
         "task": "trust.tasks.remove_orphan_attachments",
         "schedule": 3600.0,
@@ -405,6 +471,8 @@ TRUST_CERTIFICATION_MAX_DAYS = env_int("TRUST_CERTIFICATION_MAX_DAYS", 365, mini
 # --- MLflow ----------------------------------------------------------------------------------------------------
 MLFLOW_TRACKING_URI = env_str("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.sqlite3'}")
 MLFLOW_ARTIFACT_ROOT = env_str("MLFLOW_ARTIFACT_ROOT", str(VAR_DIR / "mlartifacts"))
+# MLflow's own store (its server's --backend-store-uri), for backups when MLFLOW_TRACKING_URI names a server.
+MLFLOW_BACKEND_STORE_URI = env_str("MLFLOW_BACKEND_STORE_URI", "")
 
 # --- registry --------------------------------------------------------------------------------------------------
 # A version may go into use only when its model card is at least this complete (percent of sections filled).

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import urls as accounts_urls
+from accounts import views as accounts_views
 from portal import views
 
 # No database, no context processor: these answer even while PostgreSQL is down (portal/errors.py).
@@ -46,6 +47,8 @@ urlpatterns = [
         r"^monitoring/train/(?P<slug>[-\w]+)/(?P<rest>(runs/)?)$",
         RedirectView.as_view(url="/models/%(slug)s/train/%(rest)s", permanent=True),
     ),
+    # Before the admin's own: with PASSWORD_SIGN_IN off, staff sign in on the portal's page (company sign-in).
+    path("admin/login/", accounts_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Building the schema walks every endpoint (seconds); it only changes with a deployment.

@@ -1,10 +1,11 @@
 """The model card as documents: the sections a reader sees, the two exports, and revision diffs."""
 
 import difflib
+from dataclasses import dataclass
 
 import yaml
 
-from registry.models import ModelCard
+from registry.models import CardEditConflict, ModelCard
 
 # The owner's prose, grouped the way the card page and the exports read: (heading, [(field, label)]).
 CARD_LAYOUT = [
@@ -189,3 +190,92 @@ def diff_snapshots(old, new):
             lines.append(({"+ ": "added", "- ": "removed"}.get(marker, "same"), text))
         changes.append((field_label(name), lines))
     return changes
+
+
+# --- an edit that met someone else's ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Section:
+    """One section as three texts: as the editor opened it (``base``; None when that revision is unknown), as it is
+    saved now, and as the editor sent it."""
+
+    name: str
+    base: str | None
+    saved: str
+    yours: str
+
+    @property
+    def label(self):
+        return field_label(self.name)
+
+    @property
+    def conflict(self):
+        """Both changed it, differently: only the editor may choose what it says."""
+        if self.yours == self.saved:
+            return False
+        return self.base is None or self.base not in (self.yours, self.saved)
+
+    @property
+    def theirs_only(self):
+        return self.base is not None and self.saved != self.base and self.yours == self.base
+
+    @property
+    def yours_only(self):
+        return self.base is not None and self.yours != self.base and self.saved == self.base
+
+    @property
+    def merged(self):
+        """What the section says after the merge when it is no conflict: the editor's change over the saved text."""
+        return self.yours if self.base is not None and self.yours != self.base else self.saved
+
+    @property
+    def draft(self):
+        """A start for merging by hand: the lines of both texts, the saved ones before the editor's where they
+        differ."""
+        lines = []
+        for line in difflib.ndiff(self.saved.splitlines(), self.yours.splitlines()):
+            if line[:2] != "? ":
+                lines.append(line[2:])
+        return "\n".join(lines)
+
+
+def merge_sections(base, saved, yours):
+    """The card's sections, each with its three texts (``base`` None: the revision started from is unknown)."""
+    return [
+        Section(name, None if base is None else base.get(name, ""), saved.get(name, ""), yours.get(name, ""))
+        for name in ModelCard.TEXT_FIELDS
+    ]
+
+
+class Unresolved(Exception):
+    """Someone saved sections the editor changed too (``sections``: every section, see ``Section.conflict``);
+    ``revision`` is their change, ``started_from`` the revision the editor opened."""
+
+    def __init__(self, revision, sections, started_from):
+        self.revision, self.sections, self.started_from = revision, sections, started_from
+        super().__init__(f"{len(self.conflicts)} sections were changed by you and by someone else.")
+
+    @property
+    def conflicts(self):
+        return [section for section in self.sections if section.conflict]
+
+
+def save_merging(card, changes, by, base_revision, attempts=3):
+    """Save ``changes`` (every section, as the editor sent it) made on top of ``base_revision``.
+
+    When others saved meanwhile, only the sections the editor changed since ``base_revision`` are applied: the
+    sections only the others changed keep their text. Sections both changed raise ``Unresolved``, so nothing anyone
+    saved is undone without the editor choosing it. Returns ``(revision or None, labels of the sections the others
+    changed that were kept)``.
+    """
+    kept = []
+    for attempt in range(attempts):
+        try:
+            return card.edit(changes, by, base_revision), kept
+        except CardEditConflict as exc:
+            sections = merge_sections(card.snapshot_at(base_revision), exc.revision.snapshot, changes)
+            if attempt == attempts - 1 or any(section.conflict for section in sections):
+                raise Unresolved(exc.revision, sections, base_revision) from None
+            kept += [section.label for section in sections if section.theirs_only and section.label not in kept]
+            changes = {section.name: section.merged for section in sections}
+            base_revision = exc.revision.number
+    raise AssertionError("unreachable")  # pragma: no cover

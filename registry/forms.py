@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import Team
 from catalog.access import ownership_errors
 from catalog.models import Dataset
-from core.limits import StatedLimits
+from core.limits import LONG_TEXT_LIMIT, StatedLimits
 from registry.models import Assumption, ModelCard, ModelUser, PromotionRequest, RegisteredModel
 from registry.training import ALGORITHM_CHOICES, trainable_datasets
 
@@ -78,6 +78,51 @@ class CardForm(StatedLimits, forms.ModelForm):
 
     def changes(self):
         return {name: self.cleaned_data[name] for name in ModelCard.TEXT_FIELDS}
+
+
+class CardConflictForm(forms.Form):
+    """After a refused save, for each section both the editor and someone else changed: the editor's own text
+    (``yours_<name>``, kept whole) and their choice (``resolve_<name>``): keep theirs, take the saved text, or save
+    the merge box (the section's own field of ``CardForm``). ``started_from`` is the revision they first opened."""
+
+    CHOICES = [("yours", "Keep yours"), ("saved", "Take the saved text"), ("merged", "Merge: save the box below")]
+    started_from = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+    def __init__(self, *args, names=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names = [name for name in ModelCard.TEXT_FIELDS if name in names]
+        for name in self.names:
+            label = ModelCard._meta.get_field(name).verbose_name
+            self.fields[f"yours_{name}"] = forms.CharField(
+                widget=forms.HiddenInput, required=False, max_length=LONG_TEXT_LIMIT
+            )
+            self.fields[f"resolve_{name}"] = forms.ChoiceField(
+                choices=self.CHOICES,
+                widget=forms.RadioSelect,
+                label=f"Which text of {label} to save",
+                error_messages={"required": f"Choose which text of {label} to save."},
+            )
+
+    @classmethod
+    def names_in(cls, data):
+        """The sections a posted form is resolving."""
+        return [name for name in ModelCard.TEXT_FIELDS if f"yours_{name}" in data]
+
+    def resolve(self, changes, saved):
+        """``changes`` with each resolved section replaced by the chosen text (``saved``: the card as the editor
+        last saw it)."""
+        resolved = dict(changes)
+        for name in self.names:
+            choice = self.cleaned_data[f"resolve_{name}"]
+            if choice == "yours":
+                resolved[name] = self.cleaned_data[f"yours_{name}"]
+            elif choice == "saved":
+                resolved[name] = saved.get(name, "")
+        return resolved
+
+    def sections(self, conflicts):
+        """``(section, its choice field)`` of each conflicting section, for the page."""
+        return [(section, self[f"resolve_{section.name}"]) for section in conflicts]
 
 
 def _parse_metrics(text):

@@ -44,29 +44,36 @@ def register_model(name, *, owner, team=None, summary="", goal="", mlflow_name="
     return model
 
 
-def update_model_facts(model, asset_fields, *, actor=None):
-    """Save ``model`` (its own fields already set) with the asset fields that belong to it (``name``, ``team``).
+def update_model_facts(model, asset_fields, *, actor=None, developers=None, approvers=None):
+    """Save ``model`` (its own fields already set) with the asset fields that belong to it (``name``, ``team``), and
+    who develops and approves it (``None`` leaves a list as it is; callers check ``may_choose_approvers``).
 
     The asset's description mirrors the model's summary, so catalog lists and search describe a model as its card
     does. Goes through the catalog's edit path (history, search, events). The page and the API both save here.
+    The catalog's ``asset_changed`` is the one announcement: it marks the model's badge stale, which is all a
+    ``card_changed`` would add, so none is sent (the badge would be marked twice in one transaction).
     """
     for name, value in asset_fields.items():
         setattr(model.asset, name, value)
     model.asset.description = model.summary
     with transaction.atomic():
         assets.save_asset(model.asset, model, actor)
-        send_card_changed(model.pk)
+        _set_people(model, developers, approvers)
 
 
 def set_people(model, *, developers=None, approvers=None):
     """Set who develops the model and who approves its promotions (``None`` leaves a list as it is). Only staff
     choose approvers: callers check ``may_choose_approvers`` first."""
     with transaction.atomic():
-        if developers is not None:
-            model.developers.set(developers)
-        if approvers is not None:
-            model.approvers.set(approvers)
+        _set_people(model, developers, approvers)
         send_card_changed(model.pk)
+
+
+def _set_people(model, developers, approvers):
+    if developers is not None:
+        model.developers.set(developers)
+    if approvers is not None:
+        model.approvers.set(approvers)
 
 
 def may_choose_approvers(user):

@@ -21,6 +21,7 @@ from registry.filtersets import RegisteredModelFilterSet
 from registry.forms import (
     ApproversForm,
     AssumptionForm,
+    CardConflictForm,
     CardForm,
     ModelFactsForm,
     ModelUserForm,
@@ -175,16 +176,14 @@ def model_edit(request, slug):
         else None
     )
     if request.method == "POST" and form.is_valid() and (approvers is None or approvers.is_valid()):
-        with transaction.atomic():
-            model = form.save(commit=False)
-            update_model_facts(
-                model, {"name": form.cleaned_data["name"], "team": form.cleaned_data["team"]}, actor=request.user
-            )
-            set_people(
-                model,
-                developers=form.cleaned_data["developers"],
-                approvers=approvers.cleaned_data["approvers"] if approvers is not None else None,
-            )
+        model = form.save(commit=False)
+        update_model_facts(
+            model,
+            {"name": form.cleaned_data["name"], "team": form.cleaned_data["team"]},
+            actor=request.user,
+            developers=form.cleaned_data["developers"],
+            approvers=approvers.cleaned_data["approvers"] if approvers is not None else None,
+        )
         messages.success(request, "Saved.")
         return redirect(model)
     return render(
@@ -194,32 +193,76 @@ def model_edit(request, slug):
 
 # --- the card ----------------------------------------------------------------------------------------------------
 def card_edit(request, slug):
+    """The card's form. A save on top of a revision someone has since moved on from applies the sections the editor
+    changed and keeps the others' (``cards.save_merging``); sections both changed come back side by side, with the
+    editor's text kept whole, until the editor chooses for each (``CardConflictForm``)."""
     model, _ = get_model(request, slug, edit=True)
     card, _ = ModelCard.objects.get_or_create(model=model)
-    form = CardForm(request.POST or None, instance=card)
-    conflict = base = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            revision = card.edit(form.changes(), request.user, form.cleaned_data["base_revision"])
-        except CardEditConflict as exc:
-            conflict, base = exc.revision, form.cleaned_data["base_revision"]
-            # The editor has now seen the other change: their next save builds on it.
-            data = request.POST.copy()
-            data["base_revision"] = conflict.number
-            form = CardForm(data, instance=card)
-        else:
-            if revision is None:
-                messages.info(request, "Nothing changed.")
-            else:
-                percent, _ = model.card_completeness()
-                messages.success(request, f"Card saved as revision {revision.number}. It is {percent}% complete.")
-            return redirect(model)
+    if request.method != "POST":
+        return _card_page(request, model, CardForm(instance=card))
+    form = CardForm(request.POST, instance=card)
+    resolution = CardConflictForm(request.POST, names=CardConflictForm.names_in(request.POST))
+    if not (form.is_valid() and resolution.is_valid()):
+        return _card_page(request, model, form, _conflict_again(card, form, resolution))
+    base = form.cleaned_data["base_revision"]
+    changes = resolution.resolve(form.changes(), card.snapshot_at(base) or {})
+    try:
+        revision, kept = cards.save_merging(card, changes, request.user, base)
+    except cards.Unresolved as exc:
+        return _card_page(request, model, *_conflict_forms(card, exc, resolution.cleaned_data.get("started_from")))
+    if revision is None:
+        messages.info(request, "Nothing changed.")
+    else:
+        percent, _ = model.card_completeness()
+        messages.success(request, f"Card saved as revision {revision.number}. It is {percent}% complete.")
+    if kept:
+        messages.info(request, f"Changes others saved meanwhile are kept: {', '.join(kept)}.")
+    return redirect(model)
+
+
+def _conflict_forms(card, exc, started_from=None):
+    """The form after a refused save: every section as it should now read (the others' changes, the editor's own),
+    a merge box holding both texts where both changed, and the editor's text kept for each of those."""
+    data = {section.name: section.draft if section.conflict else section.merged for section in exc.sections}
+    form = CardForm({**data, "base_revision": exc.revision.number}, instance=card)
+    conflicts = exc.conflicts
+    resolution = CardConflictForm(
+        initial={
+            "started_from": exc.started_from if started_from is None else started_from,
+            **{f"yours_{section.name}": section.yours for section in conflicts},
+        },
+        names=[section.name for section in conflicts],
+    )
+    theirs = [section.label for section in exc.sections if section.theirs_only]
+    return form, {"revision": exc.revision, "resolution": resolution, "sections": conflicts, "theirs": theirs}
+
+
+def _conflict_again(card, form, resolution):
+    """A resolving form sent back (a choice missing, a text too long): the same sections, as the editor left them."""
+    if not resolution.names:
+        return None
+    base = whole_number(str(form.data.get("base_revision", ""))) or 0
+    revision = card.revisions.select_related("author").filter(number=base).first()
+    if revision is None:
+        return None
+    sections = [
+        cards.Section(name, None, revision.snapshot.get(name, ""), resolution.data.get(f"yours_{name}", ""))
+        for name in resolution.names
+    ]
+    return {"revision": revision, "resolution": resolution, "sections": sections, "theirs": []}
+
+
+def _card_page(request, model, form, conflict=None):
     percent, missing = model.card_completeness()
+    by_name = {}
+    if conflict:
+        by_name = {s.name: (s, conflict["resolution"][f"resolve_{s.name}"]) for s in conflict["sections"]}
+        conflict["started_from"] = conflict["resolution"]["started_from"].value()
     context = {
         "model": model,
         "form": form,
+        "rows": [(form[name], *by_name.get(name, (None, None))) for name in ModelCard.TEXT_FIELDS],
         "conflict": conflict,
-        "base": base,
         "percent": percent,
         "missing": missing,
         "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,

@@ -13,6 +13,7 @@ from django.test import Client, override_settings
 from accounts.models import Team
 from portal.celery import app as celery_app
 from tests import factories
+from tests.oidc import oidc, oidc_provider  # noqa: F401 - fixtures: a real OpenID Connect provider
 
 # ORM calls made between Playwright's page actions run inside its event loop's thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

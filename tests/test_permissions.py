@@ -363,6 +363,18 @@ def _transition(p, api=False):
     return Request("post", url, {"status": "acknowledged"})
 
 
+def _maintenance(p):
+    ends = (timezone.localtime() + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
+    return Request("post", f"/monitoring/maintenance/{_dataset(p).asset.uuid}/", {"ends_at": ends, "reason": "Upgrade"})
+
+
+def _maintenance_end(p):
+    from monitoring import maintenance
+
+    window = maintenance.snooze(_dataset(p).asset, by=p.owner, reason="Upgrade", hours=2)
+    return Request("post", f"/monitoring/maintenance/windows/{window.pk}/end/")
+
+
 CASES = {
     # --- pages: accounts and catalog
     ("accounts:token_revoke", "post"): Case(_token_revoke, refused=404),
@@ -416,6 +428,8 @@ CASES = {
         lambda p: Request("post", f"/mlops/{_model(p)[0].asset.slug}/hooks/", {"url": "https://ci.example.com/hook"})
     ),
     # --- pages: monitoring
+    ("monitoring:maintenance", "post"): Case(_maintenance),
+    ("monitoring:maintenance_end", "post"): Case(_maintenance_end),
     ("monitoring:freshness_detail", "post"): Case(
         lambda p: Request("post", f"/monitoring/freshness/{_dataset(p).asset.uuid}/", POLICY_FORM)
     ),
@@ -666,6 +680,17 @@ OPEN = {
     "trust:issue_comment": Open("anyone signed in may comment on an issue", _comment),
     "trust:watch": Open("watching is one's own", lambda p: Request("post", f"{_asset_url(p)}/watch/")),
     "trust:unwatch": Open("watching is one's own", lambda p: Request("post", f"{_asset_url(p)}/unwatch/")),
+    "accounts:team_webhook_cadence": Open(
+        "a team's own members choose (anyone else answers 404: tests/trust/test_subscriptions.py)",
+        lambda p: Request("post", f"/accounts/teams/{p.team.slug}/webhook-cadence/", {"webhook_cadence": "daily"}),
+    ),
+    "trust:watch_upstream": Open(
+        "one's own watch only (another person's answers 404: tests/trust/test_subscriptions.py)",
+        lambda p: Request("post", "/watching/1/upstream/", {"include_upstream": "off"}),
+    ),
+    "trust:unsubscribe": Open(
+        "anonymous by design: authenticated by the signed link in the email, which stops only its own watch", None
+    ),
     "openlineage": Open(
         "any token holder may send OpenLineage events; they are recorded as theirs",
         lambda p: Request("post", "/api/v1/lineage", {}),

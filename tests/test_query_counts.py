@@ -316,8 +316,8 @@ LIST = 2
 TRUST_HEADER = 4 + 5
 # The badge computed for display, these pages' rows having just been written (the page writes nothing; the worker
 # stores it): the asset with its latest certification, running deprecations, retiring inputs, serious issues,
-# freshness policies. The walk upstream is the view's.
-BADGE_COMPUTED = 5
+# freshness policies, maintenance windows. The walk upstream is the view's.
+BADGE_COMPUTED = 6
 # The freshness panel of an asset page: the policies of the asset's inputs, the asset's own policy.
 FRESHNESS_PANEL = 2
 # An asset page's own reads, around the panels: the asset with owner, team, kind row and can_edit (one query,

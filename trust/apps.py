@@ -6,6 +6,7 @@ class TrustConfig(AppConfig):
     verbose_name = "Trust"
 
     def ready(self):
-        from trust import receivers
+        from trust import downstream_receivers, receivers
 
         receivers.connect()
+        downstream_receivers.connect()

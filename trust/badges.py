@@ -15,6 +15,7 @@ from django.utils import timezone
 from catalog.models import Asset
 from core.background import BADGE_REFRESHER, drain, send
 from trust.choices import TrustLevel
+from trust.events import badge_levels_changed
 from trust.facts import facts_for
 from trust.models import StoredBadge
 from trust.rules import SEVERITY, Verdict, evaluate, expires_at
@@ -165,9 +166,29 @@ def refresh_stale(batch_size=REFRESH_BATCH, seconds=None):
 
     def step():
         claimed = StoredBadge.claim_stale(batch_size)
-        return len(_compute_and_store(claimed)) if claimed else None
+        if not claimed:
+            return None
+        before = {
+            row["asset_id"]: row
+            for row in StoredBadge.objects.filter(asset_id__in=list(claimed)).values("asset_id", "level", "verdicts")
+        }
+        badges = _compute_and_store(claimed)
+        _announce_level_changes(before, badges)
+        return len(badges)
 
     return drain(BADGE_REFRESHER, step, seconds)
+
+
+def _announce_level_changes(before, badges):
+    """Tell ``trust.events.badge_levels_changed`` which recomputed badges changed level (the refresher recomputes
+    the badges an event marked stale, so this is where a level moves)."""
+    changes = [
+        (pk, before[pk]["level"], badge.level, before[pk]["verdicts"], [asdict(verdict) for verdict in badge.verdicts])
+        for pk, badge in badges.items()
+        if pk in before and before[pk]["level"] and before[pk]["level"] != badge.level
+    ]
+    if changes:
+        badge_levels_changed.send(sender=StoredBadge, changes=changes)
 
 
 def _text_width(text):

@@ -41,3 +41,15 @@ class DeprecationState(models.TextChoices):
 class ReviewNoticeKind(models.TextChoices):
     REMINDER = "reminder", "Review coming up"
     OVERDUE = "overdue", "Review overdue"
+
+
+class ProblemTransition(models.TextChoices):
+    STARTED = "started", "Started"
+    CLEARED = "cleared", "Cleared"
+
+
+class NoticeState(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    SILENCED = "silenced", "Silenced (in maintenance)"

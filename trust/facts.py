@@ -2,8 +2,8 @@
 
 List pages, search results and lineage graphs show a badge per row, so this never queries per asset: one query for
 the assets (with their latest certification), one lineage walk upstream from each, one for deprecations, one for
-retiring inputs, one for serious open issues and two for freshness, whatever the number of assets. Lists of ids
-go as one array each (``__any_of``): a page of deep reports has ten thousand assets upstream.
+retiring inputs, one for serious open issues, two for freshness and one for maintenance windows, whatever the number
+of assets. Lists of ids go as one array each (``__any_of``): a page of deep reports has ten thousand assets upstream.
 """
 
 from collections import defaultdict
@@ -18,6 +18,7 @@ from catalog.lineage import MAX_DEPTH, walk_each
 from catalog.models import Asset
 from mlops.models import ModelOps
 from monitoring.freshness import effective_freshness_by_asset
+from monitoring.maintenance import maintenance_by_asset
 from registry.choices import Stage
 from registry.models import ModelVersion, completeness_prefetches
 from trust.choices import DeprecationState
@@ -98,6 +99,7 @@ def facts_for(assets, today=None, upstream=None):
 
     monitoring = _monitoring_facts([pk for pk, row in rows.items() if row.kind == AssetKind.MODEL])
 
+    maintenance = maintenance_by_asset(asset_ids)
     facts = {}
     for pk, row in rows.items():
         deprecation = deprecations.get(pk)
@@ -136,6 +138,7 @@ def facts_for(assets, today=None, upstream=None):
             freshness_changes_at=freshness[pk].changes_at,
             documentation_changes_on=cards[pk][3] if pk in cards else None,
             monitoring=monitoring.get(pk),
+            **_maintenance_facts(maintenance.get(pk)),
         )
     return facts
 
@@ -152,6 +155,18 @@ def _monitoring_facts(model_ids):
     return {
         row.model_id: MonitoringFact(row.ops_status or "not_monitored", row.ops_since, row.ops_reason or "")
         for row in in_use.only("model_id")
+    }
+
+
+def _maintenance_facts(found):
+    """The maintenance facts of one asset from ``maintenance_by_asset``'s answer (None: no window ahead)."""
+    if found is None:
+        return {}
+    window, changes_at = found
+    return {
+        "maintenance_until": window.effective_end if window else None,
+        "maintenance_reason": window.reason if window else "",
+        "maintenance_changes_at": changes_at,
     }
 
 

@@ -69,6 +69,10 @@ class AssetFacts:
     documentation_changes_on: date | None = None
     # A model's monitoring after go-live: None for anything that is not a model in use.
     monitoring: "MonitoringFact | None" = None
+    # A maintenance window running now (its end and reason), and when a window starts or ends next.
+    maintenance_until: datetime | None = None
+    maintenance_reason: str = ""
+    maintenance_changes_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -285,6 +289,19 @@ def monitoring_rule(facts):
             return TrustLevel.UNKNOWN, f"Not monitored: it is in use but nobody watches its predictions.{detail}"
 
 
+@rule(
+    "maintenance",
+    "Not in maintenance",
+    "No maintenance window set by its owners is running. In maintenance: use with caution until it ends; alerts "
+    "about it are silenced meanwhile.",
+)
+def maintenance_rule(facts):
+    if facts.maintenance_until is None:
+        return TrustLevel.TRUSTED, "No maintenance is going on."
+    until = timezone.localtime(facts.maintenance_until)
+    return TrustLevel.CAUTION, f"In maintenance until {until:%d %b %Y %H:%M}: {facts.maintenance_reason}"
+
+
 def evaluate(facts):
     """All verdicts for one asset, and the badge level they add up to."""
     verdicts = [verdict for verdict in (check(facts) for check in RULES) if verdict is not None]
@@ -314,4 +331,6 @@ def expires_at(facts):
     moments = [timezone.make_aware(datetime.combine(day, time.min)) for day in days if day is not None]
     if facts.freshness_changes_at is not None:
         moments.append(facts.freshness_changes_at)
+    if facts.maintenance_changes_at is not None:
+        moments.append(facts.maintenance_changes_at)
     return min(moments, default=None)

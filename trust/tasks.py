@@ -43,3 +43,20 @@ def remove_orphan_attachments():
     from trust.attachments import remove_orphans
 
     return remove_orphans()
+
+
+@shared_task
+def fan_out_problem(notice_id):
+    """Tell everyone downstream about one problem's transition (``trust.downstream.fan_out``): claimed by a
+    compare-and-set, so a duplicated task tells nobody twice; a notice gone or already sent is left alone."""
+    from trust.downstream import fan_out
+
+    return fan_out(notice_id)
+
+
+@shared_task
+def relay_problem_notices():
+    """Every minute: fan-outs whose task never reached a worker, or whose worker was lost, are sent again."""
+    from trust.downstream import relay
+
+    return relay()

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from trust import views
+from trust import subscription_views, views
 
 app_name = "trust"
 
@@ -43,4 +43,7 @@ urlpatterns = [
     path("badges/s/<str:token>.<badgeformat:fmt>", views.secret_badge, name="secret_badge"),
     path("badges/<str:kind>/<slug:slug>.<badgeformat:fmt>", views.badge, name="badge"),
     path("help/trust/", views.help_page, name="help"),
+    path("watching/", subscription_views.watch_list, name="watch_list"),
+    path("watching/<int:pk>/upstream/", subscription_views.watch_upstream, name="watch_upstream"),
+    path("unsubscribe/<str:token>/", subscription_views.unsubscribe, name="unsubscribe"),
 ]

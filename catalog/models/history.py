@@ -104,6 +104,9 @@ class Watch(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="watches")
+    include_upstream = models.BooleanField(
+        "problems upstream", default=True, help_text="Also hear about problems on what it is built from."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -120,9 +120,12 @@ class RegisteredModelViewSet(
                     setattr(model, name, data[name])
             full_clean_or_raise(model)
             update_model_facts(
-                model, {name: asset[name] for name in ("name", "team") if name in asset}, actor=self.request.user
+                model,
+                {name: asset[name] for name in ("name", "team") if name in asset},
+                actor=self.request.user,
+                developers=data.get("developers"),
+                approvers=data.get("approvers"),
             )
-            set_people(model, developers=data.get("developers"), approvers=data.get("approvers"))
 
     @extend_schema(request=ModelCardSerializer, responses=ModelCardSerializer)
     @action(detail=True, methods=["get", "put", "patch"])

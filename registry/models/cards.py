@@ -67,6 +67,13 @@ class ModelCard(models.Model):
     def snapshot(self):
         return {name: getattr(self, name) for name in self.TEXT_FIELDS}
 
+    def snapshot_at(self, number):
+        """The text of every section at revision ``number`` (0 is the empty card); None for a revision it never had."""
+        if number == 0:
+            return dict.fromkeys(self.TEXT_FIELDS, "")
+        revision = self.revisions.filter(number=number).only("snapshot").first()
+        return None if revision is None else revision.snapshot
+
     def edit(self, changes, by, base_revision, restored_from=None):
         """Save ``changes`` (field → text) made on top of ``base_revision``; returns the new revision or None.
 

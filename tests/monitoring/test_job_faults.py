@@ -242,6 +242,54 @@ def test_writes_during_a_broker_outage_answer_success_and_their_jobs_run_once_it
     assert {(run.state, run.attempts) for run in runs.all()} == {(JobState.SUCCEEDED, 1)}  # each ran, once
 
 
+def test_issue_and_card_saves_during_a_broker_outage_answer_saved(
+    web_on_own_redis, client_for, owner, outsider, dataset, settings, tmp_path
+):
+    """Item 2 for the people's own writes: a critical issue with a screenshot (it tells the owners and marks badges,
+    which wakes the worker), a card saved on its page and through the API. Each is committed and answered as saved,
+    quickly, while the broker is down; the wake-ups are caught up by beat's drains once it is back."""
+    from registry.models import ModelCard
+    from tests.registry.helpers import model_with_card
+    from tests.trust.test_issue_views import _form, _png
+    from trust.models import DataIssue
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    model, _ = model_with_card(owner, complete=False)
+    reporter, editor = client_for(outsider), client_for(owner)
+    reporter.raise_request_exception = editor.raise_request_exception = False
+    web_on_own_redis.stop()
+    answers, slowest = [], 0.0
+
+    def timed(request):
+        nonlocal slowest
+        started = time.monotonic()
+        response = request()
+        slowest = max(slowest, time.monotonic() - started)
+        answers.append(response.status_code)
+        return response
+
+    reported = timed(lambda: reporter.post(
+        f"/assets/dataset/{dataset.asset.slug}/report-problem/", {**_form(severity="critical"), "attachment": _png()}
+    ))  # fmt: skip
+    card_url = f"/models/{model.asset.slug}/card/edit/"
+    opened = {name: "" for name in ModelCard.TEXT_FIELDS}
+    saved = timed(lambda: editor.post(card_url, {**opened, "results": "F1 0.71.", "base_revision": 0}))
+    patched = timed(lambda: editor.patch(
+        f"/api/v1/models/{model.asset.slug}/card/", {"limitations": "Weak on B2B.", "revision": 1}, "application/json"
+    ))  # fmt: skip
+
+    server_errors = sum(code >= 500 for code in answers)
+    _figure("5xx answers to issue and card saves during the broker outage", f"{server_errors} of {len(answers)}")
+    _figure("slowest of those saves", f"{slowest:.2f} s")
+    assert (reported.status_code, saved.status_code, patched.status_code) == (302, 302, 200)
+    assert slowest < 5, "a send must give up fast when the broker is down"
+    issue = DataIssue.objects.get()
+    assert reported.url == issue.get_absolute_url()
+    assert (settings.MEDIA_ROOT / issue.attachment.name).read_bytes().startswith(b"\x89PNG")
+    card = ModelCard.objects.get(pk=model.pk)
+    assert (card.results, card.limitations, card.revision) == ("F1 0.71.", "Weak on B2B.", 2)
+
+
 # --- item 3: a lost worker -------------------------------------------------------------------------------------------
 def _drill(owner, steps, pause):
     run = JobRun.objects.create(kind=KIND, requested_by=owner, params={"steps": steps, "pause": pause})

@@ -32,3 +32,19 @@ def test_each_command_refers_to_something_in_the_project():
     mounted = services["postgres"]["volumes"][1].split(":")[0]
     assert (ROOT / mounted).exists()
     assert services["web"]["build"] == "." and (ROOT / "Dockerfile").exists()
+
+
+def test_model_artifacts_are_written_where_the_mlflow_server_reads_them_on_a_volume():
+    """Issue 13 item 12: training (worker) writes artifacts under MLFLOW_ARTIFACT_ROOT; under compose that path must
+    be a volume, mounted at the same path in the MLflow server, which serves it as its artifacts destination."""
+    services = COMPOSE["services"]
+    root = services["worker"]["environment"]["MLFLOW_ARTIFACT_ROOT"]
+    mlflow = services["mlflow"]
+    assert mlflow["command"][mlflow["command"].index("--artifacts-destination") + 1] == root
+    for name in ("web", "worker", "mlflow"):
+        mounts = dict(volume.rsplit(":", 1)[::-1] for volume in services[name]["volumes"])
+        assert mounts.get(root) == "mlflow-artifacts", name
+    assert "mlflow-artifacts" in COMPOSE["volumes"]
+    # The backup command reaches MLflow's store, and the image has pg_dump for it.
+    assert services["web"]["environment"]["MLFLOW_BACKEND_STORE_URI"].endswith("@postgres:5432/mlflow")
+    assert "postgresql-client" in (ROOT / "Dockerfile").read_text()

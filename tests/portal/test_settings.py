@@ -91,3 +91,41 @@ def test_production_settings_pass_the_deployment_checklist(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_company_sign_in_needs_its_issuer_and_a_known_token_method():
+    result = _manage("check", DEBUG="true", OIDC_CLIENT_ID="portal")
+    assert result.returncode != 0
+    assert "OIDC_ISSUER is not" in result.stderr
+    result = _manage(
+        "check", DEBUG="true", OIDC_CLIENT_ID="portal", OIDC_ISSUER="https://id.example", OIDC_TOKEN_AUTH_METHOD="jwt"
+    )
+    assert result.returncode != 0
+    assert "OIDC_TOKEN_AUTH_METHOD='jwt'" in result.stderr
+
+
+def test_production_company_sign_in_passes_the_checklist_and_needs_https(tmp_path):
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": "a-long-random-production-secret-" + "x7Q9p2LmZ4rT8vW1" * 3,
+        "ALLOWED_HOSTS": "portal.example.com",
+        "PORTAL_BASE_URL": "https://portal.example.com",
+        "PORTAL_VAR_DIR": str(tmp_path),
+        "OIDC_CLIENT_ID": "portal",
+        "OIDC_CLIENT_SECRET": "s3cret",
+    }
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", OIDC_ISSUER="https://id.example/", **production)
+    assert result.returncode == 0, result.stderr
+    result = _manage("check", OIDC_ISSUER="http://id.example", **production)
+    assert result.returncode != 0
+    assert "OIDC_ISSUER='http://id.example' has scheme 'http'" in result.stderr
+
+
+def test_sign_out_may_continue_to_the_company_provider_under_the_csp():
+    show = "from django.conf import settings; print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    result = _manage(
+        "shell", "-c", show, DEBUG="true", OIDC_CLIENT_ID="portal", OIDC_ISSUER="https://id.example/realms/corp"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[\"'self'\", 'https://id.example']"
+    assert _manage("shell", "-c", show, DEBUG="true").stdout.strip().splitlines()[-1] == "[\"'self'\"]"

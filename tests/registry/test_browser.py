@@ -114,9 +114,11 @@ def _take_v2_through_the_gate(page, live_server, owner):
     expect(page.get_by_test_id("pending")).to_contain_text("You asked for this; another person must approve it.")
 
 
-def test_a_second_save_of_the_same_card_is_refused_and_keeps_its_text(
+def test_a_second_save_of_the_same_card_shows_both_texts_and_undoes_nothing(
     page, browser, live_server, sign_in, page_errors, owner, teammate
 ):
+    """Issue 13 item 7: Tom and Olivia edit the card at the same time. Olivia's save shows the sections both
+    changed side by side; Tom's other change is in her form, so saving again cannot revert it."""
     factories.registered_model("Churn predictor", owner=owner, team=teammate.teams.first())
     sign_in(page, owner)
     page.goto(f"{live_server.url}/models/churn-predictor/card/edit/")
@@ -124,20 +126,48 @@ def test_a_second_save_of_the_same_card_is_refused_and_keeps_its_text(
     sign_in(other, teammate)
     other.goto(f"{live_server.url}/models/churn-predictor/card/edit/")
 
-    other.fill("#id_results", "Tom's results.")
+    other.get_by_label("Model limitations").fill("Weak on B2B customers.")
+    other.get_by_label("Results", exact=True).fill("Tom's results.")
+    other.get_by_label("Recommendations").fill("Tom's advice.")
     other.get_by_role("button", name="Save card").click()
     expect(other.locator(".flash-success")).to_contain_text("revision 1")
     other.context.close()
 
-    page.fill("#id_results", "Olivia's results, written at the same time.")
+    page.get_by_label("Results", exact=True).fill("Olivia's results, written at the same time.")
+    page.get_by_label("Recommendations").fill("Olivia's advice.")
+    page.get_by_label("The problem").fill("Churn costs 2M a year.")
     page.get_by_role("button", name="Save card").click()
-    expect(page.get_by_test_id("conflict")).to_contain_text("Your changes were not saved")
-    expect(page.get_by_test_id("conflict")).to_contain_text("tom saved this card")
-    expect(page.locator("#id_results")).to_have_value("Olivia's results, written at the same time.")
+    conflict = page.get_by_test_id("conflict")
+    expect(conflict).to_contain_text("Your changes were not saved")
+    expect(conflict).to_contain_text("tom saved this card")
+    # Side by side: hers and the saved text, for each section both changed; Tom's other section is in her form.
+    expect(page.get_by_test_id("yours-results")).to_have_text("Olivia's results, written at the same time.")
+    expect(page.get_by_test_id("saved-results")).to_have_text("Tom's results.")
+    expect(page.get_by_test_id("saved-recommendations")).to_have_text("Tom's advice.")
+    expect(page.get_by_test_id("conflict-limitations")).to_have_count(0)
+    expect(page.get_by_label("Model limitations")).to_have_value("Weak on B2B customers.")
+    expect(page.get_by_label("The problem")).to_have_value("Churn costs 2M a year.")
     assert ModelCard.objects.get(model__asset__slug="churn-predictor").results == "Tom's results."
 
-    # Having seen Tom's change, Olivia saves again on top of it.
+    # Saving without choosing is refused, with everything kept.
+    page.get_by_role("button", name="Save card").click()
+    expect(page.get_by_test_id("conflict-results")).to_contain_text("Choose which text of results to save.")
+    expect(page.get_by_test_id("yours-results")).to_have_text("Olivia's results, written at the same time.")
+
+    # Results: keep hers. Recommendations: typing in the merge box chooses "Merge".
+    page.get_by_test_id("conflict-results").get_by_label("Keep yours").check()
+    box = page.get_by_label("Merge box for recommendations")
+    expect(box).to_have_value("Tom's advice.\nOlivia's advice.")
+    box.fill("Tom's advice, and Olivia's.")
+    expect(page.get_by_test_id("conflict-recommendations").get_by_label("Merge: save the box below")).to_be_checked()
     page.get_by_role("button", name="Save card").click()
     expect(page.locator(".flash-success")).to_contain_text("revision 2")
-    # The 409 of the refused save is the point of this test, not an error.
+
+    card = ModelCard.objects.get(model__asset__slug="churn-predictor")
+    assert (card.limitations, card.results, card.recommendations, card.problem) == (
+        "Weak on B2B customers.", "Olivia's results, written at the same time.", "Tom's advice, and Olivia's.",
+        "Churn costs 2M a year.",
+    )  # fmt: skip
+    assert sorted(card.revisions.first().changed_fields) == ["problem", "recommendations", "results"]
+    # The 409s of the refused saves are the point of this test, not errors.
     assert [error for error in page_errors if "409" not in error] == []

@@ -32,7 +32,7 @@ def test_badges_list_and_detail(orders, owner, outsider, client_for):
     data = client_for(outsider).get("/api/v1/badges/", {"kind": "report"}).json()
     assert [(row["slug"], row["level"]) for row in data["results"]] == [("sales", "do_not_use")]
     detail = client_for(outsider).get(f"/api/v1/badges/{orders.uuid}/").json()
-    assert detail["label"] == "Do not use" and len(detail["rules"]) == 7
+    assert detail["label"] == "Do not use" and len(detail["rules"]) == 8
 
 
 def test_the_badges_list_costs_the_same_queries_for_few_and_many_assets(owner, outsider, client_for):

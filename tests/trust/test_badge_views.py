@@ -34,7 +34,7 @@ def test_signed_in_users_get_the_level_and_every_reason_as_json(report, client_f
     assert (data["level"], data["label"]) == ("do_not_use", "Do not use")
     issues = next(rule for rule in data["rules"] if rule["rule"] == "issues")
     assert issues["reason"] == "1 critical issue open upstream on Secret merger orders."
-    assert len(data["rules"]) == 7
+    assert len(data["rules"]) == 8
 
 
 def test_without_signing_in_the_named_badge_says_nothing_not_even_whether_the_asset_exists(report):

@@ -45,7 +45,7 @@ def test_an_asset_meeting_every_rule_is_trusted():
     assert level == TrustLevel.TRUSTED
     assert all(verdict.passed for verdict in verdicts)
     # Every rule but the monitoring one, which speaks only of models in use.
-    assert len(verdicts) == len(RULES) - 1 == 7
+    assert len(verdicts) == len(RULES) - 1 == 8
 
 
 @pytest.mark.parametrize(

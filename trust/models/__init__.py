@@ -2,6 +2,7 @@
 
 from trust.models.badges import BadgeLink, StoredBadge
 from trust.models.deprecations import Deprecation, DeprecationImpact
+from trust.models.downstream import ProblemDelivery, ProblemNotice, UpstreamProblem
 from trust.models.issues import DataIssue, IssueEvent, validate_attachment
 from trust.models.vouching import Certification, Review, ReviewNotice
 
@@ -12,8 +13,11 @@ __all__ = [
     "Deprecation",
     "DeprecationImpact",
     "IssueEvent",
+    "ProblemDelivery",
+    "ProblemNotice",
     "Review",
     "ReviewNotice",
     "StoredBadge",
+    "UpstreamProblem",
     "validate_attachment",
 ]

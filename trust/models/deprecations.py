@@ -18,6 +18,7 @@ from catalog.models import Asset
 from core.choices import NotificationKind
 from core.notifications import notify
 from trust.choices import DeprecationState
+from trust.events import deprecation_changed
 
 # The most rows a periodic sweep handles in one run; the rest waits for the next run.
 SWEEP_BATCH = 500
@@ -144,6 +145,7 @@ class Deprecation(models.Model):
         return [*audience_of(self.asset), *affected.distinct()]
 
     def _tell(self, what, actor):
+        deprecation_changed.send(sender=Deprecation, deprecation=self, what=what)
         asset = self.asset
         replacement = (
             f"Use {self.replacement.name} ({self.replacement.get_kind_display().lower()}) instead."

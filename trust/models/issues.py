@@ -20,6 +20,7 @@ from core.choices import NotificationKind
 from core.notifications import notify
 from trust import attachments
 from trust.choices import IssueCategory, IssueSeverity, IssueStatus
+from trust.events import issue_changed
 from trust.models.badges import StoredBadge
 
 # The most rows a periodic sweep handles in one run; the rest waits for the next run.
@@ -183,6 +184,7 @@ class DataIssue(models.Model):
                     url=issue.get_absolute_url(),
                     asset=asset,
                 )
+                issue_changed.send(sender=cls, issue=issue, old_status=None)
                 if final:
                     # robust: a failed move is logged, never a 500 for a saved issue; reading or the sweep finishes it.
                     transaction.on_commit(partial(attachments.put_in_place, final), robust=True)
@@ -220,6 +222,7 @@ class DataIssue(models.Model):
                 StoredBadge.invalidate([self.asset_id], downstream=True)
             self.refresh_from_db()
             IssueEvent.objects.create(issue=self, author=by, from_status=old, to_status=to, body=comment)
+            issue_changed.send(sender=DataIssue, issue=self, old_status=old)
             self._tell(
                 f"{self.asset.name}: “{self.title}” is now {self.get_status_display().lower()}",
                 comment
