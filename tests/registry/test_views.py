@@ -273,13 +273,13 @@ def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for
     # in use (6); then the trust badge of every row at once: the stored badges, none yet for a new model, so
     # the facts (assets, a lineage walk from each, deprecations, deprecated inputs, serious issues, freshness) and
     # what card completeness reads (cards, assumptions, developers, model users, versions with whether they have
-    # training data and metrics), the models in use with their monitoring status, and storing them (a statement in
-    # a savepoint: 3)
-    with assert_num_queries(21):
+    # training data and metrics), the models in use with their monitoring status, maintenance windows, and storing
+    # them (a statement in a savepoint: 3)
+    with assert_num_queries(22):
         client.get("/models/")
     for number in range(10):
         model_with_card(owner, name=f"Model {number}")
-    with assert_num_queries(21):
+    with assert_num_queries(22):
         assert client.get("/models/").status_code == 200
 
 
