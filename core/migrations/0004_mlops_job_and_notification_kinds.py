@@ -4,30 +4,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_digests_and_channel_cadence'),
+        ("core", "0003_digests_and_channel_cadence"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='alert',
-            name='kind',
-            field=models.CharField(choices=[('freshness', 'Freshness changed'), ('job', 'Job finished'), ('drift', 'Pipeline drift'), ('schema_change', 'Schema changed'), ('issue', 'Data issue'), ('deprecation', 'Deprecation'), ('review', 'Review due'), ('promotion', 'Promotion'), ('model_monitoring', 'Model monitoring'), ('upstream', 'Problem upstream'), ('digest', 'Digest'), ('other', 'Other')], max_length=20),
+            model_name="alert",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("freshness", "Freshness changed"),
+                    ("job", "Job finished"),
+                    ("drift", "Pipeline drift"),
+                    ("schema_change", "Schema changed"),
+                    ("issue", "Data issue"),
+                    ("deprecation", "Deprecation"),
+                    ("review", "Review due"),
+                    ("promotion", "Promotion"),
+                    ("model_monitoring", "Model monitoring"),
+                    ("upstream", "Problem upstream"),
+                    ("digest", "Digest"),
+                    ("other", "Other"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='digestitem',
-            name='kind',
-            field=models.CharField(choices=[('freshness', 'Freshness changed'), ('job', 'Job finished'), ('drift', 'Pipeline drift'), ('schema_change', 'Schema changed'), ('issue', 'Data issue'), ('deprecation', 'Deprecation'), ('review', 'Review due'), ('promotion', 'Promotion'), ('model_monitoring', 'Model monitoring'), ('upstream', 'Problem upstream'), ('digest', 'Digest'), ('other', 'Other')], default='other', max_length=20),
+            model_name="digestitem",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("freshness", "Freshness changed"),
+                    ("job", "Job finished"),
+                    ("drift", "Pipeline drift"),
+                    ("schema_change", "Schema changed"),
+                    ("issue", "Data issue"),
+                    ("deprecation", "Deprecation"),
+                    ("review", "Review due"),
+                    ("promotion", "Promotion"),
+                    ("model_monitoring", "Model monitoring"),
+                    ("upstream", "Problem upstream"),
+                    ("digest", "Digest"),
+                    ("other", "Other"),
+                ],
+                default="other",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='jobrun',
-            name='kind',
-            field=models.CharField(choices=[('schema_scan', 'Schema scan'), ('training', 'Model training'), ('mlflow_sync', 'MLflow sync'), ('freshness_check', 'Freshness check'), ('model_monitoring', 'Model monitoring'), ('batch_scoring', 'Batch scoring'), ('retraining', 'Retraining on drift'), ('mlflow_alias', 'MLflow alias')], db_index=True, max_length=30),
+            model_name="jobrun",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("schema_scan", "Schema scan"),
+                    ("training", "Model training"),
+                    ("mlflow_sync", "MLflow sync"),
+                    ("freshness_check", "Freshness check"),
+                    ("model_monitoring", "Model monitoring"),
+                    ("batch_scoring", "Batch scoring"),
+                    ("retraining", "Retraining on drift"),
+                    ("mlflow_alias", "MLflow alias"),
+                ],
+                db_index=True,
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('freshness', 'Freshness changed'), ('job', 'Job finished'), ('drift', 'Pipeline drift'), ('schema_change', 'Schema changed'), ('issue', 'Data issue'), ('deprecation', 'Deprecation'), ('review', 'Review due'), ('promotion', 'Promotion'), ('model_monitoring', 'Model monitoring'), ('upstream', 'Problem upstream'), ('digest', 'Digest'), ('other', 'Other')], default='other', max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("freshness", "Freshness changed"),
+                    ("job", "Job finished"),
+                    ("drift", "Pipeline drift"),
+                    ("schema_change", "Schema changed"),
+                    ("issue", "Data issue"),
+                    ("deprecation", "Deprecation"),
+                    ("review", "Review due"),
+                    ("promotion", "Promotion"),
+                    ("model_monitoring", "Model monitoring"),
+                    ("upstream", "Problem upstream"),
+                    ("digest", "Digest"),
+                    ("other", "Other"),
+                ],
+                default="other",
+                max_length=20,
+            ),
         ),
     ]
