@@ -14,6 +14,7 @@ class NotificationKind(models.TextChoices):
     PROMOTION = "promotion", "Promotion"
     DEPENDENCY = "dependency", "Dependency"
     CHANGE_REQUEST = "change_request", "Change request"
+    MODEL_MONITORING = "model_monitoring", "Model monitoring"
     UPSTREAM = "upstream", "Problem upstream"
     DIGEST = "digest", "Digest"
     OTHER = "other", "Other"
@@ -24,6 +25,10 @@ class JobKind(models.TextChoices):
     TRAINING = "training", "Model training"
     MLFLOW_SYNC = "mlflow_sync", "MLflow sync"
     FRESHNESS_CHECK = "freshness_check", "Freshness check"
+    MODEL_MONITORING = "model_monitoring", "Model monitoring"
+    BATCH_SCORING = "batch_scoring", "Batch scoring"
+    RETRAINING = "retraining", "Retraining on drift"
+    MLFLOW_ALIAS = "mlflow_alias", "MLflow alias"
 
 
 class JobState(models.TextChoices):

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "registry",
     "monitoring",
     "quality",
+    "mlops",
     "trust",
     # The top layer: its management commands (generate_scale) may use every app.
     "portal",
@@ -416,6 +417,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("JOB_REAPER_INTERVAL", 15, minimum=1)),
         "options": {"expires": 12},
     },
+    "mlops-monitor-models-in-use": {
+        "task": "mlops.tasks.schedule_monitoring",
+        "schedule": float(env_int("MLOPS_MONITORING_INTERVAL", 3600, minimum=60)),
+        "options": {"expires": 300},
+    },
+    "mlops-deliver-webhooks": {
+        "task": "mlops.tasks.deliver_due_webhooks",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "mlops-purge-old-predictions": {
+        "task": "mlops.tasks.purge_old_predictions",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 3600},
+    },
     "relay-queued-jobs": {
         # The outbox relay: queued runs whose task never reached the broker (it was down) are sent again.
         "task": "core.tasks.relay_queued_jobs",
@@ -464,6 +480,19 @@ MLFLOW_BACKEND_STORE_URI = env_str("MLFLOW_BACKEND_STORE_URI", "")
 # --- registry --------------------------------------------------------------------------------------------------
 # A version may go into use only when its model card is at least this complete (percent of sections filled).
 MODEL_CARD_COMPLETENESS_THRESHOLD = env_int("MODEL_CARD_COMPLETENESS_THRESHOLD", 80, minimum=0)
+
+# --- MLOps (models after go-live) -----------------------------------------------------------------------------
+# Logged predictions (and their outcomes) older than this are deleted by the daily purge.
+PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 400, minimum=1)
+# The most rows one prediction or outcome batch may carry through the API.
+PREDICTION_BATCH_MAX_ROWS = env_int("PREDICTION_BATCH_MAX_ROWS", 10000, minimum=1)
+# How many days of predictions one monitoring run compares with the training profile.
+MLOPS_MONITORING_WINDOW_DAYS = env_int("MLOPS_MONITORING_WINDOW_DAYS", 1, minimum=1)
+# Signed webhook deliveries: attempts before giving up, and the first wait (it doubles each time).
+MLOPS_WEBHOOK_ATTEMPTS = env_int("MLOPS_WEBHOOK_ATTEMPTS", 5, minimum=1)
+MLOPS_WEBHOOK_BACKOFF_SECONDS = env_int("MLOPS_WEBHOOK_BACKOFF_SECONDS", 30, minimum=1)
+# The MLflow alias a promotion moves to the version going into use.
+MLOPS_CHAMPION_ALIAS = env_str("MLOPS_CHAMPION_ALIAS", "champion")
 # Stages appear in several registry serializers; one name for them in the API schema.
 
 LOGGING = {

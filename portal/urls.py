@@ -18,6 +18,7 @@ accounts_pages = [*accounts_urls.urlpatterns, path("profile/", views.profile, na
 api_v1 = [
     path("", include("core.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("mlops.api.urls")),
     path("", include("registry.api.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("quality.api.urls")),
@@ -37,6 +38,7 @@ urlpatterns = [
     path("models/", include("registry.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("quality/", include("quality.urls")),
+    path("mlops/", include("mlops.urls")),
     path("ping/", include("monitoring.ping_urls")),
     path("", include("core.urls")),
     path("", include("trust.urls")),

@@ -18,14 +18,15 @@ def _versions_with_facts():
 def get_model(request, slug, edit=False):
     """The model behind ``slug`` with what its card needs, and whether the user may change it (403 if required)."""
     card = "registered_model__card__updated_by"
-    asset, can_edit = asset_for_user(request, AssetKind.MODEL, slug, edit=edit, related=[card])
+    fairness = "registered_model__fairness_limit"
+    asset, can_edit = asset_for_user(request, AssetKind.MODEL, slug, edit=edit, related=[card, fairness])
     try:
         model = asset.registered_model
     except RegisteredModel.DoesNotExist:
         raise Http404(f"{asset} is not in the model registry.") from None
     prefetch_related_objects(
         [model],
-        "developers", "approvers", "model_users", "asset__tags",
+        "developers", "approvers", "model_users", "asset__tags", "quality_thresholds",
         Prefetch("assumptions", queryset=Assumption.objects.select_related("verified_by")),
         Prefetch("versions", queryset=_versions_with_facts()),
     )  # fmt: skip

@@ -10,3 +10,12 @@ card_changed = Signal()
 
 def send_card_changed(*model_ids):
     card_changed.send(sender="registry", model_ids=list(model_ids))
+
+
+# version_id, promotion_id: a version went into use through an approved promotion (sent inside the approval's
+# transaction). The MLOps app listens to set the MLflow alias and deliver the team's signed webhooks.
+version_promoted = Signal()
+
+
+def send_version_promoted(version_id, promotion_id):
+    version_promoted.send(sender="registry", version_id=version_id, promotion_id=promotion_id)

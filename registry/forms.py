@@ -211,6 +211,36 @@ class PromotionNoteForm(StatedLimits, forms.ModelForm):
         labels = {"note": "Note for the approver (optional)"}
 
 
+class QualityGatesForm(forms.Form):
+    """A model's thresholds (one per line) and its fairness limit; ``registry.services`` checks and saves them."""
+
+    thresholds = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line: metric, split, >= or <=, value. For example “roc_auc test >= 0.75” or "
+        "“mae test <= 12”.",
+    )
+    sensitive_column = forms.CharField(
+        required=False, max_length=200, help_text="The column whose groups must be treated alike (e.g. segment)."
+    )
+    max_gap = forms.FloatField(
+        required=False,
+        label="Largest gap allowed between groups",
+        help_text="On any metric, between the best and the worst group (training measures it as max_group_gap).",
+    )
+
+    def clean(self):
+        from registry.services import parse_thresholds
+
+        cleaned = super().clean()
+        try:
+            cleaned["parsed"] = parse_thresholds(cleaned.get("thresholds", ""))
+        except ValidationError as exc:
+            self.add_error("thresholds", exc)
+        return cleaned
+
+
 class JSONObjectField(forms.CharField):
     """A JSON object typed into a text area; ``{}`` when left empty."""
 

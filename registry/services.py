@@ -1,5 +1,8 @@
 """The registry's workflows, one function per action, called alike by the pages, the API, jobs and commands."""
 
+import math
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -10,7 +13,18 @@ from catalog.models import Asset, Dataset
 from core.choices import NotificationKind
 from core.notifications import notify
 from registry.events import send_card_changed
-from registry.models import Metric, ModelCard, ModelVersion, PromotionRequest, RegisteredModel
+from registry.models import (
+    Direction,
+    FairnessLimit,
+    Metric,
+    ModelCard,
+    ModelVersion,
+    PromotionRequest,
+    QualityThreshold,
+    QualityWaiver,
+    RegisteredModel,
+    gate_results,
+)
 
 # Slugs that are pages of their own under /models/.
 RESERVED_SLUGS = {"new", "markdown-preview"}
@@ -182,3 +196,88 @@ def decide_promotion(promotion, action, by, note=""):
     else:
         raise ValueError(f"Unknown decision {action!r}.")
     return promotion
+
+
+# --- quality gates ----------------------------------------------------------------------------------------------
+def parse_thresholds(text):
+    """Thresholds written one per line as ``metric split >= value`` (or ``<=``; the split may be left out, "test").
+    Returns ``[(metric, split, direction, value)]``; ``ValidationError`` names each bad line."""
+    thresholds, errors, seen = [], [], set()
+    for number, line in enumerate(str(text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        operator = ">=" if ">=" in line else "<=" if "<=" in line else None
+        left, _, right = line.partition(operator) if operator else (line, "", "")
+        names = left.split()
+        try:
+            value = float(right)
+        except ValueError:
+            value = None
+        if operator is None or value is None or not 1 <= len(names) <= 2 or not math.isfinite(value):
+            errors.append(
+                f"line {number} ({line[:60]}): write it as “metric split >= number”, e.g. “roc_auc test >= 0.75”"
+            )
+            continue
+        metric, split = names[0], names[1] if len(names) == 2 else "test"
+        if (metric, split) in seen:
+            errors.append(f"line {number}: {metric} on {split} is given twice")
+            continue
+        seen.add((metric, split))
+        thresholds.append((metric, split, Direction.AT_LEAST if operator == ">=" else Direction.AT_MOST, value))
+    if errors:
+        raise ValidationError(errors)
+    return thresholds
+
+
+def set_quality_gates(model, thresholds, *, sensitive_column="", max_gap=None):
+    """Replace the model's thresholds (``[(metric, split, direction, value)]``) and its fairness limit (none
+    without a sensitive column). Versions already in use stay; the gates count for the next promotion."""
+    sensitive_column = (sensitive_column or "").strip()
+    if sensitive_column and max_gap is None:
+        raise ValidationError({"max_gap": "Give the largest gap allowed between groups of the sensitive column."})
+    if max_gap is not None and not sensitive_column:
+        raise ValidationError({"sensitive_column": "Name the sensitive column whose groups are compared."})
+    if max_gap is not None and max_gap < 0:
+        raise ValidationError({"max_gap": "A gap is never negative; give 0 or more."})
+    with transaction.atomic():
+        model.quality_thresholds.all().delete()
+        QualityThreshold.objects.bulk_create(
+            QualityThreshold(model=model, metric=metric, split=split, direction=direction, value=value)
+            for metric, split, direction, value in thresholds
+        )
+        if sensitive_column:
+            FairnessLimit.objects.update_or_create(
+                model=model, defaults={"sensitive_column": sensitive_column, "max_gap": max_gap}
+            )
+        else:
+            FairnessLimit.objects.filter(model=model).delete()
+        send_card_changed(model.pk)
+
+
+def thresholds_text(model):
+    """The model's thresholds as the form writes them."""
+    return "\n".join(
+        f"{t.metric} {t.split} {'>=' if t.direction == Direction.AT_LEAST else '<='} {t.value:g}"
+        for t in model.quality_thresholds.all()
+    )
+
+
+def waive_gate(version, gate, *, by, reason):
+    """Let one unmet gate of ``version`` pass: only someone who may approve its promotion, with a reason."""
+    if not version.model.can_approve(by):
+        raise PermissionDenied("Only the people who may approve promotions of this model can waive a quality gate.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this gate may be waived: the reason is recorded with your name."})
+    results = {result["key"]: result for result in gate_results(version)}
+    if gate not in results:
+        raise ValidationError({"gate": "This model has no such quality gate."})
+    if results[gate]["passed"]:
+        raise ValidationError({"gate": f"{results[gate]['label']} is met; there is nothing to waive."})
+    with transaction.atomic():
+        waiver, _ = QualityWaiver.objects.update_or_create(
+            version=version, gate=gate, defaults={"reason": reason, "approved_by": by}
+        )
+        send_card_changed(version.model_id)
+    return waiver

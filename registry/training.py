@@ -271,6 +271,7 @@ def train(run):
     passed = all(item["passed"] for item in threshold_results.values()) if threshold_results else None
     checkpoint(run, "evaluating", 75, log_line=", ".join(f"{name} {value:.3f}" for name, value in metrics.items()))
 
+    profile = _reference_profile(request, pipeline, frame)
     checkpoint(run, "registering", 80, log_line="logging the run to MLflow")
     mlflow_run_id, model_uri = _log_to_mlflow(run, request, pipeline, frame, path, metrics, gaps)
     checkpoint(run, "registering", 92, log_line=f"MLflow run {mlflow_run_id}")
@@ -288,6 +289,7 @@ def train(run):
         model_uri=model_uri,
         passed_thresholds=passed,
         threshold_results=threshold_results,
+        reference_profile=profile,
     )
     run.report("registering", 98, log_line=f"registered version {version.version}")
     if run.requested_by is not None:
@@ -401,6 +403,16 @@ def _fit(request, frame):
     except ValueError as exc:
         raise JobFailed(f"scikit-learn could not train on this data: {exc}") from None
     return pipeline, x_test, y_test, parts[5] if groups is not None else None
+
+
+def _reference_profile(request, pipeline, frame):
+    """The profile of the training data and of the model's outputs on it, for monitoring after go-live."""
+    from registry.profiles import build_profile
+
+    x = frame[request.features]
+    scores = pipeline.predict_proba(x)[:, 1] if request.task == CLASSIFICATION and len(pipeline.classes_) == 2 else None
+    return {**build_profile(x, predictions=pipeline.predict(x), scores=scores), "target": request.target,
+            "task": request.task}  # fmt: skip
 
 
 def _scores(task, pipeline, x, y):

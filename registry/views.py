@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +26,7 @@ from registry.forms import (
     ModelFactsForm,
     ModelUserForm,
     PromotionNoteForm,
+    QualityGatesForm,
     VersionForm,
 )
 from registry.models import (
@@ -35,6 +36,7 @@ from registry.models import (
     ModelVersion,
     PromotionBlocked,
     RegisteredModel,
+    gate_results,
 )
 from registry.services import (
     add_assumption,
@@ -47,7 +49,10 @@ from registry.services import (
     remove_model_user,
     request_promotion,
     set_people,
+    set_quality_gates,
+    thresholds_text,
     update_model_facts,
+    waive_gate,
 )
 
 
@@ -127,6 +132,32 @@ def model_detail(request, slug):
         "nav": "models",
     }
     return render(request, "registry/model_detail.html", context)
+
+
+def _gates_initial(model):
+    fairness = getattr(model, "fairness_limit", None)
+    return {
+        "thresholds": thresholds_text(model),
+        "sensitive_column": fairness.sensitive_column if fairness else "",
+        "max_gap": fairness.max_gap if fairness else None,
+    }
+
+
+def quality_gates(request, slug):
+    """The model's thresholds and fairness limit: what every version must meet before it goes into use."""
+    model, _ = get_model(request, slug, edit=True)
+    form = QualityGatesForm(request.POST or None, initial=_gates_initial(model))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            set_quality_gates(model, data["parsed"], sensitive_column=data["sensitive_column"], max_gap=data["max_gap"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Quality gates saved: they count for the next promotion.")
+            return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#gates")
+    return render(request, "registry/gates_form.html", {"model": model, "form": form, "nav": "models"})
 
 
 def _layout(card):
@@ -400,6 +431,8 @@ def version_detail(request, slug, number):
     model, version, can_edit = get_version(request, slug, number)
     ticks = version.checklist_ticks.select_related("ticked_by")
     version._prefetched_objects_cache["checklist_ticks"] = list(ticks)
+    # Read by the gate twice (blockers and the gates table): once.
+    prefetch_related_objects([version], "quality_waivers")
     requests = version.promotion_requests.select_related("requested_by", "decided_by")
     pending = next((r for r in requests if r.state == PromotionState.PENDING), None)
     context = {
@@ -409,6 +442,8 @@ def version_detail(request, slug, number):
         "can_approve": pending is not None and model.can_approve(request.user),
         "checklist": version.checklist(),
         "blockers": version.promotion_blockers(),
+        "gates": gate_results(version),
+        "may_waive": model.can_approve(request.user, can_edit=can_edit),
         "refused": request.session.pop("promotion_refused", None),
         "requests": requests,
         "pending": pending,
@@ -462,6 +497,19 @@ def checklist_tick(request, slug, number):
         messages.error(request, f"Not ticked: {label}. " + _errors_text(exc))
     else:
         messages.success(request, f"Ticked: {label}.")
+    return _back(version)
+
+
+@require_POST
+def gate_waive(request, slug, number):
+    """An approver lets one unmet gate pass, with a reason recorded under their name."""
+    _, version, _ = get_version(request, slug, number)
+    try:
+        waiver = waive_gate(version, request.POST.get("gate", ""), by=request.user, reason=request.POST.get("reason"))
+    except ValidationError as exc:
+        messages.error(request, "Not waived. " + _errors_text(exc))
+    else:
+        messages.success(request, f"Waived: {waiver.gate}, with your reason recorded.")
     return _back(version)
 
 

@@ -297,6 +297,49 @@ def _card_edit(p):
     return Request("post", f"{_model(p, complete=False)[2]}/card/edit/", {"base_revision": 0, "results": "New."})
 
 
+def _waive(p):
+    from registry.models import Direction
+    from registry.services import set_quality_gates
+
+    model, _, base = _model(p)
+    set_quality_gates(model, [("f1", "test", Direction.AT_LEAST, 0.9)])
+    return Request("post", f"{base}/versions/1/waivers/", {"gate": "f1/test", "reason": "Pilot only."})
+
+
+OPS_FORM = {"psi_threshold": 0.3, "ks_p_value": 0.01, "missing_rate_limit": 0.1, "out_of_range_limit": 0.05,
+            "retrain_every_days": 7}  # fmt: skip
+
+
+def _prediction_row(prediction_id="p1"):
+    return {"id": prediction_id, "time": timezone.now().isoformat(), "features": {"x": 1}, "prediction": 1}
+
+
+def _outcome(p):
+    from mlops.ingest import log_predictions
+
+    _, version, base = _model(p)
+    log_predictions(version, [_prediction_row()])
+    return Request("post", f"/api/v1{base}/versions/1/outcomes/", {"id": "p1", "value": 1})
+
+
+def _promote_challenger(p):
+    from mlops.challenger import set_challenger
+
+    model = _staged(p)
+    set_challenger(model, model.versions.get(version=1))
+    return Request("post", f"/mlops/{model.asset.slug}/challenger/promote/", {"note": "Better"})
+
+
+def _score(p, api=False):
+    model, _, base = _model(p)
+    dataset = _dataset(p)
+    dataset.format = "csv"
+    dataset.save(update_fields=["format"])
+    if api:
+        return Request("post", f"/api/v1{base}/versions/1/scoring/", {"dataset": dataset.asset.slug})
+    return Request("post", f"/mlops/{model.asset.slug}/score/", {"version": "1", "dataset": dataset.asset.slug})
+
+
 def _version_create(p):
     data = {"algorithm": "GBM", "split": "test", "metrics": "f1 = 0.8"}
     return Request("post", f"{_model(p)[2]}/versions/new/", data)
@@ -400,12 +443,29 @@ CASES = {
         lambda p: Request("post", f"{_model(p)[2]}/versions/1/stage/", {"to": Stage.STAGING})
     ),
     ("registry:checklist_tick", "post"): Case(_tick),
+    ("registry:quality_gates", "post"): Case(
+        lambda p: Request("post", f"{_model(p)[2]}/gates/", {"thresholds": "f1 test >= 0.5"})
+    ),
+    ("registry:gate_waive", "post"): Case(lambda p: _waive(p), by="teammate"),
     ("registry:promotion_request", "post"): Case(
         lambda p: Request("post", f"/models/{_staged(p).asset.slug}/versions/1/promotion/", {"note": "Ready"})
     ),
     ("registry:promotion_decide", "post"): Case(
         lambda p: _decide_page(p),
         by="teammate",
+    ),
+    # --- pages: mlops
+    ("mlops:settings", "post"): Case(
+        lambda p: Request("post", f"/mlops/{_model(p)[0].asset.slug}/settings/", OPS_FORM)
+    ),
+    ("mlops:check_now", "post"): Case(lambda p: Request("post", f"/mlops/{_model(p)[0].asset.slug}/check/")),
+    ("mlops:set_challenger", "post"): Case(
+        lambda p: Request("post", f"/mlops/{_model(p)[0].asset.slug}/challenger/", {"version": "1"})
+    ),
+    ("mlops:promote_challenger", "post"): Case(lambda p: _promote_challenger(p)),
+    ("mlops:score", "post"): Case(lambda p: _score(p)),
+    ("mlops:hook_add", "post"): Case(
+        lambda p: Request("post", f"/mlops/{_model(p)[0].asset.slug}/hooks/", {"url": "https://ci.example.com/hook"})
     ),
     # --- pages: monitoring
     ("monitoring:maintenance", "post"): Case(_maintenance),
@@ -487,6 +547,12 @@ CASES = {
     ("model-version-withdraw", "post"): Case(
         lambda p: _decide_api(p, "withdraw"),
     ),
+    # --- API: mlops
+    ("model-version-predictions", "post"): Case(
+        lambda p: Request("post", f"/api/v1{_model(p)[2]}/versions/1/predictions/", _prediction_row())
+    ),
+    ("model-version-outcomes", "post"): Case(lambda p: _outcome(p)),
+    ("model-version-scoring", "post"): Case(lambda p: _score(p, api=True)),
     # --- API: monitoring
     ("job-run-cancel", "post"): Case(lambda p: Request("post", f"/api/v1/job-runs/{_queued_run(p).uuid}/cancel/")),
     ("training-run-list", "post"): Case(lambda p: _train_api(p)),

@@ -344,8 +344,8 @@ FRESHNESS_PANEL = 2
 # neighbours (upstream, downstream).
 ASSET_PAGE = 1 + 1 + 1 + 1 + 2
 # ``registry.access.get_model``: the model with owner, team and card; developers, approvers, assumptions, users,
-# tags; versions with their assets and creators, their metrics, training sets, evaluation sets.
-GET_MODEL = 10
+# tags, quality thresholds; versions with their assets and creators, their metrics, training sets, evaluation sets.
+GET_MODEL = 11
 
 PAGES = [
     # counts by kind, my ten latest, the ten latest; the ids of what I watch or depend on (none here)
@@ -398,16 +398,16 @@ PAGES = [
     # get_model, the assets of the training sets, the pending promotion request; the one walk upstream; the trust
     # header without deprecated inputs (nothing upstream) and tags (get_model has them); the badge computed
     # without retiring inputs (nothing upstream) but with the card's facts (card, assumptions, developers, users,
-    # versions); training runs
+    # versions) and its monitoring status (1); training runs
     Page(
         "model page",
         None,
         _model_page,
-        SIGNED_IN + UNREAD + GET_MODEL + 2 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5) + 1,
+        SIGNED_IN + UNREAD + GET_MODEL + 2 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5 + 1) + 1,
     ),
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,
-    # stage changes
-    Page("version page", None, _version_page, SIGNED_IN + UNREAD + GET_MODEL + 2 + 3),
+    # stage changes, quality waivers
+    Page("version page", None, _version_page, SIGNED_IN + UNREAD + GET_MODEL + 2 + 4),
     # get_model, the card
     Page("card editor", None, _card_editor, SIGNED_IN + UNREAD + GET_MODEL + 1),
     # counts by status, the page's policies in board order, those rows with asset, owner and team, the checks

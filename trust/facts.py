@@ -16,14 +16,15 @@ from django.utils import timezone
 from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk_each
 from catalog.models import Asset
+from mlops.models import ModelOps
 from monitoring.freshness import effective_freshness_by_asset
 from monitoring.maintenance import maintenance_by_asset
 from quality.facts import failing_checks_of
 from registry.choices import Stage
-from registry.models import completeness_prefetches
+from registry.models import ModelVersion, completeness_prefetches
 from trust.choices import DeprecationState
 from trust.models import Certification, DataIssue, Deprecation
-from trust.rules import AssetFacts, CheckFact, InputFact, IssueFact
+from trust.rules import AssetFacts, CheckFact, InputFact, IssueFact, MonitoringFact
 
 
 def _card_completeness(models):
@@ -97,6 +98,8 @@ def facts_for(assets, today=None, upstream=None):
         ]
     )
 
+    monitoring = _monitoring_facts([pk for pk, row in rows.items() if row.kind == AssetKind.MODEL])
+
     maintenance = maintenance_by_asset(asset_ids)
     check_counts, failing = failing_checks_of(asset_ids, nodes)
 
@@ -138,6 +141,7 @@ def facts_for(assets, today=None, upstream=None):
             freshness_changes_at=freshness[pk].changes_at,
             documentation_changes_on=cards[pk][3] if pk in cards else None,
             validation=_validation(row),
+            monitoring=monitoring.get(pk),
             **_maintenance_facts(maintenance.get(pk)),
             check_count=check_counts.get(pk, 0),
             failing_checks=tuple(
@@ -161,6 +165,21 @@ def _validation(row):
     if row.kind == AssetKind.MODEL_VERSION and hasattr(row, "model_version"):
         return "in_use" if row.model_version.stage == Stage.PRODUCTION else "not_validated"
     return None
+
+
+def _monitoring_facts(model_ids):
+    """``{model asset id: MonitoringFact}`` for the models in use among ``model_ids``; one query."""
+    if not model_ids:
+        return {}
+    in_use = ModelVersion.objects.filter(model_id__any_of=model_ids, stage=Stage.PRODUCTION).annotate(
+        ops_status=Subquery(ModelOps.objects.filter(model_id=OuterRef("model_id")).values("status")[:1]),
+        ops_since=Subquery(ModelOps.objects.filter(model_id=OuterRef("model_id")).values("status_since")[:1]),
+        ops_reason=Subquery(ModelOps.objects.filter(model_id=OuterRef("model_id")).values("status_reason")[:1]),
+    )
+    return {
+        row.model_id: MonitoringFact(row.ops_status or "not_monitored", row.ops_since, row.ops_reason or "")
+        for row in in_use.only("model_id")
+    }
 
 
 def _maintenance_facts(found):

@@ -61,6 +61,15 @@ class CheckFact:
 
 
 @dataclass(frozen=True)
+class MonitoringFact:
+    """A model in use, as its monitoring last found it (``mlops.choices.MonitoringStatus`` values)."""
+
+    status: str
+    since: datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class AssetFacts:
     """Everything the rules look at for one asset. ``None`` in a fact means "not known", never "fine"."""
 
@@ -87,6 +96,8 @@ class AssetFacts:
     # readiness checklist, validation included, and a second person's approval), "in_use_unevaluated" (in use, no
     # metrics recorded), "not_validated" (versions, none in use), "no_versions".
     validation: str | None = None
+    # A model's monitoring after go-live: None for anything that is not a model in use.
+    monitoring: "MonitoringFact | None" = None
     # A maintenance window running now (its end and reason), and when a window starts or ends next.
     maintenance_until: datetime | None = None
     maintenance_reason: str = ""
@@ -300,7 +311,7 @@ def certification_rule(facts):
     "A validated model is in use",
     "Models only. A version went into use through the readiness checklist (validation documented and reviewed) and "
     "a second person's approval. In use with no evaluation metrics recorded: use with caution. No version in use "
-    "yet: not assessed (unknown). Model monitoring will count here once it exists.",
+    "yet: not assessed (unknown). How the model does after go-live is the monitoring rule's.",
 )
 def validation_rule(facts):
     if facts.kind not in MODEL_KINDS:
@@ -314,6 +325,31 @@ def validation_rule(facts):
             return TrustLevel.UNKNOWN, "Not assessed: no version is registered yet."
         case _:
             return TrustLevel.UNKNOWN, "Not assessed: no version has been validated and approved for use yet."
+
+
+@rule(
+    "monitoring",
+    "A model in use is watched",
+    "For a model in use: its logged predictions are monitored for drift and, once outcomes arrive, performance. "
+    "Performance below threshold: do not use. Drifting inputs or predictions: use with caution. In use with no "
+    "predictions logged: not monitored, unknown. Other assets: the rule does not apply.",
+)
+def monitoring_rule(facts):
+    """A small rule of its own, so the other rules can change without it."""
+    fact = facts.monitoring
+    if fact is None:
+        return None
+    since = f" since {timezone.localtime(fact.since):%d %b %Y %H:%M}" if fact.since else ""
+    detail = f" {fact.reason}" if fact.reason else ""
+    match fact.status:
+        case "degraded":
+            return TrustLevel.DO_NOT_USE, f"Performance below threshold{since}.{detail}"
+        case "drifting":
+            return TrustLevel.CAUTION, f"Drifting{since}.{detail}"
+        case "healthy":
+            return TrustLevel.TRUSTED, f"Monitored: no drift, performance within thresholds.{detail}"
+        case _:
+            return TrustLevel.UNKNOWN, f"Not monitored: it is in use but nobody watches its predictions.{detail}"
 
 
 @rule(

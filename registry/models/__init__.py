@@ -1,6 +1,7 @@
 """The registry's rows, one module per concern; every model is importable from ``registry.models``."""
 
 from registry.models.cards import CardEditConflict, CardRevision, ModelCard
+from registry.models.gates import Direction, FairnessLimit, QualityThreshold, QualityWaiver, gate_results
 from registry.models.models import (
     Assumption,
     ModelUser,
@@ -16,14 +17,19 @@ __all__ = [
     "CardEditConflict",
     "CardRevision",
     "ChecklistTick",
+    "Direction",
+    "FairnessLimit",
     "Metric",
     "ModelCard",
     "ModelUser",
     "ModelVersion",
     "PromotionBlocked",
     "PromotionRequest",
+    "QualityThreshold",
+    "QualityWaiver",
     "RegisteredModel",
     "RegisteredModelQuerySet",
     "StageChange",
     "completeness_prefetches",
+    "gate_results",
 ]

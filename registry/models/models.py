@@ -137,14 +137,17 @@ class RegisteredModel(models.Model):
         missing = [label for label, filled in sections if not filled]
         return 100 * (len(sections) - len(missing)) // len(sections), missing
 
-    def can_approve(self, user):
-        """Staff, and the configured approvers; with none configured, whoever may edit the model."""
+    def can_approve(self, user, can_edit=None):
+        """Staff, and the configured approvers; with none configured, whoever may edit the model (``can_edit``
+        when the caller already knows it, as the pages do)."""
         if not user.is_authenticated:
             return False
         if user.is_staff:
             return True
         approver_ids = {approver.pk for approver in self.approvers.all()}
-        return user.pk in approver_ids if approver_ids else self.asset.can_edit(user)
+        if approver_ids:
+            return user.pk in approver_ids
+        return can_edit if can_edit is not None else self.asset.can_edit(user)
 
 
 class ModelUser(models.Model):

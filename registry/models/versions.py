@@ -10,7 +10,8 @@ from django.utils import timezone
 from catalog.models import Asset, Dataset
 from core.validators import web_url_validator
 from registry.choices import ALLOWED_MOVES, ChecklistItem, PromotionState, Stage
-from registry.events import send_card_changed
+from registry.events import send_card_changed, send_version_promoted
+from registry.models.gates import gate_blockers
 from registry.models.models import PromotionBlocked, RegisteredModel
 
 
@@ -47,6 +48,9 @@ class ModelVersion(models.Model):
     )
     threshold_results = models.JSONField(
         default=dict, blank=True, help_text='{"metric": {"threshold": 0.8, "value": 0.83, "passed": true}}'
+    )
+    reference_profile = models.JSONField(
+        default=dict, blank=True, help_text="The training data's profile, for monitoring (registry.profiles)."
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -158,7 +162,7 @@ class ModelVersion(models.Model):
             blockers.append(
                 f"model card {percent}% complete, needs {threshold}% (missing sections: {', '.join(missing)})"
             )
-        return blockers
+        return blockers + gate_blockers(self)
 
     def tick(self, item, by, link=""):
         """Record that ``by`` checked ``item`` now; ticking again updates who, when and the link."""
@@ -303,6 +307,7 @@ class PromotionRequest(models.Model):
             requester = self.requested_by.get_username() if self.requested_by else "someone"
             reason = f"Promotion requested by {requester}, approved by {by.get_username()}. {note}".strip()
             self.version._move(Stage.PRODUCTION, by, reason, promotion=self)
+            send_version_promoted(self.version_id, self.pk)
 
     def reject(self, by, note=""):
         if not self.model.can_approve(by):

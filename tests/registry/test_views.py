@@ -273,8 +273,8 @@ def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for
     # in use (6); then the trust badge of every row at once: the stored badges, none yet for a new model, so
     # the facts (assets, a lineage walk from each, deprecations, deprecated inputs, serious issues, freshness) and
     # what card completeness reads (cards, assumptions, developers, model users, versions with whether they have
-    # training data and metrics), the maintenance windows (issue 15), the quality checks (issue 16), and storing them
-    # (a statement in a savepoint: 3)
+    # training data and metrics), the models in use with their monitoring status, the maintenance windows (issue 15),
+    # the quality checks (issue 16), and storing them (a statement in a savepoint: 3)
     with assert_num_queries(22):
         client.get("/models/")
     for number in range(10):
@@ -329,8 +329,8 @@ def test_the_model_page_costs_a_pinned_number_of_queries(client_for, owner, outs
     # with who verified them, versions, their metrics, training datasets, their assets, evaluation datasets; the
     # pending promotion; the one walk upstream; the menu's unread notifications; the trust header: deprecation,
     # deprecated inputs, open issues, the stored badge, watching, pending acknowledgements, last review,
-    # certification; the latest training run.
-    with assert_num_queries(25):
+    # certification; the latest training run; the model's quality thresholds (with get_model).
+    with assert_num_queries(26):
         assert client.get(f"/models/{model.asset.slug}/").status_code == 200
 
 
@@ -352,6 +352,6 @@ def test_the_version_page_costs_a_pinned_number_of_queries(client_for, owner, ou
     client = client_for(outsider)
     # session, user; the model's asset, its card and can_edit (one query, as on the model page) and the same nine
     # prefetches; the version's checklist ticks, its promotion requests, the menu's unread notifications, its stage
-    # changes.
-    with assert_num_queries(17):
+    # changes; the model's quality thresholds (with get_model) and the version's waivers.
+    with assert_num_queries(19):
         assert client.get(version.get_absolute_url()).status_code == 200

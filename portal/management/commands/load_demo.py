@@ -6,6 +6,7 @@ from catalog import demo as catalog_demo
 from catalog.choices import AssetKind
 from catalog.models import Asset
 from catalog.search import reindex
+from mlops import demo as mlops_demo
 from monitoring import demo as monitoring_demo
 from quality import demo as quality_demo
 from registry import demo as registry_demo
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             monitoring_demo.load(teams, users, assets)
             registry_demo.load_training(users)
             quality_demo.load()
+            mlops_demo.load(teams, users)
             trust_demo.load(teams, users, assets)
             # The registry's demo writes its rows directly; make its models findable by their descriptions too.
             reindex(

@@ -1,0 +1,134 @@
+"""The MLOps API: prediction and outcome batches, scoring jobs, monitoring status; owners and their team only."""
+
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import status
+from rest_framework.parsers import BaseParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.access import asset_for_user
+from catalog.choices import AssetKind
+from mlops.ingest import BatchUnreadable, log_outcomes, log_predictions, read_batch
+from registry.models import ModelVersion
+
+
+class RawBody(BaseParser):
+    """Any content type: the view reads ``request.body`` itself (JSON lines, CSV, Parquet)."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read() if stream is not None else b""
+
+
+def version_for(request, slug, number):
+    """The version, if the user may change its model (owner, team, staff, or their token); 404 or 403 otherwise.
+    Two queries: the model's asset with the permission, and the version."""
+    asset, _ = asset_for_user(request, AssetKind.MODEL, slug, edit=True)
+    version = ModelVersion.objects.filter(model_id=asset.pk, version=number).first()
+    if version is None:
+        raise Http404(f"{asset.name} has no version {number}.")
+    return version
+
+
+class _BatchView(APIView):
+    parser_classes = [RawBody]
+    kind = "predictions"
+
+    def store(self, version, rows):
+        raise NotImplementedError
+
+    @extend_schema(request={"application/x-ndjson": OpenApiTypes.BINARY, "text/csv": OpenApiTypes.BINARY,
+                            "application/vnd.apache.parquet": OpenApiTypes.BINARY},
+                   responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})  # fmt: skip
+    def post(self, request, slug, number):
+        version = version_for(request, slug, number)
+        try:
+            rows = read_batch(request.body, request.content_type, kind=self.kind)
+        except BatchUnreadable as exc:
+            return Response({"detail": str(exc), "accepted": 0, "rejected": []}, status=status.HTTP_400_BAD_REQUEST)
+        if not rows:
+            return Response({"detail": "The batch is empty.", "accepted": 0, "rejected": []}, status=400)
+        try:
+            with transaction.atomic():
+                accepted, rejected = self.store(version, rows)
+        except BatchUnreadable as exc:
+            return Response({"detail": str(exc), "accepted": 0, "rejected": []}, status=status.HTTP_400_BAD_REQUEST)
+        body = {"accepted": accepted, "rejected": rejected}
+        if not accepted and rejected:
+            body["detail"] = f"Every row was rejected ({len(rejected)}); the reasons are given per row."
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PredictionBatchView(_BatchView):
+    """Log a batch of predictions of a version (JSON lines, CSV or Parquet)."""
+
+    kind = "predictions"
+
+    def store(self, version, rows):
+        return log_predictions(version, rows)
+
+
+class OutcomeBatchView(_BatchView):
+    """Log the true outcomes of logged predictions, by prediction id, whenever they become known."""
+
+    kind = "outcomes"
+
+    def store(self, version, rows):
+        return log_outcomes(version, rows)
+
+
+class ScoringView(APIView):
+    """Start a batch scoring run of a version over a catalog dataset: ``{"dataset": slug, "id_column": name}``."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
+    def post(self, request, slug, number):
+        from django.core.exceptions import ValidationError
+
+        from catalog.models import Dataset
+        from mlops.scoring import start_scoring
+
+        version = version_for(request, slug, number)
+        data = request.data if isinstance(request.data, dict) else {}
+        dataset = Dataset.objects.select_related("asset").filter(asset__slug=str(data.get("dataset", ""))).first()
+        if dataset is None:
+            return Response({"dataset": ["Give the slug of a catalog dataset to score."]}, status=400)
+        try:
+            with transaction.atomic():
+                run = start_scoring(version, dataset, requested_by=request.user,
+                                    id_column=str(data.get("id_column", "")))  # fmt: skip
+        except ValidationError as exc:
+            return Response(exc.message_dict, status=400)
+        return Response({"run": str(run.uuid), "url": run.get_absolute_url(), "state": run.state}, status=202)
+
+
+class MonitoringView(APIView):
+    """A model's monitoring status, its latest checks and its maturity level."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, slug):
+        from mlops.maturity import maturity
+        from mlops.models import MonitoringRun
+        from mlops.monitoring import current_ops
+        from registry.access import get_model
+
+        model, _ = get_model(request, slug)
+        ops = current_ops(model)
+        latest = MonitoringRun.objects.filter(model=model).first()
+        level, next_level = maturity(model)
+        return Response({
+            "status": ops.status,
+            "status_label": ops.get_status_display(),
+            "since": ops.status_since,
+            "reason": ops.status_reason,
+            "challenger": ops.challenger.version if ops.challenger else None,
+            "maturity": {"level": level, "next": next_level},
+            "latest_run": None if latest is None else {
+                "window_end": latest.window_end, "rows": latest.rows, "labelled_rows": latest.labelled_rows,
+                "results": [{"kind": r.kind, "name": r.name, "value": r.value, "ks_p_value": r.ks_p_value,
+                             "threshold": r.threshold, "status": r.status} for r in latest.results.all()],
+            },
+        })  # fmt: skip

@@ -1,0 +1,222 @@
+"""Batch scoring by the portal: a version runs over a catalog dataset and its predictions become a dataset.
+
+The input is a CSV or Parquet dataset under ``DATA_ROOT`` or a table of a SQLite source; it is checked against the
+version's features (a missing column or a text column where training saw numbers is a readable failure). The
+predictions are written as Parquet under ``DATA_ROOT/predictions/``, catalogued as a dataset of the "Portal
+predictions" source through the catalog's writers, with lineage input → version → predictions, and logged for
+monitoring. The model's challenger, if it has one, scores the same rows in shadow (logged, same prediction ids).
+"""
+
+import sqlite3
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import assets
+from catalog.choices import AssetKind, DatasetFormat, LineageOrigin, SourceKind
+from catalog.models import Asset, Dataset, DataSource
+from catalog.scanning import FoundColumn, apply_schema, dataset_for
+from core.choices import JobKind
+from core.files import OutsideDataRoot, inside_data_root
+from core.jobs import JobFailed, checkpoint
+from core.models import JobRun
+from mlops.ingest import log_predictions
+from registry.models import ModelVersion
+
+STEPS = ["queued", "loading", "checking", "scoring", "writing", "logging", "done"]
+SCORABLE_FORMATS = (DatasetFormat.CSV, DatasetFormat.PARQUET, DatasetFormat.TABLE)
+PREDICTIONS_SOURCE = "Portal predictions"
+LOG_BATCH = 5000
+
+
+def start_scoring(version, dataset, *, requested_by, id_column=""):
+    """Queue a scoring run of ``version`` over ``dataset`` (page, API and schedule all start it here)."""
+    if dataset.format not in SCORABLE_FORMATS:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"dataset": f"{dataset.asset.name} is a {dataset.get_format_display()}; scoring reads "
+                                          "CSV, Parquet or a database table."})  # fmt: skip
+    return JobRun.enqueue(
+        JobKind.BATCH_SCORING,
+        asset=version.asset,
+        requested_by=requested_by,
+        params={"version": version.pk, "dataset": dataset.asset.slug, "id_column": id_column},
+    )
+
+
+@contextmanager
+def open_table(dataset):
+    """``(connection, quoted table name)`` of a table dataset of a SQLite source, read-only; ``JobFailed`` with the
+    reason otherwise (the one reader of SQL tables for scoring and for prediction tables)."""
+    source = dataset.source
+    if source.source_kind != SourceKind.SQLITE:
+        raise JobFailed(f"Tables are read from SQLite sources; {source.asset.name} is "
+                        f"{source.get_source_kind_display()}.")  # fmt: skip
+    try:
+        path = inside_data_root(source.connection.get("path", ""))
+    except OutsideDataRoot as exc:
+        raise JobFailed(str(exc)) from None
+    if not path.is_file():
+        raise JobFailed(f"There is no SQLite database at {source.connection.get('path', '')} under DATA_ROOT.")
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        yield connection, '"' + dataset.qualified_name.replace('"', '""') + '"'
+    except JobFailed:
+        raise
+    except Exception as exc:  # sqlite3's and pandas's errors alike: the owner needs the message
+        raise JobFailed(f"Could not read the table {dataset.qualified_name}: {exc}") from None
+    finally:
+        connection.close()
+
+
+def _load(dataset):
+    import pandas as pd
+
+    if dataset.format == DatasetFormat.TABLE:
+        with open_table(dataset) as (connection, quoted):
+            return pd.read_sql_query(f"SELECT * FROM {quoted}", connection)
+    try:
+        path = inside_data_root(dataset.qualified_name)
+    except OutsideDataRoot as exc:
+        raise JobFailed(str(exc)) from None
+    if not path.is_file():
+        raise JobFailed(f"There is no file at '{dataset.qualified_name}' under DATA_ROOT; was it moved?")
+    try:
+        return pd.read_parquet(path) if dataset.format == DatasetFormat.PARQUET else pd.read_csv(path)
+    except Exception as exc:  # pandas raises many types for a corrupt file
+        raise JobFailed(f"Could not read {dataset.qualified_name} as {dataset.get_format_display()}: {exc}") from None
+
+
+def check_input(version, frame):
+    """Readable reasons, as training gives them, when the input does not fit the version's features."""
+    import pandas as pd
+
+    features = list(version.features or [])
+    if not features:
+        raise JobFailed(f"v{version.version} does not record its features; register them before scoring.")
+    missing = [name for name in features if name not in frame.columns]
+    if missing:
+        raise JobFailed(f"The input has no column {', '.join(missing)}, which v{version.version} needs.")
+    profile = (version.reference_profile or {}).get("features", {})
+    for name in features:
+        if profile.get(name, {}).get("type") == "numeric" and not pd.api.types.is_numeric_dtype(frame[name]):
+            sample = frame[name].dropna()
+            bad = sample[pd.to_numeric(sample, errors="coerce").isna()]
+            example = f" such as {bad.iloc[0]!r}" if len(bad) else ""
+            raise JobFailed(f"Column {name} was numeric in training but holds text{example}.")
+
+
+def load_model(version):
+    import mlflow
+    import mlflow.sklearn
+
+    if not version.model_uri:
+        raise JobFailed(f"v{version.version} has no MLflow model to load.")
+    mlflow.set_tracking_uri(settings.MLFLOW_TRACKING_URI)
+    try:
+        return mlflow.sklearn.load_model(version.model_uri)
+    except Exception as exc:  # MLflow raises many types for a missing or unreadable model
+        raise JobFailed(f"Could not load the model {version.model_uri}: {exc}") from None
+
+
+def predict(pipeline, frame, features):
+    x = frame[features]
+    predictions = pipeline.predict(x)
+    scores = None
+    if hasattr(pipeline, "predict_proba") and len(getattr(pipeline, "classes_", [])) == 2:
+        scores = pipeline.predict_proba(x)[:, 1]
+    return predictions, scores
+
+
+def _predictions_source(owner, team):
+    source = DataSource.objects.filter(asset__name=PREDICTIONS_SOURCE, asset__kind=AssetKind.SOURCE).first()
+    if source is None:
+        asset = Asset(
+            kind=AssetKind.SOURCE,
+            name=PREDICTIONS_SOURCE,
+            owner=owner,
+            team=team,
+            description="Predictions written by the portal's batch scoring, under DATA_ROOT/predictions.",
+        )
+        source = DataSource(source_kind=SourceKind.FILES, connection={"path": "predictions"})
+        assets.create_asset(asset, source, actor=owner)  # fmt: skip
+    return source
+
+
+def _log(version, ids, moment, frame, features, predictions, scores):
+    records = frame[features].astype(object).where(frame[features].notna(), None).to_dict("records")
+    accepted = 0
+    for start in range(0, len(ids), LOG_BATCH):
+        rows = [
+            {"id": ids[i], "time": moment, "features": records[i], "prediction": predictions[i],
+             "score": None if scores is None else float(scores[i])}
+            for i in range(start, min(start + LOG_BATCH, len(ids)))
+        ]  # fmt: skip
+        with transaction.atomic():
+            accepted += log_predictions(version, rows)[0]
+    return accepted
+
+
+def score(run):
+    """The job's handler."""
+    import pandas as pd
+
+    from mlops.models import ModelOps
+
+    version = ModelVersion.objects.select_related("model__asset", "asset").filter(pk=run.params.get("version")).first()
+    if version is None:
+        raise JobFailed("The version this run was started for no longer exists.")
+    dataset = Dataset.objects.select_related("asset", "source__asset").filter(asset__slug=run.params["dataset"]).first()
+    if dataset is None:
+        raise JobFailed("The input dataset no longer exists.")
+    checkpoint(run, "loading", 10, log_line=f"reading {dataset.qualified_name}")
+    frame = _load(dataset)
+    checkpoint(run, "checking", 20, log_line=f"{len(frame)} rows, {len(frame.columns)} columns")
+    check_input(version, frame)
+    id_column = run.params.get("id_column") or ""
+    if id_column and id_column not in frame.columns:
+        raise JobFailed(f"The input has no id column {id_column}.")
+    ids = frame[id_column].astype(str).tolist() if id_column else [f"{run.uuid}-{i}" for i in range(len(frame))]
+    features = list(version.features)
+    checkpoint(run, "scoring", 35)
+    predictions, scores = predict(load_model(version), frame, features)
+
+    checkpoint(run, "writing", 60)
+    moment = timezone.now()
+    output = pd.DataFrame({"id": ids, "prediction": predictions})
+    if scores is not None:
+        output["score"] = scores
+    output["model_version"] = f"{version.model.asset.slug}:v{version.version}"
+    output["scored_at"] = moment
+    relative = f"predictions/{version.model.asset.slug}-v{version.version}-{moment:%Y%m%d-%H%M%S}.parquet"
+    path = inside_data_root(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    output.to_parquet(path, index=False)
+    owner, team = version.model.asset.owner, version.model.asset.team
+    with transaction.atomic():
+        source = _predictions_source(owner, team)
+        out, _ = dataset_for(source, relative, DatasetFormat.PARQUET, actor=run.requested_by,
+                             description=f"Predictions of {version} over {dataset.asset.name}.")  # fmt: skip
+        apply_schema(out, [FoundColumn(name, str(dtype)) for name, dtype in output.dtypes.items()], "scan")
+        assets.link([(dataset.asset_id, version.asset_id), (version.asset_id, out.asset_id)],
+                     actor=run.requested_by, origin=LineageOrigin.REGISTRY)  # fmt: skip
+
+    checkpoint(run, "logging", 75, log_line=f"wrote {relative}")
+    plain = [item.item() if hasattr(item, "item") else item for item in predictions]
+    logged = _log(version, ids, moment, frame, features, plain, scores)
+    shadow = {}
+    ops = ModelOps.objects.select_related("challenger").filter(model=version.model).first()
+    challenger = ops.challenger if ops is not None else None
+    if challenger is not None and challenger.pk != version.pk:
+        checkpoint(run, "logging", 85, log_line=f"challenger v{challenger.version} scores the same rows in shadow")
+        check_input(challenger, frame)
+        c_predictions, c_scores = predict(load_model(challenger), frame, list(challenger.features))
+        c_plain = [item.item() if hasattr(item, "item") else item for item in c_predictions]
+        shadow = {
+            "version": challenger.version,
+            "logged": _log(challenger, ids, moment, frame, list(challenger.features), c_plain, c_scores),
+        }
+    run.report("logging", 98, log_line=f"logged {logged} predictions")  # fmt: skip
+    return {"rows": len(frame), "output": out.asset.slug, "output_path": relative, "logged": logged, "shadow": shadow}

@@ -1,0 +1,25 @@
+"""Beat entries of the MLOps app; each takes ids or nothing and re-fetches."""
+
+from celery import shared_task
+
+from mlops import hooks
+
+
+@shared_task
+def schedule_monitoring():
+    """Queue one monitoring run for every model in use that has none waiting or running."""
+    from mlops.monitoring import schedule_all
+
+    return len(schedule_all())
+
+
+@shared_task
+def deliver_due_webhooks():
+    return hooks.deliver_due()
+
+
+@shared_task
+def purge_old_predictions():
+    from mlops.ingest import purge_old
+
+    return purge_old()

@@ -1,0 +1,214 @@
+"""The MLOps pages: monitoring per model, champion against challenger, and the models by maturity level."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from catalog.models import Dataset
+from core.choices import JobKind
+from core.models import JobRun
+from mlops import challenger as challenger_
+from mlops.choices import CheckKind, CheckStatus
+from mlops.forms import DeliveryHookForm, MonitoringSettingsForm
+from mlops.maturity import LEVELS, maturity
+from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun
+from mlops.monitoring import current_ops, in_use, ops_of
+from mlops.scoring import SCORABLE_FORMATS, start_scoring
+from registry.access import get_model
+from registry.models import PromotionBlocked, RegisteredModel
+from registry.services import request_promotion
+
+CHART_RUNS = 60
+
+
+def _charts(model):
+    """Per feature, its PSI over the last runs; per live metric, its value over time."""
+    runs = list(MonitoringRun.objects.filter(model=model).order_by("-window_end")[:CHART_RUNS])
+    results = MonitoringResult.objects.filter(run__in=runs, kind__in=[CheckKind.FEATURE_DRIFT, CheckKind.PERFORMANCE,
+                                                                     CheckKind.PREDICTION_DRIFT])  # fmt: skip
+    when = {run.pk: run.window_end.isoformat() for run in runs}
+    series = {}
+    for result in results.order_by("run__window_end"):
+        key = (result.kind, result.name)
+        chart = series.setdefault(key, {"x": [], "y": [], "threshold": result.threshold})
+        chart["x"].append(when[result.run_id])
+        chart["y"].append(result.value)
+    charts = []
+    for index, ((kind, name), data) in enumerate(sorted(series.items())):
+        title = f"{name}: PSI" if kind != CheckKind.PERFORMANCE else f"{name} on live rows"
+        charts.append(
+            {
+                "id": f"chart-{index}",
+                "title": title,
+                "kind": kind,
+                "name": name,
+                "threshold": data["threshold"],
+                "series": [{"name": name, "x": data["x"], "y": data["y"]}],
+            }
+        )
+    return charts  # fmt: skip
+
+
+def monitoring(request, slug):
+    model, can_edit = get_model(request, slug)
+    ops = current_ops(model)
+    version = in_use(model)
+    latest = MonitoringRun.objects.filter(model=model).first()
+    results = list(latest.results.all()) if latest else []
+    challenger = ops.challenger
+    comparison = challenger_.compare(model, version, challenger) if version and challenger else None
+    charts = _charts(model)
+    if comparison and comparison.get("rows"):
+        days = [day[0] for day in comparison["daily"]]
+        charts.append({
+            "id": "chart-challenger", "kind": "challenger", "name": "", "threshold": None,
+            "title": f"Daily {comparison['difference']['metric']}: v{version.version} against v{challenger.version}",
+            "series": [
+                {"name": f"champion v{version.version}", "x": days, "y": [day[1] for day in comparison["daily"]]},
+                {"name": f"challenger v{challenger.version}", "x": days, "y": [day[2] for day in comparison["daily"]]},
+            ],
+        })  # fmt: skip
+    level, next_level = maturity(model)
+    context = {
+        "model": model,
+        "can_edit": can_edit,
+        "ops": ops,
+        "version": version,
+        "latest": latest,
+        "drifting": [r for r in results if r.status == CheckStatus.ALERT and r.kind != CheckKind.PERFORMANCE],
+        "results": results,
+        "charts": charts,
+        "comparison": comparison,
+        "challenger": challenger,
+        "candidates": [v for v in model.versions.all() if v.stage in ("development", "staging")],
+        "runs": MonitoringRun.objects.filter(model=model)[:10],
+        "settings_form": MonitoringSettingsForm(instance=ops),
+        "datasets": Dataset.objects.filter(format__in=SCORABLE_FORMATS).select_related("asset").order_by(
+            "asset__name"
+        )[:200],
+        "level": level,
+        "level_name": LEVELS[level],
+        "next_level": next_level,
+        "hooks": DeliveryHook.objects.filter(team=model.asset.team) if model.asset.team else [],
+        "hook_form": DeliveryHookForm(),
+        "nav": "models",
+    }  # fmt: skip
+    return render(request, "mlops/monitoring.html", context)
+
+
+def _back(slug, anchor=""):
+    return redirect(reverse("mlops:monitoring", kwargs={"slug": slug}) + anchor)
+
+
+@require_POST
+def monitoring_settings(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    form = MonitoringSettingsForm(request.POST, instance=ops_of(model))
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Monitoring settings saved.")
+    else:
+        messages.error(request, "Not saved: " + " ".join(m for ms in form.errors.values() for m in ms))
+    return _back(slug, "#settings")
+
+
+@require_POST
+def check_now(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    run = JobRun.enqueue(JobKind.MODEL_MONITORING, asset=model.asset, requested_by=request.user,
+                         params={"model": model.asset_id})  # fmt: skip
+    messages.success(request, run.queued_message("Monitoring run queued."))
+    return _back(slug)
+
+
+@require_POST
+def set_challenger(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    number = request.POST.get("version", "")
+    version = next((v for v in model.versions.all() if str(v.version) == number), None) if number else None
+    try:
+        challenger_.set_challenger(model, version)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"v{version.version} now scores in shadow." if version else "No challenger now.")
+    return _back(slug, "#challenger")
+
+
+@require_POST
+def promote_challenger(request, slug):
+    """Ask for the challenger to go into use: the same gate and approval as any promotion."""
+    model, _ = get_model(request, slug, edit=True)
+    ops = ops_of(model)
+    if ops.challenger is None:
+        messages.error(request, "This model has no challenger to promote.")
+        return _back(slug)
+    version = ops.challenger
+    version.model = model
+    try:
+        request_promotion(model, version, request.user, note=request.POST.get("note", ""))
+    except PromotionBlocked as exc:
+        request.session["promotion_refused"] = exc.missing
+        messages.error(request, f"Promotion refused: {len(exc.missing)} item(s) missing, listed below.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Promotion of v{version.version} requested. Another person must approve it.")
+    return redirect(version.get_absolute_url())
+
+
+@require_POST
+def score(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    number = request.POST.get("version", "")
+    version = next((v for v in model.versions.all() if str(v.version) == number), None) or in_use(model)
+    dataset = Dataset.objects.select_related("asset").filter(asset__slug=request.POST.get("dataset", "")).first()
+    if version is None or dataset is None:
+        messages.error(request, "Choose a version and a dataset to score.")
+        return _back(slug, "#scoring")
+    try:
+        run = start_scoring(version, dataset, requested_by=request.user, id_column=request.POST.get("id_column", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(slug, "#scoring")
+    messages.success(request, run.queued_message(f"Scoring of {dataset.asset.name} by v{version.version} queued."))
+    return redirect(run)
+
+
+@require_POST
+def hook_add(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    if model.asset.team is None:
+        messages.error(request, "Give the model a team first: webhooks belong to a team.")
+        return _back(slug, "#hooks")
+    form = DeliveryHookForm(request.POST, instance=DeliveryHook(team=model.asset.team, created_by=request.user))
+    if form.is_valid():
+        hook = form.save()
+        messages.success(request, f"Webhook added. Its signing secret: {hook.secret}")
+    else:
+        messages.error(request, "Not added: " + " ".join(m for ms in form.errors.values() for m in ms))
+    return _back(slug, "#hooks")
+
+
+def maturity_list(request):
+    """Every model with its maturity level; ``?level=`` keeps one level."""
+    chosen = request.GET.get("level", "")
+    rows = []
+    for model in RegisteredModel.objects.by_name().select_related("asset")[:500]:
+        level, next_level = maturity(model)
+        if not chosen or str(level) == chosen:
+            rows.append({"model": model, "level": level, "name": LEVELS[level], "next": next_level})
+    return render(request, "mlops/maturity_list.html",
+                  {"rows": rows, "levels": LEVELS, "chosen": chosen, "nav": "models"})  # fmt: skip
+
+
+def delivery_log(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    hook = get_object_or_404(DeliveryHook, pk=request.GET.get("hook"), team=model.asset.team)
+    return render(
+        request,
+        "mlops/deliveries.html",
+        {"model": model, "hook": hook, "deliveries": hook.deliveries.all()[:100], "nav": "models"},
+    )

@@ -1,0 +1,95 @@
+"""Logging predictions and outcomes through the API: JSON lines, CSV, Parquet; bad rows answered row by row."""
+
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mlops.models import Outcome, Prediction
+from tests import factories
+from tests.mlops.conftest import churn_frame, scored_lines
+
+pytestmark = pytest.mark.django_db
+
+
+def url(model, version, what="predictions"):
+    return f"/api/v1/models/{model.asset.slug}/versions/{version.version}/{what}/"
+
+
+def test_a_real_model_s_predictions_are_logged_as_json_lines(in_use, owner):
+    model, version = in_use
+    body = scored_lines(version, churn_frame(50), timezone.now() - timedelta(hours=1))
+    response = factories.api_client(owner).post(url(model, version), body, content_type="application/x-ndjson")
+    assert response.status_code == 201, response.content
+    assert response.json() == {"accepted": 50, "rejected": []}
+    stored = Prediction.objects.get(version=version, prediction_id="r7-0")
+    assert set(stored.features) == {"tenure_months", "orders_90d", "segment"} and 0 <= stored.score <= 1
+
+
+def test_a_batch_with_bad_rows_keeps_the_good_ones_and_gives_a_reason_per_row(in_use, owner):
+    model, version = in_use
+    now = timezone.now().isoformat()
+    good = {"id": "a", "time": now, "features": {"tenure_months": 3, "orders_90d": 1, "segment": "consumer"},
+            "prediction": 1, "score": 0.8}  # fmt: skip
+    rows = [
+        json.dumps(good),
+        "{not json",
+        json.dumps({**good, "id": "b", "time": "yesterday"}),
+        json.dumps({**good, "id": "c", "features": {"colour": "red"}}),
+        json.dumps({**good, "id": "a"}),
+        json.dumps({**good, "id": "d", "prediction": None, "score": "high"}),
+        json.dumps([1, 2]),
+    ]
+    response = factories.api_client(owner).post(url(model, version), "\n".join(rows),
+                                                content_type="application/x-ndjson")  # fmt: skip
+    assert response.status_code == 201
+    body = response.json()
+    assert body["accepted"] == 1
+    reasons = {item["row"]: item["reasons"] for item in body["rejected"]}
+    assert reasons[2][0].startswith("line 2 is not JSON")
+    assert reasons[3] == ["time 'yesterday' is not an ISO 8601 date and time"]
+    assert reasons[4][0].startswith("unknown feature colour")
+    assert reasons[5] == ["id a appears twice in this batch"]
+    assert reasons[6] == ["prediction is missing", "score 'high' is not a number"]
+    assert reasons[7] == ["line 7 is not a JSON object"]
+    # Sent again, the kept row is refused as already logged; a batch with nothing good is a 400, never a 500.
+    again = factories.api_client(owner).post(url(model, version), rows[0], content_type="application/x-ndjson")
+    assert again.status_code == 400 and again.json()["rejected"][0]["reasons"] == ["id a is already logged"]
+    broken = factories.api_client(owner).post(url(model, version), b"\x00\xff", content_type="text/csv")
+    assert broken.status_code == 400 and "detail" in broken.json()
+
+
+def test_csv_and_parquet_batches_and_late_outcomes(in_use, owner):
+    model, version = in_use
+    frame = churn_frame(20)
+    frame["time"] = timezone.now().isoformat()
+    frame["prediction"] = 1
+    csv = frame.drop(columns=["churned"]).to_csv(index=False)
+    client = factories.api_client(owner)
+    assert client.post(url(model, version), csv, content_type="text/csv").json()["accepted"] == 20
+    parquet = io.BytesIO()
+    second = frame.drop(columns=["churned"]).assign(id=frame["id"] + "-p")
+    second.to_parquet(parquet, index=False)
+    response = client.post(url(model, version), parquet.getvalue(), content_type="application/vnd.apache.parquet")
+    assert response.json() == {"accepted": 20, "rejected": []}
+    outcomes = "\n".join(
+        json.dumps({"id": row["id"], "value": int(row["churned"])}) for row in frame.to_dict("records")
+    )
+    outcomes += "\n" + json.dumps({"id": "never-logged", "value": 1})
+    response = client.post(url(model, version, "outcomes"), outcomes, content_type="application/x-ndjson")
+    assert response.json()["accepted"] == 20
+    reason = f"no prediction never-logged is logged for v{version.version}"
+    assert response.json()["rejected"] == [{"row": 21, "id": "never-logged", "reasons": [reason]}]
+    assert Outcome.objects.filter(model=model).count() == 20
+
+
+def test_only_the_model_s_owner_team_or_their_token_may_log(in_use, outsider, teammate):
+    model, version = in_use
+    body = scored_lines(version, churn_frame(5), timezone.now())
+    assert factories.api_client(outsider).post(url(model, version), body,
+                                               content_type="application/x-ndjson").status_code == 403  # fmt: skip
+    assert factories.api_client(teammate).post(url(model, version), body,
+                                               content_type="application/x-ndjson").status_code == 201  # fmt: skip
+    assert Prediction.objects.count() == 5
