@@ -275,11 +275,11 @@ def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for
     # what card completeness reads (cards, assumptions, developers, model users, versions with whether they have
     # training data and metrics), the models in use with their monitoring status, the maintenance windows (issue 15),
     # the quality checks (issue 16), and storing them (a statement in a savepoint: 3)
-    with assert_num_queries(22):
+    with assert_num_queries(23):
         client.get("/models/")
     for number in range(10):
         model_with_card(owner, name=f"Model {number}")
-    with assert_num_queries(22):
+    with assert_num_queries(23):
         assert client.get("/models/").status_code == 200
 
 

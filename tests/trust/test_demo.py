@@ -41,6 +41,8 @@ PROBLEMS = {
     "finance-close": TrustLevel.CAUTION,
     # The demo warehouse's dbt test failing on its reason column (issue 16).
     "returns": TrustLevel.DO_NOT_USE,
+    # The churn model in use, drifting after day 20 of its logged predictions (issue 19).
+    "churn-predictor": TrustLevel.CAUTION,
 }
 
 
@@ -54,8 +56,9 @@ def test_the_demo_shows_the_spread_a_real_company_sees(demo):
     counts = Counter(level_of.values())
     assessed = counts[TrustLevel.TRUSTED] + counts[TrustLevel.CAUTION] + counts[TrustLevel.DO_NOT_USE]
     # 59 rows: 25 Trusted, 5 Use with caution, 2 Do not use, 27 not assessed (sources, model versions, the web and
-    # marketing corner nobody checks, cards not complete yet) when this was written.
-    assert counts[TrustLevel.TRUSTED] >= 0.75 * assessed and counts[TrustLevel.TRUSTED] >= 20
+    # marketing corner nobody checks, cards not complete yet) when this was written; with the dbt warehouse and the
+    # models watched after go-live (issues 16 and 19), 23 of 32 assessed are Trusted.
+    assert counts[TrustLevel.TRUSTED] >= 2 / 3 * assessed and counts[TrustLevel.TRUSTED] >= 20
     assert {slug: level for slug, level in level_of.items() if level in PROBLEMS.values()} == PROBLEMS
     assert 10 <= counts[TrustLevel.UNKNOWN] < len(assets) / 2
     for asset in assets:
