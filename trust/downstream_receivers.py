@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from catalog import events as catalog_events
 from catalog.models import Asset
+from mlops import events as mlops_events
+from mlops.choices import MonitoringStatus
 from monitoring import events as monitoring_events
 from monitoring.choices import FreshnessStatus
 from quality import events as quality_events
@@ -119,7 +121,22 @@ def badge_levels_changed(sender, changes, **kwargs):
             problem_cleared(asset_id, "badge", "level")
 
 
+def model_monitoring_changed(sender, model_id, old, new, reason="", **kwargs):
+    # A drifting or degraded model in use is a problem for what is built on its predictions; healthy again clears it.
+    if new in (MonitoringStatus.DRIFTING, MonitoringStatus.DEGRADED):
+        model = Asset.objects.get(pk=model_id)
+        label = MonitoringStatus(new).label.lower()
+        problem_started(
+            model, "model_monitoring", new, f"{model.name} is {label}" + (f": {reason}" if reason else ""),
+            url=reverse("mlops:monitoring", args=[model.slug]), critical=new == MonitoringStatus.DEGRADED,
+        )  # fmt: skip
+    for status in (MonitoringStatus.DRIFTING, MonitoringStatus.DEGRADED):
+        if status != new:
+            problem_cleared(model_id, "model_monitoring", status)
+
+
 RECEIVERS = [
+    (mlops_events.monitoring_changed, model_monitoring_changed),
     (trust_events.issue_changed, issue_changed),
     (trust_events.badge_levels_changed, badge_levels_changed),
     (monitoring_events.freshness_changed, freshness_changed),

@@ -10,6 +10,7 @@ certifications, reviews) mark their badges where they are written, in ``trust.mo
 from accounts import events as accounts_events
 from catalog import events as catalog_events
 from catalog.models import Asset
+from mlops import events as mlops_events
 from monitoring import events as monitoring_events
 from monitoring.choices import FreshnessStatus
 from quality import events as quality_events
@@ -68,7 +69,13 @@ def quality_changed(sender, asset_ids, **kwargs):
     StoredBadge.invalidate(asset_ids, downstream=True)
 
 
+def model_monitoring_changed(sender, model_id, **kwargs):
+    # The model's badge reads its monitoring status (the monitoring rule), and so do the badges downstream of it.
+    StoredBadge.invalidate([model_id], downstream=True)
+
+
 RECEIVERS = [
+    (mlops_events.monitoring_changed, model_monitoring_changed),
     (catalog_events.asset_changed, asset_changed),
     (catalog_events.assets_removed, assets_removed),
     (catalog_events.lineage_changed, lineage_changed),

@@ -244,3 +244,24 @@ def test_a_badge_dropping_because_of_a_problem_upstream_is_not_told_twice(sales)
     # The issue is told; the badges it dropped downstream are not news of their own.
     assert len(upstream_news(sales["erin"])) == 1
     assert not UpstreamProblem.objects.filter(cause_kind="badge").exists()
+
+
+def test_a_model_drifting_after_go_live_is_told_downstream_and_healthy_again_clears_it(sales):
+    """The model monitoring's event (issue 19) reaches the people of what is built on the model's predictions."""
+    from mlops.events import send_monitoring_changed
+    from trust.models import StoredBadge
+
+    model = factories.registered_model("Churn predictor", owner=sales["alice"]).asset
+    factories.edge(model, sales["daily"])
+    StoredBadge.objects.create(asset=model, level="trusted", verdicts=[])
+    send_monitoring_changed(model.pk, "healthy", "drifting", "feature drift on tenure")
+    assert StoredBadge.objects.get(asset=model).stale  # its badge reads the monitoring status
+    fan_out_all()
+    [news] = upstream_news(sales["erin"])
+    assert news.title == (
+        "Executive sales dashboard ← Daily sales ← Churn predictor: "
+        "Churn predictor is drifting: feature drift on tenure"
+    )
+    send_monitoring_changed(model.pk, "drifting", "healthy")
+    fan_out_all()
+    assert "all clear" in upstream_news(sales["erin"])[-1].title
