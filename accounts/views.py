@@ -73,3 +73,21 @@ def token_revoke(request, pk):
     token.revoke()
     messages.success(request, f"Token “{token.name}” revoked; programs using it are now refused.")
     return redirect("accounts:profile")
+
+
+@require_POST
+def time_zone(request):
+    """One's own time zone: kept on the profile, and in the session so every page shows it without a query."""
+    from accounts.forms import TimeZoneForm
+    from accounts.middleware import remember_time_zone
+    from accounts.models import Profile
+
+    form = TimeZoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a time zone from the list.")
+        return redirect("accounts:profile")
+    name = form.cleaned_data["time_zone"]
+    Profile.objects.update_or_create(user=request.user, defaults={"time_zone": name})
+    remember_time_zone(request, name)
+    messages.success(request, f"Dates and times are now shown in {name or settings.TIME_ZONE}.")
+    return redirect("accounts:profile")

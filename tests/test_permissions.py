@@ -566,6 +566,9 @@ NEW_MODEL = "anyone signed in may register a model (and owns it)"
 OPEN = {
     "accounts:login": Open("signing in: anonymous by design", None),
     "accounts:logout": Open("ends one's own session", lambda p: Request("post", "/accounts/logout/")),
+    "accounts:time_zone": Open(
+        "one's own time zone", lambda p: Request("post", "/accounts/time-zone/", {"time_zone": "Europe/Paris"})
+    ),
     "accounts:token_create": Open("one's own API token", lambda p: Request("post", "/accounts/tokens/", {"name": "x"})),
     "accounts:password_change": Open(
         "one's own password, and only with the current one",
