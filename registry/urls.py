@@ -24,6 +24,7 @@ urlpatterns = [
     path("<slug:slug>/users/<int:pk>/delete/", views.model_user_delete, name="model_user_delete"),
     path("<slug:slug>/train/", training_views.train, name="train"),
     path("<slug:slug>/train/runs/", training_views.training_runs, name="training_runs"),
+    path("<slug:slug>/versions/", views.model_versions, name="model_versions"),
     path("<slug:slug>/versions/new/", views.version_create, name="version_create"),
     path("<slug:slug>/versions/<int:number>/", views.version_detail, name="version_detail"),
     path("<slug:slug>/versions/<int:number>/stage/", views.version_stage, name="version_stage"),

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from catalog.lineage import upstream_of
+from catalog.choices import AssetKind
+from catalog.tabs import page_context, tab_of
 from core.http import query_without_page, whole_number
 from core.markdown import render_markdown
 from registry import cards
@@ -108,24 +109,28 @@ def model_detail(request, slug):
     pending = (
         model.promotion_requests.filter(state=PromotionState.PENDING).select_related("version", "requested_by").first()
     )
-    context = {
+    context = page_context(model.asset, can_edit, tab_of(AssetKind.MODEL, "card"))
+    context |= {
         "model": model,
         "card": model.get_card(),
         "layout": _layout(model.get_card()),
-        "versions": model.versions.all(),
         "current": version,
         "percent": percent,
         "missing": missing,
         "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,
-        # What the panels (trust, freshness, training) read instead of asking again: one permission check, one walk.
-        "can_edit": can_edit,
-        "upstream_hops": upstream_of(model.asset),
         "pending": pending,
         "assumption_form": AssumptionForm(),
         "user_form": ModelUserForm(),
-        "nav": "models",
     }
     return render(request, "registry/model_detail.html", context)
+
+
+def model_versions(request, slug):
+    """The Versions tab: every version with its stage and metrics; the one in use first in words."""
+    model, can_edit = get_model(request, slug)
+    context = page_context(model.asset, can_edit, tab_of(AssetKind.MODEL, "versions"))
+    context |= {"model": model, "versions": model.versions.all(), "current": model.current_version()}
+    return render(request, "registry/model_versions.html", context)
 
 
 def _layout(card):

@@ -72,3 +72,15 @@ def trust_badges(assets):
 def badge_of(badges, asset):
     """``{{ badges|badge_of:asset }}``: the asset's badge from a ``trust_badges`` result."""
     return badges.get(getattr(asset, "pk", asset))
+
+
+ISSUE_TAB_SIZE = 50
+
+
+@register.inclusion_tag("trust/partials/asset_issue_list.html")
+def asset_issue_list(asset):
+    """The "Issues and requests" tab: every problem reported on the asset, open ones first (one query)."""
+    newest = DataIssue.objects.filter(asset=asset).select_related("reported_by").order_by("-created_at")
+    issues = list(newest[: ISSUE_TAB_SIZE + 1])
+    shown = sorted(issues[:ISSUE_TAB_SIZE], key=lambda issue: issue.status not in DataIssue.OPEN_STATES)
+    return {"asset": asset, "issues": shown, "more": len(issues) > ISSUE_TAB_SIZE}
