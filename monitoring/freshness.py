@@ -53,8 +53,8 @@ def _of(policy, now):
         last_seen_at=policy.last_seen_at,
         changes_at=policy.next_change_at(now),
         updated_at=policy.last_seen_at,
-        checked_by=policy.method_name(),
-        checked_at=policy.last_checked_at,
+        checked_by=policy.method_name,
+        checked_at=policy.last_checked_at or policy.last_seen_at,  # a heartbeat is checked when it arrives
     )
 
 

@@ -61,7 +61,8 @@ def _register_the_model_and_its_first_version(page, live_server, team):
     page.get_by_role("button", name="Register model").click()
     expect(page.locator("h1")).to_have_text("Churn predictor")
     after_model = completeness(page)
-    page.get_by_role("button", name="Register a version").click()
+    page.get_by_text("More actions").click()  # secondary actions live in the header's menu (issue 17)
+    page.get_by_role("link", name="Register a version").click()
     page.fill("#id_algorithm", "Gradient boosting")
     page.select_option("#id_training_datasets", label="Churn training")
     page.fill("#id_metrics", "roc_auc = 0.79")
@@ -74,7 +75,7 @@ def _register_the_model_and_its_first_version(page, live_server, team):
 def _fill_the_card_and_add_a_verified_assumption(page):
     """Every section, one previewed; the card is then complete."""
     after_version = completeness(page)
-    page.get_by_role("button", name="Edit card").click()
+    page.get_by_role("link", name="Edit the card").click()
     page.fill("#id_limitations", "Weak on **new** customers.")
     page.locator("#id_limitations ~ button", has_text="Preview").click()
     expect(page.locator("#preview-limitations strong")).to_have_text("new")
