@@ -60,3 +60,17 @@ def at(value):
     if not isinstance(value, datetime.datetime):
         return date(value)
     return absolute(value)
+
+
+@register.inclusion_tag("core/partials/error_summary.html")
+def error_summary(*forms):
+    """``{% error_summary form other_form %}``: the refused forms' problems at the top, each linking to its field."""
+    problems = []
+    for form in forms:
+        if not getattr(form, "is_bound", False) or not form.errors:
+            continue
+        problems += [(None, "", error) for error in form.non_field_errors()]
+        for field in form.visible_fields():
+            problems += [(field.auto_id, field.label, error) for error in field.errors[:1]]
+        problems += [(None, "", error) for field in form.hidden_fields() for error in field.errors]
+    return {"problems": problems}
