@@ -1,4 +1,6 @@
-"""Every form says each problem once (``StatedLimits.full_clean``). Every text field states its limit: "Up to N characters." under it, a ``maxlength`` on it (which
+"""Every form says each problem once (``StatedLimits.full_clean``).
+
+Every text field states its limit: "Up to N characters." under it, a ``maxlength`` on it (which
 ``static/portal/limits.js`` turns into a live count, so a long paste is kept whole and the server says what is
 too long), and a field error with the text kept when it is over. Nothing a person types is cut short.
 """

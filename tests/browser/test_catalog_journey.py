@@ -56,7 +56,7 @@ def test_an_owner_adds_lineage_by_typing_a_name_and_picking_the_suggestion(page,
     factories.report("Sales dashboard", owner=rita)
     factories.report("Stock dashboard", owner=rita)
     sign_in(page, owner)
-    page.goto(f"{live_server.url}/catalog/dataset/orders/")
+    page.goto(f"{live_server.url}/catalog/dataset/orders/lineage/")  # the Lineage tab (issue 17)
     page.get_by_text("Add lineage by hand").click()
     field = page.get_by_label("Asset", exact=True)
     field.press_sequentially("sales d")

@@ -10,9 +10,8 @@ pytestmark = pytest.mark.django_db
 
 def test_an_empty_required_field_gets_one_error_not_two(client_for, owner):
     factories.dataset("Orders", owner=owner)
-    page = client_for(owner).post(
-        "/assets/dataset/orders/report-problem/", {"title": "Rows missing", "description": "", "category": "", "severity": ""}
-    )
+    empty = {"title": "Rows missing", "description": "", "category": "", "severity": ""}
+    page = client_for(owner).post("/assets/dataset/orders/report-problem/", empty)
     html = page.content.decode()
     assert page.status_code == 400
     # Before: "This field is required." and "Say what is wrong, so the owner can find it." under one field.

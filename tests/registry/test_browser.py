@@ -52,7 +52,7 @@ def test_owner_takes_a_version_into_use_and_a_teammate_approves(
 
 def _register_the_model_and_its_first_version(page, live_server, team):
     page.goto(f"{live_server.url}/models/")
-    page.get_by_role("button", name="Register a model").click()
+    page.get_by_role("link", name="Register a model").click()
     page.fill("#id_name", "Churn predictor")
     page.select_option("#id_team", label=team.name)
     page.fill("#id_summary", "Probability that a customer leaves in 90 days.")
