@@ -49,6 +49,7 @@ from registry.services import (
     set_people,
     update_model_facts,
 )
+from registry.stepper import stepper_for
 
 
 def model_list(request):
@@ -364,13 +365,15 @@ def version_detail(request, slug, number):
     version._prefetched_objects_cache["checklist_ticks"] = list(ticks)
     requests = version.promotion_requests.select_related("requested_by", "decided_by")
     pending = next((r for r in requests if r.state == PromotionState.PENDING), None)
+    checklist, blockers = version.checklist(), version.promotion_blockers()
     context = {
         "model": model,
         "version": version,
+        "stepper": stepper_for(version, checklist, blockers, pending),
         "can_edit": can_edit,
         "can_approve": pending is not None and model.can_approve(request.user),
-        "checklist": version.checklist(),
-        "blockers": version.promotion_blockers(),
+        "checklist": checklist,
+        "blockers": blockers,
         "refused": request.session.pop("promotion_refused", None),
         "requests": requests,
         "pending": pending,

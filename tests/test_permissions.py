@@ -592,6 +592,10 @@ OPEN = {
         "renders the posted text, writes nothing",
         lambda p: Request("post", "/models/markdown-preview/?field=results", {"results": "**x**"}),
     ),
+    "core:inbox_mark_selected_read": Open(
+        "one's own notifications only (mark_read filters by recipient)",
+        lambda p: Request("post", "/inbox/read/", {"ids": ["1"]}),
+    ),
     "core:preferences": Open(
         "one's own alert channels", lambda p: Request("post", "/inbox/preferences/", {"inbox": "on"})
     ),
