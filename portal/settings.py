@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "catalog",
     "registry",
     "monitoring",
+    "glossary",
     "trust",
     # The top layer: its management commands (generate_scale) may use every app.
     "portal",

@@ -34,6 +34,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("models/", include("registry.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("glossary/", include("glossary.urls")),
     path("ping/", include("monitoring.ping_urls")),
     path("", include("core.urls")),
     path("", include("trust.urls")),

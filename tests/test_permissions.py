@@ -240,6 +240,14 @@ def _asset_edit(p):
     return Request("post", f"{_report(p).get_absolute_url()}edit/", data)
 
 
+def _term_edit(p):
+    from glossary.models import Term
+
+    term = Term.objects.create(name="Churn", definition="Customers who left.", owner=p.owner, team=p.team)
+    data = {"name": "Churn", "definition": "Customers who left in 90 days.", "owner": p.owner.pk, "team": p.team.pk}
+    return Request("post", f"/glossary/{term.slug}/edit/", data)
+
+
 def _lineage_add(p, api=False):
     other = factories.dataset("Orders", owner=p.other).asset
     report = _report(p)
@@ -328,6 +336,7 @@ CASES = {
     ("catalog:asset_delete", "post"): Case(lambda p: Request("post", f"{_report(p).get_absolute_url()}delete/")),
     ("catalog:lineage_add", "post"): Case(_lineage_add),
     ("catalog:lineage_remove", "post"): Case(lambda p: _lineage_remove(p)),
+    ("glossary:term_edit", "post"): Case(_term_edit),
     ("catalog:scan", "post"): Case(lambda p: Request("post", f"{_source(p).asset.get_absolute_url()}scan/")),
     # --- pages: registry
     ("registry:model_edit", "post"): Case(_model_edit),
@@ -586,6 +595,10 @@ OPEN = {
     ),
     "catalog:asset_create": Open(
         NEW_ASSET, lambda p: Request("post", "/catalog/new/report/", {"name": "New", "lifecycle": "active"})
+    ),
+    "glossary:term_create": Open(
+        "anyone signed in may add a term (and owns it)",
+        lambda p: Request("post", "/glossary/new/", {"name": "Basket", "definition": "Items bought together."}),
     ),
     "registry:model_create": Open(NEW_MODEL, lambda p: Request("post", "/models/new/", {"name": "New model"})),
     "registry:markdown_preview": Open(

@@ -343,9 +343,9 @@ FRESHNESS_PANEL = 2
 # Every tab of an asset's page (catalog/tabs.py): the asset with owner, team, kind row and can_edit (one query,
 # ``catalog.access.asset_for_user``) and the one walk upstream, then the header's panels.
 ASSET_TAB = 1 + 1
-# The Overview tab adds the naming conventions of its kind (history, columns and neighbours are other tabs) and
-# reads the tags the trust header counts; the other tabs show no tags.
-ASSET_PAGE = ASSET_TAB + 1
+# The Overview tab adds the naming conventions of its kind and the glossary terms it uses (history, columns and
+# neighbours are other tabs), and reads the tags the trust header counts; the other tabs show no tags.
+ASSET_PAGE = ASSET_TAB + 1 + 1
 NO_TAGS = -1
 # ``registry.access.get_model``: the model with owner, team and card; developers, approvers, assumptions, users,
 # tags; versions with their assets and creators, their metrics, training sets, evaluation sets.
@@ -422,8 +422,8 @@ PAGES = [
     Page(
         "lineage", None, _lineage, SIGNED_IN + UNREAD + 1 + 2 + 3 + 3 + 1 + TRUST_HEADER + NO_TAGS + FRESHNESS_PANEL + 2
     ),
-    # the ranked ids, the results with owner and team, their tags, their stored badges
-    Page("search", "/search/?q=item", _search, SIGNED_IN + UNREAD + 4, shows_newest=False),  # 25 results a page
+    # the ranked ids, the results with owner and team, their tags, their stored badges; glossary terms matching
+    Page("search", "/search/?q=item", _search, SIGNED_IN + UNREAD + 4 + 1, shows_newest=False),  # 25 results a page
     # the count, the page with its version counts, the versions in use, the stored badges
     Page("model list", "/models/", _models, SIGNED_IN + UNREAD + 4),
     # get_model, the assets of the training sets, the pending promotion request; the one walk upstream; the trust

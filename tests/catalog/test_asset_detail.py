@@ -111,11 +111,12 @@ def _page_of(kind, owner, team):
 
 
 # What every asset page's Overview tab costs, in order: session, user; the asset with its joins and can_edit (one
-# query, ``asset_for_user``); the one walk upstream; the naming conventions; the menu's unread notifications;
+# query, ``asset_for_user``); the one walk upstream; the naming conventions; the glossary terms it uses; the menu's
+# unread notifications;
 # the trust header: the deprecation, deprecated inputs upstream, open issues here and upstream, the stored badge,
 # watching, pending acknowledgements, last review, certification; the tags; the freshness panel: the policies
 # upstream, the asset's own. History, columns and neighbours are tabs of their own (tests/test_query_counts.py).
-EVERY_ASSET_PAGE = 17
+EVERY_ASSET_PAGE = 18
 ASSET_PAGE_QUERIES = {
     "dataset": EVERY_ASSET_PAGE,
     "report": EVERY_ASSET_PAGE,
