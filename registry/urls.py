@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:slug>/edit/", views.model_edit, name="model_edit"),
     path("<slug:slug>/compare/", views.compare, name="compare"),
     path("<slug:slug>/card/edit/", views.card_edit, name="card_edit"),
+    path("<slug:slug>/card/meter/", views.card_meter, name="card_meter"),
     path("<slug:slug>/card/print/", views.card_print, name="card_print"),
     path("<slug:slug>/card.md", views.card_markdown, name="card_markdown"),
     path("<slug:slug>/card.json", views.card_json, name="card_json"),

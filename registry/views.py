@@ -199,8 +199,44 @@ def card_edit(request, slug):
         "missing": missing,
         "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,
         "nav": "models",
+        "layout": [(heading, [form[name] for name in names]) for heading, names in cards.CARD_LAYOUT],
+        "beyond": _beyond_the_text(model),
     }
     return render(request, "registry/card_form.html", context, status=409 if conflict else 200)
+
+
+@require_POST
+def card_meter(request, slug):
+    """The editor's meter as the owner types: completeness with the posted text, nothing saved (htmx fragment)."""
+    model, _ = get_model(request, slug, edit=True)
+    card = model.get_card()
+    for name in ModelCard.TEXT_FIELDS:
+        if name in request.POST:
+            setattr(card, name, request.POST[name])
+    percent, missing = model.card_completeness(card)
+    context = {"percent": percent, "missing": missing, "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD}
+    return render(request, "registry/partials/completeness.html", context)
+
+
+def _beyond_the_text(model):
+    """What the meter counts that is not the card's prose, with where it is filled in: the card editor lists them
+    beside the sections so one page shows everything missing."""
+    labels = dict(model.card_sections())
+    slug = model.asset.slug
+    return [
+        ("Model description", labels["Model description"], reverse("registry:model_edit", args=[slug]), "summary"),
+        ("Goal (the problem it solves)", labels["Goal (the problem it solves)"],
+         reverse("registry:model_edit", args=[slug]), "goal"),
+        ("A registered version with algorithm, training data and metrics",
+         labels["A registered version"] and labels["Algorithm or architecture"] and labels["Training data"]
+         and labels["Diagnostic metrics"], reverse("registry:version_create", args=[slug]), "version"),
+        ("Model assumptions (verified)", labels["Model assumptions (verified)"],
+         reverse("registry:model_detail", args=[slug]) + "#assumptions", "assumptions"),
+        ("Model owner", labels["Model owner"], reverse("registry:model_edit", args=[slug]), "owner"),
+        ("Developers", labels["Developers"], reverse("registry:model_edit", args=[slug]), "developers"),
+        ("Users and their needs", labels["Users and their needs"],
+         reverse("registry:model_detail", args=[slug]) + "#users", "users"),
+    ]  # fmt: skip
 
 
 @require_POST

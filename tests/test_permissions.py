@@ -116,6 +116,7 @@ class Case(NamedTuple):
     by: str = "owner"  # the persona who may send it
     refused: int = 403  # what the outsider gets: 404 where the object is hidden from them
     outsider_xfail: str = ""  # a known defect in the outsider's refusal, named for the lead
+    writes: bool = True  # False for a POST that only computes for those who may edit (the card editor's meter)
 
 
 def _today(days):
@@ -341,6 +342,10 @@ CASES = {
     # --- pages: registry
     ("registry:model_edit", "post"): Case(_model_edit),
     ("registry:card_edit", "post"): Case(_card_edit),
+    # the meter as the owner types: computes, writes nothing, and only for who may edit the card
+    ("registry:card_meter", "post"): Case(
+        lambda p: Request("post", f"{_model(p)[2]}/card/meter/", {"comments": "x"}), writes=False
+    ),
     ("registry:card_restore", "post"): Case(
         lambda p: Request("post", f"{_card_with_two_revisions(p)[1]}/card/revisions/1/restore/", {"base_revision": 2})
     ),
@@ -729,7 +734,7 @@ def test_the_right_person_can(key, people):
     before = database_state()
     response = request.send(client)
     assert response.status_code < 400, getattr(response, "content", b"")[:500]
-    assert changed_tables(before, database_state()) != []
+    assert (changed_tables(before, database_state()) != []) == case.writes
 
 
 def test_a_ping_with_an_unknown_key_is_404_and_changes_nothing(people):
