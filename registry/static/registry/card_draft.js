@@ -37,5 +37,13 @@
     fields().forEach((field) => { values[field.name] = field.value; });
     window.localStorage.setItem(key, JSON.stringify(values));
   });
-  form.addEventListener("submit", () => window.localStorage.removeItem(key));
+  // Once saving, the meter waits no more: a meter request sent while the page leaves would only be cut off.
+  let submitting = false;
+  form.addEventListener("submit", () => {
+    submitting = true;
+    window.localStorage.removeItem(key);
+  });
+  form.addEventListener("htmx:beforeRequest", (event) => {
+    if (submitting && event.detail.elt === form) event.preventDefault();
+  });
 })();
