@@ -436,6 +436,16 @@ PAGES = [
         _model_page,
         SIGNED_IN + UNREAD + GET_MODEL + 2 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5) + 1 + FRESHNESS_PANEL,
     ),
+    # The Versions tab: get_model (its versions with their metrics already), the assets of the training sets (as on
+    # the model page), the one walk upstream, the trust header without deprecated inputs (nothing upstream) and
+    # tags, the badge computed with the card's facts, the header's freshness panel
+    Page(
+        "model versions tab",
+        None,
+        _tab(_model_page, "versions"),
+        SIGNED_IN + UNREAD + GET_MODEL + 1 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5) + FRESHNESS_PANEL,
+        shows_newest=False,  # the rows named "Item" are assumptions and users, on the Card tab
+    ),
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,
     # stage changes
     Page("version page", None, _version_page, SIGNED_IN + UNREAD + GET_MODEL + 2 + 3),
