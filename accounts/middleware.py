@@ -53,3 +53,45 @@ class IdleSessionMiddleware:
             if now - session.get(IDLE_STAMP, 0) >= refresh_every():
                 session[IDLE_STAMP] = now
         return response
+
+
+# --- the viewer's time zone --------------------------------------------------------------------------------------
+TIME_ZONE_KEY = "_time_zone"
+
+
+def remember_time_zone(request, name):
+    """Keep the person's time zone in their session, so pages need no query to know it."""
+    if getattr(request, "session", None) is not None:
+        request.session[TIME_ZONE_KEY] = name or ""
+
+
+def load_time_zone(sender, request, user, **kwargs):
+    """On sign-in (``user_logged_in``): the profile's time zone goes into the session (one query, once)."""
+    from accounts.models import Profile
+
+    remember_time_zone(request, Profile.objects.filter(user=user).values_list("time_zone", flat=True).first())
+
+
+class TimeZoneMiddleware:
+    """Shows dates and times in the viewer's time zone (their profile), else the site's ``TIME_ZONE``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import zoneinfo
+
+        from django.utils import timezone
+
+        name = request.session.get(TIME_ZONE_KEY) if getattr(request, "session", None) is not None else None
+        try:
+            if name:
+                timezone.activate(zoneinfo.ZoneInfo(name))
+            else:
+                timezone.deactivate()
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

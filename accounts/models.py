@@ -139,3 +139,30 @@ class GroupMapping(models.Model):
 
         if not self.team_id and not self.is_staff:
             raise ValidationError("Give the group a team, the staff flag, or both.")
+
+
+def time_zone_choices():
+    import zoneinfo
+
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Profile(models.Model):
+    """What a person sets about how the portal shows things to them. Created on first save of a setting; a person
+    without one sees the site's defaults (``TIME_ZONE``)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Dates and times are shown in this time zone. Empty: the portal's own time zone.",
+    )
+
+    def __str__(self):
+        return f"Profile of {self.user}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.time_zone and self.time_zone not in dict(time_zone_choices()):
+            raise ValidationError({"time_zone": f"“{self.time_zone}” is not a time zone name, e.g. Europe/Paris."})

@@ -34,6 +34,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("time-zone/", views.time_zone, name="time_zone"),
     path("tokens/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("teams/<slug:slug>/webhook-cadence/", views.team_webhook_cadence, name="team_webhook_cadence"),

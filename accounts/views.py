@@ -244,3 +244,20 @@ def team_webhook_cadence(request, slug):
         Team.objects.filter(pk=team.pk).update(webhook_cadence=cadence)
         messages.success(request, f"{team.name}'s webhook: {Cadence(cadence).label.lower()} for non-critical news.")
     return redirect("core:preferences")
+
+
+def time_zone(request):
+    """One's own time zone: kept on the profile, and in the session so every page shows it without a query."""
+    from accounts.forms import TimeZoneForm
+    from accounts.middleware import remember_time_zone
+    from accounts.models import Profile
+
+    form = TimeZoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a time zone from the list.")
+        return redirect("accounts:profile")
+    name = form.cleaned_data["time_zone"]
+    Profile.objects.update_or_create(user=request.user, defaults={"time_zone": name})
+    remember_time_zone(request, name)
+    messages.success(request, f"Dates and times are now shown in {name or settings.TIME_ZONE}.")
+    return redirect("accounts:profile")

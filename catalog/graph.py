@@ -53,7 +53,7 @@ def render_svg(centre, upstream, downstream, assets, edges, badges=None):
     height = max(y for _, y in positions.values()) + NODE_HEIGHT + MARGIN
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage-graph" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="Lineage of {escape(centre.name)}">',
+        f'viewBox="0 0 {width} {height}" role="group" aria-label="Lineage of {escape(centre.name)}">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#888"/></marker></defs>',
     ]

@@ -20,4 +20,6 @@ urlpatterns = [
     path("<str:kind>/<slug:slug>/lineage/remove/", views.lineage_remove, name="lineage_remove"),
     path("<str:kind>/<slug:slug>/impact.csv", views.impact_csv, name="impact_csv"),
     path("<str:kind>/<slug:slug>/scan/", views.scan, name="scan"),
+    # Last: every other word after an asset is a tab of its page (catalog.tabs).
+    path("<str:kind>/<slug:slug>/<slug:tab>/", views.asset_detail, name="asset_tab"),
 ]

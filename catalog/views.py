@@ -29,12 +29,12 @@ from catalog.lineage import (
     column_links,
     column_walk,
     impact_key,
-    upstream_of,
     walk,
     with_hops,
 )
 from catalog.models import Asset, AssetChange, Column, LineageEdge, NamingConvention, SchemaChange
 from catalog.scanning import READERS
+from catalog.tabs import page_context, tab_of, tabs_for
 from core.choices import JobKind
 from core.http import query_without_page, whole_number
 from core.models import JobRun
@@ -89,40 +89,61 @@ def _history(asset):
     return sorted(entries, key=lambda entry: entry["at"], reverse=True)[:HISTORY_SIZE]
 
 
-def asset_detail(request, kind, slug):
+def asset_detail(request, kind, slug, tab="overview"):
+    """An asset's page: the header and one tab (``catalog.tabs``), each tab at its own URL."""
+    tabs = tabs_for(kind)
+    chosen = tab_of(kind, tab) if tab != "overview" else (tabs[0] if tabs else None)
+    if chosen is None:
+        raise Http404("This asset has no such tab.")
     asset, can_edit = asset_for_user(request, kind, slug)
-    upstream = Asset.objects.with_people().filter(downstream_edges__downstream=asset).order_by("kind", "name")
-    downstream = Asset.objects.with_people().filter(upstream_edges__upstream=asset).order_by("kind", "name")
-    context = {
-        "asset": asset,
-        "upstream": upstream,
-        "downstream": downstream,
-        "columns": _columns_with_lineage(asset) if kind == AssetKind.DATASET else [],
-        # What the panels (trust, freshness) read instead of asking again: one permission check, one walk.
-        "can_edit": can_edit,
-        "upstream_hops": upstream_of(asset),
-        "editable_kind": kind in EDITABLE_KINDS,
-        "history": _history(asset),
-        "violations": asset.naming_violations(NamingConvention.objects.filter(kind=kind)),
-        "nav": "reports" if kind == AssetKind.REPORT else "catalog",
-        "lineage_form": LineageForm(asset=asset) if can_edit else None,
-    }
+    if chosen.url_name:  # drawn by a view of its own (a model's card, the lineage graph)
+        return redirect(chosen.url(asset, first=False))
+    context = page_context(asset, can_edit, chosen)
+    context["scan_source"] = _scan_source(asset)
+    own = TAB_CONTEXT.get(chosen.slug)
+    if own is not None:
+        context.update(own(request, asset, can_edit, context))
+    if chosen.context is not None:
+        context.update(chosen.context(request, asset, can_edit))
+    return render(request, chosen.template, context)
+
+
+def _scan_source(asset):
     scan_source = None
-    if kind == AssetKind.DATASET:
-        scan_source = asset.dataset.source
-    elif kind == AssetKind.SOURCE:  # not for other kinds: asking them for a source is a query that finds none
+    if asset.kind == AssetKind.DATASET:
+        dataset = getattr(asset, "dataset", None)
+        scan_source = dataset.source if dataset is not None else None
+    elif asset.kind == AssetKind.SOURCE:  # not for other kinds: asking them for a source is a query that finds none
         scan_source = getattr(asset, "source", None)
-    if scan_source is not None and scan_source.source_kind in READERS:
-        context["scan_source"] = scan_source
-        context["scans"] = JobRun.objects.filter(asset_id=scan_source.pk, kind=JobKind.SCHEMA_SCAN).select_related(
+    return scan_source if scan_source is not None and scan_source.source_kind in READERS else None
+
+
+def _overview(request, asset, can_edit, context):
+    extra = {"violations": asset.naming_violations(NamingConvention.objects.filter(kind=asset.kind))}
+    if asset.kind == AssetKind.SOURCE:
+        extra["source_datasets"] = asset.source.datasets.select_related("asset").order_by("qualified_name")[:100]
+        extra["source_dataset_count"] = asset.source.datasets.count()
+    if asset.kind == AssetKind.PIPELINE:
+        extra["runs"] = asset.pipeline.runs.all()[:10]
+    return extra
+
+
+def _columns(request, asset, can_edit, context):
+    return {"columns": _columns_with_lineage(asset)}
+
+
+def _history_tab(request, asset, can_edit, context):
+    extra = {"history": _history(asset)}
+    scan_source = context["scan_source"]
+    if scan_source is not None:
+        extra["scans"] = JobRun.objects.filter(asset_id=scan_source.pk, kind=JobKind.SCHEMA_SCAN).select_related(
             "requested_by"
         )[:5]
-    if kind == AssetKind.SOURCE:
-        context["source_datasets"] = asset.source.datasets.select_related("asset").order_by("qualified_name")[:100]
-        context["source_dataset_count"] = asset.source.datasets.count()
-    if kind == AssetKind.PIPELINE:
-        context["runs"] = asset.pipeline.runs.all()[:10]
-    return render(request, "catalog/asset_detail.html", context)
+    return extra
+
+
+# The catalog's own tabs' context; tabs of other apps bring theirs (``Tab.context``).
+TAB_CONTEXT = {"overview": _overview, "columns": _columns, "history": _history_tab}
 
 
 def _columns_with_lineage(asset):
@@ -260,7 +281,7 @@ def lineage_add(request, kind, slug):
             messages.success(request, "Lineage added.")
     else:
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-    return redirect(asset)
+    return redirect("catalog:lineage", kind, slug)
 
 
 SUGGESTIONS = 20
@@ -290,11 +311,11 @@ def lineage_remove(request, kind, slug):
         other = None
     if other is None:
         messages.error(request, "That lineage link no longer exists.")
-        return redirect(asset)
+        return redirect("catalog:lineage", kind, slug)
     up, down = (asset, other) if request.POST.get("direction") == "down" else (other, asset)
     if remove_edge(up, down, request.user):
         messages.success(request, f"{up.name} no longer feeds {down.name}.")
-    return redirect(asset)
+    return redirect("catalog:lineage", kind, slug)
 
 
 def _depth(request):
@@ -310,7 +331,7 @@ def lineage(request, kind, slug):
     From a hub, 10 hops reach 39,000 assets: the page sorts, loads, draws and badges only the assets it shows (the
     graph's nearest ``GRAPH_NODES`` each way and one page of the table).
     """
-    asset, _ = asset_for_user(request, kind, slug)
+    asset, can_edit = asset_for_user(request, kind, slug)
     depth = _depth(request)
     upstream = walk([asset.pk], "up", depth)
     downstream = walk([asset.pk], "down", depth)
@@ -321,11 +342,18 @@ def lineage(request, kind, slug):
     edges = LineageEdge.objects.filter(upstream_id__in=drawn, downstream_id__in=drawn).values_list(
         "upstream_id", "downstream_id"
     )
+    context = page_context(asset, can_edit, tab_of(kind, "lineage"))
+    context["scan_source"] = _scan_source(asset)
+    # The direct neighbours, which the owner edits by hand on this tab.
+    neighbours = Asset.objects.with_people().order_by("kind", "name")
+    context["upstream"] = neighbours.filter(downstream_edges__downstream=asset)
+    context["downstream"] = neighbours.filter(upstream_edges__upstream=asset)
+    context["lineage_form"] = LineageForm(asset=asset) if can_edit else None
     return render(
         request,
         "catalog/lineage.html",
-        {
-            "asset": asset,
+        context
+        | {
             "depth": depth,
             "depths": range(1, MAX_DEPTH + 1),
             # Drawn by the template (``lineage_graph``) with the badges of ``shown``, which the trust tags read.
@@ -344,7 +372,6 @@ def lineage(request, kind, slug):
             "query": query_without_page(request.GET),
             "upstream_count": len(upstream),
             "downstream_count": len(downstream),
-            "nav": "catalog",
         },
     )
 

@@ -1,4 +1,6 @@
-"""Every text field states its limit: "Up to N characters." under it, a ``maxlength`` on it (which
+"""Every form says each problem once (``StatedLimits.full_clean``).
+
+Every text field states its limit: "Up to N characters." under it, a ``maxlength`` on it (which
 ``static/portal/limits.js`` turns into a live count, so a long paste is kept whole and the server says what is
 too long), and a field error with the text kept when it is over. Nothing a person types is cut short.
 """
@@ -39,6 +41,17 @@ class StatedLimits:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         state_limits(self)
+
+    def full_clean(self):
+        """One error per field (issue 17): an empty required field failed both Django's "This field is required."
+        and the model's own sentence ("Say what is wrong…"); the person reads only the more specific one."""
+        super().full_clean()
+        for name, errors in list((self._errors or {}).items()):
+            if name == forms.forms.NON_FIELD_ERRORS or len(errors) < 2:
+                continue
+            required = str(self.fields[name].error_messages.get("required", "")) if name in self.fields else ""
+            specific = [error for error in errors.as_data() if str(error.message) != required] or errors.as_data()
+            self._errors[name] = self.error_class([specific[0]], renderer=self.renderer)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

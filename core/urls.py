@@ -12,6 +12,7 @@ urlpatterns = [
     path("alerts/", views.alert_list, name="alert_list"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read-all/", views.inbox_mark_all_read, name="inbox_mark_all_read"),
+    path("inbox/read/", views.inbox_mark_selected_read, name="inbox_mark_selected_read"),
     path("inbox/<int:pk>/", views.inbox_open, name="inbox_open"),
     path("inbox/<int:pk>/read/", views.inbox_mark_read, name="inbox_mark_read"),
     path("inbox/preferences/", views.preferences, name="preferences"),

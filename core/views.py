@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -113,13 +114,46 @@ def preferences(request):
     return render(request, "core/preferences.html", context)
 
 
+INBOX_FILTERS = {
+    "mine": ("About what I own", lambda user: Q(asset__owner=user)),
+    "team": ("About my teams", lambda user: Q(asset__team__in=user.teams.all())),
+}
+
+
 def inbox(request):
+    """Notifications grouped by what they are about and why (asset and cause), newest group first; filters for
+    unread, about what I own and about my teams; ticked ones marked read together."""
     notifications = Notification.objects.filter(recipient=request.user).select_related("asset")
-    if request.GET.get("show") == "unread":
+    show = request.GET.get("show", "")
+    if show == "unread":
         notifications = notifications.filter(read_at__isnull=True)
+    about = request.GET.get("about", "")
+    if about in INBOX_FILTERS:
+        notifications = notifications.filter(INBOX_FILTERS[about][1](request.user))
     page = Paginator(notifications, 50).get_page(request.GET.get("page"))
-    query = "show=unread" if request.GET.get("show") == "unread" else ""
-    return render(request, "core/inbox.html", {"page": page, "query": query, "show": request.GET.get("show", "")})
+    query = query_without_page(request.GET)
+    context = {
+        "page": page,
+        "groups": _grouped(page.object_list),
+        "query": query,
+        "show": show,
+        "about": about,
+        "filters": [(key, label) for key, (label, _) in INBOX_FILTERS.items()],
+    }
+    return render(request, "core/inbox.html", context)
+
+
+def _grouped(notifications):
+    """``[{"asset", "kind", "items", "unread"}]``, one per asset and cause, in the order of their newest item."""
+    groups = {}
+    for notification in notifications:
+        key = (notification.asset_id, notification.kind)
+        group = groups.setdefault(
+            key, {"asset": notification.asset, "kind": notification.get_kind_display(), "items": [], "unread": 0}
+        )
+        group["items"].append(notification)
+        group["unread"] += notification.read_at is None
+    return list(groups.values())
 
 
 def inbox_open(request, pk):
@@ -139,6 +173,16 @@ def inbox_mark_read(request, pk):
     mark_read(request.user, [pk])
     show = "?show=unread" if request.POST.get("show") == "unread" else ""
     return HttpResponseRedirect(reverse("core:inbox") + show)
+
+
+@require_POST
+def inbox_mark_selected_read(request):
+    """The ticked notifications (one's own only: ``mark_read`` filters by recipient) marked read at once."""
+    ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    count = mark_read(request.user, ids) if ids else 0
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    back = request.POST.get("back", "")
+    return HttpResponseRedirect(reverse("core:inbox") + (f"?{back}" if back else ""))
 
 
 @require_POST

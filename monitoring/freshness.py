@@ -32,6 +32,11 @@ class Freshness:
     last_seen_at: object = None
     # The next moment the status can change by the clock alone (a deadline of its own policy or of an input's).
     changes_at: object = None
+    # What the header's words say, "Updated 3 h ago (checked by SQL at 07:02)": the last update of the policy that
+    # decides the status (its own, the input holding it back, or its oldest fresh input), how and when it was checked.
+    updated_at: object = None
+    checked_by: str = ""
+    checked_at: object = None
 
     @property
     def label(self):
@@ -43,7 +48,19 @@ NO_POLICY = Freshness(None, "No freshness policy: nobody has said how often this
 
 def _of(policy, now):
     status, reason = policy.status_at(now)
-    return Freshness(status, reason, last_seen_at=policy.last_seen_at, changes_at=policy.next_change_at(now))
+    return Freshness(
+        status,
+        reason,
+        last_seen_at=policy.last_seen_at,
+        changes_at=policy.next_change_at(now),
+        updated_at=policy.last_seen_at,
+        checked_by=policy.method_name,
+        checked_at=policy.last_checked_at or policy.last_seen_at,  # a heartbeat is checked when it arrives
+    )
+
+
+def _words_of(freshness):
+    return {"updated_at": freshness.updated_at, "checked_by": freshness.checked_by, "checked_at": freshness.checked_at}
 
 
 def freshness_by_asset(asset_ids):
@@ -157,10 +174,14 @@ def _combine(own, inputs, hops):
             if count == 1
             else f"All {count} checked inputs upstream are fresh."
         )
-        return Freshness(FreshnessStatus.FRESH, reason)
+        # Its data is as old as its oldest input's last update: that is the date the words give.
+        oldest = min((item[1] for item in inputs), key=lambda item: (item.updated_at is not None, item.updated_at))
+        return Freshness(FreshnessStatus.FRESH, reason, **_words_of(oldest))
     reason = f"Held back by its input {input_asset.name}: {input_freshness.reason}"
     last_seen = own.last_seen_at if own else None
-    return Freshness(input_freshness.status, reason, held_back_by=input_asset, last_seen_at=last_seen)
+    return Freshness(
+        input_freshness.status, reason, held_back_by=input_asset, last_seen_at=last_seen, **_words_of(input_freshness)
+    )
 
 
 # --- changing state -------------------------------------------------------------------------------------------

@@ -371,7 +371,9 @@ class FreshnessPolicy(models.Model):
 
 
 def _when(moment):
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+    from core.moments import absolute
+
+    return absolute(moment)
 
 
 class FreshnessCheck(models.Model):

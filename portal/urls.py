@@ -39,6 +39,7 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("quality/", include("quality.urls")),
     path("mlops/", include("mlops.urls")),
+    path("glossary/", include("glossary.urls")),
     path("ping/", include("monitoring.ping_urls")),
     path("", include("core.urls")),
     path("", include("trust.urls")),

@@ -6,7 +6,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.forms import TokenForm
+from accounts.forms import TimeZoneForm, TokenForm
+from accounts.middleware import TIME_ZONE_KEY
 from catalog.choices import AssetKind, Lifecycle
 from catalog.models import Asset, Watch
 from core.models import Notification
@@ -84,6 +85,7 @@ def profile(request):
         "notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).select_related("asset")[:10],
         "tokens": user.api_tokens.filter(revoked_at__isnull=True),
         "token_form": TokenForm(),
+        "time_zone_form": TimeZoneForm(initial={"time_zone": request.session.get(TIME_ZONE_KEY, "")}),
         "new_token": request.session.pop("new_token", None),
     }
     return render(request, "accounts/profile.html", context)

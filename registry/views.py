@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from catalog.lineage import upstream_of
+from catalog.choices import AssetKind
+from catalog.tabs import page_context, tab_of
 from core.http import query_without_page, whole_number
 from core.markdown import render_markdown
 from registry import cards
@@ -54,6 +55,7 @@ from registry.services import (
     update_model_facts,
     waive_gate,
 )
+from registry.stepper import stepper_for
 
 
 def model_list(request):
@@ -114,22 +116,18 @@ def model_detail(request, slug):
     pending = (
         model.promotion_requests.filter(state=PromotionState.PENDING).select_related("version", "requested_by").first()
     )
-    context = {
+    context = page_context(model.asset, can_edit, tab_of(AssetKind.MODEL, "card"))
+    context |= {
         "model": model,
         "card": model.get_card(),
         "layout": _layout(model.get_card()),
-        "versions": model.versions.all(),
         "current": version,
         "percent": percent,
         "missing": missing,
         "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,
-        # What the panels (trust, freshness, training) read instead of asking again: one permission check, one walk.
-        "can_edit": can_edit,
-        "upstream_hops": upstream_of(model.asset),
         "pending": pending,
         "assumption_form": AssumptionForm(),
         "user_form": ModelUserForm(),
-        "nav": "models",
     }
     return render(request, "registry/model_detail.html", context)
 
@@ -158,6 +156,14 @@ def quality_gates(request, slug):
             messages.success(request, "Quality gates saved: they count for the next promotion.")
             return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#gates")
     return render(request, "registry/gates_form.html", {"model": model, "form": form, "nav": "models"})
+
+
+def model_versions(request, slug):
+    """The Versions tab: every version with its stage and metrics; the one in use first in words."""
+    model, can_edit = get_model(request, slug)
+    context = page_context(model.asset, can_edit, tab_of(AssetKind.MODEL, "versions"))
+    context |= {"model": model, "versions": model.versions.all(), "current": model.current_version()}
+    return render(request, "registry/model_versions.html", context)
 
 
 def _layout(card):
@@ -267,8 +273,44 @@ def _card_page(request, model, form, conflict=None):
         "missing": missing,
         "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,
         "nav": "models",
+        "layout": [(heading, [form[name] for name in names]) for heading, names in cards.CARD_LAYOUT],
+        "beyond": _beyond_the_text(model),
     }
     return render(request, "registry/card_form.html", context, status=409 if conflict else 200)
+
+
+@require_POST
+def card_meter(request, slug):
+    """The editor's meter as the owner types: completeness with the posted text, nothing saved (htmx fragment)."""
+    model, _ = get_model(request, slug, edit=True)
+    card = model.get_card()
+    for name in ModelCard.TEXT_FIELDS:
+        if name in request.POST:
+            setattr(card, name, request.POST[name])
+    percent, missing = model.card_completeness(card)
+    context = {"percent": percent, "missing": missing, "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD}
+    return render(request, "registry/partials/completeness.html", context)
+
+
+def _beyond_the_text(model):
+    """What the meter counts that is not the card's prose, with where it is filled in: the card editor lists them
+    beside the sections so one page shows everything missing."""
+    labels = dict(model.card_sections())
+    slug = model.asset.slug
+    return [
+        ("Model description", labels["Model description"], reverse("registry:model_edit", args=[slug]), "summary"),
+        ("Goal (the problem it solves)", labels["Goal (the problem it solves)"],
+         reverse("registry:model_edit", args=[slug]), "goal"),
+        ("A registered version with algorithm, training data and metrics",
+         labels["A registered version"] and labels["Algorithm or architecture"] and labels["Training data"]
+         and labels["Diagnostic metrics"], reverse("registry:version_create", args=[slug]), "version"),
+        ("Model assumptions (verified)", labels["Model assumptions (verified)"],
+         reverse("registry:model_detail", args=[slug]) + "#assumptions", "assumptions"),
+        ("Model owner", labels["Model owner"], reverse("registry:model_edit", args=[slug]), "owner"),
+        ("Developers", labels["Developers"], reverse("registry:model_edit", args=[slug]), "developers"),
+        ("Users and their needs", labels["Users and their needs"],
+         reverse("registry:model_detail", args=[slug]) + "#users", "users"),
+    ]  # fmt: skip
 
 
 @require_POST
@@ -435,13 +477,15 @@ def version_detail(request, slug, number):
     prefetch_related_objects([version], "quality_waivers")
     requests = version.promotion_requests.select_related("requested_by", "decided_by")
     pending = next((r for r in requests if r.state == PromotionState.PENDING), None)
+    checklist, blockers = version.checklist(), version.promotion_blockers()
     context = {
         "model": model,
         "version": version,
+        "stepper": stepper_for(version, checklist, blockers, pending),
         "can_edit": can_edit,
         "can_approve": pending is not None and model.can_approve(request.user),
-        "checklist": version.checklist(),
-        "blockers": version.promotion_blockers(),
+        "checklist": checklist,
+        "blockers": blockers,
         "gates": gate_results(version),
         "may_waive": model.can_approve(request.user, can_edit=can_edit),
         "refused": request.session.pop("promotion_refused", None),

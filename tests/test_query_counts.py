@@ -121,6 +121,26 @@ def _asset_page(kind):
     return build
 
 
+def _tab(build, tab):
+    """The same asset as ``build`` makes, at its tab ``tab``."""
+
+    def at_tab(w, n):
+        return f"{build(w, n)}{tab}/"
+
+    return at_tab
+
+
+def _issues_of(build):
+    def with_issues(w, n):
+        url = build(w, n)
+        centre = w.once("centre", None)
+        for i in w.grow(n):
+            factories.data_issue(centre.asset, w.other, title=f"Item {i:02d}")
+        return f"{url}issues/"
+
+    return with_issues
+
+
 def _lineage(w, n):
     centre = w.once("centre", lambda: factories.dataset("Centre", owner=w.viewer))
     for i in w.grow(n):
@@ -339,10 +359,13 @@ TRUST_HEADER = 4 + 5
 BADGE_COMPUTED = 7
 # The freshness panel of an asset page: the policies of the asset's inputs, the asset's own policy.
 FRESHNESS_PANEL = 2
-# An asset page's own reads, around the panels: the asset with owner, team, kind row and can_edit (one query,
-# ``catalog.access.asset_for_user``); the one walk upstream; its history; naming conventions of its kind; its
-# neighbours (upstream, downstream).
-ASSET_PAGE = 1 + 1 + 1 + 1 + 2
+# Every tab of an asset's page (catalog/tabs.py): the asset with owner, team, kind row and can_edit (one query,
+# ``catalog.access.asset_for_user``) and the one walk upstream, then the header's panels.
+ASSET_TAB = 1 + 1
+# The Overview tab adds the naming conventions of its kind and the glossary terms it uses (history, columns and
+# neighbours are other tabs), and reads the tags the trust header counts; the other tabs show no tags.
+ASSET_PAGE = ASSET_TAB + 1 + 1
+NO_TAGS = -1
 # ``registry.access.get_model``: the model with owner, team and card; developers, approvers, assumptions, users,
 # tags, quality thresholds; versions with their assets and creators, their metrics, training sets, evaluation sets.
 GET_MODEL = 11
@@ -359,26 +382,51 @@ PAGES = [
         for kind in EDITABLE_KINDS
     ),
     Page("reports", "/catalog/reports/", _kind(AssetKind.REPORT), SIGNED_IN + UNREAD + LIST + 2),
-    # + schema changes, columns, the column lineage of its columns (both ways; the columns at their far ends are one
-    # more query when there are any, none here), the scans of its source, its declared consumers
+    # The Overview tab: its rows (inputs, history, columns) are on the other tabs.
     Page(
         "dataset page",
         None,
         _asset_page(AssetKind.DATASET),
-        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL + 4 + 1,
+        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL,
+        shows_newest=False,
     ),
-    # + how many datasets it has, the first hundred, its latest scans with who asked for each
+    # + its columns
+    Page(
+        "dataset columns tab",
+        None,
+        _tab(_asset_page(AssetKind.DATASET), "columns"),
+        SIGNED_IN + UNREAD + ASSET_TAB + TRUST_HEADER + NO_TAGS + BADGE_COMPUTED + FRESHNESS_PANEL + 1,
+        shows_newest=False,
+    ),
+    # + its history, its schema changes, the scans of its source with who asked for each
+    Page(
+        "dataset history tab",
+        None,
+        _tab(_asset_page(AssetKind.DATASET), "history"),
+        SIGNED_IN + UNREAD + ASSET_TAB + TRUST_HEADER + NO_TAGS + BADGE_COMPUTED + FRESHNESS_PANEL + 3,
+        shows_newest=False,
+    ),
+    # + the problems reported on it with their reporters
+    Page(
+        "report issues tab",
+        None,
+        _issues_of(_asset_page(AssetKind.REPORT)),
+        SIGNED_IN + UNREAD + ASSET_TAB + TRUST_HEADER + NO_TAGS + BADGE_COMPUTED + FRESHNESS_PANEL + 1,
+    ),
+    # + how many datasets it has, the first hundred
     Page(
         "source page",
         None,
         _asset_page(AssetKind.SOURCE),
-        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL + 3,
+        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL + 2,
+        shows_newest=False,
     ),
     Page(
         "report page",
         None,
         _asset_page(AssetKind.REPORT),
         SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL,
+        shows_newest=False,
     ),
     # + its latest runs
     Page(
@@ -386,24 +434,38 @@ PAGES = [
         None,
         _asset_page(AssetKind.PIPELINE),
         SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL + 1,
+        shows_newest=False,
     ),
-    # the asset with its kind row; walks up and down; the names ordering the nearest upstream, the table's page
-    # and the nearest downstream (the last two the same query: ImpactOrder keeps no result); the drawn assets with
-    # owner and team; their stored badges; the edges between them
-    Page("lineage", None, _lineage, SIGNED_IN + UNREAD + 1 + 2 + 3 + 3),
-    # the ranked ids, the results with owner and team, their tags, their stored badges
-    Page("search", "/search/?q=item", _search, SIGNED_IN + UNREAD + 4, shows_newest=False),  # 25 results a page
+    # The Lineage tab: the asset with its kind row; walks up and down; the names ordering the nearest upstream, the
+    # table's page and the nearest downstream (the last two the same query: ImpactOrder keeps no result); the
+    # drawn assets with owner and team; their stored badges; the edges between them; then the header (its own walk
+    # upstream, the panels) and the direct neighbours (upstream, downstream) that the owner edits by hand
+    Page(
+        "lineage", None, _lineage, SIGNED_IN + UNREAD + 1 + 2 + 3 + 3 + 1 + TRUST_HEADER + NO_TAGS + FRESHNESS_PANEL + 2
+    ),
+    # the ranked ids, the results with owner and team, their tags, their stored badges; glossary terms matching
+    Page("search", "/search/?q=item", _search, SIGNED_IN + UNREAD + 4 + 1, shows_newest=False),  # 25 results a page
     # the count, the page with its version counts, the versions in use, the stored badges
     Page("model list", "/models/", _models, SIGNED_IN + UNREAD + 4),
     # get_model, the assets of the training sets, the pending promotion request; the one walk upstream; the trust
     # header without deprecated inputs (nothing upstream) and tags (get_model has them); the badge computed
     # without retiring inputs (nothing upstream) but with the card's facts (card, assumptions, developers, users,
-    # versions) and its monitoring status (1); training runs
+    # versions); training runs; the header's freshness panel
     Page(
         "model page",
         None,
         _model_page,
-        SIGNED_IN + UNREAD + GET_MODEL + 2 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5 + 1) + 1,
+        SIGNED_IN + UNREAD + GET_MODEL + 2 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5) + 1 + FRESHNESS_PANEL,
+    ),
+    # The Versions tab: get_model (its versions with their metrics already), the assets of the training sets (as on
+    # the model page), the one walk upstream, the trust header without deprecated inputs (nothing upstream) and
+    # tags, the badge computed with the card's facts, the header's freshness panel
+    Page(
+        "model versions tab",
+        None,
+        _tab(_model_page, "versions"),
+        SIGNED_IN + UNREAD + GET_MODEL + 1 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5) + FRESHNESS_PANEL,
+        shows_newest=False,  # the rows named "Item" are assumptions and users, on the Card tab
     ),
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,
     # stage changes, quality waivers

@@ -91,9 +91,10 @@ class RegisteredModel(models.Model):
         except ModelCard.DoesNotExist:
             return ModelCard(model=self)
 
-    def card_sections(self):
-        """Every section a trustworthy card answers, as (label, filled) in reading order."""
-        card = self.get_card()
+    def card_sections(self, card=None):
+        """Every section a trustworthy card answers, as (label, filled) in reading order. ``card``: an unsaved card
+        with the editor's text, for the meter that follows typing (``registry.views.card_meter``)."""
+        card = card or self.get_card()
         version = self.current_version()
         filled = {name: bool(getattr(card, name).strip()) for name in card.TEXT_FIELDS}
         return [
@@ -131,9 +132,9 @@ class RegisteredModel(models.Model):
             return None
         return min(item.expires_on for item in assumptions)
 
-    def card_completeness(self):
+    def card_completeness(self, card=None):
         """(percent 0 to 100, labels of the missing sections). Rounded down, so 100 means nothing is missing."""
-        sections = self.card_sections()
+        sections = self.card_sections(card)
         missing = [label for label, filled in sections if not filled]
         return 100 * (len(sections) - len(missing)) // len(sections), missing
 

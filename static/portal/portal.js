@@ -2,6 +2,7 @@
 // onclick/onchange attribute: the Content-Security-Policy (script-src 'self') would refuse to run those.
 //   <select data-autosubmit>   submits its form when the choice changes
 //   <a href="#" data-print>    prints the page
+//   [data-testid=error-summary] takes the focus when a refused form comes back
 "use strict";
 
 document.addEventListener("change", (event) => {
@@ -17,4 +18,11 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
     window.print();
   }
+});
+
+// A refused form: the summary of its problems takes the focus, so a screen reader reads it first and a keyboard
+// user tabs straight to the links that lead to each field.
+document.addEventListener("DOMContentLoaded", () => {
+  const summary = document.querySelector("[data-testid=error-summary]");
+  if (summary) summary.focus();
 });

@@ -24,7 +24,8 @@ def test_find_a_dataset_follow_lineage_to_a_report_and_see_its_owner(page, live_
     page.keyboard.press("Enter")
     page.get_by_test_id("results").get_by_role("link", name="Orders", exact=True).click()
     expect(page.locator("h1")).to_contain_text("Orders")
-    page.get_by_role("button", name="Lineage graph and impact").click()
+    # The Lineage tab, a link under the header (issue 17), has the graph and the impact table.
+    page.get_by_role("navigation", name="Sections of Orders").get_by_role("link", name="Lineage").click()
     expect(page.get_by_test_id("impact")).to_contain_text("Executive sales dashboard")
     page.get_by_test_id("node-executive-sales-dashboard").click()
     expect(page.locator("h1")).to_contain_text("Executive sales dashboard")
@@ -37,11 +38,13 @@ def test_an_owner_edits_a_description_and_sees_it_rendered(page, live_server, si
     factories.dataset("Orders", owner=owner)
     sign_in(page, owner)
     page.goto(f"{live_server.url}/catalog/dataset/orders/")
-    page.get_by_role("button", name="Edit", exact=True).click()
+    page.get_by_text("More actions").click()  # the actions other than the primary one are in a menu (issue 17)
+    page.get_by_role("link", name="Edit", exact=True).click()
     page.get_by_label("Description").fill("All **validated** orders.\n\n<script>window.hacked = 1</script>")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_test_id("description").locator("strong")).to_have_text("validated")
     assert page.evaluate("window.hacked") is None
+    page.get_by_role("link", name="History", exact=True).click()
     expect(page.get_by_test_id("history")).to_contain_text("by olga")
     assert page_errors == []
 
@@ -53,7 +56,7 @@ def test_an_owner_adds_lineage_by_typing_a_name_and_picking_the_suggestion(page,
     factories.report("Sales dashboard", owner=rita)
     factories.report("Stock dashboard", owner=rita)
     sign_in(page, owner)
-    page.goto(f"{live_server.url}/catalog/dataset/orders/")
+    page.goto(f"{live_server.url}/catalog/dataset/orders/lineage/")  # the Lineage tab (issue 17)
     page.get_by_text("Add lineage by hand").click()
     field = page.get_by_label("Asset", exact=True)
     field.press_sequentially("sales d")

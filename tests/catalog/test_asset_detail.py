@@ -38,10 +38,16 @@ def test_a_dataset_page_answers_who_what_how_sensitive_and_what_feeds_it(client_
     Column.objects.filter(name="email").update(is_pii=True)
     factories.edge(factories.pipeline("Orders ETL", owner=owner), dataset)
     factories.edge(dataset, factories.report("Sales dashboard", owner=factories.user("rita")))
-    html = client_for(outsider).get("/catalog/dataset/orders/").content.decode()
-    for expected in ["olivia", "Data Platform", "Restricted", "Kept for 90 days, then deleted.", "order_id",
-                     "Orders ETL", "Sales dashboard", "rita", "Warehouse"]:  # fmt: skip
+    client = client_for(outsider)
+    # The page is a header and tabs, each at its own URL (issue 17): who and what on the overview, the schema on
+    # Columns, what feeds it and what it feeds on Lineage.
+    html = client.get("/catalog/dataset/orders/").content.decode()
+    for expected in ["olivia", "Data Platform", "Restricted", "Kept for 90 days, then deleted.", "Warehouse"]:
         assert expected in html
+    assert "order_id" in client.get("/catalog/dataset/orders/columns/").content.decode()
+    lineage = client.get("/catalog/dataset/orders/lineage/").content.decode()
+    for expected in ["Orders ETL", "Sales dashboard", "rita"]:
+        assert expected in lineage
     assert "/edit/" not in html
 
 
@@ -104,20 +110,21 @@ def _page_of(kind, owner, team):
     return asset
 
 
-# What every asset page costs, in order: session, user; the asset with its joins and can_edit (one query,
-# ``asset_for_user``); the one walk upstream; its history; the naming conventions; the menu's unread notifications;
+# What every asset page's Overview tab costs, in order: session, user; the asset with its joins and can_edit (one
+# query, ``asset_for_user``); the one walk upstream; the naming conventions; the glossary terms it uses; the menu's
+# unread notifications;
 # the trust header: the deprecation, deprecated inputs upstream, open issues here and upstream, the stored badge,
 # watching, pending acknowledgements, last review, certification; the tags; the freshness panel: the policies
-# upstream, the asset's own; the direct inputs; the direct users.
-EVERY_ASSET_PAGE = 20
+# upstream, the asset's own. History, columns and neighbours are tabs of their own (tests/test_query_counts.py).
+EVERY_ASSET_PAGE = 18
 ASSET_PAGE_QUERIES = {
-    "dataset": EVERY_ASSET_PAGE + 3,  # its schema changes, its columns, the scans of its source
+    "dataset": EVERY_ASSET_PAGE,
     "report": EVERY_ASSET_PAGE,
     "pipeline": EVERY_ASSET_PAGE + 1,  # its recent runs
-    "source": EVERY_ASSET_PAGE + 3,  # the count of its datasets, the first of them, its scans
-    "model": EVERY_ASSET_PAGE,
+    "source": EVERY_ASSET_PAGE + 2,  # the count of its datasets, the first of them
     "model_version": EVERY_ASSET_PAGE,
 }
+# A model's catalog address leads to its card in the registry (tests/registry/test_views.py pins that page).
 
 
 @pytest.mark.django_db
@@ -130,7 +137,7 @@ def test_an_asset_page_costs_a_pinned_number_of_queries(kind, client_for, owner,
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("kind", list(ASSET_PAGE_QUERIES))
+@pytest.mark.parametrize("kind", [*ASSET_PAGE_QUERIES, "model"])
 @pytest.mark.parametrize("badge", ["stored", "missing"])
 def test_an_asset_page_walks_upstream_once_and_writes_nothing(kind, badge, client_for, owner, team, teammate):
     from trust.models import StoredBadge
@@ -140,7 +147,7 @@ def test_an_asset_page_walks_upstream_once_and_writes_nothing(kind, badge, clien
         StoredBadge.objects.all().delete()
     client = client_for(teammate)
     with count_queries() as captured:
-        page = client.get(asset.get_absolute_url())
+        page = client.get(f"/models/{asset.slug}/" if kind == "model" else asset.get_absolute_url())
     assert page.status_code == 200 and page.context["can_edit"] is True
     sql = [query["sql"] for query in captured]
     # One walk for the trust header, the badge and the freshness panel alike.
@@ -150,3 +157,35 @@ def test_an_asset_page_walks_upstream_once_and_writes_nothing(kind, badge, clien
     # A GET never writes: not the stored badge either.
     assert not [statement for statement in sql if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     assert StoredBadge.objects.filter(asset=asset).exists() == (badge == "stored")
+
+
+# --- the header and the tabs (issue 17) ----------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_every_tab_has_its_own_url_and_the_header_names_the_one_primary_action(client_for, owner, outsider):
+    report_row = factories.report("Sales", owner=owner)
+    type(report_row).objects.filter(pk=report_row.pk).update(url="https://bi.example.com/sales")
+    dataset = factories.dataset("Orders", owner=owner, columns=[("order_id", "bigint")])
+    client = client_for(outsider)
+    report = client.get("/catalog/report/sales/").content.decode()
+    header = report.split('data-testid="asset-header"', 1)[1].split("</header>", 1)[0]
+    assert "Open the dashboard" in header and "olivia" in header
+    assert 'aria-current="page">Overview<' in report
+    for tab, label in [("lineage", "Lineage"), ("issues", "Issues and requests"), ("history", "History")]:
+        page = client.get(f"/catalog/report/sales/{tab}/")
+        assert page.status_code == 200 and f'aria-current="page">{label}<' in page.content.decode()
+    columns = client.get(f"/catalog/dataset/{dataset.asset.slug}/columns/").content.decode()
+    assert "order_id" in columns and 'id="use-this-data"' in columns
+    assert "Use this data" in client.get(f"/catalog/dataset/{dataset.asset.slug}/").content.decode()
+    # A report has no columns tab, and a made-up tab is a plain 404.
+    assert client.get("/catalog/report/sales/columns/").status_code == 404
+    assert client.get("/catalog/report/sales/nonsense/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_no_page_marks_a_link_as_a_button(client_for, owner):
+    """Links with role=button were announced as buttons that Space does not press (issue 17)."""
+    factories.report("Sales", owner=owner)
+    model = factories.registered_model("Churn", owner=owner)
+    client = client_for(owner)
+    for url in ["/", "/catalog/", "/catalog/report/sales/", f"/models/{model.asset.slug}/", "/models/", "/issues/"]:
+        assert 'role="button"' not in client.get(url).content.decode(), url

@@ -108,7 +108,7 @@ def test_owner_team_and_staff_can_edit_and_the_history_says_who_changed_what(req
     assert change.actor == person
     assert change.changes["classification"] == ["Internal", "Confidential"]
     assert change.changes["description"] == ["", "Revenue **per day**."]
-    history = client.get("/catalog/dataset/orders/").content.decode()
+    history = client.get("/catalog/dataset/orders/history/").content.decode()  # the History tab (issue 17)
     assert f"by {person.username}" in history and "Confidential" in history
 
 

@@ -208,7 +208,8 @@ def test_the_owners_button_runs_a_scan_through_the_real_worker(celery_worker, cl
     assert run.state == JobState.SUCCEEDED, run.error
     assert run.result["tables"] == 1
     assert Dataset.objects.filter(qualified_name="stores").exists()
-    assert "1 tables or files; 1 new" in client.get("/catalog/source/shop/").content.decode()
+    # Scans are listed on the History tab (issue 17).
+    assert "1 tables or files; 1 new" in client.get("/catalog/source/shop/history/").content.decode()
 
 
 @pytest.mark.django_db

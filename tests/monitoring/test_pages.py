@@ -358,3 +358,17 @@ def test_the_alert_history_costs_the_same_queries_for_2_or_40_alerts(client_for,
         Alert.objects.create(asset=dataset.asset, kind="freshness", title=f"Alert {n}")
     with assert_num_queries(5):
         assert client.get("/alerts/").content.decode().count('data-testid="alert-row"') == 40
+
+
+@pytest.mark.django_db
+def test_a_report_without_a_check_of_its_own_says_where_its_freshness_comes_from(client_for, owner):
+    """Before: "No checks yet" under a green Fresh label (issue 17)."""
+    sales = factories.dataset("Daily sales", owner=owner).asset
+    report = factories.report("Executive sales", owner=owner).asset
+    factories.edge(sales, report)
+    factories.freshness_policy(sales, last_seen_at=timezone.now() - timedelta(hours=3))
+    page = client_for(owner).get(f"/monitoring/freshness/{report.uuid}/").content.decode()
+    assert "No checks yet." not in page
+    assert "has no check of its own: the status above comes from its inputs upstream (updated" in page
+    words = client_for(owner).get(report.get_absolute_url()).content.decode()
+    assert "Updated <time" in words and "3 h ago" in words  # the header's words, with the date the panel lacked

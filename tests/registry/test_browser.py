@@ -39,11 +39,14 @@ def test_owner_takes_a_version_into_use_and_a_teammate_approves(
     other = browser.new_context().new_page()
     sign_in(other, teammate)
     other.goto(f"{live_server.url}/models/churn-predictor/versions/2/")
+    expect(other.locator('[aria-current="step"]')).to_contain_text("Approval")
+    other.get_by_test_id("step-next").get_by_role("link", name="Review the request").click()
     other.get_by_role("button", name="Approve: put v2 into use").click()
     expect(other.get_by_test_id("stage")).to_have_text("In use")
+    expect(other.locator('[aria-current="step"]')).to_contain_text("In use")
     other.context.close()
 
-    page.goto(f"{live_server.url}/models/churn-predictor/")
+    page.goto(f"{live_server.url}/models/churn-predictor/versions/")
     expect(page.get_by_test_id("version-2")).to_contain_text("In use")
     expect(page.get_by_test_id("version-1")).to_contain_text("Retired")
     assert ModelVersion.objects.get(model=model, version=1).stage == Stage.ARCHIVED
@@ -52,7 +55,7 @@ def test_owner_takes_a_version_into_use_and_a_teammate_approves(
 
 def _register_the_model_and_its_first_version(page, live_server, team):
     page.goto(f"{live_server.url}/models/")
-    page.get_by_role("button", name="Register a model").click()
+    page.get_by_role("link", name="Register a model").click()
     page.fill("#id_name", "Churn predictor")
     page.select_option("#id_team", label=team.name)
     page.fill("#id_summary", "Probability that a customer leaves in 90 days.")
@@ -61,7 +64,8 @@ def _register_the_model_and_its_first_version(page, live_server, team):
     page.get_by_role("button", name="Register model").click()
     expect(page.locator("h1")).to_have_text("Churn predictor")
     after_model = completeness(page)
-    page.get_by_role("button", name="Register a version").click()
+    page.get_by_text("More actions").click()  # secondary actions live in the header's menu (issue 17)
+    page.get_by_role("link", name="Register a version").click()
     page.fill("#id_algorithm", "Gradient boosting")
     page.select_option("#id_training_datasets", label="Churn training")
     page.fill("#id_metrics", "roc_auc = 0.79")
@@ -74,7 +78,7 @@ def _register_the_model_and_its_first_version(page, live_server, team):
 def _fill_the_card_and_add_a_verified_assumption(page):
     """Every section, one previewed; the card is then complete."""
     after_version = completeness(page)
-    page.get_by_role("button", name="Edit card").click()
+    page.get_by_role("link", name="Edit the card").click()
     page.fill("#id_limitations", "Weak on **new** customers.")
     page.locator("#id_limitations ~ button", has_text="Preview").click()
     expect(page.locator("#preview-limitations strong")).to_have_text("new")
@@ -92,25 +96,30 @@ def _fill_the_card_and_add_a_verified_assumption(page):
 
 
 def _take_v2_through_the_gate(page, live_server, owner):
-    """Refused with every checklist item named, then ticked item by item, then pending another person's approval."""
+    """Following the stepper: into validation, the checklist ticked item by item, the request, then pending another
+    person's approval."""
     page.goto(f"{live_server.url}/models/churn-predictor/versions/new/")
     page.fill("#id_algorithm", "Gradient boosting, more trees")
     page.fill("#id_metrics", "roc_auc = 0.81")
     page.get_by_role("button", name="Register version").click()
-    page.get_by_role("button", name="Mark as in validation").click()
+    # From here on, only the stepper (issue 17): its next action is always the primary button in its box.
+    step = page.get_by_test_id("step-next")
+    expect(page.locator('[aria-current="step"]')).to_contain_text("Under development")
+    step.get_by_role("button", name="Start validation").click()
     expect(page.get_by_test_id("stage")).to_have_text("In validation")
-    page.get_by_role("button", name="Request promotion").click()
-    refusal = page.get_by_test_id("refusal")
-    expect(refusal).to_contain_text("Promotion refused")
+    expect(page.locator('[aria-current="step"]')).to_contain_text("Checklist")
     for item in ChecklistItem:
-        expect(refusal).to_contain_text(item.label)
+        expect(page.get_by_test_id("step-missing")).to_contain_text(item.label)
+    step.get_by_role("link", name="Tick the checklist").click()
     for item in ChecklistItem:
         row = page.get_by_test_id(f"check-{item.value}")
         if item == ChecklistItem.VERSION_CONTROL:
             row.get_by_role("textbox").fill("https://git.example.com/churn")
         row.get_by_role("button", name=f"Tick {item.label}").click()
         expect(page.get_by_test_id(f"check-{item.value}")).to_contain_text(f"ticked by {owner.username}")
-    page.get_by_role("button", name="Request promotion").click()
+    expect(page.locator('[aria-current="step"]')).to_contain_text("Request")
+    step.get_by_role("button", name="Request promotion").click()
+    expect(page.locator('[aria-current="step"]')).to_contain_text("Approval")
     expect(page.get_by_test_id("pending")).to_contain_text("You asked for this; another person must approve it.")
 
 

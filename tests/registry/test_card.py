@@ -106,3 +106,35 @@ def test_the_diff_shows_removed_and_added_lines_per_section():
 
 def test_the_full_card_helper_fills_every_text_section():
     assert set(FULL_CARD) == set(ModelCard.TEXT_FIELDS)
+
+
+# --- the one card editor (issue 17) -------------------------------------------------------------------------------
+def test_the_meter_follows_the_text_being_typed_without_saving_it(client_for, owner):
+    from registry.models import ModelCard as Card
+
+    model = factories.registered_model("Churn", owner=owner)
+    client = client_for(owner)
+    before = client.post(f"/models/{model.asset.slug}/card/meter/", {}).content.decode()
+    after = client.post(
+        f"/models/{model.asset.slug}/card/meter/", {"limitations": "Weak on new customers.", "comments": "None."}
+    ).content.decode()
+
+    def percent(html):
+        return int(html.split("<strong>", 1)[1].split("%", 1)[0])
+
+    assert percent(after) > percent(before)
+    assert "Model limitations" in before and "Model limitations" not in after
+    assert not Card.objects.filter(model=model, limitations__gt="").exists()  # nothing saved
+
+
+def test_the_editor_groups_sections_with_a_table_of_contents_and_lists_everything_else_the_meter_counts(
+    client_for, owner
+):
+    model = factories.registered_model("Churn", owner=owner)
+    html = client_for(owner).get(f"/models/{model.asset.slug}/card/edit/").content.decode()
+    toc = html.split('aria-label="Sections of the card"', 1)[1].split("</nav>", 1)[0]
+    assert 'href="#section-1"' in toc and "Fairness" in toc
+    beyond = html.split('data-testid="beyond-the-text"', 1)[1].split("</ul>", 1)[0]
+    for item in ["Goal", "registered version", "assumptions", "Developers", "Users and their needs"]:
+        assert item in beyond
+    assert 'class="sticky-save"' in html and "data-draft-key" in html

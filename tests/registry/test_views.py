@@ -25,8 +25,10 @@ def test_anyone_signed_in_reads_the_card_with_its_sections_versions_and_hooks(cl
     assert response.status_code == 200
     page = response.content.decode()
     assert "Some text about fairness validation." in page
-    assert "100%" in page and "Edit card" not in page
-    assert 'data-testid="version-1"' in page
+    assert "100%" in page and "Edit the card" not in page
+    # The versions are on their own tab, at their own URL (issue 17).
+    versions = client_for(outsider).get(f"/models/{model.asset.slug}/versions/").content.decode()
+    assert 'data-testid="version-1"' in versions and 'aria-current="page">Versions<' in versions
 
 
 def test_the_owner_registers_a_model_and_becomes_its_owner(client_for, owner, team):
@@ -329,8 +331,8 @@ def test_the_model_page_costs_a_pinned_number_of_queries(client_for, owner, outs
     # with who verified them, versions, their metrics, training datasets, their assets, evaluation datasets; the
     # pending promotion; the one walk upstream; the menu's unread notifications; the trust header: deprecation,
     # deprecated inputs, open issues, the stored badge, watching, pending acknowledgements, last review,
-    # certification; the latest training run; the model's quality thresholds (with get_model).
-    with assert_num_queries(26):
+    # certification; the latest training run; the header's freshness panel: the inputs' policies, its own.
+    with assert_num_queries(27):
         assert client.get(f"/models/{model.asset.slug}/").status_code == 200
 
 
@@ -339,7 +341,7 @@ def test_the_model_page_walks_upstream_once_checks_can_edit_once_and_writes_noth
     client = client_for(teammate)
     with count_queries() as captured:
         page = client.get(f"/models/{model.asset.slug}/")
-    assert page.context["can_edit"] is True and "Edit card" in page.content.decode()
+    assert page.context["can_edit"] is True and "Edit the card" in page.content.decode()
     sql = [query["sql"] for query in captured]
     assert sum("WITH RECURSIVE" in statement for statement in sql) == 1
     # can_edit is an EXISTS on the team membership inside the asset's query, not a query of its own.

@@ -63,7 +63,7 @@ def test_a_business_user_reports_a_problem_and_the_owner_acknowledges_and_resolv
     expect(why.locator('[data-rule="certification"]')).to_contain_text("Certified by its owner until")
 
     # She reports a problem.
-    page.get_by_role("button", name="Report a problem").click()
+    page.get_by_role("link", name="Report a problem").first.click()
     page.get_by_label("Title").fill("Revenue doubled on 3 November")
     # Before sending, an open upstream issue with the same words is offered, to comment on instead.
     expect(page.get_by_test_id("similar-issue")).to_contain_text("November revenue rounding")
@@ -116,7 +116,7 @@ def test_the_owner_deprecates_a_dataset_downstream_acknowledges_and_it_retires_a
 
     sign_in(page, owner)
     page.goto(f"{live_server.url}{legacy.asset.get_absolute_url()}")
-    page.get_by_role("button", name="Propose deprecation").click()
+    page.get_by_role("link", name="Propose deprecation").click()
     expect(page.get_by_text("Executive sales")).to_be_visible()  # who will be told
     page.get_by_label("Reason").fill("Orders v2 validates store orders too.")
     page.get_by_label("Replacement").select_option(label="Orders v2")

@@ -58,9 +58,10 @@ def test_reporting_a_problem_files_it_routes_it_and_shows_it(orders, owner, outs
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"title": ""}, "title", "This field is required."),
-        ({"title": "   "}, "title", "This field is required."),
-        ({"description": ""}, "description", "This field is required."),
+        # One error per field, the specific one (issue 17): not "This field is required." beside it.
+        ({"title": ""}, "title", "Give the problem a short title."),
+        ({"title": "   "}, "title", "Give the problem a short title."),
+        ({"description": ""}, "description", "Say what is wrong, so the owner can find it."),
         ({"severity": "apocalyptic"}, "severity", "Select a valid choice."),
         ({"affected_until": "2026-11-01"}, "affected_until", "before its start"),
     ],
@@ -72,6 +73,7 @@ def test_bad_input_is_refused_next_to_its_field_keeping_what_was_typed(
     assert response.status_code == 400
     form = response.context["form"]
     assert message in " ".join(form.errors[field])
+    assert len(form.errors[field]) == 1  # one error per field
     assert "Every order of 3 November appears twice." in response.content.decode() or field == "description"
     assert not DataIssue.objects.exists() and not Notification.objects.exists()
 

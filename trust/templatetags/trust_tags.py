@@ -88,3 +88,15 @@ def dependency_panel(context, asset):
         "can_edit": context["can_edit"],
         "mine": [row for row in consumers if user.pk in (row.declared_by_id, row.consumer_user_id)],
     }
+
+
+ISSUE_TAB_SIZE = 50
+
+
+@register.inclusion_tag("trust/partials/asset_issue_list.html")
+def asset_issue_list(asset):
+    """The "Issues and requests" tab: every problem reported on the asset, open ones first (one query)."""
+    newest = DataIssue.objects.filter(asset=asset).select_related("reported_by").order_by("-created_at")
+    issues = list(newest[: ISSUE_TAB_SIZE + 1])
+    shown = sorted(issues[:ISSUE_TAB_SIZE], key=lambda issue: issue.status not in DataIssue.OPEN_STATES)
+    return {"asset": asset, "issues": shown, "more": len(issues) > ISSUE_TAB_SIZE}
