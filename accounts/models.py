@@ -58,6 +58,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    lineage_namespaces = models.TextField(
+        blank=True,
+        help_text="OpenLineage namespaces this token may report on, one a line (datasets' and jobs' alike); empty: "
+        "any namespace its owner may change.",
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -81,3 +86,8 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+    @property
+    def namespace_allow_list(self):
+        """The namespaces of ``lineage_namespaces``, or an empty set when the token may name any."""
+        return {line.strip() for line in self.lineage_namespaces.splitlines() if line.strip()}

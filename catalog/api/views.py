@@ -35,7 +35,7 @@ from catalog.filtersets import (
 )
 from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, ImpactOrder, walk, with_hops
 from catalog.models import Asset, Dataset, DataSource, Pipeline, Report
-from catalog.openlineage import MalformedEvent, accept
+from catalog.openlineage import MalformedEvent, RefusedEvent, accept
 from catalog.scanning import READERS
 from core.choices import JobKind
 from core.models import JobRun
@@ -272,12 +272,14 @@ class OpenLineageView(APIView):
     """Receives OpenLineage RunEvents as the official clients' HTTP transport sends them (optionally gzipped).
 
     Authenticate with ``Authorization: Bearer <API token>``. A malformed event is answered 400 with the reason
-    and changes nothing; a valid one 202: it is queued, and the worker records it within seconds.
+    and changes nothing; one that would change assets the token's owner may not change is answered 403 with the
+    reason, kept for staff and changes nothing; a valid one 202: it is queued, and the worker records it within
+    seconds.
     """
 
     authentication_classes = [BearerOrTokenAuthentication]
 
-    @extend_schema(request=dict, responses={202: dict, 400: dict})
+    @extend_schema(request=dict, responses={202: dict, 400: dict, 403: dict})
     def post(self, request):
         body = request.body
         try:
@@ -287,9 +289,13 @@ class OpenLineageView(APIView):
         except (OSError, EOFError, ValueError):
             return Response({"detail": "The body is not valid JSON."}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            queued = accept(event, request.user)
+            queued = accept(event, request.user, token=request.auth)
         except MalformedEvent as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        except RefusedEvent as exc:
+            return Response(
+                {"detail": str(exc), "event": exc.event.pk, "refused": True}, status=status.HTTP_403_FORBIDDEN
+            )
         return Response(
             {"event": queued.pk, "detail": "Accepted: the catalog records it within seconds."},
             status=status.HTTP_202_ACCEPTED,
