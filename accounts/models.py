@@ -2,10 +2,12 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core import outbound
 from core.validators import web_url_validator
 
 
@@ -31,6 +33,13 @@ class Team(models.Model):
         if not self.slug:
             self.slug = slugify(self.name)[:100]
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.webhook_url:
+            try:
+                outbound.check_url(self.webhook_url)
+            except outbound.OutboundRefused as exc:
+                raise ValidationError({"webhook_url": str(exc)}) from None
 
 
 def _hash(key):

@@ -64,6 +64,7 @@ def portal_environment(args, var_dir):
         "CSRF_COOKIE_SECURE": "false",
         "SECURE_HSTS_SECONDS": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",  # the sweep's HTTP probes ask a local server
         "PORTAL_BASE_URL": f"http://127.0.0.1:{args.port}",
         "PORTAL_VAR_DIR": str(var_dir),
         "CELERY_BROKER_URL": args.redis,

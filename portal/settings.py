@@ -22,6 +22,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PORTAL_BASE_URL])
 DATA_ROOT = Path(env_str("DATA_ROOT", str(VAR_DIR / "data"))).resolve()
 # Seconds a schema scan waits for a source to answer before it records a failed scan.
 CATALOG_SCAN_TIMEOUT = env_int("CATALOG_SCAN_TIMEOUT", 10, minimum=1)
+# Hosts, addresses or networks (CIDR) inside the portal's own network that HTTP probes and webhooks may reach
+# (core/outbound.py); everything else internal (loopback, private, link-local, metadata) is refused.
+OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
