@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.lineage import upstream_of
 from core.http import query_without_page, whole_number
+from core.limits import LONG_TEXT_LIMIT
 from core.markdown import render_markdown
 from registry import cards
 from registry.access import get_model, get_version
@@ -203,7 +204,13 @@ def markdown_preview(request):
     field = request.GET.get("field", "")
     if field not in ModelCard.TEXT_FIELDS:
         return HttpResponse("Unknown section.", status=400)
-    html = render_markdown(request.POST.get(field, ""))
+    text = request.POST.get(field, "")
+    if len(text) > LONG_TEXT_LIMIT:
+        # The section could not be saved at this length either: say so instead of rendering it.
+        return HttpResponse(
+            f"<p>This section is longer than {LONG_TEXT_LIMIT:,} characters; shorten it.</p>", status=400
+        )
+    html = render_markdown(text)
     return HttpResponse(html or '<p class="muted">Nothing to preview yet.</p>')
 
 
