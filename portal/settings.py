@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_database, env_email, env_int, env_list, env_str, env_url
+from portal.env import env_bool, env_database, env_email, env_int, env_list, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -227,6 +227,23 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.conventions.exception_handler",
+    # Per token (or signed-in user, or address), counted in the cache; see core/throttles.py.
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.PerTokenThrottle"],
+}
+# Requests per token and scope: the API at large, and OpenLineage events (pipelines send bursts).
+API_RATE_LIMITS = {
+    "api": env_rate("API_RATE_LIMIT", "600/min"),
+    "lineage": env_rate("LINEAGE_RATE_LIMIT", "3000/min"),
+}
+# Heartbeat pings per check (its address): a run pings two or three times; more is a loop or an attack.
+PING_RATE_LIMIT = env_rate("PING_RATE_LIMIT", "30/min")
+# The cache holds rendered Markdown and the rate-limit counters; with several web processes, point it at Redis so
+# they share one count.
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data & model portal API",

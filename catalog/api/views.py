@@ -295,6 +295,7 @@ class OpenLineageView(APIView):
     """
 
     authentication_classes = [BearerOrTokenAuthentication]
+    throttle_scope = "lineage"
 
     @extend_schema(request=dict, responses={202: dict, 400: dict, 403: dict, 413: dict})
     def post(self, request):

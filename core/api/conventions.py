@@ -17,6 +17,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, exceptions.Throttled):
+        response.data = {"detail": f"Too many requests with this token; try again in {exc.wait or 1:.0f} s."}
     if isinstance(response.data, dict) and "detail" not in response.data:
         fields = ", ".join(str(key) for key in response.data)
         response.data = {"detail": f"Invalid input in: {fields}.", "errors": response.data}

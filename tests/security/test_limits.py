@@ -10,20 +10,12 @@ import time
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 
 from accounts.models import ApiToken
 from catalog.models import Asset, LineageEvent
 from core import markdown as portal_markdown
 from core.markdown import render_markdown
 from tests import factories
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.django_db
