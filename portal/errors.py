@@ -135,6 +135,23 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
+class RefuseNulMiddleware:
+    """A NUL character (``%00``) in the query string is answered 400 at once: no field holds one, and PostgreSQL
+    refuses it in any text it is sent (a search or a filter would otherwise end in a 500). Forms and the API
+    already refuse it in posted fields."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path:
+            detail = "The address contains a NUL character (%00), which no field accepts."
+            if wants_json(request):
+                return JsonResponse({"detail": detail}, status=400)
+            return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
 def bad_request(request, exception):
     """handler400: a request too large to read gets a page that says so (the browser keeps the text on Back)."""
     if isinstance(exception, RequestDataTooBig):

@@ -171,6 +171,8 @@ def card_edit(request, slug):
     if request.method == "POST" and form.is_valid():
         try:
             revision = card.edit(form.changes(), request.user, form.cleaned_data["base_revision"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
         except CardEditConflict as exc:
             conflict, base = exc.revision, form.cleaned_data["base_revision"]
             # The editor has now seen the other change: their next save builds on it.
@@ -286,7 +288,7 @@ def card_restore(request, slug, number):
     get_object_or_404(card.revisions, number=number)
     try:
         revision = card.restore(number, request.user, int(request.POST.get("base_revision", -1)))
-    except (CardEditConflict, ValueError):
+    except (CardEditConflict, ValueError, ValidationError):
         messages.error(request, "The card changed since you opened the history; look at the newest revision first.")
         return redirect("registry:card_history", slug=slug)
     if revision is None:
