@@ -13,7 +13,9 @@ def exception_handler(exc, context):
     Every error body has a ``detail`` sentence a person can read; field errors stay under their field names.
     """
     if isinstance(exc, DjangoValidationError):
-        exc = serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+        exc = serializers.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": " ".join(exc.messages)}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
