@@ -152,6 +152,14 @@ class RefuseNulMiddleware:
         return self.get_response(request)
 
 
+def not_found(request, exception):
+    """handler404: JSON under /api/ (an address no route matches, e.g. ``/api/v1/assets/0.5/impact/``), Django's
+    page elsewhere."""
+    if wants_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 def bad_request(request, exception):
     """handler400: a request too large to read gets a page that says so (the browser keeps the text on Back)."""
     if isinstance(exception, RequestDataTooBig):

@@ -21,8 +21,8 @@ class SourceSlugField(serializers.SlugRelatedField):
 
 
 class AssetSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     url = serializers.SerializerMethodField()
 
@@ -209,7 +209,7 @@ class LineageEditSerializer(serializers.Serializer):
 
 class ScanSerializer(HidesJobDetail, serializers.ModelSerializer):
     source = serializers.SlugRelatedField(source="asset", slug_field="slug", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     waiting_for_worker = serializers.BooleanField(source="is_waiting", read_only=True)
     details_shown = serializers.SerializerMethodField(
         help_text="False when result and error are left empty for you (shown to the starter, owners and staff)."

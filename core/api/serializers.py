@@ -4,7 +4,7 @@ from core.models import Alert, DetailVisibility, JobRun, Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
 
     class Meta:
         model = Notification
@@ -35,9 +35,9 @@ class HidesJobDetail:
 
 
 class JobRunSerializer(HidesJobDetail, serializers.ModelSerializer):
-    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    slug = serializers.CharField(source="asset.slug", read_only=True, default=None)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    slug = serializers.CharField(source="asset.slug", read_only=True, allow_null=True, default=None)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     waiting_for_worker = serializers.BooleanField(
         source="is_waiting", read_only=True,
@@ -60,8 +60,8 @@ class JobRunSerializer(HidesJobDetail, serializers.ModelSerializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    slug = serializers.CharField(source="asset.slug", read_only=True, default=None)
+    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    slug = serializers.CharField(source="asset.slug", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Alert
