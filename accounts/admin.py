@@ -16,7 +16,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "user__username"]
-    fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["user", "name", "lineage_namespaces", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
     autocomplete_fields = ["user"]
 
@@ -24,6 +24,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             return super().save_model(request, obj, form, change)
         token, key = ApiToken.issue(obj.user, obj.name)
+        if obj.lineage_namespaces:
+            ApiToken.objects.filter(pk=token.pk).update(lineage_namespaces=obj.lineage_namespaces)
         obj.pk = token.pk
         messages.warning(request, f"Token for {obj.user}: {key} — copy it now, it will not be shown again.")
 

@@ -2,10 +2,12 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core import outbound
 from core.choices import Cadence
 from core.validators import web_url_validator
 
@@ -38,6 +40,13 @@ class Team(models.Model):
             self.slug = slugify(self.name)[:100]
         super().save(*args, **kwargs)
 
+    def clean(self):
+        if self.webhook_url:
+            try:
+                outbound.check_url(self.webhook_url)
+            except outbound.OutboundRefused as exc:
+                raise ValidationError({"webhook_url": str(exc)}) from None
+
 
 def _hash(key):
     return hashlib.sha256(key.encode()).hexdigest()
@@ -64,6 +73,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    lineage_namespaces = models.TextField(
+        blank=True,
+        help_text="OpenLineage namespaces this token may report on, one a line (datasets' and jobs' alike); empty: "
+        "any namespace its owner may change.",
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -87,6 +101,11 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+    @property
+    def namespace_allow_list(self):
+        """The namespaces of ``lineage_namespaces``, or an empty set when the token may name any."""
+        return {line.strip() for line in self.lineage_namespaces.splitlines() if line.strip()}
 
 
 class OidcIdentity(models.Model):

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import Team
 from catalog.choices import AssetKind
-from catalog.models import Asset
+from catalog.models import Asset, LineageGrant
 
 # What each kind's page needs joined in, so the page costs the same number of queries for any asset.
 DETAIL_RELATED = {
@@ -84,3 +84,36 @@ def check_ownership(user, owner, team, *, asset=None):
     errors = ownership_errors(user, owner, team, asset=asset)
     if errors:
         raise PermissionDenied(" ".join(errors.values()))
+
+
+# --- what an OpenLineage event may change --------------------------------------------------------------------------
+class LineageRights:
+    """What the OpenLineage events of ``user`` (the owner of the token that sent them) may change.
+
+    An asset that exists may be changed by an event of its owner, its team or staff (the ``can_edit`` rule, read as
+    ``can_edit_expression`` in the query that found the asset), of an account staff granted the asset's namespace
+    (``LineageGrant``: a pipeline's service account), or by any event while nobody owns it (assets created from
+    events are claimable, and any event may create one). Grants are read once, and only if needed.
+    """
+
+    def __init__(self, user):
+        self.user = user
+        self._grants = None
+
+    def may_change(self, can_edit, asset, namespace):
+        """``can_edit``: the asset's ``can_edit_expression`` for this user; ``namespace``: where the event found it."""
+        if can_edit or (self.user is not None and self.user.is_staff):
+            return True
+        if asset.owner_id is None and asset.team_id is None:
+            return True
+        if self._grants is None:
+            grants = LineageGrant.objects.filter(user_id=getattr(self.user, "pk", None))
+            self._grants = set(grants.values_list("namespace", flat=True))
+        return namespace in self._grants
+
+
+def can_edit_or_false(user, path=""):
+    """``can_edit_expression`` for a user who may be gone (None: an event whose sender was deleted)."""
+    if user is None:
+        return Value(False, output_field=BooleanField())
+    return can_edit_expression(user, path)

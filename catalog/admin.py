@@ -9,6 +9,7 @@ from catalog.models import (
     DataSource,
     LineageEdge,
     LineageEvent,
+    LineageGrant,
     NamingConvention,
     Pipeline,
     PipelineRun,
@@ -119,11 +120,22 @@ class PipelineRunAdmin(admin.ModelAdmin):
 
 @admin.register(LineageEvent)
 class LineageEventAdmin(admin.ModelAdmin):
-    """OpenLineage events waiting for the worker, and those it could not ingest (with why)."""
+    """OpenLineage events waiting for the worker, those it could not ingest, and those refused because they would
+    have changed assets their token's owner may not change (with why)."""
 
-    list_display = ["id", "received_at", "received_by", "error"]
-    list_filter = [("error", admin.EmptyFieldListFilter)]
-    readonly_fields = ["payload", "received_by", "received_at", "error"]
+    list_display = ["id", "received_at", "received_by", "refused", "error"]
+    list_filter = ["refused", ("error", admin.EmptyFieldListFilter)]
+    readonly_fields = ["payload", "received_by", "received_at", "refused", "error"]
+
+
+@admin.register(LineageGrant)
+class LineageGrantAdmin(admin.ModelAdmin):
+    """Which account may change, through OpenLineage, the assets of a namespace it does not own (a pipeline's
+    service account writing the warehouse's tables)."""
+
+    list_display = ["namespace", "user", "note", "created_at"]
+    search_fields = ["namespace", "user__username", "note"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(SourceHost)

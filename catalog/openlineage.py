@@ -5,6 +5,13 @@ refused and changes nothing, and queues it (``LineageEvent``); the worker's ``in
 ``ingest(event, user)`` on each waiting event in the order they came, each in one transaction. Datasets are found by
 their OpenLineage namespace (a source's ``namespace``) and name (the dataset's ``qualified_name``); unknown ones are
 created without an owner, so the hygiene page asks someone to claim them.
+
+An event is bound to the rights of its token's owner (``catalog.access.LineageRights``): it may create what does not
+exist, but change an existing pipeline, write an existing dataset (its schema, statistics, upstream edges) or add a
+dataset to an existing source only where that person may; a token may also be limited to some namespaces
+(``ApiToken.lineage_namespaces``). Anything else refuses the whole event (``RefusedEvent``): it is kept, marked
+refused with the reason, for staff, and nothing of it is written. An input's schema facet is applied only where the
+sender may change the input: reading a table gives no right to describe it.
 """
 
 import logging
@@ -16,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog import assets, events
+from catalog.access import LineageRights, can_edit_or_false
 from catalog.choices import AssetKind, LineageOrigin, RunOrigin, RunState, SchemaChangeOrigin, SourceKind
 from catalog.models import Asset, Dataset, DataSource, LineageEvent, Pipeline, PipelineRun
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
@@ -54,6 +62,20 @@ SCHEME_KINDS = {
 
 class MalformedEvent(ValueError):
     """The event cannot be read; the message says which part is wrong. Nothing was changed."""
+
+
+class RefusedEvent(PermissionError):
+    """The event would change assets its sender may not change; the message says which. Nothing was changed."""
+
+
+@dataclass
+class Known:
+    """What an event names that already exists, each row annotated with ``user_can_edit`` for its sender."""
+
+    pipeline: Pipeline | None
+    datasets: dict  # (namespace, name) -> Dataset
+    sources: dict  # namespace -> DataSource, for the namespaces of datasets that do not exist yet
+    read_only: set = None  # (namespace, name) of the inputs whose facets the sender may not apply
 
 
 @dataclass
@@ -251,55 +273,122 @@ def _create_source(namespace, user):
     return source
 
 
-def _sources_for(namespaces, user):
-    """``{namespace: DataSource}``, creating the unknown ones; only what a new dataset inherits is read."""
-    sources = {
-        source.namespace: source
-        for source in DataSource.objects.filter(namespace__in=namespaces)
-        .select_related("asset")
-        .only("namespace", "asset__owner", "asset__team")
-    }
-    for namespace in sorted(set(namespaces) - set(sources)):
-        sources[namespace] = _create_source(namespace, user)
-    return sources
+OWNED_ONLY = ("asset__owner", "asset__team")
 
 
-def _datasets_for(refs, user):
-    """``{(namespace, name): Dataset}`` for every dataset the event names, creating the unknown ones.
-
-    Known datasets, the common case (a known job reading and writing known tables), cost one query whatever the
-    number of inputs and outputs, their sources joined in: ingestion speed is round trips per event. Sources are
-    read only when a dataset is new.
-    """
+def _known(parsed, user):
+    """Read what the event names that exists, before anything is written. Known datasets, the common case (a known
+    job reading and writing known tables), cost one query whatever the number of inputs and outputs: ingestion speed
+    is round trips per event. Sources are read only when a dataset is new."""
+    pipeline = (
+        Pipeline.objects.select_related("asset")
+        .only("namespace", "asset__kind", "asset__name", "asset__slug", *OWNED_ONLY)
+        .annotate(user_can_edit=can_edit_or_false(user, "asset__"))
+        .filter(namespace=parsed["job_namespace"], asset__name=parsed["job_name"])
+        .first()
+    )
+    refs = [*parsed["inputs"], *parsed["outputs"]]
     known = Q()
     for ref in refs:
         known |= Q(source__namespace=ref.namespace, qualified_name=ref.name)
     datasets = {}
     if refs:
-        found = Dataset.objects.filter(known).select_related("source").only("qualified_name", "source__namespace")
+        found = (
+            Dataset.objects.filter(known)
+            .select_related("source", "asset")
+            .only("qualified_name", "source__namespace", *OWNED_ONLY)
+            .annotate(user_can_edit=can_edit_or_false(user, "asset__"))
+        )
         datasets = {(dataset.source.namespace, dataset.qualified_name): dataset for dataset in found}
+    missing = {ref.namespace for ref in refs if (ref.namespace, ref.name) not in datasets}
+    sources = {}
+    if missing:
+        sources = {
+            source.namespace: source
+            for source in DataSource.objects.filter(namespace__in=missing)
+            .select_related("asset")
+            .only("namespace", "asset__name", *OWNED_ONLY)
+            .annotate(user_can_edit=can_edit_or_false(user, "asset__"))
+        }
+    return Known(pipeline, datasets, sources)
+
+
+NOT_YOURS = "only its owner, its team, staff, or an account staff granted its namespace may change it"
+
+
+def _outside_allow_list(parsed, token):
+    allowed = token.namespace_allow_list if token is not None else set()
+    named = {parsed["job_namespace"], *(ref.namespace for ref in [*parsed["inputs"], *parsed["outputs"]])}
+    outside = sorted(named - allowed) if allowed else []
+    if outside:
+        return [
+            f"This token may report only on the namespaces {', '.join(sorted(allowed))}; "
+            f"the event names {', '.join(outside)}."
+        ]
+    return []
+
+
+def refusals(parsed, user, known, token=None):
+    """Why the sender may not record this event (empty when they may); also fills ``known.read_only``."""
+    reasons = _outside_allow_list(parsed, token)
+    rights = LineageRights(user)
+    pipeline = known.pipeline
+    if pipeline is not None and not rights.may_change(pipeline.user_can_edit, pipeline.asset, pipeline.namespace):
+        reasons.append(
+            f"The job {parsed['job_namespace']} / {parsed['job_name']} is the pipeline {pipeline.asset.name!r}: "
+            f"{NOT_YOURS}, its runs and lineage included."
+        )
+    known.read_only = set()
+    for key, output in (("inputs", False), ("outputs", True)):
+        for index, ref in enumerate(parsed[key]):
+            dataset = known.datasets.get((ref.namespace, ref.name))
+            if dataset is not None:
+                if not rights.may_change(dataset.user_can_edit, dataset.asset, ref.namespace):
+                    if output:
+                        reasons.append(
+                            f"{key}[{index}] is the dataset {ref.name!r} of {ref.namespace}: {NOT_YOURS} "
+                            "(its schema, statistics and upstream lineage)."
+                        )
+                    else:
+                        known.read_only.add((ref.namespace, ref.name))
+                continue
+            source = known.sources.get(ref.namespace)
+            if source is not None and not rights.may_change(source.user_can_edit, source.asset, ref.namespace):
+                reasons.append(
+                    f"{key}[{index}] would add the dataset {ref.name!r} to the source {source.asset.name!r}: "
+                    f"{NOT_YOURS}, new datasets included."
+                )
+    return reasons
+
+
+def _sources_for(namespaces, known, user):
+    """``{namespace: DataSource}`` for the datasets to create, creating the unknown sources."""
+    sources = {namespace: known.sources[namespace] for namespace in namespaces if namespace in known.sources}
+    for namespace in sorted(set(namespaces) - set(sources)):
+        sources[namespace] = _create_source(namespace, user)
+    return sources
+
+
+def _datasets_for(refs, known, user):
+    """``{(namespace, name): Dataset}`` for every dataset the event names, creating the unknown ones and applying
+    the schema facets the sender may apply."""
+    datasets = dict(known.datasets)
     missing = [ref for ref in refs if (ref.namespace, ref.name) not in datasets]
-    sources = _sources_for({ref.namespace for ref in missing}, user) if missing else {}
+    sources = _sources_for({ref.namespace for ref in missing}, known, user) if missing else {}
     for ref in refs:
         key = (ref.namespace, ref.name)
         if key in datasets and ref.columns is None:
             continue
         if key not in datasets:
             datasets[key], _ = dataset_for(sources[ref.namespace], ref.name, "other", user, description=ref.description)
-        if ref.columns is not None:
+        if ref.columns is not None and key not in known.read_only:
             apply_schema(datasets[key], ref.columns, SchemaChangeOrigin.OPENLINEAGE)
     return datasets
 
 
-def _pipeline_for(parsed, user):
-    pipeline = (
-        Pipeline.objects.select_related("asset")
-        .only("namespace", "asset__kind", "asset__name", "asset__slug")
-        .filter(namespace=parsed["job_namespace"], asset__name=parsed["job_name"])
-        .first()
-    )
-    if pipeline is not None:
-        return pipeline
+def _pipeline_for(parsed, known, user):
+    if known.pipeline is not None:
+        return known.pipeline
     asset = Asset(kind=AssetKind.PIPELINE, name=parsed["job_name"], description=parsed["job_description"])
     pipeline = Pipeline(namespace=parsed["job_namespace"], code_url=parsed["code_url"])
     assets.create_asset(asset, pipeline, actor=user)
@@ -362,17 +451,18 @@ def _record_run(pipeline, parsed):
 
 
 def _column_links(parsed, datasets, user):
-    """Column lineage of each output that sent a ``columnLineage`` facet; the datasets it names are created if
-    unknown (without columns: a link to a column not recorded yet is skipped until its schema arrives)."""
+    """Column lineage of each output that sent a ``columnLineage`` facet, from the datasets the event reads and
+    writes (those its rights were checked for); a link naming another dataset, or a column not recorded yet, is
+    skipped until an event of its own brings it."""
     for ref in parsed["outputs"]:
         if not ref.column_lineage:
             continue
-        named = {(namespace, name) for links in ref.column_lineage.values() for namespace, name, _, _ in links}
-        missing = [DatasetRef(namespace, name, None, "", None, None) for namespace, name in named - datasets.keys()]
-        if missing:
-            datasets.update(_datasets_for(missing, user))
         fields = {
-            column: [(datasets[namespace, name].pk, field, how) for namespace, name, field, how in links]
+            column: [
+                (datasets[namespace, name].pk, field, how)
+                for namespace, name, field, how in links
+                if (namespace, name) in datasets
+            ]
             for column, links in ref.column_lineage.items()
         }
         assets.set_column_lineage(
@@ -392,12 +482,18 @@ def _report_assertions(parsed, datasets):
             )
 
 
-def ingest(event, user):
-    """Record one OpenLineage RunEvent; returns the ``PipelineRun``. Raises ``MalformedEvent`` (nothing changed)."""
+def ingest(event, user, token=None):
+    """Record one OpenLineage RunEvent; returns the ``PipelineRun``. Raises ``MalformedEvent`` or ``RefusedEvent``
+    (nothing changed). The rights are checked again here: what existed when the event was accepted may have been
+    claimed since."""
     parsed = parse(event)
     with transaction.atomic():
-        pipeline = _pipeline_for(parsed, user)
-        datasets = _datasets_for([*parsed["inputs"], *parsed["outputs"]], user)
+        known = _known(parsed, user)
+        reasons = refusals(parsed, user, known, token)
+        if reasons:
+            raise RefusedEvent(" ".join(reasons))
+        pipeline = _pipeline_for(parsed, known, user)
+        datasets = _datasets_for([*parsed["inputs"], *parsed["outputs"]], known, user)
         inputs = [datasets[ref.namespace, ref.name] for ref in parsed["inputs"]]
         outputs = [datasets[ref.namespace, ref.name] for ref in parsed["outputs"]]
         _link(pipeline, inputs, outputs, user)
@@ -417,10 +513,19 @@ def ingest(event, user):
     return run
 
 
-def accept(event, user):
+def accept(event, user, token=None):
     """Check an event and queue it for the worker; returns the ``LineageEvent``. Raises ``MalformedEvent`` (nothing
-    queued). The worker is woken once the queue row is committed."""
-    parse(event)
+    queued) or ``RefusedEvent`` (kept, marked refused with the reason, for staff; ``.event`` is its row). The worker
+    is woken once the queue row is committed."""
+    parsed = parse(event)
+    reasons = refusals(parsed, user, _known(parsed, user), token)
+    if reasons:
+        reason = " ".join(reasons)
+        kept = LineageEvent.objects.create(payload=event, received_by=user, refused=True, error=reason[:2000])
+        logger.warning("OpenLineage event %s from %s refused: %s", kept.pk, user, reason)
+        refused = RefusedEvent(reason)
+        refused.event = kept
+        raise refused
     queued = LineageEvent.objects.create(payload=event, received_by=user)
     transaction.on_commit(_wake_the_ingester)
     return queued
@@ -453,6 +558,9 @@ def _ingest_batch(waiting):
     for queued in waiting:
         try:
             ingest(queued.payload, queued.received_by)
+        except RefusedEvent as exc:
+            logger.warning("OpenLineage event %s refused: %s", queued.pk, exc)
+            LineageEvent.objects.filter(pk=queued.pk).update(error=str(exc)[:2000], refused=True)
         except Exception as exc:
             logger.exception("OpenLineage event %s could not be ingested", queued.pk)
             LineageEvent.objects.filter(pk=queued.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])

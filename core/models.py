@@ -232,6 +232,10 @@ class JobRun(models.Model):
         """A new run of the same kind, asset and parameters, started by ``by``."""
         return JobRun.enqueue(self.kind, asset=self.asset, requested_by=by, params=self.params, retry_of=self)
 
+    def shows_detail_to(self, user, visibility=None):
+        """Whether ``user`` may read this run's parameters, log, error and result (see ``DetailVisibility``)."""
+        return (visibility or DetailVisibility(user)).allows(self)
+
     def can_cancel(self, user):
         """The person who started it, anyone who may edit its asset, and staff."""
         if not user.is_authenticated or self.is_finished:
@@ -286,6 +290,34 @@ class JobRun(models.Model):
                 run.refresh_from_db()
                 reaped.append(run)
         return reaped
+
+
+class DetailVisibility:
+    """Who may read a job run's parameters, log, error and result: the person who started it, the owner and team of
+    its asset, and staff. Everyone else sees its kind, asset, state, step and progress: parameters and logs can name
+    hosts, tables, paths and what a source answered. The user's teams are read once, and only if a run needs them,
+    so a list costs one query at most."""
+
+    def __init__(self, user):
+        self.user = user
+        self._teams = None
+
+    def allows(self, run):
+        user = self.user
+        if user is None or not user.is_authenticated:
+            return False
+        if user.is_staff or (run.requested_by_id is not None and run.requested_by_id == user.pk):
+            return True
+        if run.asset_id is None:
+            return False
+        asset = run.asset
+        if asset.owner_id == user.pk:
+            return True
+        if asset.team_id is None:
+            return False
+        if self._teams is None:
+            self._teams = set(user.teams.values_list("pk", flat=True))
+        return asset.team_id in self._teams
 
 
 class NotificationPreference(models.Model):

@@ -14,6 +14,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
+from core import outbound
 from core.choices import JobKind, JobState, NotificationKind
 from core.jobs import TRANSIENT_ERRORS, JobCancelled, JobFailed, handler_for
 from core.models import JobRun
@@ -192,9 +193,15 @@ def relay_queued_jobs(limit=500):
 
 @shared_task(name="monitoring.tasks.post_webhook", bind=True, max_retries=5)
 def post_webhook(self, url, payload):
-    """Post an alert to a team's Slack-compatible webhook; retried only when the chat service is unreachable."""
+    """Post an alert to a team's Slack-compatible webhook; retried only when the chat service is unreachable. Sent
+    through ``core.outbound``: an internal address (unless staff allow it) is refused, never retried."""
     try:
-        response = requests.post(url, json=payload, timeout=10)
+        with outbound.session() as http:
+            response = http.post(url, json=payload, timeout=10)
+            response.close()
+    except outbound.OutboundRefused as exc:
+        logger.warning("Webhook not sent: %s", exc)
+        return None
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from None
     if response.status_code >= 500:

@@ -15,7 +15,7 @@ from core.filtersets import AlertFilterSet, JobRunFilterSet
 from core.forms import PreferenceForm
 from core.http import query_without_page, redirect_back
 from core.jobs import retry_form_url, steps_of
-from core.models import Alert, JobRun, Notification, NotificationPreference
+from core.models import Alert, DetailVisibility, JobRun, Notification, NotificationPreference
 from core.notifications import mark_read
 
 
@@ -24,6 +24,9 @@ def job_list(request):
     queryset = JobRun.objects.select_related("asset", "requested_by").order_by("-created_at", "-pk")
     filterset = JobRunFilterSet(request.GET, queryset=queryset, request=request)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    visibility = DetailVisibility(request.user)
+    for run in page:
+        run.detail_visible = visibility.allows(run)
     live = any(not run.is_finished for run in page)
     context = {
         "filter": filterset,
@@ -48,6 +51,7 @@ def job_detail(request, uuid):
     can_retry = run.can_retry(request.user)
     context = {
         "run": run,
+        "show_detail": run.shows_detail_to(request.user),
         "can_cancel": run.can_cancel(request.user),
         "can_retry": can_retry,
         "retry_form_url": retry_form_url(run) if can_retry else None,

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AssetKind, SourceKind
+from core import outbound
 from core.validators import web_url_validator
 from monitoring.choices import (
     BOARD_ORDER,
@@ -232,8 +233,13 @@ class FreshnessPolicy(models.Model):
             return self._clean_sql(dataset)
         if self.method == FreshnessMethod.FILE:
             return self._clean_file(dataset)
-        if self.method == FreshnessMethod.HTTP and not self.url:
-            return {"url": "Give the address to ask."}
+        if self.method == FreshnessMethod.HTTP:
+            if not self.url:
+                return {"url": "Give the address to ask."}
+            try:
+                outbound.check_url(self.url)
+            except outbound.OutboundRefused as exc:
+                return {"url": str(exc)}
         return {}
 
     def _clean_sql(self, dataset):

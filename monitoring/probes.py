@@ -6,6 +6,7 @@ that never answers, a lock that never clears) costs the sweep ``timeout_seconds`
 """
 
 import email.utils
+import json
 import queue
 import sqlite3
 import threading
@@ -16,7 +17,7 @@ import requests
 
 from catalog.choices import SourceKind
 from catalog.models import SecretNotBound
-from core import files
+from core import files, outbound
 from monitoring import reasons
 from monitoring.choices import FilterOperator, FreshnessMethod
 
@@ -131,12 +132,54 @@ def file_mtime(relative):
 
 
 def http_timestamp(url, json_field, timeout):
+    """The time an HTTP endpoint says its data changed. Fetched through ``core.outbound`` (no internal addresses
+    unless staff allow them, redirects checked); an error names the address and the kind of failure, never what the
+    server sent (a body, a banner)."""
     try:
-        response = requests.get(url, timeout=(timeout, timeout), headers={"Accept": "application/json, */*"})
+        with outbound.session() as http:
+            response = http.get(
+                url, timeout=(timeout, timeout), headers={"Accept": "application/json, */*"}, stream=True
+            )
+            with response:
+                return _timestamp_of(url, json_field, response)
+    except outbound.OutboundRefused as exc:
+        raise ProbeFailed(f"{url} was not fetched: {exc}") from None
     except requests.Timeout:
         raise ProbeFailed(f"{url} did not answer within {timeout} seconds (timed out).") from None
+    except requests.TooManyRedirects:
+        raise ProbeFailed(f"{url} redirected more than {outbound.MAX_REDIRECTS} times.") from None
     except requests.ConnectionError as exc:
-        raise ProbeFailed(f"Could not connect to {url}: {_first_line(exc)}") from None
+        raise ProbeFailed(f"Could not connect to {url}: {_connection_failure(exc)}") from None
+    except requests.RequestException:
+        raise ProbeFailed(f"The answer of {url} could not be read.") from None
+
+
+def _connection_failure(exc):
+    """What went wrong with a connection, in the portal's words: the exception's text can quote the first line a
+    non-HTTP server sent (``BadStatusLine('SSH-2.0-OpenSSH…')``)."""
+    chain, item = [], exc
+    while item is not None and len(chain) < 10:
+        chain.append(item)
+        wrapped = item.args[0] if item.args and isinstance(item.args[0], BaseException) else None
+        item = item.__cause__ or item.__context__ or wrapped
+    names = {type(item).__name__ for item in chain} | {
+        type(item.reason).__name__ for item in chain if isinstance(getattr(item, "reason", None), BaseException)
+    }
+    text = " ".join(str(item) for item in chain).lower()
+    # The class names are for the owners' technical detail: they say what failed without quoting the server.
+    kinds = ", ".join(dict.fromkeys(type(item).__name__ for item in chain))
+    if "NameResolutionError" in names or "gaierror" in names or "name or service not known" in text:
+        return f"failed to resolve the name ({kinds})."
+    if "ConnectionRefusedError" in names or "connection refused" in text:
+        return f"connection refused ({kinds})."
+    if "SSLError" in names:
+        return f"the TLS handshake failed ({kinds})."
+    if {"BadStatusLine", "RemoteDisconnected", "ProtocolError"} & names:
+        return f"the server did not answer HTTP ({kinds})."
+    return f"the connection failed ({kinds})."
+
+
+def _timestamp_of(url, json_field, response):
     if response.status_code >= 400:
         raise ProbeFailed(f"{url} answered HTTP {response.status_code}.")
     if not json_field:
@@ -148,7 +191,7 @@ def http_timestamp(url, json_field, timeout):
         except (TypeError, ValueError):
             raise ProbeFailed(f"{url} sent an unreadable Last-Modified header.") from None
     try:
-        value = response.json()
+        value = json.loads(outbound.read_limited(response))
     except ValueError:
         raise ProbeFailed(f"{url} did not answer JSON.") from None
     for part in json_field.split("."):

@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core.rates import parse_rate
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -84,3 +86,15 @@ def env_email(name, default):
     except Exception as exc:  # django-environ raises several types for a bad URL
         raise ImproperlyConfigured(f"{name}={url!r} is not an email URL: {exc}") from None
     return {key: value for key, value in config.items() if key.startswith("EMAIL_")}
+
+
+def env_rate(name, default):
+    """A rate such as ``300/min`` (``/s``, ``/min``, ``/hour``, ``/day``); ``off`` turns the limit off (None)."""
+    value = _raw(name, default)
+    if value.lower() == "off":
+        return None
+    try:
+        parse_rate(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc} Or write off.") from None
+    return value

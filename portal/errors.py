@@ -99,18 +99,73 @@ def server_error(request):
     return _page("500.html", 500, fallback="Something went wrong on our side.")
 
 
+def too_large(request, limit_bytes, what="request"):
+    """413: the body is (or would be) larger than ``limit_bytes``; says the limit, in JSON under /api/."""
+    limit_mb = max(1, limit_bytes // (1024 * 1024))
+    if wants_json(request):
+        return JsonResponse(
+            {"detail": f"The {what} is larger than {limit_mb} MB, the most the portal reads. Send less."},
+            status=413,
+        )
+    return _page("413.html", 413, {"limit_mb": limit_mb}, fallback="What you sent is too large to read.")
+
+
+def largest_body():
+    """The most one request may send: a form's text (``DATA_UPLOAD_MAX_MEMORY_SIZE``) and one attachment."""
+    from django.conf import settings
+
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE + settings.TRUST_ATTACHMENT_MAX_BYTES
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a request whose declared length is over ``largest_body()`` with 413 before a byte of its body is
+    read: Django counts only a form's text against its limit, and would stream any file to disk whole before the
+    form could say it is too large."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > largest_body():
+            return too_large(request, largest_body())
+        return self.get_response(request)
+
+
+class RefuseNulMiddleware:
+    """A NUL character (``%00``) in the query string is answered 400 at once: no field holds one, and PostgreSQL
+    refuses it in any text it is sent (a search or a filter would otherwise end in a 500). Forms and the API
+    already refuse it in posted fields."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path:
+            detail = "The address contains a NUL character (%00), which no field accepts."
+            if wants_json(request):
+                return JsonResponse({"detail": detail}, status=400)
+            return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+def not_found(request, exception):
+    """handler404: JSON under /api/ (an address no route matches, e.g. ``/api/v1/assets/0.5/impact/``), Django's
+    page elsewhere."""
+    if wants_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 def bad_request(request, exception):
     """handler400: a request too large to read gets a page that says so (the browser keeps the text on Back)."""
     if isinstance(exception, RequestDataTooBig):
         from django.conf import settings
 
-        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
-        if wants_json(request):
-            return JsonResponse(
-                {"detail": f"The request is larger than {limit_mb} MB, the most the portal reads. Send less text."},
-                status=413,
-            )
-        return _page("413.html", 413, {"limit_mb": limit_mb}, fallback="What you sent is too large to read.")
+        return too_large(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if wants_json(request):
         return JsonResponse({"detail": "Bad request."}, status=400)
     return defaults.bad_request(request, exception)

@@ -6,7 +6,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_database, env_email, env_int, env_list, env_str, env_url
+from portal.env import env_bool, env_database, env_email, env_int, env_list, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -23,6 +23,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PORTAL_BASE_URL])
 DATA_ROOT = Path(env_str("DATA_ROOT", str(VAR_DIR / "data"))).resolve()
 # Seconds a schema scan waits for a source to answer before it records a failed scan.
 CATALOG_SCAN_TIMEOUT = env_int("CATALOG_SCAN_TIMEOUT", 10, minimum=1)
+# Hosts, addresses or networks (CIDR) inside the portal's own network that HTTP probes and webhooks may reach
+# (core/outbound.py); everything else internal (loopback, private, link-local, metadata) is refused.
+OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,6 +60,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First to see a request: a body declared too large is refused before it is read.
+    "portal.errors.BodySizeLimitMiddleware",
+    "portal.errors.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -278,6 +284,23 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.conventions.exception_handler",
+    # Per token (or signed-in user, or address), counted in the cache; see core/throttles.py.
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.PerTokenThrottle"],
+}
+# Requests per token and scope: the API at large, and OpenLineage events (pipelines send bursts).
+API_RATE_LIMITS = {
+    "api": env_rate("API_RATE_LIMIT", "600/min"),
+    "lineage": env_rate("LINEAGE_RATE_LIMIT", "3000/min"),
+}
+# Heartbeat pings per check (its address): a run pings two or three times; more is a loop or an attack.
+PING_RATE_LIMIT = env_rate("PING_RATE_LIMIT", "30/min")
+# The cache holds rendered Markdown and the rate-limit counters; with several web processes, point it at Redis so
+# they share one count.
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data & model portal API",
@@ -289,6 +312,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.add_error_responses",
+    ],
     # Choice sets used under several field names get one name each in the schema.
     "ENUM_NAME_OVERRIDES": {
         "IssueStatusEnum": "trust.choices.IssueStatus",

@@ -12,6 +12,7 @@ from portal import views
 # No database, no context processor: these answer even while PostgreSQL is down (portal/errors.py).
 handler500 = "portal.errors.server_error"
 handler400 = "portal.errors.bad_request"
+handler404 = "portal.errors.not_found"
 
 accounts_pages = [*accounts_urls.urlpatterns, path("profile/", views.profile, name="profile")]
 

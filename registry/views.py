@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from catalog.choices import AssetKind
 from catalog.tabs import page_context, tab_of
 from core.http import query_without_page, whole_number
+from core.limits import LONG_TEXT_LIMIT
 from core.markdown import render_markdown
 from registry import cards
 from registry.access import get_model, get_version
@@ -319,7 +320,13 @@ def markdown_preview(request):
     field = request.GET.get("field", "")
     if field not in ModelCard.TEXT_FIELDS:
         return HttpResponse("Unknown section.", status=400)
-    html = render_markdown(request.POST.get(field, ""))
+    text = request.POST.get(field, "")
+    if len(text) > LONG_TEXT_LIMIT:
+        # The section could not be saved at this length either: say so instead of rendering it.
+        return HttpResponse(
+            f"<p>This section is longer than {LONG_TEXT_LIMIT:,} characters; shorten it.</p>", status=400
+        )
+    html = render_markdown(text)
     return HttpResponse(html or '<p class="muted">Nothing to preview yet.</p>')
 
 
@@ -395,7 +402,7 @@ def card_restore(request, slug, number):
     get_object_or_404(card.revisions, number=number)
     try:
         revision = card.restore(number, request.user, int(request.POST.get("base_revision", -1)))
-    except (CardEditConflict, ValueError):
+    except (CardEditConflict, ValueError, ValidationError):
         messages.error(request, "The card changed since you opened the history; look at the newest revision first.")
         return redirect("registry:card_history", slug=slug)
     if revision is None:

@@ -52,6 +52,15 @@ def mlflow_store_of_this_process(settings, mlflow_dir_of_this_process):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{mlflow_dir_of_this_process / 'mlflow.sqlite3'}"
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: rate-limit counts (per user, token or check) and rendered Markdown of
+    one test never reach the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def celery_on_redis():
     """Point Celery at this process's Redis database, emptied first. Tasks are never run eagerly."""

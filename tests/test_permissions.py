@@ -812,7 +812,8 @@ OPEN = {
         "anonymous by design: authenticated by the signed link in the email, which stops only its own watch", None
     ),
     "openlineage": Open(
-        "any token holder may send OpenLineage events; they are recorded as theirs",
+        "any token holder may send OpenLineage events; one that would change an asset its token's owner may not "
+        "change is refused (test_an_outsiders_lineage_event_on_the_owners_assets_is_refused below)",
         lambda p: Request("post", "/api/v1/lineage", {}),
     ),
     **{f"{kind}-list": Open(NEW_ASSET, _new_asset(kind)) for kind in ("source", "dataset", "report", "pipeline")},
@@ -937,3 +938,37 @@ def test_a_ping_with_an_unknown_key_is_404_and_changes_nothing(people):
     for suffix in ("", "/start", "/fail"):
         assert Client().post(f"/ping/00000000-0000-0000-0000-000000000000{suffix}").status_code == 404
     assert changed_tables(before, database_state()) == []
+
+
+LINEAGE_TARGETS = {
+    "the owner's dataset as an output": lambda p, ns: {"outputs": [{"namespace": ns, "name": "orders"}]},
+    "a new dataset in the owner's source": lambda p, ns: {"outputs": [{"namespace": ns, "name": "planted"}]},
+    "the owner's pipeline": lambda p, ns: {"job": {"namespace": "airflow", "name": "Nightly"}},
+}
+
+
+@pytest.mark.parametrize("target", sorted(LINEAGE_TARGETS))
+def test_an_outsiders_lineage_event_on_the_owners_assets_is_refused(target, people):
+    """OpenLineage is open to every token, so its refusals are generated here: an event that would change what the
+    token's owner may not change is answered 403 and only kept, marked refused, for staff."""
+    dataset = _dataset(people)
+    namespace = "postgres://warehouse:5432"
+    type(dataset.source).objects.filter(pk=dataset.source_id).update(namespace=namespace)
+    type(dataset).objects.filter(pk=dataset.pk).update(qualified_name="orders")
+    pipeline = factories.pipeline("Nightly", owner=people.owner)
+    type(pipeline).objects.filter(pk=pipeline.pk).update(namespace="airflow")
+    event = {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-11-28T06:00:00+00:00",
+        "run": {"runId": "r1"},
+        "job": {"namespace": "elsewhere", "name": "mine"},
+        **LINEAGE_TARGETS[target](people, namespace),
+    }
+    _, key = ApiToken.issue(people.outsider, "mine")
+    before = database_state()
+    response = Client().post(
+        "/api/v1/lineage", event, content_type="application/json", headers={"authorization": f"Bearer {key}"}
+    )
+    assert response.status_code == 403 and response.json()["refused"] is True
+    # The token's last use and the kept event are the only writes.
+    assert changed_tables(before, database_state()) == ["accounts_apitoken", "catalog_lineageevent"]

@@ -8,6 +8,7 @@ from catalog.access import check_ownership
 from catalog.choices import AssetKind, Lifecycle
 from catalog.models import SOURCE_NOT_YOURS, Asset, Column, Dataset, DataSource, Pipeline, PipelineRun, Report
 from core.api.conventions import full_clean_or_raise
+from core.api.serializers import HidesJobDetail
 from core.models import JobRun
 
 
@@ -20,8 +21,8 @@ class SourceSlugField(serializers.SlugRelatedField):
 
 
 class AssetSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     url = serializers.SerializerMethodField()
 
@@ -206,16 +207,19 @@ class LineageEditSerializer(serializers.Serializer):
     other = serializers.SlugRelatedField(slug_field="uuid", queryset=Asset.objects.all())
 
 
-class ScanSerializer(serializers.ModelSerializer):
+class ScanSerializer(HidesJobDetail, serializers.ModelSerializer):
     source = serializers.SlugRelatedField(source="asset", slug_field="slug", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     waiting_for_worker = serializers.BooleanField(source="is_waiting", read_only=True)
+    details_shown = serializers.SerializerMethodField(
+        help_text="False when result and error are left empty for you (shown to the starter, owners and staff)."
+    )
 
     class Meta:
         model = JobRun
         fields = [
             "id", "source", "requested_by", "state", "step", "progress", "result", "error", "created_at",
-            "started_at", "finished_at", "waiting_for_worker",
+            "started_at", "finished_at", "waiting_for_worker", "details_shown",
         ]  # fmt: skip
 
 

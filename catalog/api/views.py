@@ -1,6 +1,7 @@
-import gzip
 import json
+import zlib
 
+from django.conf import settings
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -35,7 +36,7 @@ from catalog.filtersets import (
 )
 from catalog.lineage import DEFAULT_DEPTH, MAX_DEPTH, ImpactOrder, walk, with_hops
 from catalog.models import Asset, Dataset, DataSource, Pipeline, Report
-from catalog.openlineage import MalformedEvent, accept
+from catalog.openlineage import MalformedEvent, RefusedEvent, accept
 from catalog.scanning import READERS
 from core.choices import JobKind
 from core.models import JobRun
@@ -268,28 +269,56 @@ class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(ScanSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+class TooLarge(ValueError):
+    pass
+
+
+def _gunzip(body, limit):
+    """``body`` decompressed, refused (``TooLarge``) past ``limit`` bytes without decompressing further: a few KB of
+    gzip can hold gigabytes."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out = inflater.decompress(body, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise TooLarge
+    if not inflater.eof:
+        raise EOFError("The gzip stream is cut short.")
+    return out
+
+
 class OpenLineageView(APIView):
     """Receives OpenLineage RunEvents as the official clients' HTTP transport sends them (optionally gzipped).
 
     Authenticate with ``Authorization: Bearer <API token>``. A malformed event is answered 400 with the reason
-    and changes nothing; a valid one 202: it is queued, and the worker records it within seconds.
+    and changes nothing; one that would change assets the token's owner may not change is answered 403 with the
+    reason, kept for staff and changes nothing; a valid one 202: it is queued, and the worker records it within
+    seconds.
     """
 
     authentication_classes = [BearerOrTokenAuthentication]
+    throttle_scope = "lineage"
 
-    @extend_schema(request=dict, responses={202: dict, 400: dict})
+    @extend_schema(request=dict, responses={202: dict, 400: dict, 403: dict, 413: dict})
     def post(self, request):
         body = request.body
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         try:
             if request.headers.get("Content-Encoding", "").lower() == "gzip":
-                body = gzip.decompress(body)
+                body = _gunzip(body, limit)
             event = json.loads(body)
-        except (OSError, EOFError, ValueError):
+        except TooLarge:
+            megabytes = limit // (1024 * 1024)
+            detail = f"The event is larger than {megabytes} MB once decompressed; send it in parts."
+            return Response({"detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        except (OSError, EOFError, ValueError, zlib.error):
             return Response({"detail": "The body is not valid JSON."}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            queued = accept(event, request.user)
+            queued = accept(event, request.user, token=request.auth)
         except MalformedEvent as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        except RefusedEvent as exc:
+            return Response(
+                {"detail": str(exc), "event": exc.event.pk, "refused": True}, status=status.HTTP_403_FORBIDDEN
+            )
         return Response(
             {"event": queued.pk, "detail": "Accepted: the catalog records it within seconds."},
             status=status.HTTP_202_ACCEPTED,

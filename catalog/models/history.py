@@ -35,6 +35,11 @@ class LineageEvent(models.Model):
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     received_at = models.DateTimeField(auto_now_add=True)
     error = models.TextField(blank=True, help_text="Why ingesting it failed; empty while it waits.")
+    refused = models.BooleanField(
+        default=False,
+        help_text="The event would have changed assets its token's owner may not change; nothing of it was written "
+        "and the error says which.",
+    )
 
     class Meta:
         indexes = [
@@ -44,6 +49,27 @@ class LineageEvent(models.Model):
 
     def __str__(self):
         return f"OpenLineage event {self.pk} from {self.received_by or 'someone'}"
+
+
+class LineageGrant(models.Model):
+    """Staff's permission for one account (typically a pipeline's service account) to change, through OpenLineage,
+    the assets of one namespace it does not own: the datasets of the source whose namespace it is, the source, and
+    the pipelines (jobs) of that job namespace. Without a grant an event changes only what its token's owner may
+    edit (``catalog.access``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lineage_grants")
+    namespace = models.CharField(
+        max_length=300, help_text="An OpenLineage namespace, e.g. postgres://warehouse:5432 or airflow."
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["namespace", "user"]
+        constraints = [models.UniqueConstraint(fields=["user", "namespace"], name="lineagegrant_unique")]
+
+    def __str__(self):
+        return f"{self.user} may report lineage in {self.namespace}"
 
 
 class PipelineRun(models.Model):

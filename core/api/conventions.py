@@ -13,10 +13,14 @@ def exception_handler(exc, context):
     Every error body has a ``detail`` sentence a person can read; field errors stay under their field names.
     """
     if isinstance(exc, DjangoValidationError):
-        exc = serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+        exc = serializers.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": " ".join(exc.messages)}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, exceptions.Throttled):
+        response.data = {"detail": f"Too many requests with this token; try again in {exc.wait or 1:.0f} s."}
     if isinstance(response.data, dict) and "detail" not in response.data:
         fields = ", ".join(str(key) for key in response.data)
         response.data = {"detail": f"Invalid input in: {fields}.", "errors": response.data}

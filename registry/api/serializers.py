@@ -44,7 +44,7 @@ class MetricSerializer(serializers.ModelSerializer):
 
 
 class ChecklistTickSerializer(serializers.ModelSerializer):
-    ticked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    ticked_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     label = serializers.CharField(source="get_item_display", read_only=True)
 
     class Meta:
@@ -54,7 +54,7 @@ class ChecklistTickSerializer(serializers.ModelSerializer):
 
 
 class StageChangeSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = StageChange
@@ -62,8 +62,8 @@ class StageChangeSerializer(serializers.ModelSerializer):
 
 
 class PromotionRequestSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     version = serializers.IntegerField(source="version.version", read_only=True)
 
     class Meta:
@@ -84,7 +84,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     split = serializers.CharField(write_only=True, required=False, default="test")
     training_datasets = DatasetSlugField(many=True, required=False)
     evaluation_datasets = DatasetSlugField(many=True, required=False)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     checklist = ChecklistTickSerializer(source="checklist_ticks", many=True, read_only=True)
 
     class Meta:
@@ -144,7 +144,7 @@ class ModelCardSerializer(serializers.ModelSerializer):
     """The card's prose. Send ``revision`` (or an If-Match header) with the revision you edited."""
 
     revision = serializers.IntegerField(required=False, help_text="The revision your edit starts from.")
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ModelCard
@@ -152,7 +152,7 @@ class ModelCardSerializer(serializers.ModelSerializer):
 
 
 class CardRevisionSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = CardRevision

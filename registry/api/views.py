@@ -162,7 +162,7 @@ class RegisteredModelViewSet(
         return response
 
     @extend_schema(responses=CardRevisionSerializer(many=True))
-    @action(detail=True, url_path="card/revisions")
+    @action(detail=True, url_path="card/revisions", pagination_class=None)
     def card_revisions(self, request, slug=None):
         model, _ = get_model(request, slug)
         revisions = model.get_card().revisions.select_related("author") if hasattr(model, "card") else []

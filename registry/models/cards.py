@@ -85,6 +85,12 @@ class ModelCard(models.Model):
             raise ValidationError(f"Not a card section: {', '.join(sorted(unknown))}.")
         with transaction.atomic():
             card = ModelCard.objects.select_for_update().get(pk=self.pk)
+            if base_revision > card.revision:
+                # Not someone else's change (there is none to show): a revision the client made up.
+                raise ValidationError(
+                    f"Revision {base_revision} does not exist: this card is at revision {card.revision}. "
+                    "Send the revision you read."
+                )
             if card.revision != base_revision:
                 raise CardEditConflict(card.revisions.select_related("author").get(number=card.revision))
             changed = [name for name, text in changes.items() if getattr(card, name) != text]

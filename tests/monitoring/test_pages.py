@@ -260,7 +260,12 @@ def test_the_owner_cancels_a_run_and_an_outsider_cannot(client_for, owner, team,
 def test_a_failed_job_page_shows_the_reason_and_the_log(client_for, owner):
     error = "Column tenure_months is recorded as int64 but holds text such as 'twelve'."
     run = JobRun.objects.create(
-        kind=JobKind.TRAINING, state=JobState.FAILED, step="validating", log="reading x\n", error=error
+        kind=JobKind.TRAINING,
+        state=JobState.FAILED,
+        step="validating",
+        log="reading x\n",
+        error=error,
+        requested_by=owner,  # the reason and the log are for the person who started it (and owners, staff)
     )
     page = client_for(owner).get(run.get_absolute_url()).content.decode()
     assert "holds text such as &#x27;twelve&#x27;" in page and "reading x" in page

@@ -48,9 +48,9 @@ class BadgeSerializer(serializers.ModelSerializer):
 
 
 class ImpactSerializer(serializers.ModelSerializer):
-    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    asset_slug = serializers.CharField(source="asset.slug", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    asset = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    asset_slug = serializers.CharField(source="asset.slug", read_only=True, allow_null=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = DeprecationImpact
