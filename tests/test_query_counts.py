@@ -387,7 +387,8 @@ PAGES = [
         "dataset page",
         None,
         _asset_page(AssetKind.DATASET),
-        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL,
+        # + its declared consumers (issue 15)
+        SIGNED_IN + UNREAD + ASSET_PAGE + TRUST_HEADER + BADGE_COMPUTED + FRESHNESS_PANEL + 1,
         shows_newest=False,
     ),
     # + its columns
@@ -395,7 +396,8 @@ PAGES = [
         "dataset columns tab",
         None,
         _tab(_asset_page(AssetKind.DATASET), "columns"),
-        SIGNED_IN + UNREAD + ASSET_TAB + TRUST_HEADER + NO_TAGS + BADGE_COMPUTED + FRESHNESS_PANEL + 1,
+        # + the column lineage of its columns, both ways (issue 16)
+        SIGNED_IN + UNREAD + ASSET_TAB + TRUST_HEADER + NO_TAGS + BADGE_COMPUTED + FRESHNESS_PANEL + 1 + 1,
         shows_newest=False,
     ),
     # + its history, its schema changes, the scans of its source with who asked for each
@@ -455,7 +457,8 @@ PAGES = [
         "model page",
         None,
         _model_page,
-        SIGNED_IN + UNREAD + GET_MODEL + 2 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5) + 1 + FRESHNESS_PANEL,
+        # the badge also reads the model's monitoring status (issue 19): + 1
+        SIGNED_IN + UNREAD + GET_MODEL + 2 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5 + 1) + 1 + FRESHNESS_PANEL,
     ),
     # The Versions tab: get_model (its versions with their metrics already), the assets of the training sets (as on
     # the model page), the one walk upstream, the trust header without deprecated inputs (nothing upstream) and
@@ -464,7 +467,8 @@ PAGES = [
         "model versions tab",
         None,
         _tab(_model_page, "versions"),
-        SIGNED_IN + UNREAD + GET_MODEL + 1 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5) + FRESHNESS_PANEL,
+        # the badge also reads the model's monitoring status (issue 19): + 1
+        SIGNED_IN + UNREAD + GET_MODEL + 1 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5 + 1) + FRESHNESS_PANEL,
         shows_newest=False,  # the rows named "Item" are assumptions and users, on the Card tab
     ),
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,

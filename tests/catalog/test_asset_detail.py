@@ -118,7 +118,7 @@ def _page_of(kind, owner, team):
 # upstream, the asset's own. History, columns and neighbours are tabs of their own (tests/test_query_counts.py).
 EVERY_ASSET_PAGE = 18
 ASSET_PAGE_QUERIES = {
-    "dataset": EVERY_ASSET_PAGE,
+    "dataset": EVERY_ASSET_PAGE + 1,  # its declared consumers (issue 15)
     "report": EVERY_ASSET_PAGE,
     "pipeline": EVERY_ASSET_PAGE + 1,  # its recent runs
     "source": EVERY_ASSET_PAGE + 2,  # the count of its datasets, the first of them

@@ -78,8 +78,9 @@ def test_the_dataset_page_shows_each_columns_sources_and_readers(shop, client):
     customers, newsletter, _ = shop
     client.force_login(factories.user("reader"))
 
-    page = client.get(customers.asset.get_absolute_url()).content.decode()
-    reader_page = client.get(newsletter.asset.get_absolute_url()).content.decode()
+    # The columns are on the dataset's Columns tab.
+    page = client.get(customers.asset.get_absolute_url() + "columns/").content.decode()
+    reader_page = client.get(newsletter.asset.get_absolute_url() + "columns/").content.decode()
 
     assert "newsletter</a>.<code>email</code>" in page and "greetings</a>.<code>name</code>" in page
     assert "customers</a>.<code>email</code>" in reader_page

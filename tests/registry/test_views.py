@@ -331,8 +331,9 @@ def test_the_model_page_costs_a_pinned_number_of_queries(client_for, owner, outs
     # with who verified them, versions, their metrics, training datasets, their assets, evaluation datasets; the
     # pending promotion; the one walk upstream; the menu's unread notifications; the trust header: deprecation,
     # deprecated inputs, open issues, the stored badge, watching, pending acknowledgements, last review,
-    # certification; the latest training run; the header's freshness panel: the inputs' policies, its own.
-    with assert_num_queries(27):
+    # certification; the latest training run; the header's freshness panel: the inputs' policies, its own; the
+    # model's monitoring status (issue 19).
+    with assert_num_queries(28):
         assert client.get(f"/models/{model.asset.slug}/").status_code == 200
 
 

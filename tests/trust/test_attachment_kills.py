@@ -3,6 +3,7 @@ submissions with a screenshot, half of them after the file was written and befor
 the issue was committed and before its file was moved into place. Afterwards every saved issue's screenshot
 downloads, and ``remove_orphan_attachments`` leaves no file that no issue names."""
 
+import contextlib
 import os
 import re
 import signal
@@ -77,8 +78,18 @@ class Web:
             return False
 
     def stop(self):
+        # Gunicorn's graceful stop waits for requests in flight (here slowed on purpose); on a busy machine that can
+        # outlast any fixed wait, so a master still running after 15 s is killed with its worker.
+        worker = self.worker_pid()
         self.master.terminate()
-        self.master.wait(timeout=30)
+        try:
+            self.master.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            if worker is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker, signal.SIGKILL)
+            self.master.kill()
+            self.master.wait(timeout=15)
         self.log.close()
 
 
