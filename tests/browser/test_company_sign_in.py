@@ -29,7 +29,7 @@ def test_sign_in_with_the_company_lands_back_with_the_right_teams(page, live_ser
 
     page.goto(f"{live_server.url}/accounts/profile/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/accounts/profile/")
-    page.get_by_role("button", name="Sign in with Test Company").click()
+    page.get_by_role("link", name="Sign in with Test Company").click()
 
     expect(page.get_by_role("heading", name="Sign in to the test company")).to_be_visible()
     page.get_by_label("Username").fill("ada")
@@ -47,9 +47,9 @@ def test_sign_in_with_the_company_lands_back_with_the_right_teams(page, live_ser
     expect(page.get_by_role("heading", name="Sign out of the test company")).to_be_visible()
     page.get_by_role("button", name="Yes, sign me out").click()
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
-    expect(page.get_by_role("button", name="Sign in with Test Company")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in with Test Company")).to_be_visible()
     # Signed out at the provider too: the next company sign-in asks for the password again.
-    page.get_by_role("button", name="Sign in with Test Company").click()
+    page.get_by_role("link", name="Sign in with Test Company").click()
     expect(page.get_by_label("Password")).to_be_visible()
     assert failed == []
 
@@ -57,7 +57,7 @@ def test_sign_in_with_the_company_lands_back_with_the_right_teams(page, live_ser
 def test_refusing_consent_in_the_browser_shows_a_plain_page(page, live_server, live_oidc_provider, settings):
     configure_portal(settings, live_oidc_provider)
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_role("button", name="Sign in with Test Company").click()
+    page.get_by_role("link", name="Sign in with Test Company").click()
     page.get_by_label("Username").fill("max")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
@@ -65,4 +65,4 @@ def test_refusing_consent_in_the_browser_shows_a_plain_page(page, live_server, l
     expect(page.get_by_role("heading", name="Sign-in did not work")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("You did not allow the portal")
     page.get_by_role("link", name="Back to the sign-in page").click()
-    expect(page.get_by_role("button", name="Sign in with Test Company")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in with Test Company")).to_be_visible()

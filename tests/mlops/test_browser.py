@@ -42,7 +42,7 @@ def test_the_owner_sees_the_drift_compares_the_challenger_and_requests_its_promo
 
     sign_in(page, owner)
     page.goto(f"{live_server.url}{model.get_absolute_url()}")
-    page.get_by_role("navigation", name="Card actions").get_by_role("button", name="Monitoring").click()
+    page.get_by_role("link", name="Monitoring", exact=True).last.click()  # the model's Monitoring tab
     expect(page.get_by_test_id("monitoring-status")).to_contain_text("Drifting")
     drifting = page.get_by_role("region", name="Drifting now")
     expect(drifting).to_contain_text("tenure_months")

@@ -33,6 +33,7 @@ def test_start_training_and_watch_it_finish(
     version = ModelVersion.objects.get(model=model)
     row.get_by_test_id("new-version").click()
     expect(page.locator("h1")).to_have_text("Churn predictor")
+    page.get_by_role("link", name="Versions", exact=True).click()  # the versions are on their own tab
     expect(page.get_by_role("cell", name=f"v{version.version}", exact=True)).to_be_visible()
     expect(page.locator("body")).to_contain_text("roc_auc")
     assert page_errors == []

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from accounts.models import ApiToken
 from catalog.choices import LineageOrigin
-from catalog.models import ColumnLineage, LineageEvent
+from catalog.models import ColumnLineage, LineageEvent, LineageGrant
 from catalog.openlineage import ingest_queued
 from quality.choices import CheckOrigin, CheckStatus
 from quality.models import CheckResult, QualityCheck
@@ -23,6 +23,9 @@ def test_dbt_ol_run_and_test_send_column_lineage_and_assertions(
 ):
     call_command("import_dbt", str(dbt_project / "target"), "--source", warehouse.asset.slug, stdout=io.StringIO())
     _, key = ApiToken.issue(warehouse.asset.owner, "dbt-ol")
+    # The datasets belong to the people dbt's meta.owner names: dbt-ol runs as a service account that staff granted
+    # the warehouse's namespace (issue 14's OpenLineage rights), as a team would set it up.
+    LineageGrant.objects.create(user=warehouse.asset.owner, namespace="postgres://127.0.0.1:5432", note="dbt-ol")
     project = copy_project(tmp_path / "shop")
     env = dbt_env(dbt_schema) | {"OPENLINEAGE_URL": live_server.url, "OPENLINEAGE_API_KEY": key}
 
@@ -53,6 +56,9 @@ def test_dbt_ol_run_and_test_send_column_lineage_and_assertions(
 @pytest.mark.django_db(transaction=True)
 def test_dbt_ol_alone_creates_checks_from_assertions(dbt_project, dbt_schema, warehouse, live_server, tmp_path):
     _, key = ApiToken.issue(warehouse.asset.owner, "dbt-ol")
+    # The datasets belong to the people dbt's meta.owner names: dbt-ol runs as a service account that staff granted
+    # the warehouse's namespace (issue 14's OpenLineage rights), as a team would set it up.
+    LineageGrant.objects.create(user=warehouse.asset.owner, namespace="postgres://127.0.0.1:5432", note="dbt-ol")
     project = copy_project(tmp_path / "shop")
     env = dbt_env(dbt_schema) | {"OPENLINEAGE_URL": live_server.url, "OPENLINEAGE_API_KEY": key}
 

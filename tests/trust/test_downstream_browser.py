@@ -79,7 +79,7 @@ def test_a_critical_issue_upstream_reaches_erin_and_bob_and_so_does_the_all_clea
     # Alice, in her own session, files a critical issue on Orders.
     alice_page = second_session(alice)
     alice_page.goto(f"{live_server.url}{orders.get_absolute_url()}")
-    alice_page.get_by_role("button", name="Report a problem").click()
+    alice_page.get_by_role("link", name="Report a problem").click()
     alice_page.get_by_label("Title").fill("Duplicated rows")
     alice_page.get_by_label("What is wrong").fill("Every order of yesterday appears twice.")
     alice_page.get_by_label("Category").select_option("wrong_values")
