@@ -69,14 +69,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.IdleSessionMiddleware",
-    # The viewer's time zone (their profile, kept in the session at sign-in): no query per request.
-    "accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Before anything reads the user: the database away answers 503 (the page, or JSON under /api/), not 500.
     "portal.errors.DatabaseUnavailableMiddleware",
+    # The viewer's time zone (their profile, kept in the session at sign-in): no query per request. After the 503
+    # answer above, since reading the session reads the database.
+    "accounts.middleware.TimeZoneMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in with the lock-out page.
     "axes.middleware.AxesMiddleware",

@@ -458,7 +458,15 @@ PAGES = [
         None,
         _model_page,
         # the badge also reads the model's monitoring status (issue 19): + 1
-        SIGNED_IN + UNREAD + GET_MODEL + 2 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5 + 1) + 1 + FRESHNESS_PANEL,
+        SIGNED_IN
+        + UNREAD
+        + GET_MODEL
+        + 2
+        + 1
+        + (TRUST_HEADER - 2)
+        + (BADGE_COMPUTED - 1 + 5 + 1)
+        + 1
+        + FRESHNESS_PANEL,
     ),
     # The Versions tab: get_model (its versions with their metrics already), the assets of the training sets (as on
     # the model page), the one walk upstream, the trust header without deprecated inputs (nothing upstream) and
