@@ -144,6 +144,9 @@ class Processes:
         environment = {
             **os.environ, "DEBUG": "true", "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": self.broker_url, "CELERY_RESULT_BACKEND": self.broker_url, **FAST, **extra,
+            # The HTTP probes of these tests read a server of the test's own on loopback, which the outbound guard
+            # refuses unless staff allow it (as tests/monitoring/conftest.py does for the test process).
+            "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
         }  # fmt: skip
         log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
