@@ -34,6 +34,8 @@ def worker_process(celery_on_redis):
         "DATABASE_URL": f"postgres://{database['USER']}@{server}/{database['NAME']}",
         "CELERY_BROKER_URL": celery_on_redis,
         "CELERY_RESULT_BACKEND": celery_on_redis,
+        # The hanging server is on loopback, which the outbound guard refuses unless staff allow it.
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "-Q", "killable", "-l", "WARNING"],
