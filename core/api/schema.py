@@ -21,6 +21,8 @@ COMMON = {
     "413": "The request body is too large.",
     "429": "Too many requests; see Retry-After.",
 }
+# Operations that read a body: one sent in a content type their parsers do not read (or with none) is refused.
+WITH_BODY = {"415": "The body's Content-Type is not one this operation reads (JSON, or the forms it names)."}
 BY_PATH = {
     "/card/": {"412": "If-Match names a revision that is no longer the current one.",
                "428": "Send the revision you read (If-Match or `revision`)."},
@@ -44,7 +46,8 @@ def add_error_responses(result, generator, request, public):
         for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            for code, text in {**COMMON, **extra}.items():
+            body = WITH_BODY if "requestBody" in operation else {}
+            for code, text in {**COMMON, **body, **extra}.items():
                 operation["responses"].setdefault(
                     code, {"description": text, "content": {"application/json": {"schema": reference}}}
                 )

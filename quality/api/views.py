@@ -28,7 +28,7 @@ class DbtImportView(APIView):
 
     @extend_schema(request=dict, responses={200: dict, 400: dict, 403: dict})
     def post(self, request):
-        slug = request.data.get("source")
+        slug = request.data.get("source") if isinstance(request.data, dict) else None
         if not slug:
             raise exceptions.ValidationError({"source": "Give the slug of the data source dbt builds in."})
         source = get_object_or_404(DataSource.objects.select_related("asset"), asset__slug=slug)

@@ -217,6 +217,18 @@ def test_the_api_refuses_someone_who_may_not_edit_the_source(dbt_project, wareho
     assert Asset.objects.count() == before
 
 
+def test_a_json_body_that_is_not_an_object_is_refused_with_a_400(warehouse, client):
+    """Found by schemathesis: a JSON list as the body was a 500 (``'list' object has no attribute 'get'``)."""
+    _, key = ApiToken.issue(warehouse.asset.owner, "dbt in CI")
+
+    response = client.post(
+        "/api/v1/integrations/dbt/", "[]", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+
+    assert response.status_code == 400
+    assert "source" in response.json()["errors"]
+
+
 def test_the_quality_tab_shows_each_check_its_last_status_and_the_history(dbt_project, warehouse, client):
     import_dbt(dbt_project, warehouse)
     client.force_login(warehouse.asset.owner)
