@@ -24,6 +24,7 @@ from core.jobs import JobFailed, checkpoint
 from core.models import JobRun
 from mlops.ingest import log_predictions
 from registry.models import ModelVersion
+from registry.training import load_file_dataset
 
 STEPS = ["queued", "loading", "checking", "scoring", "writing", "logging", "done"]
 SCORABLE_FORMATS = (DatasetFormat.CSV, DatasetFormat.PARQUET, DatasetFormat.TABLE)
@@ -77,16 +78,7 @@ def _load(dataset):
     if dataset.format == DatasetFormat.TABLE:
         with open_table(dataset) as (connection, quoted):
             return pd.read_sql_query(f"SELECT * FROM {quoted}", connection)
-    try:
-        path = inside_data_root(dataset.qualified_name)
-    except OutsideDataRoot as exc:
-        raise JobFailed(str(exc)) from None
-    if not path.is_file():
-        raise JobFailed(f"There is no file at '{dataset.qualified_name}' under DATA_ROOT; was it moved?")
-    try:
-        return pd.read_parquet(path) if dataset.format == DatasetFormat.PARQUET else pd.read_csv(path)
-    except Exception as exc:  # pandas raises many types for a corrupt file
-        raise JobFailed(f"Could not read {dataset.qualified_name} as {dataset.get_format_display()}: {exc}") from None
+    return load_file_dataset(dataset)[0]
 
 
 def check_input(version, frame):

@@ -246,7 +246,7 @@ def train(run):
         raise JobFailed("The request is no longer valid: " + _sentence(exc)) from None
 
     checkpoint(run, "loading", 10, log_line=f"reading {request.dataset.qualified_name}")
-    frame, path = _load(request.dataset)
+    frame, path = load_file_dataset(request.dataset)
     checkpoint(run, "validating", 25, log_line=f"{len(frame)} rows, {len(frame.columns)} columns")
     frame = _check_data(request, frame, run)
 
@@ -314,7 +314,9 @@ def _sentence(exc):
     return " ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
 
 
-def _load(dataset):
+def load_file_dataset(dataset):
+    """The frame of a CSV or Parquet dataset under ``DATA_ROOT`` and its path; ``JobFailed`` with a reason the owner
+    can act on when it is outside, missing or unreadable (training and batch scoring read their input with it)."""
     import pandas as pd
 
     try:
