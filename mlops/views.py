@@ -17,8 +17,8 @@ from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun
 from mlops.monitoring import current_ops, in_use, ops_of
 from mlops.scoring import SCORABLE_FORMATS, start_scoring
 from registry.access import get_model
-from registry.models import PromotionBlocked, RegisteredModel
-from registry.services import request_promotion
+from registry.models import RegisteredModel
+from registry.views import request_promotion_on_page
 
 CHART_RUNS = 60
 
@@ -147,15 +147,9 @@ def promote_challenger(request, slug):
         return _back(slug)
     version = ops.challenger
     version.model = model
-    try:
-        request_promotion(model, version, request.user, note=request.POST.get("note", ""))
-    except PromotionBlocked as exc:
-        request.session["promotion_refused"] = exc.missing
-        messages.error(request, f"Promotion refused: {len(exc.missing)} item(s) missing, listed below.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Promotion of v{version.version} requested. Another person must approve it.")
+    request_promotion_on_page(
+        request, model, version, f"Promotion of v{version.version} requested. Another person must approve it."
+    )
     return redirect(version.get_absolute_url())
 
 

@@ -567,6 +567,13 @@ def gate_waive(request, slug, number):
 @require_POST
 def promotion_request(request, slug, number):
     model, version, _ = get_version(request, slug, number, edit=True)
+    request_promotion_on_page(request, model, version, "Promotion requested. Another person must approve it.")
+    return _back(version)
+
+
+def request_promotion_on_page(request, model, version, requested):
+    """Ask, from a page, for ``version`` to go into use: a refusal keeps its missing items for the version page to
+    list; one message either way (``requested`` when it was asked)."""
     try:
         request_promotion(model, version, request.user, note=request.POST.get("note", ""))
     except PromotionBlocked as exc:
@@ -575,8 +582,7 @@ def promotion_request(request, slug, number):
     except ValidationError as exc:
         messages.error(request, _errors_text(exc))
     else:
-        messages.success(request, "Promotion requested. Another person must approve it.")
-    return _back(version)
+        messages.success(request, requested)
 
 
 @require_POST
