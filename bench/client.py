@@ -1,8 +1,9 @@
 """The load generator's HTTP client: one request at a time, timed from send to the last byte of the body.
 
 Both systems are measured with this one client, so they see the same connection handling: ``keep-alive``
-reuses one TCP connection (the client sets TCP_NODELAY, as Python's ``http.client`` does) and ``new
-connection`` opens and closes one per request. A server that closes the connection after every answer
+reuses one TCP connection (the client sets TCP_NODELAY, as Python's ``http.client`` does), ``keep-alive, quick
+ACK`` does too and acknowledges every packet at once (TCP_QUICKACK, no delayed ACK), and ``new connection`` opens
+and closes one per request. A server that closes the connection after every answer
 (gunicorn's sync workers do) simply costs a reconnect in keep-alive mode too.
 """
 
@@ -10,7 +11,7 @@ import http.client
 import socket
 import time
 
-from bench.operations import KEEPALIVE, encode
+from bench.operations import KEEPALIVE, QUICKACK, encode
 
 
 class Client:
@@ -20,8 +21,17 @@ class Client:
         self.headers = headers
         self.connection = None
 
+    @property
+    def kept_alive(self):
+        return self.mode in (KEEPALIVE, QUICKACK)
+
+    def _quick_ack(self):
+        # Linux turns quick ACKs off again by itself: set before each request and before reading the answer.
+        if self.mode == QUICKACK and self.connection is not None and self.connection.sock is not None:
+            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
     def _connection(self):
-        if self.connection is None or self.mode != KEEPALIVE:
+        if self.connection is None or not self.kept_alive:
             self.close()
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             self.connection.connect()
@@ -37,7 +47,9 @@ class Client:
         started = time.perf_counter()
         connection = self._connection()
         try:
+            self._quick_ack()
             connection.request(method, path, body=payload, headers=headers)
+            self._quick_ack()
             response = connection.getresponse()
             content = response.read()
         except (http.client.HTTPException, OSError):
@@ -48,7 +60,7 @@ class Client:
             response = connection.getresponse()
             content = response.read()
         elapsed = time.perf_counter() - started
-        if self.mode != KEEPALIVE or response.will_close:
+        if not self.kept_alive or response.will_close:
             self.close()
         return response.status, elapsed, content
 

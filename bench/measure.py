@@ -1,12 +1,14 @@
 """Measuring one operation: a row of latencies (one client or several at once), or of a worker's throughput."""
 
+import multiprocessing
 import statistics
 import threading
 import time
+from contextlib import contextmanager
 
 from bench import sweep
 from bench.client import Client
-from bench.operations import OPERATIONS
+from bench.operations import KEEPALIVE, OPERATIONS, QUICKACK
 
 # p95 targets from the issue, in milliseconds, by operation group.
 TARGETS_MS = {"page": 150, "api": 150, "search": 100, "lineage": 250, "fanout": 5000}
@@ -25,13 +27,73 @@ def measure_all(context, limits, mlflow, only=""):
         mlflow.pause(operation.group != "registry")
         if operation.target == "worker":
             print(f"  measuring {operation.name} (worker)", flush=True)
-            rows.append(measure_throughput(operation, context))
+            with readers_running(context, operation.busy) as readers:
+                rows.append(measure_throughput(operation, context))
+            _note_readers(rows[-1], readers)
             continue
         for mode in operation.modes:
             print(f"  measuring {operation.name} ({operation.target}, {mode})", flush=True)
-            rows.append(measure(operation, mode, context, limits))
+            with readers_running(context, operation.busy) as readers:
+                rows.append(measure(operation, mode, context, limits))
+            _note_readers(rows[-1], readers)
     mlflow.pause(False)
     return rows
+
+
+# What the busy rows' readers browse, each in its own process (the load generator's threads would share one core).
+BUSY_READERS = 4
+BUSY_PAGES = (
+    "/", "/catalog/", "/catalog/report/{report}/", "/search/?q=orders", "/models/{model}/", "/monitoring/", "/inbox/",
+)  # fmt: skip
+
+
+def _read_pages(port, cookie, paths, stop, counts):
+    client = Client(port, KEEPALIVE, {"Accept": "text/html", "Cookie": cookie})
+    number = 0
+    while not stop.is_set():
+        status, _, _ = client.send("GET", paths[number % len(paths)])
+        number += 1
+        with counts.get_lock():
+            counts[0] += 1
+            counts[1] += status >= 400
+    client.close()
+
+
+@contextmanager
+def readers_running(context, busy):
+    """With ``busy``: ``BUSY_READERS`` processes read pages as fast as the portal answers while the block runs.
+    Yields ``{"pages": n, "errors": n}`` (filled in when the block ends)."""
+    result = {}
+    if not busy:
+        yield result
+        return
+    paths = [path.format(**context) for path in BUSY_PAGES]
+    stop, counts = multiprocessing.Event(), multiprocessing.Array("l", 2)
+    readers = [
+        multiprocessing.Process(
+            target=_read_pages, args=(context["ports"]["portal"], context["session_cookie"], paths, stop, counts)
+        )
+        for _ in range(BUSY_READERS)
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        yield result
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=60)
+        result.update(pages=counts[0], errors=counts[1])
+
+
+def _note_readers(row, readers):
+    if readers:
+        row["note"] = (
+            f"{row['note']} (meanwhile {BUSY_READERS} readers: {readers['pages']} pages, {readers['errors']} errors)"
+        )
+        if readers["errors"]:
+            row["errors"] += readers["errors"]
+            row["first_error"] = row["first_error"] or f"{readers['errors']} reader pages failed"
 
 
 def percentile(values, share):
@@ -107,7 +169,8 @@ def measure_concurrently(operation, mode, context, limits):
     ready.set()
     for thread in threads:
         thread.join()
-    return _row(operation, f"{operation.clients} clients", latencies, failures, time.perf_counter() - began)
+    label = f"{operation.clients} clients" + (", quick ACK" if mode == QUICKACK else "")
+    return _row(operation, label, latencies, failures, time.perf_counter() - began)
 
 
 def measure(operation, mode, context, limits):

@@ -133,3 +133,27 @@ def tree_memory(pid):
         "largest_peak": max((m.get("peak", 0) for p, m in members.items() if p != pid), default=0),
         "members": members,
     }
+
+
+def wait_for_idle_worker(redis_url, timeout, quiet_seconds=10):
+    """Seconds until the Celery worker has had nothing queued and nothing running for ``quiet_seconds`` in a row
+    (or ``timeout`` passed): the broker's queue is empty and ``inspect().active()`` lists no task."""
+    import redis
+
+    from portal.celery import app
+
+    broker = redis.Redis.from_url(redis_url)
+    started = time.monotonic()
+    quiet_since = None
+    while time.monotonic() - started < timeout:
+        active = app.control.inspect(timeout=2).active() or {}
+        busy = broker.llen("celery") > 0 or any(tasks for tasks in active.values())
+        now = time.monotonic()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= quiet_seconds:
+            break
+        time.sleep(1)
+    return time.monotonic() - started

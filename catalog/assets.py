@@ -48,11 +48,14 @@ def create_asset(asset, detail, *, actor, tags=None, reserved_slugs=()):
         if not asset.slug:
             asset.slug = free_slug(asset.kind, asset.name, reserved_slugs)
         asset.save()
-        if tags is not None:
-            asset.tags.set(_tags(tags))
+        given = list(dict.fromkeys(_tags(tags))) if tags is not None else []
+        if given:
+            asset.tags.add(*given)  # a new row has no tags yet
         detail.asset = asset
         detail.save()
-        record_change(asset, actor, {}, snapshot(asset, detail), action=ChangeAction.CREATED)
+        # New rows: their only many-to-many values are the tags just given (no query for the others).
+        many = {"tags": ", ".join(sorted(str(tag) for tag in given))}
+        record_change(asset, actor, {}, snapshot(asset, detail, many=many), action=ChangeAction.CREATED)
         reindex([asset.pk])
     return asset
 

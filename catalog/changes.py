@@ -16,10 +16,12 @@ from catalog.models import AssetChange
 IGNORED_FIELDS = {"updated_at", "created_at", "search_text", "search_vector", "uuid"}
 
 
-def _display(instance, field):
+def _display(instance, field, many=None):
     if field.many_to_many:
         if instance.pk is None:
             return ""
+        if many is not None:  # the caller knows them (a row just created has only what it was given)
+            return many.get(field.name, "")
         return ", ".join(sorted(str(item) for item in getattr(instance, field.name).all()))
     if field.choices:
         return str(getattr(instance, f"get_{field.name}_display")())
@@ -31,9 +33,11 @@ def _display(instance, field):
     return str(value)
 
 
-def snapshot(*instances):
+def snapshot(*instances, many=None):
     """``{field name: value as people read it}`` over the editable fields of ``instances`` (an asset and its
-    kind row, for example); compare two snapshots with ``record_change``."""
+    kind row, for example); compare two snapshots with ``record_change``. ``many``: the many-to-many values as
+    read (``{"tags": "finance, sales"}``) when the caller knows them, as for rows it has just created: the others
+    are then empty and nothing is queried."""
     values = {}
     for instance in instances:
         for field in instance._meta.get_fields():
@@ -41,7 +45,7 @@ def snapshot(*instances):
                 continue
             if isinstance(field, models.OneToOneField):
                 continue
-            values[field.name] = _display(instance, field)
+            values[field.name] = _display(instance, field, many)
     return values
 
 

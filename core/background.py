@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 # PostgreSQL advisory lock keys, one per job (any numbers unique to this purpose).
 BADGE_REFRESHER = 7_150_001
 LINEAGE_INGESTER = 7_150_002
+BADGE_EXPIRY = 7_150_003
 
 
 @contextmanager

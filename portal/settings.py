@@ -118,6 +118,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The API's hottest reads run as server-side prepared statements (core.onequery); off behind a pooler in
+# transaction mode (PgBouncer), where one connection's statements may reach different server connections.
+DATABASE_PREPARE = env_bool("DATABASE_PREPARE", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # OWASP ASVS level 1: at least 12 characters, not like the user's name, not a common password, not only digits.
@@ -404,6 +407,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trust.tasks.refresh_stale_badges",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    "trust-refresh-expired-badges": {
+        "task": "trust.tasks.refresh_expired_badges",
+        "schedule": 30.0,
+        "options": {"expires": 25},
     },
     "freshness-sweep": {
         "task": "monitoring.tasks.sweep_freshness",

@@ -150,8 +150,10 @@ def register_version(
         assets.create_asset(asset, version, actor=created_by)
         training = _dataset_rows(training_datasets)
         evaluation = _dataset_rows(evaluation_datasets)
-        version.training_datasets.set(training)
-        version.evaluation_datasets.set(evaluation)
+        if training:  # a new version has none yet: nothing to compare with
+            version.training_datasets.add(*training)
+        if evaluation:
+            version.evaluation_datasets.add(*evaluation)
         Metric.objects.bulk_create(
             Metric(version=version, name=name, value=value, split=split) for name, value in (metrics or {}).items()
         )

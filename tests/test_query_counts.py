@@ -517,10 +517,11 @@ API_LISTS = [
     Page("report-list", "/api/v1/reports/", _kind(AssetKind.REPORT), TOKEN + LIST + 1),
     Page("pipeline-list", "/api/v1/pipelines/", _kind(AssetKind.PIPELINE), TOKEN + LIST + 1),
     Page("scan-list", "/api/v1/scans/", _jobs(JobKind.SCHEMA_SCAN), TOKEN + LIST, shows_newest=False),
-    # + assumptions, developers, users, the versions' facts (completeness), tags, approvers
-    Page("model-list", "/api/v1/models/", _models, TOKEN + LIST + 6),
-    # + whether the model exists; metrics, training sets and their assets, evaluation sets and their assets, ticks
-    Page("model-version-list", None, _versions_api, TOKEN + 1 + LIST + 6, shows_newest=False),
+    # assumptions, developers, users, the versions' facts (completeness), tags and approvers are JSON arrays in the
+    # page's statement (issue 18: core.onequery)
+    Page("model-list", "/api/v1/models/", _models, TOKEN + LIST),
+    # + whether the model exists; metrics, training sets, evaluation sets, ticks: JSON arrays in the page's statement
+    Page("model-version-list", None, _versions_api, TOKEN + 1 + LIST, shows_newest=False),
     Page("notification-list", "/api/v1/notifications/", _notifications, TOKEN + LIST),
     Page("job-run-list", "/api/v1/job-runs/", _jobs(JobKind.SCHEMA_SCAN), TOKEN + LIST),
     Page("training-run-list", "/api/v1/training-runs/", _jobs(JobKind.TRAINING), TOKEN + LIST),

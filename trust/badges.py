@@ -4,7 +4,7 @@ Badges are stored (``StoredBadge``): lists read them in one query and compute on
 ones, with ``compute_badges``, the one computation. An asset's own page only reads (``badge_to_show``).
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from functools import partial
 from xml.sax.saxutils import escape
@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Asset
-from core.background import BADGE_REFRESHER, drain, send
+from core.background import BADGE_EXPIRY, BADGE_REFRESHER, drain, send
 from trust.choices import TrustLevel
 from trust.events import badge_levels_changed
 from trust.facts import facts_for
@@ -35,6 +35,13 @@ class Badge:
     verdicts: tuple
     # Until when the verdicts hold by the clock alone (see ``trust.rules.expires_at``); None: until an event.
     expires_at: datetime | None = None
+    # Set on a stored badge served as it was (``badges_for(..., recheck_later=True)``) while the worker recomputes
+    # it: when it was computed. None: current.
+    as_of: datetime | None = None
+
+    @property
+    def rechecking(self):
+        return self.as_of is not None
 
     @classmethod
     def from_stored(cls, row):
@@ -96,21 +103,32 @@ def _compute_and_store(generations):
     return badges
 
 
-def badges_for(assets):
+def badges_for(assets, recheck_later=False):
     """``{asset_id: Badge}`` for many assets (rows or ids): one query when every badge is stored and current; a
-    fixed number more when some must be computed, whatever the number of assets."""
+    fixed number more when some must be computed, whatever the number of assets.
+
+    With ``recheck_later`` (search, where a list of fifty results may hold deep reports whose facts walk ten hops),
+    a stored badge that is stale or expired is served as it was, with its age (``Badge.as_of``), and the worker
+    recomputes it: the refresher already owns stale rows; expired ones are sent to ``trust.tasks.store_badges``.
+    Only a badge never computed is computed in the request."""
     asset_ids = list(dict.fromkeys(getattr(asset, "pk", asset) for asset in assets))
     if not asset_ids:
         return {}
     now = timezone.now()
     stored = {row.asset_id: row for row in StoredBadge.objects.filter(asset_id__in=asset_ids)}
-    badges, to_compute = {}, {}
+    badges, to_compute, expired = {}, {}, []
     for pk in asset_ids:
         row = stored.get(pk)
         if row is not None and row.is_current(now):
             badges[pk] = Badge.from_stored(row)
+        elif recheck_later and row is not None and row.level:
+            badges[pk] = replace(Badge.from_stored(row), as_of=row.computed_at)
+            if not row.stale:
+                expired.append(pk)
         else:
             to_compute[pk] = row.generation if row is not None else 0
+    if expired:
+        transaction.on_commit(partial(_store_later, expired), robust=True)
     if to_compute:
         badges.update(_compute_and_store(to_compute))
     return badges
@@ -177,6 +195,25 @@ def refresh_stale(batch_size=REFRESH_BATCH, seconds=None):
         return len(badges)
 
     return drain(BADGE_REFRESHER, step, seconds)
+
+
+def refresh_expired(batch_size=REFRESH_BATCH, seconds=None):
+    """Recompute stored badges whose time ran out (a freshness deadline passed, a review fell due): no event marks
+    those, so without this the first list or search to show one would compute it. Oldest first, a batch at a time,
+    as the only holder of its lock. Returns how many were computed; None when another run is at work.
+
+    Nothing is announced: a list that computed the same badge on reading it announced nothing either (the events
+    behind a clock's change, a check turning late, tell people themselves)."""
+
+    def step():
+        due = dict(
+            StoredBadge.objects.filter(stale=False, expires_at__lte=timezone.now())
+            .order_by("expires_at")
+            .values_list("asset_id", "generation")[:batch_size]
+        )
+        return len(_compute_and_store(due)) if due else None
+
+    return drain(BADGE_EXPIRY, step, seconds)
 
 
 def _announce_level_changes(before, badges):

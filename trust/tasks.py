@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from trust.badges import badges_for, refresh_stale
+from trust.badges import badges_for, refresh_expired, refresh_stale
 from trust.models import DataIssue, Deprecation, RequirementsReview, ReviewNotice
 
 
@@ -27,6 +27,13 @@ def refresh_stale_badges():
     """After an event (enqueued on commit) and every minute: recompute the stale stored badges. Claims its rows,
     so runs that overlap share the work; stops after 50 seconds and leaves the rest to the next run."""
     return refresh_stale(seconds=50)
+
+
+@shared_task
+def refresh_expired_badges():
+    """Every 30 seconds: recompute the stored badges whose time ran out, so search and lists find them current
+    (search serves an expired badge as it was, with its age, rather than compute it in the request)."""
+    return refresh_expired(seconds=25)
 
 
 @shared_task

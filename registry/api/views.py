@@ -8,13 +8,15 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from catalog.access import check_ownership
+from catalog.access import asset_for_user, check_ownership
 from catalog.choices import AssetKind
-from core.api.conventions import full_clean_or_raise
+from catalog.models import Dataset
+from core.api.conventions import BuiltOnceReads, full_clean_or_raise
 from core.api.serializers import JobRunSerializer
 from core.choices import JobKind
 from core.filtersets import JobRunFilterSet
 from core.models import JobRun
+from core.onequery import Compiled, Rows, place_rows, with_rows
 from registry.access import get_model, get_version
 from registry.api.serializers import (
     CardRevisionSerializer,
@@ -31,7 +33,16 @@ from registry.api.serializers import (
 )
 from registry.choices import PromotionState
 from registry.filtersets import ModelVersionFilterSet, RegisteredModelFilterSet
-from registry.models import CardEditConflict, ModelCard, ModelVersion, PromotionBlocked, RegisteredModel
+from registry.models import (
+    CardEditConflict,
+    ChecklistTick,
+    Metric,
+    ModelCard,
+    ModelVersion,
+    PromotionBlocked,
+    RegisteredModel,
+    completeness_rows,
+)
 from registry.services import (
     decide_promotion,
     register_model,
@@ -64,7 +75,20 @@ def _conflict(exc, used_if_match):
     )
 
 
+def _models():
+    return RegisteredModel.objects.select_related("card", "asset__owner", "asset__team").by_name()
+
+
+# "Get model" and "get version", the registry's hottest reads: one statement each, compiled once (core.onequery).
+GET_MODEL = Compiled(
+    lambda slug: with_rows(_models().filter(asset__slug=slug), *completeness_rows()),
+    completeness_rows(),
+    slug="\x1fslug\x1f",
+)
+
+
 class RegisteredModelViewSet(
+    BuiltOnceReads,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.ReadOnlyModelViewSet,
@@ -77,18 +101,22 @@ class RegisteredModelViewSet(
     lookup_url_kwarg = "slug"
 
     def get_queryset(self):
-        return (
-            RegisteredModel.objects.with_completeness_facts()
-            .select_related("asset__owner", "asset__team")
-            .prefetch_related("asset__tags", "approvers")
-            .by_name()
-        )
+        # What the serializer reads, in one statement: the model, its asset's owner and team, its card, and the
+        # related rows as JSON arrays (core.onequery), placed on each model of the page by paginate_queryset.
+        return _models()
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(with_rows(queryset, *completeness_rows()))
+        return place_rows(page, *completeness_rows()) if page is not None else None
 
     def get_object(self):
         if self.request.method in ("GET", "HEAD"):
-            # Anyone signed in may read a model; the list's query set has all the serializer reads, and not the
-            # versions' metrics and datasets the card page shows (four queries fewer for "get model").
-            return get_object_or_404(self.get_queryset(), asset__slug=self.kwargs["slug"])
+            # Anyone signed in may read a model: one statement with what the serializer reads, and not the
+            # versions' metrics and datasets the card page shows.
+            model = GET_MODEL.first(slug=self.kwargs["slug"])
+            if model is None:
+                raise Http404("No such model.")
+            return model
         model, _ = get_model(self.request, self.kwargs["slug"], edit=True)
         return model
 
@@ -106,7 +134,8 @@ class RegisteredModelViewSet(
             full_clean_or_raise(model)
             model.save()
             set_people(model, developers=data.get("developers"), approvers=data.get("approvers"))
-        serializer.instance = model
+        # The answer reads the new model as "get model" does: one statement.
+        serializer.instance = GET_MODEL.first(slug=model.asset.slug)
 
     def perform_update(self, serializer):
         model = serializer.instance
@@ -191,7 +220,32 @@ class RegisteredModelViewSet(
         return response
 
 
-class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+# What ModelVersionSerializer reads besides the version's own row, its asset and its author.
+VERSION_ROWS = (
+    Rows("metrics", Metric.objects.all(), "version", ("name", "value", "split")),
+    Rows("training_datasets", Dataset.objects.all(), "trained_versions", ("asset__slug",)),
+    Rows("evaluation_datasets", Dataset.objects.all(), "evaluated_versions", ("asset__slug",)),
+    Rows(
+        "checklist_ticks", ChecklistTick.objects.all(), "version", ("item", "ticked_at", "link", "ticked_by__username")
+    ),
+)
+
+
+def _versions(slug):
+    return (
+        ModelVersion.objects.filter(model__asset__slug=slug).select_related("asset", "created_by").order_by("-version")
+    )
+
+
+GET_VERSION = Compiled(
+    lambda slug, number: with_rows(_versions(slug).filter(version=number), *VERSION_ROWS),
+    VERSION_ROWS,
+    slug="\x1fslug\x1f",
+    number=1_987_654_321,  # a stand-in inside the column's range
+)
+
+
+class ModelVersionViewSet(BuiltOnceReads, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Versions of one model, with stage changes, the production checklist and promotion requests."""
 
     serializer_class = ModelVersionSerializer
@@ -202,14 +256,12 @@ class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator calls this without URL arguments
             return ModelVersion.objects.none()
-        return (
-            ModelVersion.objects.filter(model__asset__slug=self.kwargs["model_slug"])
-            .select_related("asset", "created_by")
-            .prefetch_related(
-                "metrics", "training_datasets__asset", "evaluation_datasets__asset", "checklist_ticks__ticked_by"
-            )
-            .order_by("-version")
-        )
+        # One statement for a version or a page of them: the related rows as JSON arrays (core.onequery).
+        return _versions(self.kwargs["model_slug"])
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(with_rows(queryset, *VERSION_ROWS))
+        return place_rows(page, *VERSION_ROWS) if page is not None else None
 
     def list(self, request, *args, **kwargs):
         # An unknown model is a 404, not an empty list.
@@ -224,13 +276,18 @@ class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
 
     def get_object(self):
         # Reading a version (anyone signed in may) reads only it, not its model with every other version.
-        return get_object_or_404(self.get_queryset(), version=int(self.kwargs["version"]))
+        version = GET_VERSION.first(slug=self.kwargs["model_slug"], number=int(self.kwargs["version"]))
+        if version is None:
+            raise Http404("No such version.")
+        return version
 
     def perform_create(self, serializer):
-        model, _ = get_model(self.request, self.kwargs["model_slug"], edit=True)
+        # Only the rights and the model's row: register_version reads what it needs under its lock.
+        asset, _ = asset_for_user(self.request, AssetKind.MODEL, self.kwargs["model_slug"], edit=True)
+        model = get_object_or_404(RegisteredModel, asset=asset)
         data = dict(serializer.validated_data)
         metrics = {m["name"]: m["value"] for m in data.pop("metrics", [])}
-        serializer.instance = register_version(
+        version = register_version(
             model,
             created_by=self.request.user,
             training_datasets=data.pop("training_datasets", []),
@@ -239,6 +296,8 @@ class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
             split=data.pop("split", "test"),
             **data,
         )
+        # The answer reads the new version as "get version" does: one statement.
+        serializer.instance = GET_VERSION.first(slug=asset.slug, number=version.version)
 
     @extend_schema(request=StageMoveSerializer, responses=StageChangeSerializer)
     @action(detail=True, methods=["post"])

@@ -9,6 +9,7 @@ from registry.models.models import (
     RegisteredModel,
     RegisteredModelQuerySet,
     completeness_prefetches,
+    completeness_rows,
 )
 from registry.models.versions import ChecklistTick, Metric, ModelVersion, PromotionRequest, StageChange
 
@@ -31,5 +32,6 @@ __all__ = [
     "RegisteredModelQuerySet",
     "StageChange",
     "completeness_prefetches",
+    "completeness_rows",
     "gate_results",
 ]

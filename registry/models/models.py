@@ -50,6 +50,34 @@ def completeness_prefetches():
     return ["assumptions", "developers", "model_users", models.Prefetch("versions", queryset=versions)]
 
 
+def completeness_rows():
+    """``completeness_prefetches`` as ``core.onequery.Rows``: the same rows read as JSON arrays in the statement
+    that reads the models (the API's hot reads: one statement for a model, one for a page of them). Also the
+    approvers and tags the API shows."""
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import Tag
+    from core.onequery import Rows
+    from registry.models.versions import Metric, ModelVersion
+
+    user = get_user_model()
+    every = lambda model: tuple(f.name for f in model._meta.concrete_fields)  # noqa: E731
+    recorded = {
+        "training_data_recorded": models.Exists(
+            ModelVersion.training_datasets.through.objects.filter(modelversion_id=models.OuterRef("pk"))
+        ),
+        "metrics_recorded": models.Exists(Metric.objects.filter(version_id=models.OuterRef("pk"))),
+    }
+    return (
+        Rows("asset__tags", Tag.objects.all(), "assets", ("name",)),
+        Rows("approvers", user.objects.all(), "approvable_models", ("username",)),
+        Rows("developers", user.objects.all(), "developed_models", ("username",)),
+        Rows("assumptions", Assumption.objects.all(), "model", every(Assumption)),
+        Rows("model_users", ModelUser.objects.all(), "model", every(ModelUser)),
+        Rows("versions", ModelVersion.objects.all(), "model", ("model", "version", "stage", "algorithm"), recorded),
+    )
+
+
 class RegisteredModel(models.Model):
     """A model as the business knows it ("churn predictor"), across all its versions. Its card is ``self.card``."""
 

@@ -353,3 +353,44 @@ def test_only_one_refresher_works_at_a_time_and_the_command_says_so(owner):
         other.close()
     assert refresh_stale() == 1
     assert StoredBadge.objects.get(asset=orders).is_current(timezone.now())
+
+
+def search_badges(client, query):
+    """``{asset name: (badge label, its age as shown or None)}`` on the search page for ``query``."""
+    page = client.get("/search/", {"q": query}).content.decode()
+    shown = {}
+    for row in page.split("<tr")[1:]:
+        name = re.search(r'<a href="[^"]+">([^<]+)</a>', row)
+        badge = re.search(r'data-testid="trust-badge">([^<]+)<', row)
+        age = re.search(r'data-testid="badge-age">as of <time[^>]*>([^<]+)</time>', row)
+        if name and badge:
+            shown[html.unescape(name.group(1))] = (badge.group(1), age and html.unescape(age.group(1)))
+    return shown
+
+
+def test_search_serves_a_badge_whose_time_ran_out_with_its_age_and_leaves_the_recomputing_to_the_worker(
+    client, sales, django_capture_on_commit_callbacks
+):
+    assert search_badges(client, "Executive sales")["Executive sales"] == ("Trusted", None)
+    with time_machine.travel(timezone.now() + timedelta(hours=23, minutes=30)):
+        # The freshness deadline upstream passed: both stored badges expired, and nothing marked them.
+        with count_queries() as captured, django_capture_on_commit_callbacks() as callbacks:
+            shown = search_badges(client, "Executive sales")
+        assert shown["Executive sales"][0] == "Trusted" and "ago" in shown["Executive sales"][1]
+        assert not _walks(captured), "search gathered a badge's facts in the request"
+        assert len(callbacks) == 1  # the worker was asked to store it
+        # The beat job recomputes what ran out; the next search shows it current, without an age.
+        assert tasks.refresh_expired_badges() == 2
+        assert search_badges(client, "Executive sales")["Executive sales"] == ("Use with caution", None)
+        assert tasks.refresh_expired_badges() == 0
+
+
+def test_search_computes_a_badge_never_stored_and_serves_a_stale_one_while_the_refresher_works(client, sales, outsider):
+    raw, report, _ = sales
+    StoredBadge.objects.filter(asset=report).delete()
+    assert search_badges(client, "Executive sales")["Executive sales"] == ("Trusted", None)
+    factories.data_issue(raw, outsider, severity="critical", title="Empty")  # marks both stale
+    assert search_badges(client, "Executive sales")["Executive sales"][0] == "Trusted"
+    assert search_badges(client, "Executive sales")["Executive sales"][1] is not None
+    refresh_stale()
+    assert search_badges(client, "Executive sales")["Executive sales"] == ("Do not use", None)

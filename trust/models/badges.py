@@ -81,7 +81,11 @@ class StoredBadge(models.Model):
     class Meta:
         indexes = [
             # The refresher's only query: the few stale rows among one per asset.
-            models.Index(fields=["asset"], condition=Q(stale=True), name="storedbadge_stale")
+            models.Index(fields=["asset"], condition=Q(stale=True), name="storedbadge_stale"),
+            # The expiry refresher's (trust.badges.refresh_expired): current rows whose time runs out, soonest first.
+            models.Index(
+                fields=["expires_at"], condition=Q(stale=False, expires_at__isnull=False), name="storedbadge_expiring"
+            ),
         ]
 
     def __str__(self):

@@ -63,9 +63,11 @@ def asset_trust_header(context, asset):
 
 
 @register.simple_tag
-def trust_badges(assets):
-    """``{% trust_badges page.object_list as badges %}``: every row's stored badge, one query when all are current."""
-    return badges_for(assets)
+def trust_badges(assets, recheck_later=False):
+    """``{% trust_badges page.object_list as badges %}``: every row's stored badge, one query when all are current.
+    ``recheck_later=True`` (search) serves a stale or expired stored badge with its age and leaves the recomputing
+    to the worker (see ``trust.badges.badges_for``)."""
+    return badges_for(assets, recheck_later=recheck_later)
 
 
 @register.filter
