@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.db import connection, models
 from django.db.models.functions import Coalesce, JSONObject
