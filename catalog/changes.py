@@ -18,10 +18,9 @@ IGNORED_FIELDS = {"updated_at", "created_at", "search_text", "search_vector", "u
 
 def _display(instance, field, many=None):
     if field.many_to_many:
-        if instance.pk is None:
-            return ""
-        if many is not None:  # the caller knows them (a row just created has only what it was given)
-            return many.get(field.name, "")
+        if instance.pk is None or many is not None:
+            # Unsaved: none. ``many`` given: the caller knows them (a row just created has only what it was given).
+            return (many or {}).get(field.name, "")
         return ", ".join(sorted(str(item) for item in getattr(instance, field.name).all()))
     if field.choices:
         return str(getattr(instance, f"get_{field.name}_display")())
