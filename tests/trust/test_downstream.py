@@ -108,17 +108,24 @@ def test_announcing_an_open_cause_again_tells_nobody_twice(sales):
     assert len(upstream_news(sales["erin"])) == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_concurrent_sweeps_tell_each_person_once(monkeypatch):
-    # The two sweeps below are the only ones: the notice is not also handed to the suite's background worker, which
-    # would otherwise race them (and win, under load).
-    monkeypatch.setattr(downstream, "_send", lambda notice_id: None)
+def _critical_problem_one_hop_up():
+    """Orders (alice) → Executive sales dashboard (bob, watched by erin); the notice of a critical problem on
+    Orders, for two people."""
     alice, bob, erin = factories.user("alice"), factories.user("bob"), factories.user("erin")
     orders = factories.dataset("Orders", owner=alice).asset
     dashboard = factories.report("Executive sales dashboard", owner=bob).asset
     factories.edge(orders, dashboard)
     Watch.objects.create(user=erin, asset=dashboard)
     notice = downstream.problem_started(orders, "issue", "x", "critical issue 'Duplicated rows'", critical=True)
+    return notice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sweeps_tell_each_person_once(monkeypatch):
+    # The two sweeps below are the only ones: the notice is not also handed to the suite's background worker, which
+    # would otherwise race them (and win, under load).
+    monkeypatch.setattr(downstream, "_send", lambda notice_id: None)
+    notice = _critical_problem_one_hop_up()
     barrier = threading.Barrier(2)
     results = []
 
@@ -146,12 +153,7 @@ def test_a_worker_stalled_past_its_lease_and_the_one_taking_over_tell_each_perso
     out; worker B finds the notice lost and would take it over. Before, B's batch read no deliveries (A's were not
     committed), its own were dropped as conflicts, and it sent its messages anyway: everyone twice."""
     monkeypatch.setattr(downstream, "_send", lambda notice_id: None)  # only the two workers below
-    alice, bob, erin = factories.user("alice"), factories.user("bob"), factories.user("erin")
-    orders = factories.dataset("Orders", owner=alice).asset
-    dashboard = factories.report("Executive sales dashboard", owner=bob).asset
-    factories.edge(orders, dashboard)
-    Watch.objects.create(user=erin, asset=dashboard)
-    notice = downstream.problem_started(orders, "issue", "x", "critical issue 'Duplicated rows'", critical=True)
+    notice = _critical_problem_one_hop_up()
     stalled, resume = threading.Event(), threading.Event()
     real_deliver = downstream.deliver
 
