@@ -318,7 +318,7 @@ OPERATIONS = [
     # --- lineage -------------------------------------------------------------------------------------------------
     Operation("impact analysis: 10 hops down from a hub (walk)", "lineage", "python", call=_walk_hub),
     Operation(
-        "problems told downstream: fan-out from the largest hub",
+        "notification fan-out from the largest hub",
         "fanout",
         "python",
         call=_fan_out_hub,

@@ -21,13 +21,15 @@ assets_removed = Signal()
 # downstream_ids: edges into these assets were added or removed, so what they inherit from upstream may differ.
 lineage_changed = Signal()
 
-# change: a rescan or a schema facet changed a dataset's columns (a ``SchemaChange``), sent before anyone is told
-# (``schema_changed`` below follows once the catalog's notice is out).
+# change, consumers: a rescan or a schema facet changed a dataset's columns (a ``SchemaChange``), sent before anyone
+# is told (``schema_changed`` below follows once the catalog's notice is out); ``consumers`` as for ``schema_changed``.
 # A receiver may tell people first (trust: the consumers who declared a dependency on those columns) and answers
 # the ids of users who must not get the general notice (a consumer that depends only on other columns).
 schema_changing = Signal()
 
-# change: a scan or an OpenLineage event found a dataset's schema changed (a ``SchemaChange`` row, just written).
+# change, consumers: a scan or an OpenLineage event found a dataset's schema changed (a ``SchemaChange`` row, just
+# written); ``consumers``: ``{asset_id: [columns]}`` reading its removed or retyped columns through column lineage, or
+# None when nothing downstream is known column by column.
 schema_changed = Signal()
 
 # run: a pipeline run was recorded as completed (OpenLineage COMPLETE, or a heartbeat's finish ping).

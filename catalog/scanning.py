@@ -222,17 +222,18 @@ READERS = {SourceKind.POSTGRESQL: _read_postgresql, SourceKind.SQLITE: _read_sql
 # --- storing what was found ---------------------------------------------------------------------------------------
 def _notify_schema_change(change, consumers=None):
     """Tell the dataset's people and those downstream. ``consumers`` (``{asset_id: [columns]}`` from
-    ``column_consumers``) narrows "downstream" to the datasets that read a removed or retyped column."""
+    ``column_consumers``) narrows "downstream" to the datasets that read a removed or retyped column. The receivers
+    of ``schema_changing`` (trust: declared dependencies) tell their people first and name who is left out."""
+    silenced = set()
+    for _, answer in events.schema_changing.send(sender=SchemaChange, change=change, consumers=consumers):
+        silenced.update(answer or ())
     asset = change.dataset.asset
     if consumers is not None:
-        _notify_column_consumers(change, consumers)
+        _notify_column_consumers(change, consumers, silenced)
         return
     downstream = walk([asset.pk], "down", MAX_DEPTH)
     affected = Asset.objects.filter(pk__in=downstream).select_related("owner").order_by("name")
     owners = get_user_model().objects.filter(owned_assets__in=list(downstream)).distinct()
-    silenced = set()
-    for _, answer in events.schema_changing.send(sender=SchemaChange, change=change):
-        silenced.update(answer or ())
     body = f"The schema of {asset.name} changed: {change.summary}."
     if affected:
         body += " Downstream: " + ", ".join(f"{item.name} ({item.owner or 'no owner'})" for item in affected) + "."
@@ -246,7 +247,7 @@ def _notify_schema_change(change, consumers=None):
     )
 
 
-def _notify_column_consumers(change, consumers):
+def _notify_column_consumers(change, consumers, silenced):
     asset = change.dataset.asset
     affected = Asset.objects.filter(pk__in=list(consumers)).select_related("owner").order_by("name")
     people = list(audience_of(asset))
@@ -262,7 +263,7 @@ def _notify_column_consumers(change, consumers):
     else:
         body += " Nothing downstream reads these columns."
     notify(
-        people,
+        [user for user in people if user.pk not in silenced],
         kind=NotificationKind.SCHEMA_CHANGE,
         title=f"Schema changed: {asset.name}",
         body=body,

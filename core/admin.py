@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.models import Alert, JobRun, Notification, NotificationPreference
+from core.models import Alert, DigestItem, JobRun, Notification, NotificationPreference
 
 
 @admin.register(Notification)
@@ -27,7 +27,9 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "inbox", "email"]
+    list_display = ["user", "inbox", "inbox_cadence", "email", "email_cadence", "digest_hour", "digest_weekday"]
+    list_filter = ["inbox_cadence", "email_cadence"]
+    search_fields = ["user__username"]
     raw_id_fields = ["user"]
 
 
@@ -50,3 +52,27 @@ class AnnouncingAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         self.announce(list(queryset), removed=True)
         super().delete_queryset(request, queryset)
+
+
+class HistoryAdmin(admin.ModelAdmin):
+    """Rows that are history or an outbox (deliveries, results, events), written only by the apps' own code: staff
+    read and search them here and never add, change or delete one, so what was recorded stays what happened."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DigestItem)
+class DigestItemAdmin(HistoryAdmin):
+    """News waiting for a person's (or a team's) digest, and when it went."""
+
+    list_display = ["title", "recipient", "team", "channel", "cadence", "kind", "created_at", "sent_at"]
+    list_filter = ["cadence", "channel", "kind", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "recipient__username", "team__name"]
+    date_hierarchy = "created_at"

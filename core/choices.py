@@ -47,6 +47,18 @@ class Cadence(models.TextChoices):
     WEEKLY = "weekly", "Weekly digest"
 
 
+class Weekday(models.IntegerChoices):
+    """The day of a weekly digest (``datetime.weekday()`` numbering)."""
+
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
 class Channel(models.TextChoices):
     INBOX = "inbox", "Inbox"
     EMAIL = "email", "Email"

@@ -3,11 +3,13 @@ from django import forms
 from core.limits import StatedLimits
 from core.models import NotificationPreference
 
+KEPT = ("inbox_cadence", "email_cadence", "digest_hour", "digest_weekday")
+
 
 class PreferenceForm(StatedLimits, forms.ModelForm):
     class Meta:
         model = NotificationPreference
-        fields = ["inbox", "inbox_cadence", "email", "email_cadence"]
+        fields = ["inbox", "inbox_cadence", "email", "email_cadence", "digest_hour", "digest_weekday"]
         labels = {
             "inbox_cadence": "Inbox: non-critical news",
             "email_cadence": "Email: non-critical news",
@@ -21,15 +23,13 @@ class PreferenceForm(StatedLimits, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # A form posted without a cadence (an older page, a script) keeps the one already chosen.
-        for name in ("inbox_cadence", "email_cadence"):
+        # A form posted without a cadence or a digest time (an older page, a script) keeps the one already chosen.
+        for name in KEPT:
             self.fields[name].required = False
 
-    def _kept(self, name):
-        return self.cleaned_data.get(name) or getattr(self.instance, name)
-
-    def clean_inbox_cadence(self):
-        return self._kept("inbox_cadence")
-
-    def clean_email_cadence(self):
-        return self._kept("email_cadence")
+    def clean(self):
+        cleaned = super().clean()
+        for name in KEPT:
+            if name in cleaned and cleaned[name] in (None, ""):
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned

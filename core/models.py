@@ -14,7 +14,7 @@ from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
-from core.choices import Cadence, Channel, JobKind, JobState, NotificationKind
+from core.choices import Cadence, Channel, JobKind, JobState, NotificationKind, Weekday
 
 logger = logging.getLogger(__name__)
 
@@ -322,8 +322,11 @@ class DetailVisibility:
 
 class NotificationPreference(models.Model):
     """Which channels a person wants alerts on, and how often each delivers non-critical news (at once, or in a
-    daily or weekly digest; critical news is always immediate). No row means the defaults: inbox and email, both
-    immediately."""
+    daily or weekly digest; critical news is always immediate), and when the digests come: at ``digest_hour`` in
+    the person's own time zone (their profile's), the weekly one on ``digest_weekday``. No row means the defaults:
+    inbox and email, both immediately; digests at 07:00 on Mondays."""
+
+    DEFAULT_HOUR = 7
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
@@ -332,6 +335,18 @@ class NotificationPreference(models.Model):
     email = models.BooleanField(default=True)
     inbox_cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.IMMEDIATE)
     email_cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.IMMEDIATE)
+    digest_hour = models.PositiveSmallIntegerField(
+        "hour of your digests",
+        choices=[(hour, f"{hour:02}:00") for hour in range(24)],
+        default=DEFAULT_HOUR,
+        help_text="Daily and weekly digests come at this hour, in your own time zone (set on your profile).",
+    )
+    digest_weekday = models.PositiveSmallIntegerField(
+        "day of your weekly digest",
+        choices=Weekday.choices,
+        default=Weekday.MONDAY,
+        help_text="The weekly digest comes on this day, at the hour above.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

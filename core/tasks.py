@@ -213,7 +213,8 @@ def post_webhook(self, url, payload):
 
 @shared_task
 def send_daily_digests():
-    """Every morning: the daily digests (see ``core.digests``); a second run sends nothing twice."""
+    """Hourly: the daily digests whose hour has come, in each person's time zone (see ``core.digests``); a second
+    run sends nothing twice."""
     from core.digests import send_digests
 
     return send_digests("daily")
@@ -221,7 +222,7 @@ def send_daily_digests():
 
 @shared_task
 def send_weekly_digests():
-    """Monday mornings: the weekly digests."""
+    """Hourly: the weekly digests whose day and hour have come."""
     from core.digests import send_digests
 
     return send_digests("weekly")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from mlops.models import DeliveryHook, ModelOps, MonitoringRun, WebhookDelivery
+from core.admin import HistoryAdmin
+from mlops.models import DeliveryHook, ModelOps, MonitoringResult, MonitoringRun, Outcome, Prediction, WebhookDelivery
 
 
 @admin.register(ModelOps)
@@ -25,3 +26,29 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 @admin.register(MonitoringRun)
 class MonitoringRunAdmin(admin.ModelAdmin):
     list_display = ["model", "window_end", "rows", "status"]
+
+
+@admin.register(Prediction)
+class PredictionAdmin(HistoryAdmin):
+    """Predictions a model in use reported (``POST /api/v1/models/<slug>/predictions``): read only."""
+
+    list_display = ["prediction_id", "model", "version", "score", "predicted_at", "received_at"]
+    search_fields = ["prediction_id", "model__asset__name"]
+    list_select_related = ["model__asset", "version"]
+    date_hierarchy = "predicted_at"
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(HistoryAdmin):
+    list_display = ["prediction_id", "model", "observed_at", "received_at"]
+    search_fields = ["prediction_id", "model__asset__name"]
+    list_select_related = ["model__asset"]
+    date_hierarchy = "observed_at"
+
+
+@admin.register(MonitoringResult)
+class MonitoringResultAdmin(HistoryAdmin):
+    list_display = ["run", "kind", "name", "value", "threshold", "status"]
+    list_filter = ["kind", "status"]
+    search_fields = ["name", "run__model__asset__name"]
+    list_select_related = ["run__model__asset"]

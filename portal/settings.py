@@ -431,14 +431,15 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 25},
     },
     "core-daily-digests": {
-        # Non-critical news people chose to read once a day (core.digests); sent once even if two runs overlap.
+        # Non-critical news people chose to read once a day (core.digests), at the hour each chose in their own
+        # time zone: hourly runs send the digests whose hour has come, once even if two runs overlap.
         "task": "core.tasks.send_daily_digests",
-        "schedule": crontab(hour=7, minute=0),
+        "schedule": crontab(minute=0),
         "options": {"expires": 3000},
     },
     "core-weekly-digests": {
         "task": "core.tasks.send_weekly_digests",
-        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+        "schedule": crontab(minute=0),
         "options": {"expires": 3000},
     },
     "trust-relay-problem-notices": {

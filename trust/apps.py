@@ -15,4 +15,4 @@ class TrustConfig(AppConfig):
         from trust import dependencies
 
         # Consumers of the changed columns are told before the general notice, the others left out of it.
-        events.schema_changing.connect(dependencies.schema_changed, dispatch_uid="trust-dependency-schema-changing")
+        events.schema_changing.connect(dependencies.schema_changing, dispatch_uid="trust-dependency-schema-changing")

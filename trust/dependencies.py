@@ -1,10 +1,12 @@
 """Declared consumers and breaking changes: who is told first, and who is not told at all.
 
 ``tell_consumers`` is called by the breaking changes (``Deprecation.propose``; a rescan through the catalog's
-``schema_changed`` event, heard by ``schema_changed`` below) before the general notices go out. A consumer that
+``schema_changing`` event, heard by ``schema_changing`` below) before the general notices go out. A consumer that
 declared a dependency on some columns only hears about changes to those columns, and is left out of the general
 schema-change notice for the others (unless it answers for the dataset itself).
 """
+
+from dataclasses import dataclass
 
 from catalog.audience import answerable_for
 from core.choices import NotificationKind
@@ -36,31 +38,67 @@ def tell_consumers(dataset, *, title, body, url, columns=None, dependencies=None
     return reached
 
 
-def schema_changed(sender, change, **kwargs):
-    """The catalog's ``schema_changed``: tell the consumers whose columns were removed or retyped first, and
-    answer who must not get the general notice (consumers of other columns only)."""
+@dataclass
+class BreakingChange:
+    """Who hears of a schema change on a dataset: decided here once, for the catalog's notice (through
+    ``schema_changing``) and for the people downstream (``trust.downstream_receivers.schema_changed``).
+
+    ``breaking``: the columns removed or retyped. ``readers``: ``{asset_id: [columns]}`` of the datasets that read
+    them through column lineage, or None when nothing downstream is known column by column (then everything
+    downstream is affected). ``reached``: the declared dependencies on a breaking column (or on all of the
+    dataset), told first. ``spared``: the ids of the people no general notice goes to: those told first, and those
+    whose every declared dependency is on other columns; the people who answer for the dataset are never spared.
+    """
+
+    dataset: object
+    breaking: list
+    readers: dict | None
+    reached: list
+    spared: set
+
+    def starts(self):
+        """The assets the people downstream are told from: each reader of a breaking column, or the dataset."""
+        return [self.dataset.pk] if self.readers is None else sorted(self.readers)
+
+
+def breaking_change_audience(change, consumers=None):
+    """The ``BreakingChange`` of a ``SchemaChange`` (``consumers``: ``catalog.lineage.column_consumers`` of its
+    breaking columns, found before they were deleted; None: not known). Kept on the change, so its two events
+    read one answer."""
+    audience = getattr(change, "_trust_audience", None)
+    if audience is not None:
+        return audience
     dataset = change.dataset.asset
-    dependencies = consumers_of(dataset)
-    if not dependencies:
-        return set()
     breaking = [item["name"] for item in (*change.removed, *change.type_changed)]
-    reached = []
-    if breaking:
-        reached = tell_consumers(
-            dataset,
-            title=f"Breaking change on {dataset.name}: {change.summary}",
-            body=f"The schema of {dataset.name} changed: {change.summary}.",
-            url=dataset.get_absolute_url(),
-            columns=breaking,
-            dependencies=dependencies,
-        )
+    dependencies = consumers_of(dataset)
+    reached = [row for row in dependencies if breaking and row.touches(breaking)]
     changed = breaking + [item["name"] for item in change.added]
     told = {user.pk for row in reached for user in row.people()}
     touched = {user.pk for row in dependencies if row.touches(changed) for user in row.people()}
     untouched = {user.pk for row in dependencies if not row.touches(changed) for user in row.people()}
-    # Those told already, and those whose every dependency is on other columns, skip the general notice; the
-    # people who answer for the dataset always get it.
-    return (told | (untouched - touched)) - set(answerable_for(dataset).values_list("pk", flat=True))
+    spared = set()
+    if dependencies:
+        spared = (told | (untouched - touched)) - set(answerable_for(dataset).values_list("pk", flat=True))
+    audience = BreakingChange(dataset, breaking, consumers if breaking else {}, reached, spared)
+    change._trust_audience = audience
+    return audience
+
+
+def schema_changing(sender, change, consumers=None, **kwargs):
+    """The catalog's ``schema_changing``: tell the consumers whose columns were removed or retyped first, and
+    answer who must not get the general notice (``BreakingChange.spared``)."""
+    audience = breaking_change_audience(change, consumers)
+    dataset = audience.dataset
+    if audience.reached:
+        tell_consumers(
+            dataset,
+            title=f"Breaking change on {dataset.name}: {change.summary}",
+            body=f"The schema of {dataset.name} changed: {change.summary}.",
+            url=dataset.get_absolute_url(),
+            columns=audience.breaking,
+            dependencies=audience.reached,
+        )
+    return audience.spared
 
 
 def unacknowledged_for(user):

@@ -53,8 +53,9 @@ def _asset_id(asset):
     return int(getattr(asset, "pk", asset))
 
 
-def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=False):
-    """Announce that a problem began on ``asset``; the people downstream are told once, by the worker.
+def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=False, spared=()):
+    """Announce that a problem began on ``asset``; the people downstream are told once, by the worker, except the
+    ``spared`` (user ids: a declared consumer of other columns than those a schema change broke).
 
     Returns the notice (the transition row), or None when this cause is already open (nothing new to say).
     """
@@ -64,7 +65,7 @@ def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=F
         with transaction.atomic():
             problem = UpstreamProblem.objects.create(
                 asset_id=asset_id, cause_kind=cause_kind, cause_key=str(cause_key)[:100], summary=summary[:300],
-                url=url, critical=critical, silenced=quiet,
+                url=url, critical=critical, silenced=quiet, spared=sorted(spared),
             )  # fmt: skip
     except IntegrityError:  # already open: announced before, by this caller or a concurrent one
         return None
@@ -90,9 +91,9 @@ def problem_cleared(asset, cause_kind, cause_key, summary=""):
     return _notice(problem, ProblemTransition.CLEARED, state)
 
 
-def problem_announced(asset, cause_kind, cause_key, summary, *, url="", critical=False):
+def problem_announced(asset, cause_kind, cause_key, summary, *, url="", critical=False, spared=()):
     """A one-off problem (a breaking schema change): told once, with no all-clear to follow."""
-    notice = problem_started(asset, cause_kind, cause_key, summary, url=url, critical=critical)
+    notice = problem_started(asset, cause_kind, cause_key, summary, url=url, critical=critical, spared=spared)
     if notice is not None:
         UpstreamProblem.objects.filter(pk=notice.problem_id).update(cleared_at=timezone.now())
     return notice
@@ -157,13 +158,20 @@ def path_of(asset_id, parents, names):
     return " ← ".join(names[pk]["name"] for pk in steps)
 
 
-def _people(affected_ids):
+def _people(affected_ids, *, teams=False):
     """``{user_id: {asset_id: watch_id or None}}``: the owners and the watchers (problems upstream on) of the
-    affected assets; an owner's asset carries None (no watch to leave)."""
+    affected assets, and with ``teams`` the members of their teams; an owner's asset carries None (no watch to
+    leave)."""
     people = defaultdict(dict)
     owned = Asset.objects.filter(pk__any_of=affected_ids, owner__isnull=False).values_list("pk", "owner_id")
     for asset_id, owner_id in owned:
         people[owner_id][asset_id] = None
+    if teams:
+        from accounts.models import Team
+
+        members = Team.members.through.objects.filter(team__assets__pk__any_of=affected_ids)
+        for asset_id, user_id in members.values_list("team__assets__pk", "user_id"):
+            people[user_id].setdefault(asset_id, None)
     watches = Watch.objects.filter(asset_id__any_of=affected_ids, include_upstream=True).values_list(
         "pk", "asset_id", "user_id"
     )
@@ -172,16 +180,31 @@ def _people(affected_ids):
     return people
 
 
+def people_downstream(asset_id, *, only=None, teams=False):
+    """Who downstream of ``asset_id`` hears of a problem on it, and how each affected asset of theirs leads back to
+    it: ``(people, parents, names)``, the last two as ``grouped_message`` takes them. ``only``: the affected
+    assets, when they were listed before (a deprecation's impacts); those no longer downstream are shown one step
+    away."""
+    parents = downstream_paths(asset_id)
+    if only is not None:
+        parents = {pk: parents.get(pk, asset_id) for pk in only}
+    names = _names([asset_id, *parents], parents)
+    # Assets deleted since the walk have no name: leave them out.
+    parents = {pk: parent for pk, parent in parents.items() if pk in names and parent in names}
+    return _people(list(parents), teams=teams), parents, names
+
+
 def _summary(notice, problem):
     if notice.transition == ProblemTransition.CLEARED:
         return f"all clear, {problem.summary} is over"
     return problem.summary
 
 
-def _message_for(user, assets, notice, parents, names):
-    """One person's message: every affected asset of theirs, nearest first, with its path and link."""
-    problem = notice.problem
-    summary = _summary(notice, problem)
+def grouped_message(user, assets, paths, *, origin, summary, intro, url, extra=()):
+    """One person's message about a problem on ``origin`` (an asset's name): every affected asset of theirs
+    (``{asset_id: watch_id or None}``), nearest first, with its path (``paths``: ``(parents, names)``) and link,
+    after ``intro`` and the ``extra`` lines (a deprecation's reason and replacement)."""
+    parents, names = paths
     ordered = sorted(assets, key=lambda pk: (names[pk]["hops"], names[pk]["name"].lower(), pk))
     base = settings.PORTAL_BASE_URL
     lines = [f"{path_of(pk, parents, names)}: {summary}\n  {base}{_url(names, pk)}" for pk in ordered[:PATHS_LISTED]]
@@ -190,19 +213,27 @@ def _message_for(user, assets, notice, parents, names):
     if len(ordered) == 1:
         title = f"{path_of(ordered[0], parents, names)}: {summary}"
     else:
-        title = f"{problem.asset.name}: {summary}, upstream of {len(ordered)} of your assets"
-    intro = (
-        f"The problem upstream on {problem.asset.name} is over."
-        if notice.transition == ProblemTransition.CLEARED
-        else f"A problem on {problem.asset.name} reaches what you own or watch downstream."
-    )
+        title = f"{origin}: {summary}, upstream of {len(ordered)} of your assets"
     unsubscribe = [
         (names[pk]["name"], unsubscribe_url(watch_id, user.pk, pk))
         for pk, watch_id in sorted(assets.items(), key=lambda item: names[item[0]]["name"].lower())
         if watch_id is not None
     ]
-    body = "\n".join([intro, "", *lines])
-    return Message(user, title, body, problem.url or _url(names, problem.asset_id), unsubscribe)
+    body = "\n".join([intro, *extra, "", *lines])
+    return Message(user, title, body, url, unsubscribe)
+
+
+def _message_for(user, assets, notice, parents, names):
+    problem = notice.problem
+    intro = (
+        f"The problem upstream on {problem.asset.name} is over."
+        if notice.transition == ProblemTransition.CLEARED
+        else f"A problem on {problem.asset.name} reaches what you own or watch downstream."
+    )
+    return grouped_message(
+        user, assets, (parents, names), origin=problem.asset.name, summary=_summary(notice, problem), intro=intro,
+        url=problem.url or _url(names, problem.asset_id),
+    )  # fmt: skip
 
 
 @functools.cache
@@ -241,27 +272,42 @@ def fan_out(notice_id):
     notice = claim(notice_id)
     if notice is None:
         return None
-    problem = notice.problem
-    parents = downstream_paths(problem.asset_id)
-    names = _names([problem.asset_id, *parents], parents)
-    # Assets deleted since the walk have no name: leave them out.
-    parents = {pk: parent for pk, parent in parents.items() if pk in names and parent in names}
-    people = _people(list(parents))
+    people, parents, names = people_downstream(notice.problem.asset_id)
+    for user_id in notice.problem.spared:
+        people.pop(user_id, None)
     told = _tell_people(notice, people, parents, names)
+    if told is None:
+        return None  # another worker took the notice over
     told += _tell_teams(notice, parents, names)
-    ProblemNotice.objects.filter(pk=notice.pk, state=NoticeState.SENDING).update(
+    ProblemNotice.objects.filter(pk=notice.pk, state=NoticeState.SENDING, claimed_at=notice.claimed_at).update(
         state=NoticeState.SENT, sent_at=timezone.now(), affected_count=len(parents), recipient_count=told
     )
     return told
 
 
+def _hold(notice):
+    """Renew this worker's claim on ``notice`` at the start of a batch's transaction. The renewal locks the row
+    until the batch commits, so a second worker that finds the lease run out (this one stalled) waits, then sees
+    the claim renewed and leaves it; and batches of two workers never interleave (each reads the deliveries the
+    other committed). False when another worker claimed the notice since: this one stops."""
+    now = timezone.now()
+    held = ProblemNotice.objects.filter(pk=notice.pk, state=NoticeState.SENDING, claimed_at=notice.claimed_at)
+    if held.update(claimed_at=now) != 1:
+        return False
+    notice.claimed_at = now
+    return True
+
+
 def _tell_people(notice, people, parents, names):
+    """Each person's message, a batch per transaction; None when another worker took the notice over."""
     told = 0
     user_ids = sorted(people)
     users = get_user_model().objects.filter(is_active=True)
     for start in range(0, len(user_ids), PEOPLE_BATCH):
         batch = user_ids[start : start + PEOPLE_BATCH]
         with transaction.atomic():
+            if not _hold(notice):
+                return None
             done = set(
                 ProblemDelivery.objects.filter(notice=notice, user_id__in=batch).values_list("user_id", flat=True)
             )
@@ -289,6 +335,15 @@ def _tell_teams(notice, parents, names):
     if not by_team:
         return 0
     teams = list(Team.objects.filter(pk__in=list(by_team)).exclude(webhook_url=""))
+    if not teams:
+        return 0
+    with transaction.atomic():
+        if not _hold(notice):
+            return 0
+        return _post_to_teams(notice, teams, by_team, parents, names)
+
+
+def _post_to_teams(notice, teams, by_team, parents, names):
     done = set(ProblemDelivery.objects.filter(notice=notice, team__in=teams).values_list("team_id", flat=True))
     told = 0
     for team in teams:

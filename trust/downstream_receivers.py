@@ -19,6 +19,7 @@ from quality import events as quality_events
 from quality.models import QualityCheck
 from trust import events as trust_events
 from trust.choices import IssueSeverity, TrustLevel
+from trust.dependencies import breaking_change_audience
 from trust.downstream import problem_announced, problem_cleared, problem_started
 from trust.models import DataIssue
 from trust.rules import SEVERITY
@@ -63,20 +64,25 @@ def freshness_changed(sender, moved, **kwargs):
 
 
 def schema_changed(sender, change, consumers=None, **kwargs):
-    # Added columns break nobody; removed or retyped ones may break what reads them.
+    # Added columns break nobody; removed or retyped ones may break what reads them. Who is affected is decided
+    # once, with the catalog's own notice (``trust.dependencies.breaking_change_audience``).
     if not (change.removed or change.type_changed):
         return
-    asset = change.dataset.asset
+    audience = breaking_change_audience(change, consumers)
+    asset = audience.dataset
     summary = f"breaking schema change on {asset.name}: {change.summary}"
-    if consumers is None:
-        problem_announced(asset, "schema", change.pk, summary, url=asset.get_absolute_url())
+    spared = sorted(audience.spared)
+    if audience.readers is None:
+        problem_announced(asset, "schema", change.pk, summary, url=asset.get_absolute_url(), spared=spared)
         return
     # Column lineage is known: only what reads a removed or retyped column is affected. Its own people were told by
     # the scan; the fan-out starts from each such reader, so the people further down hear of it with the path.
-    for reader in Asset.objects.filter(pk__in=list(consumers)).order_by("name"):
+    readers = audience.readers
+    for reader in Asset.objects.filter(pk__in=audience.starts()).order_by("name"):
         problem_announced(
             reader, "schema", f"{change.pk}:{reader.pk}",
-            f"{summary} (read by {reader.name}: {', '.join(consumers[reader.pk])})", url=asset.get_absolute_url(),
+            f"{summary} (read by {reader.name}: {', '.join(readers[reader.pk])})", url=asset.get_absolute_url(),
+            spared=spared,
         )  # fmt: skip
 
 

@@ -173,3 +173,22 @@ def test_the_reader_row_signs_in_as_a_reader_who_watches_200_assets_and_owns_not
     assert Watch.objects.filter(user=reader).count() == 3 and not reader.owned_assets.exists()
     assert reader_watching(3) == reader and Watch.objects.filter(user=reader).count() == 3  # reused, not doubled
     assert READER_WATCHES == 200
+
+
+def test_issue_15s_rows_are_in_the_main_table_with_their_targets(capsys):
+    """The fan-out from the largest hub (computed and stored within 5 s) and the home of a reader watching 200
+    assets (p95 within 150 ms) are rows of ``make bench``'s table, each printed with its target."""
+    from bench.measure import _row
+    from bench.report import print_table
+
+    by_name = {operation.name: operation for operation in OPERATIONS}
+    fan_out = by_name["notification fan-out from the largest hub"]
+    home = by_name["home of a reader with 200 watched assets"]
+    assert fan_out.target == "python" and fan_out.call is not None
+    assert home.reader and home.path == "/"
+    rows = [_row(fan_out, "in process", [4.2, 6.1], [], 10.3), _row(home, KEEPALIVE, [0.09, 0.12], [], 0.21)]
+    assert [row["target_p95_ms"] for row in rows] == [5000, 150]
+    print_table({"rows": rows, "comparisons": [], "memory_after": {}, "memory_at_rest": {}})
+    printed = {line.split("  ")[0].strip(): line for line in capsys.readouterr().out.splitlines() if "  " in line}
+    assert printed["notification fan-out from the largest hub"].endswith("p95≤5000 MISSED")
+    assert printed["home of a reader with 200 watched assets"].endswith("p95≤150 met")

@@ -133,7 +133,7 @@ def test_the_owner_deprecates_a_dataset_downstream_acknowledges_and_it_retires_a
     expect(banner.get_by_role("link", name="Orders v2")).to_be_visible()
     expect(bob_page.locator('[data-testid="trust-panel"] [data-testid="trust-badge"]')).to_have_text("Use with caution")
     bob_page.get_by_role("link", name="Inbox").click()
-    bob_page.get_by_role("link", name="Legacy orders is deprecated").click()
+    bob_page.get_by_role("link", name="Executive sales ← Legacy orders: deprecated, to be retired on").click()
     bob_page.get_by_label("Note for Executive sales").fill("Switched on Friday.")
     bob_page.get_by_role("button", name="We have moved").click()
     expect(bob_page.get_by_test_id("impact-executive-sales")).to_contain_text("Yes, bob")

@@ -8,13 +8,16 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from catalog.assets import set_column_lineage
 from catalog.choices import SchemaChangeOrigin
+from catalog.models import Watch
 from catalog.scanning import FoundColumn, apply_schema
 from core.choices import NotificationKind
 from core.models import Notification
 from tests import factories
-from trust.choices import DependencyStatus
-from trust.models import Dependency, Deprecation
+from trust import downstream
+from trust.choices import DependencyStatus, NoticeState
+from trust.models import Dependency, Deprecation, ProblemNotice
 
 pytestmark = pytest.mark.django_db
 COLUMNS = [("id", "bigint"), ("amount", "numeric"), ("region", "text")]
@@ -185,6 +188,62 @@ def test_a_consumer_of_the_removed_column_is_told_first(orders, owner, erin):
     first = Notification.objects.order_by("pk").first()
     assert first.recipient in (erin, everyone)  # the consumers before the owner's general notice
     assert _titles(owner) == ["Schema changed: Orders"]
+
+
+def _fan_out():
+    """What the worker does with the notices of problems told downstream, sent on commit."""
+    for pk in ProblemNotice.objects.filter(state=NoticeState.PENDING).values_list("pk", flat=True):
+        downstream.fan_out(pk)
+
+
+def test_without_column_lineage_everyone_downstream_hears_but_a_consumer_of_other_columns(orders, owner, erin):
+    """Nothing is known column by column downstream of Orders: all of it hears of a breaking change, once each,
+    except erin, who declared she reads amount only, though she watches the report."""
+    bob, frank = factories.user("bob"), factories.user("frank")
+    report = factories.report("Revenue report", owner=bob).asset
+    factories.edge(orders, report)
+    Watch.objects.create(user=erin, asset=report)
+    Watch.objects.create(user=frank, asset=report)
+    Dependency.declare(orders, by=erin, consumer=erin, columns=["amount"])
+    Dependency.declare(orders, by=frank, consumer=frank, columns=["region"])
+    Notification.objects.all().delete()
+    _rescan_without(orders, "region")
+    _fan_out()
+    assert _titles(erin) == []
+    # frank reads region: told first as a declared consumer, and that is the one message he gets.
+    assert _titles(frank) == ["Breaking change on Orders: removed region"]
+    assert _titles(bob, NotificationKind.UPSTREAM) == [
+        "Revenue report ← Orders: breaking schema change on Orders: removed region"
+    ]
+
+
+def test_with_column_lineage_the_readers_and_the_declared_consumers_of_the_column_hear_and_no_one_else(
+    orders, owner, erin
+):
+    """Column lineage says the newsletter reads Orders.amount and the greetings read Orders.region. amount goes:
+    the newsletter's people hear (with the path, further down), and dave, who declared he reads amount; carol,
+    whose greetings read region, and erin, who declared she reads region only, do not."""
+    bob, carol, dave, gina = (factories.user(name) for name in ("bob", "carol", "dave", "gina"))
+    newsletter = factories.dataset("Newsletter", owner=bob, columns=[("amount", "numeric")]).asset
+    greetings = factories.dataset("Greetings", owner=carol, columns=[("region", "text")]).asset
+    mailing = factories.report("Mailing report", owner=gina).asset
+    for reader in (newsletter, greetings):
+        factories.edge(orders, reader)
+    factories.edge(newsletter, mailing)
+    set_column_lineage(newsletter.pk, {"amount": [(orders.pk, "amount", "")]}, actor=None, origin="openlineage")
+    set_column_lineage(greetings.pk, {"region": [(orders.pk, "region", "")]}, actor=None, origin="openlineage")
+    Watch.objects.create(user=erin, asset=newsletter)
+    Dependency.declare(orders, by=erin, consumer=erin, columns=["region"])
+    Dependency.declare(orders, by=dave, consumer=dave, columns=["amount"])
+    Notification.objects.all().delete()
+    _rescan_without(orders, "amount")
+    _fan_out()
+    assert _titles(dave) == ["Breaking change on Orders: removed amount"]
+    assert _titles(bob) == ["Schema changed: Orders"]
+    assert _titles(gina, NotificationKind.UPSTREAM) == [
+        "Mailing report ← Newsletter: breaking schema change on Orders: removed amount (read by Newsletter: amount)"
+    ]
+    assert _titles(carol) == [] and _titles(erin) == []
 
 
 def test_a_deprecation_shows_the_owner_the_consumers_and_tells_them_first(orders, owner, erin, client_for):

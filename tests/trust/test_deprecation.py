@@ -56,8 +56,13 @@ def test_proposing_marks_the_asset_lists_everything_downstream_and_tells_their_o
     ]
     notices = Notification.objects.filter(kind="deprecation")
     assert {notice.recipient.username for notice in notices} == {"bob", "wendy", "tom"}
-    body = notices.get(recipient=lineage["bob"]).body
-    assert "Use Orders v2 (dataset) instead." in body and "Daily sales, Executive dashboard" in body
+    # bob owns both assets downstream: one message, each with its path back to Legacy orders.
+    bobs = notices.get(recipient=lineage["bob"])
+    assert bobs.title == "Legacy orders: deprecated, to be retired on 01 Dec 2026, upstream of 2 of your assets"
+    assert "Use Orders v2 (dataset) instead." in bobs.body
+    assert "Executive dashboard ← Daily sales ← Legacy orders: deprecated" in bobs.body
+    # The team of the deprecated asset reads what is affected downstream.
+    assert "Affected downstream: Daily sales, Executive dashboard." in notices.get(recipient=teammate).body
 
 
 @time_machine.travel(NOW, tick=False)
@@ -129,7 +134,8 @@ def test_the_sweep_retires_on_the_sunset_date_not_before_and_only_once(lineage, 
     legacy = Asset.objects.get(pk=lineage["legacy"].pk)
     assert legacy.lifecycle == Lifecycle.RETIRED
     assert legacy not in Asset.objects.visible()
-    assert Notification.objects.filter(recipient=lineage["bob"], title="Legacy orders is retired").count() == 1
+    title = "Legacy orders: retired, upstream of 2 of your assets"  # bob owns both assets downstream
+    assert Notification.objects.filter(recipient=lineage["bob"], title=title).count() == 1
     with pytest.raises(ValidationError):
         deprecation.withdraw(by=owner)
 

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
@@ -107,17 +108,24 @@ def test_announcing_an_open_cause_again_tells_nobody_twice(sales):
     assert len(upstream_news(sales["erin"])) == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_concurrent_sweeps_tell_each_person_once(monkeypatch):
-    # The two sweeps below are the only ones: the notice is not also handed to the suite's background worker, which
-    # would otherwise race them (and win, under load).
-    monkeypatch.setattr(downstream, "_send", lambda notice_id: None)
+def _critical_problem_one_hop_up():
+    """Orders (alice) → Executive sales dashboard (bob, watched by erin); the notice of a critical problem on
+    Orders, for two people."""
     alice, bob, erin = factories.user("alice"), factories.user("bob"), factories.user("erin")
     orders = factories.dataset("Orders", owner=alice).asset
     dashboard = factories.report("Executive sales dashboard", owner=bob).asset
     factories.edge(orders, dashboard)
     Watch.objects.create(user=erin, asset=dashboard)
     notice = downstream.problem_started(orders, "issue", "x", "critical issue 'Duplicated rows'", critical=True)
+    return notice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sweeps_tell_each_person_once(monkeypatch):
+    # The two sweeps below are the only ones: the notice is not also handed to the suite's background worker, which
+    # would otherwise race them (and win, under load).
+    monkeypatch.setattr(downstream, "_send", lambda notice_id: None)
+    notice = _critical_problem_one_hop_up()
     barrier = threading.Barrier(2)
     results = []
 
@@ -136,6 +144,46 @@ def test_two_concurrent_sweeps_tell_each_person_once(monkeypatch):
     assert sorted(results, key=str) == [2, None]
     assert Notification.objects.filter(kind=NotificationKind.UPSTREAM).count() == 2
     assert ProblemDelivery.objects.count() == 2
+    assert ProblemNotice.objects.get().state == NoticeState.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_stalled_past_its_lease_and_the_one_taking_over_tell_each_person_once(monkeypatch):
+    """Worker A stalls in the middle of a batch (its messages written, not yet committed) until its lease has run
+    out; worker B finds the notice lost and would take it over. Before, B's batch read no deliveries (A's were not
+    committed), its own were dropped as conflicts, and it sent its messages anyway: everyone twice."""
+    monkeypatch.setattr(downstream, "_send", lambda notice_id: None)  # only the two workers below
+    notice = _critical_problem_one_hop_up()
+    stalled, resume = threading.Event(), threading.Event()
+    real_deliver = downstream.deliver
+
+    def deliver(messages, **options):
+        if threading.current_thread().name == "A":
+            stalled.set()
+            resume.wait(timeout=20)
+        return real_deliver(messages, **options)
+
+    monkeypatch.setattr(downstream, "deliver", deliver)
+    results = {}
+
+    def work(name):
+        try:
+            results[name] = downstream.fan_out(notice.pk)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=work, args=("A",), name="A")
+    first.start()
+    assert stalled.wait(timeout=20)
+    with time_machine.travel(timezone.now() + ProblemNotice.LEASE + timedelta(minutes=1)):
+        second = threading.Thread(target=work, args=("B",), name="B")
+        second.start()
+        second.join(timeout=2)  # B waits on A's batch (or, before, on A's uncommitted deliveries)
+        resume.set()
+        first.join(timeout=30)
+        second.join(timeout=30)
+    assert results == {"A": 2, "B": None}
+    assert Notification.objects.filter(kind=NotificationKind.UPSTREAM).count() == 2
     assert ProblemNotice.objects.get().state == NoticeState.SENT
 
 
@@ -172,22 +220,31 @@ def test_a_freshness_check_turning_late_and_fresh_again(sales):
     assert len(upstream_news(sales["bob"])) == 2
 
 
-def test_a_deprecation_and_its_withdrawal_reach_each_person_downstream_once(sales):
+def test_a_deprecation_and_its_withdrawal_reach_each_person_downstream_once_with_the_path(sales):
+    sunset = timezone.localdate() + timedelta(days=30)
     deprecation = Deprecation.propose(
-        sales["orders"], by=sales["alice"], reason="Moving to orders v2.",
-        sunset_date=timezone.localdate() + timedelta(days=30),
+        sales["orders"], by=sales["alice"], reason="Moving to orders v2.", sunset_date=sunset,
     )  # fmt: skip
     fan_out_all()
     # The deprecation's own message (reason, what is affected, what to do) is the one erin and bob get: the fan-out
     # does not say it a second time.
     assert upstream_news(sales["erin"]) == upstream_news(sales["bob"]) == []
     [told] = Notification.objects.filter(recipient=sales["erin"], kind="deprecation")
-    assert told.title.startswith("Orders is deprecated")
+    path = "Executive sales dashboard ← Daily sales ← Orders"
+    assert told.title == f"{path}: deprecated, to be retired on {sunset:%d %b %Y}"
+    assert "Reason: Moving to orders v2." in told.body
     assert told.title in [message.subject for message in mail.outbox if message.to == ["erin@example.com"]]
-    assert Notification.objects.filter(recipient=sales["bob"], kind="deprecation").count() == 1
+    # bob owns 42 assets downstream: one message listing them with their paths.
+    [grouped] = Notification.objects.filter(recipient=sales["bob"], kind="deprecation")
+    assert grouped.title == f"Orders: deprecated, to be retired on {sunset:%d %b %Y}, upstream of 42 of your assets"
+    assert f"Daily sales ← Orders: deprecated, to be retired on {sunset:%d %b %Y}" in grouped.body
+    assert f"{path}: deprecated" in grouped.body
+    assert "… and 22 more of yours downstream." in grouped.body
     deprecation.withdraw(by=sales["alice"])
     fan_out_all()
-    assert Notification.objects.filter(recipient=sales["erin"], kind="deprecation").count() == 2
+    news = Notification.objects.filter(recipient=sales["erin"], kind="deprecation").order_by("pk")
+    assert [row.title for row in news][1:] == [f"{path}: deprecation withdrawn, it stays in use"]
+    assert Notification.objects.filter(recipient=sales["bob"], kind="deprecation").count() == 2
     assert upstream_news(sales["erin"]) == []
 
 

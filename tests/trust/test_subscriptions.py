@@ -1,12 +1,15 @@
 """Subscriptions a person controls: digests per channel, the per-watch switch, one-click unsubscribe."""
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.models import Watch
 from core.choices import NotificationKind
@@ -33,6 +36,15 @@ def fan_out_all():
         downstream.fan_out(pk)
 
 
+def next_day():
+    """A moment when everyone's daily digest hour has come since the news of the test was written."""
+    return timezone.now() + timedelta(days=1)
+
+
+def next_week():
+    return timezone.now() + timedelta(days=7)
+
+
 def daily(user):
     NotificationPreference.objects.create(user=user, inbox_cadence="daily", email_cadence="daily")
 
@@ -47,8 +59,8 @@ def test_non_critical_news_waits_for_the_digest_and_is_sent_once(sales):
     # bob chose nothing: he heard at once.
     assert Notification.objects.filter(recipient=sales["bob"], kind=NotificationKind.UPSTREAM).count() == 1
 
-    assert send_digests("daily") == 2
-    assert send_digests("daily") == 0
+    assert send_digests("daily", now=next_day()) == 2
+    assert send_digests("daily", now=next_day()) == 0
     [digest] = Notification.objects.filter(recipient=sales["erin"])
     assert digest.kind == NotificationKind.DIGEST and digest.title == "Your daily digest: 1 update"
     assert "Executive sales dashboard ← Orders: major issue 'Totals off'" in digest.body
@@ -70,8 +82,8 @@ def test_a_weekly_digest_is_not_sent_by_the_daily_run(sales):
     NotificationPreference.objects.create(user=sales["erin"], inbox_cadence="weekly", email=False)
     factories.data_issue(sales["orders"], sales["alice"], severity="major")
     fan_out_all()
-    assert send_digests("daily") == 0
-    assert send_digests("weekly") == 1
+    assert send_digests("daily", now=next_week()) == 0
+    assert send_digests("weekly", now=next_week()) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -86,7 +98,7 @@ def test_two_digest_runs_at_once_send_each_item_once():
     def run():
         try:
             barrier.wait()
-            counts.append(send_digests("daily"))
+            counts.append(send_digests("daily", now=next_day()))
         finally:
             connection.close()
 
@@ -100,6 +112,64 @@ def test_two_digest_runs_at_once_send_each_item_once():
     assert sum(int(row.title.split(": ")[1].split()[0]) for row in digests) == 30
 
 
+def _digests(user):
+    return Notification.objects.filter(recipient=user, kind=NotificationKind.DIGEST).count()
+
+
+def test_each_person_gets_their_daily_digest_at_their_own_hour_in_their_time_zone_once(sales):
+    """erin (Tokyo) reads hers at 08:00, bob (Paris) at 18:00, the hourly runs send each once at that hour."""
+    from accounts.models import Profile
+
+    Profile.objects.create(user=sales["erin"], time_zone="Asia/Tokyo")
+    Profile.objects.create(user=sales["bob"], time_zone="Europe/Paris")
+    NotificationPreference.objects.create(user=sales["erin"], inbox_cadence="daily", email=False, digest_hour=8)
+    NotificationPreference.objects.create(user=sales["bob"], inbox_cadence="daily", email=False, digest_hour=18)
+    with time_machine.travel(datetime(2026, 12, 7, 12, 0, tzinfo=UTC), tick=False):  # 21:00 in Tokyo, 13:00 in Paris
+        for user in (sales["erin"], sales["bob"]):
+            DigestItem.objects.create(recipient=user, channel="inbox", cadence="daily", title="Totals off")
+
+    def run_at(hour, minute=5, day=7):
+        with time_machine.travel(datetime(2026, 12, day, hour, minute, tzinfo=UTC), tick=False):
+            return send_digests("daily")
+
+    assert run_at(16) == 0  # 17:05 in Paris, 01:05 in Tokyo: nobody's hour yet
+    assert run_at(17) == 1 and _digests(sales["bob"]) == 1  # 18:05 in Paris
+    assert run_at(17, minute=40) == 0  # a second run in the same hour sends nothing again
+    assert _digests(sales["erin"]) == 0
+    assert run_at(22, minute=30) == 0  # 07:30 in Tokyo
+    assert run_at(23) == 1 and _digests(sales["erin"]) == 1  # 08:05 in Tokyo
+    assert run_at(23, minute=30) == 0
+    assert (_digests(sales["erin"]), _digests(sales["bob"])) == (1, 1)
+
+
+def test_news_that_comes_after_the_digest_waits_for_the_next_days_hour(sales):
+    NotificationPreference.objects.create(user=sales["erin"], inbox_cadence="daily", email=False, digest_hour=9)
+    with time_machine.travel(datetime(2026, 12, 7, 9, 30, tzinfo=UTC), tick=False):
+        DigestItem.objects.create(recipient=sales["erin"], channel="inbox", cadence="daily", title="Late news")
+        assert send_digests("daily") == 0
+    with time_machine.travel(datetime(2026, 12, 7, 23, 0, tzinfo=UTC), tick=False):
+        assert send_digests("daily") == 0
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, 30, tzinfo=UTC), tick=False):
+        assert send_digests("daily") == 1
+        assert send_digests("daily") == 0
+
+
+def test_the_weekly_digest_comes_on_the_chosen_day_and_hour(sales):
+    from accounts.models import Profile
+
+    Profile.objects.create(user=sales["erin"], time_zone="America/New_York")
+    NotificationPreference.objects.create(
+        user=sales["erin"], inbox_cadence="weekly", email=False, digest_hour=17, digest_weekday=4
+    )
+    with time_machine.travel(datetime(2026, 12, 7, 12, 0, tzinfo=UTC), tick=False):  # a Monday
+        DigestItem.objects.create(recipient=sales["erin"], channel="inbox", cadence="weekly", title="Totals off")
+    for day, hour, expected in [(8, 22, 0), (11, 21, 0), (11, 22, 1), (11, 23, 0), (18, 22, 0)]:
+        # Friday 11 December, 17:00 in New York is 22:00 UTC.
+        with time_machine.travel(datetime(2026, 12, day, hour, 5, tzinfo=UTC), tick=False):
+            assert send_digests("weekly") == expected, (day, hour)
+    assert _digests(sales["erin"]) == 1
+
+
 def test_the_preferences_page_saves_each_channels_cadence(sales):
     client = Client()
     client.force_login(sales["erin"])
@@ -110,6 +180,15 @@ def test_the_preferences_page_saves_each_channels_cadence(sales):
     assert response.status_code == 302
     preference = NotificationPreference.objects.get(user=sales["erin"])
     assert (preference.inbox_cadence, preference.email_cadence) == ("weekly", "daily")
+    response = client.post(
+        reverse("core:preferences"),
+        {"inbox": "on", "inbox_cadence": "weekly", "email": "on", "digest_hour": "18", "digest_weekday": "4"},
+    )
+    assert response.status_code == 302
+    preference.refresh_from_db()
+    assert (preference.digest_hour, preference.digest_weekday, preference.email_cadence) == (18, 4, "daily")
+    response = client.post(reverse("core:preferences"), {"inbox": "on", "digest_hour": "25"})
+    assert response.status_code == 200 and "Select a valid choice. 25 is not one of" in response.content.decode()
     response = client.post(reverse("core:preferences"), {"inbox": "on", "inbox_cadence": "hourly"})
     assert response.status_code == 200 and "hourly" in response.content.decode()
 
@@ -215,8 +294,8 @@ def test_a_teams_webhook_gets_non_critical_news_in_its_digest_and_critical_news_
         fan_out_all()
     assert not [text for _, text in posted if "Totals off" in text]
     with django_capture_on_commit_callbacks(execute=True):
-        assert send_digests("daily") >= 1
-        assert send_digests("daily") == 0
+        assert send_digests("daily", now=next_day()) >= 1
+        assert send_digests("daily", now=next_day()) == 0
     [digest] = [text for hook, text in posted if hook == team.webhook_url]
     assert "Sales analytics's daily digest: 1 update" in digest and "Totals off" in digest
 

@@ -16,7 +16,7 @@ from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from core.choices import NotificationKind
-from core.notifications import notify
+from core.notifications import Message, deliver, notify, to_team_webhook
 from trust.choices import DeprecationState
 from trust.dependencies import tell_consumers
 from trust.events import deprecation_changed
@@ -144,16 +144,12 @@ class Deprecation(models.Model):
         due = cls.objects.filter(state=DeprecationState.ANNOUNCED, sunset_date__lte=today).select_related("asset")
         return sum(1 for deprecation in due.order_by("sunset_date", "pk")[:limit] if deprecation.retire(today))
 
-    def audience(self):
-        """The asset's owner, team and watchers, plus the owners, teams and watchers of everything downstream."""
-        downstream = self.impacts.values("asset_id")
-        users = get_user_model().objects.filter(is_active=True)
-        affected = users.filter(
-            Q(owned_assets__in=downstream) | Q(teams__assets__in=downstream) | Q(watches__asset__in=downstream)
-        )
-        return [*audience_of(self.asset), *affected.distinct()]
-
     def _tell(self, what, actor):
+        """Tell the asset's own people (owner, team, watchers) and everyone downstream, once each: a person with
+        assets downstream gets one message listing them with the path back to this asset (“Executive sales
+        dashboard ← Daily sales ← Orders: deprecated, to be retired on …”), as problems upstream are told."""
+        from trust import downstream  # it imports these models
+
         deprecation_changed.send(sender=Deprecation, deprecation=self, what=what)
         asset = self.asset
         replacement = (
@@ -166,20 +162,40 @@ class Deprecation(models.Model):
             "withdrawn": f"The deprecation of {asset.name} was withdrawn: it stays in use",
             "retired": f"{asset.name} is retired",
         }
-        affected = list(self.impacts.select_related("asset").order_by("hops", "asset__name")[:20])
-        lines = [f"Reason: {self.reason}", replacement]
-        if affected and what == "announced":
-            lines.append("Affected downstream: " + ", ".join(impact.asset.name for impact in affected) + ".")
-            lines.append("Owners downstream: once you have moved, acknowledge on the deprecation page.")
-        recipients = [user for user in self.audience() if actor is None or user.pk != actor.pk]
-        notify(
-            recipients,
-            kind=NotificationKind.DEPRECATION,
-            title=titles[what],
-            body="\n".join(lines),
-            url=self.get_absolute_url(),
-            asset=asset,
-        )
+        summaries = {
+            "announced": f"deprecated, to be retired on {self.sunset_date:%d %b %Y}",
+            "withdrawn": "deprecation withdrawn, it stays in use",
+            "retired": "retired",
+        }
+        reasons = [f"Reason: {self.reason}", replacement]
+        impacted = list(self.impacts.values_list("asset_id", flat=True))
+        people, parents, names = downstream.people_downstream(asset.pk, only=impacted, teams=True)
+        own = {user.pk: user for user in audience_of(asset)}
+        url = self.get_absolute_url()
+        messages = []
+        todo = [*reasons, "Once you have moved, acknowledge on the deprecation page."] if what == "announced" else []
+        recipients = get_user_model().objects.filter(is_active=True, pk__in=[*people, *own])
+        for user in recipients.exclude(pk=getattr(actor, "pk", None)).order_by("pk"):
+            if user.pk in people:
+                message = downstream.grouped_message(
+                    user, people[user.pk], (parents, names), origin=asset.name, summary=summaries[what],
+                    intro=f"{titles[what]}.", url=url, extra=todo or reasons,
+                )  # fmt: skip
+                messages.append(message)
+                continue
+            lines = list(reasons)
+            if impacted and what == "announced":
+                known = [pk for pk in impacted if pk in names]
+                nearest = sorted(known, key=lambda pk: (names[pk]["hops"], names[pk]["name"].lower()))[:20]
+                lines.append("Affected downstream: " + ", ".join(names[pk]["name"] for pk in nearest) + ".")
+                lines.append("Owners downstream: once you have moved, acknowledge on the deprecation page.")
+            messages.append(Message(user, titles[what], "\n".join(lines), url))
+        deliver(messages, kind=NotificationKind.DEPRECATION, asset=asset)
+        if asset.team_id and asset.team.webhook_url:
+            to_team_webhook(
+                asset.team, kind=NotificationKind.DEPRECATION, title=titles[what], body="\n".join(reasons), url=url,
+                asset=asset,
+            )  # fmt: skip
 
 
 def _retire_model_version(version_asset):

@@ -29,6 +29,9 @@ class UpstreamProblem(models.Model):
     url = models.CharField(max_length=500, blank=True, help_text="Where to read about it, a path in the portal.")
     critical = models.BooleanField(default=False, help_text="Told at once, whatever digest people chose.")
     silenced = models.BooleanField(default=False)
+    spared = models.JSONField(
+        default=list, blank=True, help_text="Ids of people not told: declared consumers of other columns only."
+    )
     started_at = models.DateTimeField(default=timezone.now)
     cleared_at = models.DateTimeField(null=True, blank=True)
 
