@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0012_lineage_rights"),
-        ("trust", "0004_dependencies_change_requests_requirements_reviews"),
+        ("trust", "0005_upstream_problem_spared"),
     ]
 
     operations = [
