@@ -20,7 +20,6 @@ handler404 = "portal.errors.not_found"
 accounts_pages = [*accounts_urls.urlpatterns, path("profile/", views.profile, name="profile")]
 
 
-
 def _entered_by_its_prefixes(module):
     """``include(module)`` entered only by paths that start with one of its routes' first segments.
 
