@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from catalog import assets, events
@@ -219,11 +218,15 @@ def _read_files(source):
 READERS = {SourceKind.POSTGRESQL: _read_postgresql, SourceKind.SQLITE: _read_sqlite, SourceKind.FILES: _read_files}
 
 
+SHOWN = 10  # downstream assets named in a schema-change notice; the rest counted
+
+
 # --- storing what was found ---------------------------------------------------------------------------------------
 def _notify_schema_change(change, consumers=None):
-    """Tell the dataset's people and those downstream. ``consumers`` (``{asset_id: [columns]}`` from
+    """Tell the dataset's people, naming what is downstream. ``consumers`` (``{asset_id: [columns]}`` from
     ``column_consumers``) narrows "downstream" to the datasets that read a removed or retyped column. The receivers
-    of ``schema_changing`` (trust: declared dependencies) tell their people first and name who is left out."""
+    of ``schema_changing`` (trust: declared dependencies) tell their people first and name who is left out; the
+    people downstream hear of it once, with the path, from the receivers of ``schema_changed`` (trust's fan-out)."""
     silenced = set()
     for _, answer in events.schema_changing.send(sender=SchemaChange, change=change, consumers=consumers):
         silenced.update(answer or ())
@@ -232,13 +235,16 @@ def _notify_schema_change(change, consumers=None):
         _notify_column_consumers(change, consumers, silenced)
         return
     downstream = walk([asset.pk], "down", MAX_DEPTH)
-    affected = Asset.objects.filter(pk__in=downstream).select_related("owner").order_by("name")
-    owners = get_user_model().objects.filter(owned_assets__in=list(downstream)).distinct()
     body = f"The schema of {asset.name} changed: {change.summary}."
-    if affected:
-        body += " Downstream: " + ", ".join(f"{item.name} ({item.owner or 'no owner'})" for item in affected) + "."
+    if downstream:
+        shown = Asset.objects.filter(pk__in=list(downstream)).order_by("name").values_list("name", flat=True)[:SHOWN]
+        more = f", and {len(downstream) - SHOWN} more" if len(downstream) > SHOWN else ""
+        body += (
+            f" Downstream: {len(downstream)} assets ({', '.join(shown)}{more}); their owners and watchers are told"
+            " with the path."
+        )
     notify(
-        [user for user in (*audience_of(asset), *owners) if user.pk not in silenced],
+        [user for user in audience_of(asset) if user.pk not in silenced],
         kind=NotificationKind.SCHEMA_CHANGE,
         title=f"Schema changed: {asset.name}",
         body=body,

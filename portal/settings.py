@@ -311,6 +311,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalog, model registry, monitoring and trust. Authenticate with `Authorization: Bearer <token>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "DEFAULT_GENERATOR_CLASS": "portal.schema.SchemaGenerator",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -264,6 +264,24 @@ def test_a_breaking_schema_change_is_told_once_and_an_added_column_is_not(sales)
     assert "breaking schema change on Orders: removed amount" in news.title
 
 
+def test_a_breaking_schema_change_unknown_column_by_column_reaches_each_person_downstream_once(sales):
+    """Without column lineage everything downstream is affected: the dataset's own people get the catalog's notice,
+    the people downstream one message each, with the path (not also the catalog's notice)."""
+    from catalog.scanning import FoundColumn, apply_schema
+
+    dataset = sales["orders"].dataset
+    apply_schema(dataset, [FoundColumn("id", "integer"), FoundColumn("amount", "numeric")], "scan")
+    apply_schema(dataset, [FoundColumn("id", "integer")], "scan")
+    fan_out_all()
+    bob_news = list(Notification.objects.filter(recipient=sales["bob"]))
+    assert len(bob_news) == 1, [row.title for row in bob_news]
+    title = "Orders: breaking schema change on Orders: removed amount, upstream of 42 of your assets"
+    assert bob_news[0].title == title
+    [alice_news] = Notification.objects.filter(recipient=sales["alice"])
+    assert alice_news.kind == NotificationKind.SCHEMA_CHANGE
+    assert "Downstream: 42 assets" in alice_news.body
+
+
 def test_paths_follow_a_shortest_route(sales):
     parents = downstream.downstream_paths(sales["orders"].pk)
     assert parents[sales["dashboard"].pk] == sales["daily"].pk
