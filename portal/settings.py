@@ -449,6 +449,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "trust-relay-deprecations": {
+        # Deprecation announcements told by the worker (trust.models.Deprecation.tell): those never sent, sent again.
+        "task": "trust.tasks.relay_deprecations",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "trust-remove-orphan-attachments": {
         "task": "trust.tasks.remove_orphan_attachments",
         "schedule": 3600.0,

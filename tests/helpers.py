@@ -41,3 +41,12 @@ def assert_num_queries(expected):
         yield captured
     if len(captured) != expected:
         pytest.fail(f"{len(captured)} queries instead of {expected}:\n{_listing(captured)}", pytrace=False)
+
+
+def tell_deprecations():
+    """What the worker does with the deprecation announcements sent on commit (``trust.tasks.tell_deprecation``)."""
+    from datetime import timedelta
+
+    from trust.models import Deprecation
+
+    return sum(Deprecation.tell(pk, what) for pk, what in Deprecation.untold(wait=timedelta(0)))

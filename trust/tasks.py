@@ -68,3 +68,16 @@ def relay_problem_notices():
     from trust.downstream import relay
 
     return relay()
+
+
+@shared_task
+def tell_deprecation(deprecation_id, what):
+    """Tell the people of a deprecation's announcement (announced, withdrawn, retired): claimed by a compare-and-set,
+    so a duplicated task tells nobody twice."""
+    return Deprecation.tell(deprecation_id, what)
+
+
+@shared_task
+def relay_deprecations():
+    """Every minute: deprecation announcements whose task never reached a worker are sent again."""
+    return Deprecation.relay()

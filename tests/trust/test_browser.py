@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from catalog.models import Asset
 from tests import factories
+from tests.helpers import tell_deprecations
 from trust import tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -124,6 +125,7 @@ def test_the_owner_deprecates_a_dataset_downstream_acknowledges_and_it_retires_a
     page.get_by_role("button", name="Deprecate and tell everyone").click()
     expect(page.get_by_test_id("deprecation-state")).to_have_text("Announced")
     expect(page.get_by_test_id("impact-executive-sales")).to_contain_text("Not yet")
+    tell_deprecations()  # what the worker does after the commit (tests/trust/test_tasks.py: through a real one)
 
     # Bob, who owns the dashboard downstream, sees the banner and the notification, and acknowledges.
     bob_page = second_session(bob)

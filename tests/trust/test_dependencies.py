@@ -15,6 +15,7 @@ from catalog.scanning import FoundColumn, apply_schema
 from core.choices import NotificationKind
 from core.models import Notification
 from tests import factories
+from tests.helpers import tell_deprecations
 from trust import downstream
 from trust.choices import DependencyStatus, NoticeState
 from trust.models import Dependency, Deprecation, ProblemNotice
@@ -254,6 +255,7 @@ def test_a_deprecation_shows_the_owner_the_consumers_and_tells_them_first(orders
     assert "Declared consumers" in form and "Board pack" in form and "erin" in form
     Notification.objects.all().delete()
     Deprecation.propose(orders, by=owner, reason="Moving to v2.", sunset_date=timezone.localdate() + timedelta(30))
+    tell_deprecations()  # the worker's part
     erin_titles = _titles(erin)
     assert erin_titles[0].startswith("Orders, which you depend on, will be retired on")
     kinds = list(Notification.objects.order_by("pk").values_list("kind", flat=True))

@@ -11,6 +11,7 @@ from catalog.models import Asset
 from core.models import Notification
 from registry.choices import Stage
 from tests import factories
+from tests.helpers import tell_deprecations
 from trust.choices import DeprecationState
 from trust.models import Deprecation, DeprecationImpact
 
@@ -49,6 +50,7 @@ def test_proposing_marks_the_asset_lists_everything_downstream_and_tells_their_o
     watcher = factories.user("wendy")
     lineage["legacy"].watches.create(user=watcher)
     deprecation = _propose(lineage, owner)
+    assert tell_deprecations() == 1
     assert Asset.objects.get(pk=lineage["legacy"].pk).lifecycle == Lifecycle.DEPRECATED
     assert [(impact.asset.name, impact.hops) for impact in deprecation.impacts.all()] == [
         ("Daily sales", 1),
@@ -111,6 +113,7 @@ def test_withdrawing_before_the_date_restores_the_asset_and_tells_everyone(linea
         with pytest.raises(PermissionDenied):
             deprecation.withdraw(by=outsider)
         deprecation.withdraw(by=owner)
+        assert tell_deprecations() == 2  # the announcement, then the withdrawal
     assert deprecation.state == DeprecationState.WITHDRAWN
     assert Asset.objects.get(pk=lineage["legacy"].pk).lifecycle == Lifecycle.ACTIVE
     assert Notification.objects.filter(recipient=lineage["bob"], title__contains="withdrawn").exists()
@@ -129,6 +132,7 @@ def test_the_sweep_retires_on_the_sunset_date_not_before_and_only_once(lineage, 
     with time_machine.travel("2026-12-01 00:30Z", tick=False):
         assert Deprecation.retire_due() == 1
         assert Deprecation.retire_due() == 0
+        tell_deprecations()
     deprecation.refresh_from_db()
     assert deprecation.state == DeprecationState.RETIRED and deprecation.retired_at
     legacy = Asset.objects.get(pk=lineage["legacy"].pk)
@@ -175,3 +179,18 @@ def test_a_proposal_in_the_future_counts_days_from_today(lineage, owner):
     with time_machine.travel(NOW, tick=False):
         deprecation = _propose(lineage, owner, sunset_date=date(2026, 11, 3))
     assert deprecation.sunset_date - date(2026, 11, 2) == timedelta(days=1)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_request_tells_nobody_the_worker_tells_each_person_once(lineage, owner, django_capture_on_commit_callbacks):
+    """A hub's deprecation reaches thousands of people: their messages are built by the worker, after the commit,
+    and a task delivered twice (or the relay's second send) tells nobody twice."""
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        deprecation = _propose(lineage, owner)
+    assert not Notification.objects.filter(kind="deprecation").exists()
+    assert len(sent) >= 1
+    assert Deprecation.untold(wait=timedelta(0)) == [(deprecation.pk, "announced")]
+    assert Deprecation.tell(deprecation.pk, "announced") is True
+    assert Deprecation.tell(deprecation.pk, "announced") is False
+    assert Notification.objects.filter(recipient=lineage["bob"], kind="deprecation").count() == 1
+    assert Deprecation.untold(wait=timedelta(0)) == []

@@ -14,6 +14,7 @@ from core.choices import NotificationKind
 from core.models import Notification
 from monitoring.freshness import evaluate
 from tests import factories
+from tests.helpers import tell_deprecations
 from trust import downstream
 from trust.choices import IssueStatus, NoticeState
 from trust.models import Deprecation, ProblemDelivery, ProblemNotice, UpstreamProblem
@@ -226,6 +227,7 @@ def test_a_deprecation_and_its_withdrawal_reach_each_person_downstream_once_with
         sales["orders"], by=sales["alice"], reason="Moving to orders v2.", sunset_date=sunset,
     )  # fmt: skip
     fan_out_all()
+    tell_deprecations()
     # The deprecation's own message (reason, what is affected, what to do) is the one erin and bob get: the fan-out
     # does not say it a second time.
     assert upstream_news(sales["erin"]) == upstream_news(sales["bob"]) == []
@@ -242,6 +244,7 @@ def test_a_deprecation_and_its_withdrawal_reach_each_person_downstream_once_with
     assert "… and 22 more of yours downstream." in grouped.body
     deprecation.withdraw(by=sales["alice"])
     fan_out_all()
+    tell_deprecations()
     news = Notification.objects.filter(recipient=sales["erin"], kind="deprecation").order_by("pk")
     assert [row.title for row in news][1:] == [f"{path}: deprecation withdrawn, it stays in use"]
     assert Notification.objects.filter(recipient=sales["bob"], kind="deprecation").count() == 2

@@ -7,7 +7,10 @@ import time_machine
 from django.utils import timezone
 
 from catalog.choices import Lifecycle
+from core.choices import NotificationKind
+from core.models import Notification
 from tests import factories
+from tests.helpers import wait_until
 from trust import tasks
 from trust.models import DataIssue, Deprecation
 
@@ -28,6 +31,17 @@ def test_the_sweeps_run_on_the_worker(celery_worker, owner, outsider):
     assert DataIssue.objects.get().acknowledge_alert_at is not None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_deprecation_is_told_by_the_worker_after_the_commit(celery_worker, owner):
+    orders = factories.dataset("Orders", owner=owner).asset
+    bob = factories.user("bob")
+    factories.edge(orders, factories.report("Board pack", owner=bob).asset)
+    Deprecation.propose(orders, by=owner, reason="Use v2.", sunset_date=timezone.localdate() + timedelta(days=30))
+    told = wait_until(lambda: list(Notification.objects.filter(recipient=bob, kind=NotificationKind.DEPRECATION)))
+    assert len(told) == 1 and told[0].title.startswith("Board pack ← Orders: deprecated, to be retired on")
+    assert Deprecation.objects.get().announced_told_at is not None
+
+
 def test_the_beat_schedule_runs_each_sweep_and_expires_before_the_next(settings):
     schedule = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     for name in (
@@ -35,6 +49,7 @@ def test_the_beat_schedule_runs_each_sweep_and_expires_before_the_next(settings)
         "alert_unacknowledged_issues",
         "send_review_notices",
         "refresh_stale_badges",
+        "relay_deprecations",
     ):
         entry = schedule[f"trust.tasks.{name}"]
         assert entry["options"]["expires"] < entry["schedule"]

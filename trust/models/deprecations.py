@@ -1,6 +1,7 @@
 """Deprecation: announcing that an asset goes away, telling everyone downstream, and retiring it on the date."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,6 +16,7 @@ from catalog.audience import audience_of
 from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
+from core.background import send
 from core.choices import NotificationKind
 from core.notifications import Message, deliver, notify, to_team_webhook
 from trust.choices import DeprecationState
@@ -48,6 +50,10 @@ class Deprecation(models.Model):
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # When the worker took each announcement to tell (a compare-and-set: a duplicated task tells nobody twice).
+    announced_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retired_told_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -103,7 +109,7 @@ class Deprecation(models.Model):
                 + (f"\nUse {replacement.name} instead." if replacement is not None else "\nThere is no replacement."),
                 url=deprecation.get_absolute_url(),
             )
-            deprecation._tell("announced", by)
+            deprecation._tell("announced")
         return deprecation
 
     def withdraw(self, *, by):
@@ -118,7 +124,7 @@ class Deprecation(models.Model):
             assets.move_lifecycle(self.asset, Lifecycle.ACTIVE, only_from=Lifecycle.DEPRECATED)
             self.refresh_from_db()
             self.asset.refresh_from_db(fields=["lifecycle"])
-            self._tell("withdrawn", by)
+            self._tell("withdrawn")
 
     def retire(self, today=None):
         """Retire the asset once the sunset date has come. False when it is not due or already done elsewhere."""
@@ -133,7 +139,7 @@ class Deprecation(models.Model):
             self.asset.refresh_from_db(fields=["lifecycle"])
             if self.asset.kind == AssetKind.MODEL_VERSION:
                 _retire_model_version(self.asset)
-            self._tell("retired", None)
+            self._tell("retired")
         return True
 
     @classmethod
@@ -144,13 +150,63 @@ class Deprecation(models.Model):
         due = cls.objects.filter(state=DeprecationState.ANNOUNCED, sunset_date__lte=today).select_related("asset")
         return sum(1 for deprecation in due.order_by("sunset_date", "pk")[:limit] if deprecation.retire(today))
 
-    def _tell(self, what, actor):
-        """Tell the asset's own people (owner, team, watchers) and everyone downstream, once each: a person with
-        assets downstream gets one message listing them with the path back to this asset (“Executive sales
-        dashboard ← Daily sales ← Orders: deprecated, to be retired on …”), as problems upstream are told."""
-        from trust import downstream  # it imports these models
+    # What each announcement waits for before the relay sends it again: (state it needs, time it happened).
+    TOLD = {
+        "announced": (None, "created_at"),
+        "withdrawn": (DeprecationState.WITHDRAWN, "withdrawn_at"),
+        "retired": (DeprecationState.RETIRED, "retired_at"),
+    }
+
+    def _tell(self, what):
+        """Announce ``what`` (announced, withdrawn, retired) to the rest of the portal now, and have the worker tell
+        the people once this commits: a hub's deprecation reaches thousands of people, which no request waits for."""
+        from trust.tasks import tell_deprecation  # the tasks module imports these models
 
         deprecation_changed.send(sender=Deprecation, deprecation=self, what=what)
+        pk = self.pk
+        transaction.on_commit(lambda: send(tell_deprecation, pk, what), robust=True)
+
+    @classmethod
+    def untold(cls, now=None, wait=timedelta(minutes=1), limit=SWEEP_BATCH):
+        """``[(pk, what)]``: the announcements that happened over ``wait`` ago and that no worker took yet."""
+        now = now or timezone.now()
+        found = []
+        for what, (state, at) in cls.TOLD.items():
+            due = cls.objects.filter(**{f"{what}_told_at__isnull": True, f"{at}__lte": now - wait})
+            if state is not None:
+                due = due.filter(state=state)
+            found += [(pk, what) for pk in due.order_by(at).values_list("pk", flat=True)[:limit]]
+        return found
+
+    @classmethod
+    def relay(cls, now=None, wait=timedelta(minutes=1)):
+        """Announcements not told ``wait`` after they happened (their task never reached a worker): sent again.
+        Returns how many."""
+        from trust.tasks import tell_deprecation
+
+        return sum(send(tell_deprecation, pk, what) for pk, what in cls.untold(now, wait))
+
+    @classmethod
+    def tell(cls, pk, what):
+        """The worker's side of ``_tell``: claim the announcement (once, whatever the number of tasks), then tell the
+        asset's own people (owner, team, watchers) and everyone downstream, once each: a person with assets
+        downstream gets one message listing them with the path back to this asset (“Executive sales dashboard ←
+        Daily sales ← Orders: deprecated, to be retired on …”), as problems upstream are told. False when it was
+        told already."""
+        if what not in cls.TOLD:
+            raise ValueError(f"Nothing is told for {what!r}.")
+        if not cls.objects.filter(pk=pk, **{f"{what}_told_at__isnull": True}).update(
+            **{f"{what}_told_at": timezone.now()}
+        ):
+            return False
+        deprecation = cls.objects.select_related("asset", "replacement", "asset__team").get(pk=pk)
+        actor = {"announced": deprecation.proposed_by_id, "withdrawn": deprecation.withdrawn_by_id}.get(what)
+        deprecation._deliver(what, actor)
+        return True
+
+    def _deliver(self, what, actor_id):
+        from trust import downstream  # it imports these models
+
         asset = self.asset
         replacement = (
             f"Use {self.replacement.name} ({self.replacement.get_kind_display().lower()}) instead."
@@ -175,7 +231,7 @@ class Deprecation(models.Model):
         messages = []
         todo = [*reasons, "Once you have moved, acknowledge on the deprecation page."] if what == "announced" else []
         recipients = get_user_model().objects.filter(is_active=True, pk__in=[*people, *own])
-        for user in recipients.exclude(pk=getattr(actor, "pk", None)).order_by("pk"):
+        for user in recipients.exclude(pk=actor_id).order_by("pk"):
             if user.pk in people:
                 message = downstream.grouped_message(
                     user, people[user.pk], (parents, names), origin=asset.name, summary=summaries[what],
