@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import quote
 
 # Filled by ``bench.run.build_context``; listed here so a new row knows what it may use.
@@ -107,6 +108,29 @@ def _fan_out_hub(context):
         told = downstream.fan_out(notice.pk)
     if not told:
         raise AssertionError("nobody downstream of the hub was told: the generated owners or lineage are wrong")
+
+
+def _deprecate_hub(context, tell=False):
+    """Deprecating the largest hub, rolled back after: the request's part (``Deprecation.propose``: the lifecycle,
+    the 39,000 impact rows, the declared consumers told), or with ``tell`` also the worker's part
+    (``Deprecation.tell``: one grouped message per person downstream, emails handed to a backend that drops them)."""
+    from django.db import transaction
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from catalog.models import Asset
+    from trust.models import Deprecation
+
+    hub = Asset.objects.select_related("owner").get(pk=context["hub_id"])
+    with transaction.atomic():
+        deprecation = Deprecation.propose(
+            hub, by=hub.owner, reason="Bench.", sunset_date=timezone.localdate() + timedelta(days=30)
+        )
+        if tell:
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                if not Deprecation.tell(deprecation.pk, "announced"):
+                    raise AssertionError("the deprecation was not told")
+        transaction.set_rollback(True)
 
 
 def _freshness_sweep(context):
@@ -323,6 +347,20 @@ OPERATIONS = [
         "python",
         call=_fan_out_hub,
         note="one grouped message per owner and watcher of every asset within 10 hops, computed and stored",
+    ),
+    Operation(
+        "deprecating the largest hub: the request's part",
+        "fanout",
+        "python",
+        call=_deprecate_hub,
+        note="lifecycle, 39,000 impact rows, declared consumers told; the messages are the worker's (next row)",
+    ),
+    Operation(
+        "deprecating the largest hub: request and the worker's messages",
+        "fanout",
+        "python",
+        call=partial(_deprecate_hub, tell=True),
+        note="as above, then one grouped message per person downstream (trust.tasks.tell_deprecation)",
     ),
     Operation(
         "OpenLineage ingest, 4 clients (START + COMPLETE per run)",
