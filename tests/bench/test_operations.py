@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bench.measure import measure_concurrently, measure_throughput, percentile
-from bench.operations import CONTEXT_KEYS, FRESH, KEEPALIVE, OPERATIONS, Operation, _lineage_drain
+from bench.operations import CONTEXT_KEYS, FRESH, KEEPALIVE, OPERATIONS, QUICKACK, Operation, _lineage_drain
 from bench.report import comparisons
 from catalog.models import DataSource, LineageEvent, PipelineRun
 from catalog.openlineage import parse
@@ -32,10 +32,14 @@ def test_every_request_is_a_loopback_path_filled_from_the_context(operation):
 def test_every_comparison_pairs_a_portal_row_with_an_mlflow_row():
     sides = {}
     for operation in OPERATIONS:
-        if operation.compare and operation.target in ("portal", "mlflow"):
+        if operation.compare and not operation.compare.startswith("floor") and operation.target in ("portal", "mlflow"):
             sides.setdefault(operation.compare, set()).add(operation.target)
-    assert set(sides) == {"get model", "get version", "search models", "search versions", "create"}
+    assert set(sides) == {
+        "get model", "get version", "search models", "search versions", "create", "get model, 8", "get version, 8"
+    }  # fmt: skip
     assert all(targets == {"portal", "mlflow"} for targets in sides.values())
+    # The stack's floor (/health/ through gunicorn) is measured beside get model, never paired with MLflow.
+    assert [op.target for op in OPERATIONS if op.compare == "floor, health"] == ["portal"]
 
 
 def test_the_portal_creates_a_model_then_its_versions_under_the_name_it_chose():
@@ -47,8 +51,9 @@ def test_the_portal_creates_a_model_then_its_versions_under_the_name_it_chose():
     assert {path for _, path, _ in versions} == {f"/api/v1/models/{body['name']}/versions/"}
 
 
-def _row(target, compare, mode, p50, p95):
-    return {"target": target, "compare": compare, "mode": mode, "p50_ms": p50, "p95_ms": p95}
+def _row(target, compare, mode, p50, p95, per_second=None):
+    per_second = per_second if per_second is not None else 1000 / p50
+    return {"target": target, "compare": compare, "mode": mode, "p50_ms": p50, "p95_ms": p95, "per_second": per_second}
 
 
 def test_ratios_are_portal_over_mlflow_in_the_same_client_mode_and_the_floor_is_against_raw_sql():
@@ -57,16 +62,24 @@ def test_ratios_are_portal_over_mlflow_in_the_same_client_mode_and_the_floor_is_
         _row("mlflow", "get model", KEEPALIVE, 60, 60),
         _row("portal", "get model", FRESH, 20, 30),
         _row("mlflow", "get model", FRESH, 10, 15),
+        _row("mlflow", "get model", QUICKACK, 15, 20),
+        _row("portal", "get model, 8", "8 clients", 40, 50, per_second=200),
+        _row("mlflow", "get model, 8", "8 clients", 30, 40, per_second=100),
         _row("python", "floor", "in process", 2, 3),
         _row("python", "floor, same statements", "in process", 5, 6),
+        _row("portal", "floor, health", KEEPALIVE, 4, 5),
     ]
 
     summary = {(c["operation"], c["mode"]): c for c in comparisons(rows)}
 
-    assert summary["get model", KEEPALIVE]["ratio_p50"] == pytest.approx(1 / 3)
+    # Kept alive, the portal is compared with MLflow's faster behaviour (quick ACK here), named.
+    assert summary["get model", KEEPALIVE]["ratio_p50"] == pytest.approx(20 / 15)
+    assert summary["get model", KEEPALIVE]["mlflow_mode"] == QUICKACK
     assert summary["get model", FRESH]["ratio_p50"] == pytest.approx(2)
+    # With 8 clients: MLflow's requests per second over the portal's (below 1: the portal serves more).
+    assert summary["get model, 8", "8 clients"]["ratio_throughput"] == pytest.approx(0.5)
     floors = sorted(c["ratio_p50"] for c in summary.values() if "raw_p50_ms" in c)
-    assert floors == [pytest.approx(4), pytest.approx(10)]
+    assert floors == [pytest.approx(4), pytest.approx(5), pytest.approx(10)]
 
 
 def test_percentiles_pick_a_measured_value():
