@@ -43,6 +43,7 @@ def main_pages(company):
         f"/models/{model.asset.slug}/",
         f"/models/{model.asset.slug}/versions/",
         f"/models/{model.asset.slug}/versions/1/",
+        f"/models/{model.asset.slug}/card/edit/",  # the one card editor, with the facts beside the prose
         "/issues/",
         "/monitoring/",
         "/inbox/",
