@@ -24,15 +24,21 @@ class StaleEdit(Exception):
     """The asset changed after the editor opened it; nothing was saved."""
 
 
-def free_slug(kind, name, reserved=()):
+def free_slug(kind, name, reserved=(), *, among=None, max_length=180):
     """A slug for a new asset of ``kind`` named ``name``, with a number added if the plain one is taken (or is one
-    of the ``reserved`` words, pages of their own under the kind's URL)."""
-    base = slugify(name)[:180] or kind
-    taken = set(Asset.objects.filter(kind=kind, slug__startswith=base).values_list("slug", flat=True))
+    of the ``reserved`` words, pages of their own under the kind's URL).
+
+    The one slug maker for single rows: ``among`` is another queryset whose ``slug`` must stay free (the glossary's
+    terms), ``kind`` then being only the word used for a name without letters; ``max_length`` bounds the slug,
+    number included."""
+    rows = Asset.objects.filter(kind=kind) if among is None else among
+    base = slugify(name)[:max_length] or kind
+    taken = set(rows.filter(slug__startswith=base[: max_length - 4]).values_list("slug", flat=True))
     taken |= set(reserved)
     slug, number = base, 2
     while slug in taken:
-        slug, number = f"{base}-{number}", number + 1
+        suffix = f"-{number}"
+        slug, number = f"{base[: max_length - len(suffix)]}{suffix}", number + 1
     return slug
 
 

@@ -8,9 +8,9 @@ the catalog's one rule (``catalog.access.ownership_errors``), every change recor
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils.text import slugify
 
 from accounts.models import Team
+from catalog.assets import free_slug
 from catalog.models import Asset, Column
 from core.markdown import render_markdown
 
@@ -41,7 +41,8 @@ class Term(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = slugify(self.name)[:100] or "term"
+            # Names are unique, their slugs need not be ("Net revenue", "Net-revenue"): numbered as assets are.
+            self.slug = free_slug("term", self.name, among=Term.objects.all(), max_length=100)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -201,6 +201,8 @@ class ModelUserForm(StatedLimits, forms.ModelForm):
         model = ModelUser
         fields = ["name", "kind", "needs"]
         widgets = {"needs": forms.Textarea(attrs={"rows": 2})}
+        # Beside the model's own name in the card editor: a label of its own.
+        labels = {"name": "Team or organisation"}
 
 
 class PromotionNoteForm(StatedLimits, forms.ModelForm):

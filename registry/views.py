@@ -200,31 +200,83 @@ def model_edit(request, slug):
 
 # --- the card ----------------------------------------------------------------------------------------------------
 def card_edit(request, slug):
-    """The card's form. A save on top of a revision someone has since moved on from applies the sections the editor
-    changed and keeps the others' (``cards.save_merging``); sections both changed come back side by side, with the
-    editor's text kept whole, until the editor chooses for each (``CardConflictForm``)."""
+    """The one card editor: the prose, and beside it everything else the meter counts (the model's facts, a new
+    assumption, a new user), saved by one button through the same services as their own forms.
+
+    A save on top of a revision someone has since moved on from applies the sections the editor changed and keeps
+    the others' (``cards.save_merging``); sections both changed come back side by side, with the editor's text kept
+    whole, until the editor chooses for each (``CardConflictForm``). Nothing else is saved while such a choice is
+    open."""
     model, _ = get_model(request, slug, edit=True)
     card, _ = ModelCard.objects.get_or_create(model=model)
+    extras = _editor_forms(request, model)
     if request.method != "POST":
-        return _card_page(request, model, CardForm(instance=card))
+        return _card_page(request, model, CardForm(instance=card), extras)
     form = CardForm(request.POST, instance=card)
     resolution = CardConflictForm(request.POST, names=CardConflictForm.names_in(request.POST))
-    if not (form.is_valid() and resolution.is_valid()):
-        return _card_page(request, model, form, _conflict_again(card, form, resolution))
+    bound = [extra for extra in extras.values() if extra.is_bound]
+    if not all([form.is_valid(), resolution.is_valid(), *[extra.is_valid() for extra in bound]]):
+        return _card_page(request, model, form, extras, _conflict_again(card, form, resolution))
     base = form.cleaned_data["base_revision"]
     changes = resolution.resolve(form.changes(), card.snapshot_at(base) or {})
     try:
-        revision, kept = cards.save_merging(card, changes, request.user, base)
+        with transaction.atomic():
+            revision, kept = cards.save_merging(card, changes, request.user, base)
+            saved = _save_extras(request, model, extras)
     except cards.Unresolved as exc:
-        return _card_page(request, model, *_conflict_forms(card, exc, resolution.cleaned_data.get("started_from")))
-    if revision is None:
+        form, conflict = _conflict_forms(card, exc, resolution.cleaned_data.get("started_from"))
+        return _card_page(request, model, form, extras, conflict)
+    if revision is None and not saved:
         messages.info(request, "Nothing changed.")
     else:
-        percent, _ = model.card_completeness()
-        messages.success(request, f"Card saved as revision {revision.number}. It is {percent}% complete.")
+        # Read afresh: the model's prefetched lists are from before the save.
+        percent, _ = RegisteredModel.objects.select_related("asset", "card").get(pk=model.pk).card_completeness()
+        done = ([f"Card saved as revision {revision.number}."] if revision is not None else []) + saved
+        messages.success(request, f"{' '.join(done)} It is {percent}% complete.")
     if kept:
         messages.info(request, f"Changes others saved meanwhile are kept: {', '.join(kept)}.")
     return redirect(model)
+
+
+def _editor_forms(request, model):
+    """The forms the card editor holds beside the prose: the model's facts (``ModelFactsForm``, as on its own page),
+    a new assumption and a new user. Each is bound only when the editor sent something for it: a client posting only
+    the sections changes only those, and the empty "add" boxes are no error."""
+    data = request.POST if request.method == "POST" else None
+
+    def sent(prefix, *names):
+        if data is None:
+            return None
+        keys = [f"{prefix}-{name}" for name in names] if names else [k for k in data if k.startswith(f"{prefix}-")]
+        return data if any(str(data.get(key, "")).strip() for key in keys) else None
+
+    return {
+        "facts": ModelFactsForm(sent("facts"), instance=model, user=request.user, prefix="facts"),
+        "assumption": AssumptionForm(sent("assumption", "statement", "verified_on"), prefix="assumption"),
+        "user": ModelUserForm(sent("user", "name", "needs"), instance=ModelUser(model=model), prefix="user"),
+    }
+
+
+def _save_extras(request, model, extras):
+    """Save what the editor changed beside the prose, each through its own service (history, events); the words
+    for the message."""
+    saved = []
+    facts = extras["facts"]
+    if facts.is_bound and facts.has_changed():
+        update_model_facts(
+            facts.save(commit=False),
+            {"name": facts.cleaned_data["name"], "team": facts.cleaned_data["team"]},
+            actor=request.user,
+            developers=facts.cleaned_data["developers"],
+        )
+        saved.append("Model facts saved.")
+    if extras["assumption"].is_bound:
+        add_assumption(model, extras["assumption"].save(commit=False), by=request.user)
+        saved.append("Assumption added.")
+    if extras["user"].is_bound:
+        add_model_user(extras["user"].save(commit=False))
+        saved.append(f"{extras['user'].instance.name} added to the model's users.")
+    return saved
 
 
 def _conflict_forms(card, exc, started_from=None):
@@ -259,8 +311,8 @@ def _conflict_again(card, form, resolution):
     return {"revision": revision, "resolution": resolution, "sections": sections, "theirs": []}
 
 
-def _card_page(request, model, form, conflict=None):
-    percent, missing = model.card_completeness()
+def _card_page(request, model, form, extras, conflict=None):
+    percent, missing = model.card_completeness(draft=_draft(extras))
     by_name = {}
     if conflict:
         by_name = {s.name: (s, conflict["resolution"][f"resolve_{s.name}"]) for s in conflict["sections"]}
@@ -275,43 +327,50 @@ def _card_page(request, model, form, conflict=None):
         "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,
         "nav": "models",
         "layout": [(heading, [form[name] for name in names]) for heading, names in cards.CARD_LAYOUT],
-        "beyond": _beyond_the_text(model),
+        "version_missing": _version_missing(model),
+        **extras,
     }
     return render(request, "registry/card_form.html", context, status=409 if conflict else 200)
 
 
+def _draft(extras):
+    """What the editor holds beside the prose, for the meter: the facts as typed, the assumption and the user being
+    added (``RegisteredModel.card_sections``). A field that does not validate counts as it is saved."""
+    draft = {}
+    facts = extras["facts"]
+    if facts.is_bound:
+        facts.is_valid()  # for cleaned_data: the fields that do validate
+        draft |= {
+            name: facts.cleaned_data[name]
+            for name in ("summary", "goal", "users_description", "developers")
+            if name in facts.cleaned_data
+        }
+    for key in ("assumption", "user"):
+        if extras[key].is_bound and extras[key].is_valid():
+            draft[key] = extras[key].instance
+    return draft
+
+
 @require_POST
 def card_meter(request, slug):
-    """The editor's meter as the owner types: completeness with the posted text, nothing saved (htmx fragment)."""
+    """The editor's meter as the owner types: completeness with the posted text, facts, assumption and user,
+    nothing saved (htmx fragment)."""
     model, _ = get_model(request, slug, edit=True)
     card = model.get_card()
     for name in ModelCard.TEXT_FIELDS:
         if name in request.POST:
             setattr(card, name, request.POST[name])
-    percent, missing = model.card_completeness(card)
+    percent, missing = model.card_completeness(card, _draft(_editor_forms(request, model)))
     context = {"percent": percent, "missing": missing, "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD}
     return render(request, "registry/partials/completeness.html", context)
 
 
-def _beyond_the_text(model):
-    """What the meter counts that is not the card's prose, with where it is filled in: the card editor lists them
-    beside the sections so one page shows everything missing."""
+def _version_missing(model):
+    """What the meter counts that only a registered version gives (the one item the editor cannot hold: a version
+    is registered on its own page, or by training)."""
     labels = dict(model.card_sections())
-    slug = model.asset.slug
-    return [
-        ("Model description", labels["Model description"], reverse("registry:model_edit", args=[slug]), "summary"),
-        ("Goal (the problem it solves)", labels["Goal (the problem it solves)"],
-         reverse("registry:model_edit", args=[slug]), "goal"),
-        ("A registered version with algorithm, training data and metrics",
-         labels["A registered version"] and labels["Algorithm or architecture"] and labels["Training data"]
-         and labels["Diagnostic metrics"], reverse("registry:version_create", args=[slug]), "version"),
-        ("Model assumptions (verified)", labels["Model assumptions (verified)"],
-         reverse("registry:model_detail", args=[slug]) + "#assumptions", "assumptions"),
-        ("Model owner", labels["Model owner"], reverse("registry:model_edit", args=[slug]), "owner"),
-        ("Developers", labels["Developers"], reverse("registry:model_edit", args=[slug]), "developers"),
-        ("Users and their needs", labels["Users and their needs"],
-         reverse("registry:model_detail", args=[slug]) + "#users", "users"),
-    ]  # fmt: skip
+    items = ["A registered version", "Algorithm or architecture", "Training data", "Diagnostic metrics"]
+    return [label for label in items if not labels[label]]
 
 
 @require_POST
@@ -434,7 +493,7 @@ def assumption_verify(request, slug, pk):
     else:
         assumption.verify(request.user)
         messages.success(request, f"Assumption verified today; it holds until {assumption.expires_on:%d %b %Y}.")
-    return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#assumptions")
+    return _back_to_model(request, slug, "assumptions")
 
 
 @require_POST
@@ -453,7 +512,13 @@ def model_user_add(request, slug):
 def model_user_delete(request, slug, pk):
     model, _ = get_model(request, slug, edit=True)
     remove_model_user(get_object_or_404(model.model_users, pk=pk))
-    return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#users")
+    return _back_to_model(request, slug, "users")
+
+
+def _back_to_model(request, slug, anchor):
+    """Back where the button was: the card editor (``back=card``) or the model's page."""
+    page = "registry:card_edit" if request.POST.get("back") == "card" else "registry:model_detail"
+    return redirect(reverse(page, kwargs={"slug": slug}) + f"#{anchor}")
 
 
 # --- versions ----------------------------------------------------------------------------------------------------

@@ -174,6 +174,61 @@ def _model_page(w, n):
     return f"/models/{model.asset.slug}/"
 
 
+def _quality_tab(w, n):
+    """A dataset with ``n`` more checks as a dbt project leaves them (a column test each, a third failing), each
+    with three runs, and ``n`` source freshness observations."""
+    from quality.choices import CheckOrigin, CheckStatus, FreshnessStatus
+    from quality.models import CheckResult, FreshnessObservation, QualityCheck
+
+    centre = w.once("centre", lambda: factories.dataset("Centre", owner=w.viewer, team=w.team))
+    now = timezone.now()
+    for i in w.grow(n):
+        status = CheckStatus.FAIL if i % 3 == 0 else CheckStatus.PASS
+        check = QualityCheck.objects.create(
+            asset=centre.asset, key=f"test.not_null_item_{i}", name=f"Item {i:02d}", column=f"column_{i}",
+            check_type="not_null", origin=CheckOrigin.DBT, last_status=status, last_failures=3 if status else 0,
+            last_run_at=now,
+        )  # fmt: skip
+        for run in range(3):
+            CheckResult.objects.create(
+                quality_check=check, run_key=f"invocation-{run}", origin=CheckOrigin.DBT,
+                status=status if run == 2 else CheckStatus.PASS, failures=3 if run == 2 and i % 3 == 0 else 0,
+                executed_at=now - timedelta(days=2 - run),
+            )  # fmt: skip
+        FreshnessObservation.objects.create(
+            asset=centre.asset, run_key=f"freshness-{i}", status=FreshnessStatus.PASS,
+            max_loaded_at=now - timedelta(hours=i + 1), observed_at=now - timedelta(hours=i),
+        )  # fmt: skip
+    return f"/quality/dataset/{centre.asset.slug}/"
+
+
+def _monitoring_tab(w, n):
+    """The model with version 1 in use, ``n`` more monitoring runs (a day apart, each with the drift of a feature,
+    the predictions' drift and a live metric) and ``n`` delivery hooks of its team."""
+    from mlops.choices import CheckKind, CheckStatus, MonitoringStatus
+    from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun
+    from registry.choices import Stage
+
+    model = w.model()
+    version = model.versions.get(version=1)
+    version.stage = Stage.PRODUCTION
+    version.save(update_fields=["stage"])
+    end = timezone.now()
+    for i in w.grow(n):
+        run = MonitoringRun.objects.create(
+            model=model, version=version, window_start=end - timedelta(days=i + 1), window_end=end - timedelta(days=i),
+            rows=1000, labelled_rows=400, status=MonitoringStatus.DRIFTING if i % 5 == 0 else MonitoringStatus.HEALTHY,
+        )  # fmt: skip
+        MonitoringResult.objects.bulk_create([
+            MonitoringResult(run=run, kind=CheckKind.FEATURE_DRIFT, name=f"Item {i:02d}", value=0.3, threshold=0.2,
+                             status=CheckStatus.ALERT if i % 5 == 0 else CheckStatus.OK),
+            MonitoringResult(run=run, kind=CheckKind.PREDICTION_DRIFT, name="prediction", value=0.05, threshold=0.2),
+            MonitoringResult(run=run, kind=CheckKind.PERFORMANCE, name="f1", value=0.7, threshold=0.6),
+        ])  # fmt: skip
+        DeliveryHook.objects.create(team=w.team, url=f"https://hooks.example.com/{i}", created_by=w.viewer)
+    return f"/mlops/{model.asset.slug}/"
+
+
 def _version_page(w, n):
     """Version 1 with ``n`` more metrics, training and evaluation sets, and stage changes."""
     model = w.model()
@@ -479,11 +534,21 @@ PAGES = [
         SIGNED_IN + UNREAD + GET_MODEL + 1 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5 + 1) + FRESHNESS_PANEL,
         shows_newest=False,  # the rows named "Item" are assumptions and users, on the Card tab
     ),
+    # The Quality tab of a dataset (quality.views.dataset_quality): the asset with can_edit; its checks, their
+    # latest 200 results (the charts), the dbt source freshness observations
+    Page("dataset quality tab", None, _quality_tab, SIGNED_IN + UNREAD + 1 + 3),
+    # The Monitoring tab of a model (mlops.views.monitoring): get_model; its ops row with the challenger, the
+    # version in use, the latest run and its results, the charted runs and their results; the maturity level (the
+    # ops row read again, a succeeded training job, the checklist ticks of the version in use, a logged
+    # prediction, an active delivery hook); then, from the template: the settings form's model and its asset
+    # (read again: the ops row was fetched without them), the datasets it can score, the prediction tables to
+    # choose from, the team's hooks, the ten latest runs
+    Page("model monitoring tab", None, _monitoring_tab, SIGNED_IN + UNREAD + GET_MODEL + 6 + 5 + 2 + 4),
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,
     # stage changes, quality waivers
     Page("version page", None, _version_page, SIGNED_IN + UNREAD + GET_MODEL + 2 + 4),
-    # get_model, the card
-    Page("card editor", None, _card_editor, SIGNED_IN + UNREAD + GET_MODEL + 1),
+    # get_model, the card; the facts it holds too (issue 17): the teams and the people to choose from
+    Page("card editor", None, _card_editor, SIGNED_IN + UNREAD + GET_MODEL + 1 + 2),
     # counts by status, the page's policies in board order, those rows with asset, owner and team, the checks
     # waiting for the worker, active jobs, latest alerts
     Page("freshness board", "/monitoring/", _board, SIGNED_IN + UNREAD + 6),

@@ -113,6 +113,9 @@ class Verdict:
     title: str
     level: str
     reason: str
+    # The rule's own words for what it found ("No open issues", "Validation passed"): each line under "Why this
+    # badge" says what that rule saw, never the badge's word again. Empty in badges stored before it existed.
+    mark: str = ""
 
     @property
     def passed(self):
@@ -122,6 +125,14 @@ class Verdict:
     def level_label(self):
         return TrustLevel(self.level).label
 
+    @property
+    def words(self):
+        """The short words before the reason: the rule's own, or for a stored verdict without them, its passing
+        words or the level."""
+        if self.mark:
+            return self.mark
+        return PASSED_WORDS.get(self.rule, "Passed") if self.passed else self.level_label
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -129,6 +140,9 @@ class Rule:
     title: str
     explanation: str
     check: object = field(repr=False)
+    # What the rule's line says when it passes; ``precise(facts)``, when given, says it more exactly for one asset.
+    passed: str = "Passed"
+    precise: object = field(default=None, repr=False)
     # Templates would otherwise call the rule (it is callable) when the help page lists it.
     do_not_call_in_templates = True
 
@@ -138,15 +152,24 @@ class Rule:
         if answer is None:
             return None
         level, reason = answer
-        return Verdict(self.key, self.title, level, reason)
+        if level != TrustLevel.TRUSTED:
+            mark = TrustLevel(level).label
+        else:
+            mark = self.precise(facts) if self.precise else self.passed
+        return Verdict(self.key, self.title, level, reason, mark)
 
 
 RULES = []
+PASSED_WORDS = {}
 
 
-def rule(key, title, explanation):
+def rule(key, title, explanation, passed, precise=None):
+    """Register a check. ``passed``: the rule's own words when it passes (never the badge's "Trusted");
+    ``precise(facts)``: the same, more exactly for one asset."""
+
     def register(check):
-        RULES.append(Rule(key, title, explanation, check))
+        RULES.append(Rule(key, title, explanation, check, passed, precise))
+        PASSED_WORDS[key] = passed
         return check
 
     return register
@@ -163,6 +186,7 @@ def _names(items, limit=3):
     "Someone answers for it",
     "An owner is assigned and is still an active user. Without one, nobody fixes problems or vouches for it: not "
     "assessed (unknown).",
+    passed="Owner assigned",
 )
 def owner_rule(facts):
     if not facts.owner_name:
@@ -178,6 +202,7 @@ def owner_rule(facts):
     "It has a description and says what it is meant for (datasets: intended use; reports: audience). A model's card "
     "must be complete above the threshold. Missing documentation: not assessed (unknown), since nobody can tell what "
     "it is fit for.",
+    passed="Documented",
 )
 def documentation_rule(facts):
     if facts.missing_documentation is None:
@@ -195,6 +220,9 @@ def documentation_rule(facts):
     "The data arrived within its freshness policy; for a report, its inputs did too. Late: use with caution. "
     "Stale: do not use. No policy set, or not checked yet: not assessed (unknown). Models are not judged by "
     "freshness (see the validation rule).",
+    passed="Up to date",
+    # A report holds no data of its own: what was checked is what it reads.
+    precise=lambda facts: "Inputs upstream fresh" if facts.kind == "report" else "Up to date",
 )
 def freshness_rule(facts):
     if facts.kind in MODEL_KINDS:
@@ -221,6 +249,8 @@ def freshness_rule(facts):
     "No serious open problem",
     "No critical or major data issue is open on it or on anything upstream. An open critical issue: do not use. "
     "An open major issue: use with caution. Minor issues do not change the badge.",
+    # Minor issues do not count (nor are they gathered): "none open" would not be true of them.
+    passed="No serious issues open",
 )
 def issues_rule(facts):
     critical = [issue for issue in facts.issues if issue.severity == "critical"]
@@ -251,6 +281,7 @@ def issues_rule(facts):
     "It is not going away",
     "It is not deprecated or retired, and nothing it is built from is. Deprecated (itself or an input): use with "
     "caution and move to the replacement. Retired (itself or an input): do not use.",
+    passed="Active, inputs too",
 )
 def lifecycle_rule(facts):
     replacement = f" Use {facts.replacement} instead." if facts.replacement else ""
@@ -275,6 +306,7 @@ def lifecycle_rule(facts):
     "It was reviewed recently",
     "Someone reviewed it on schedule: the next review date has not passed. Overdue or never scheduled: not "
     "assessed (unknown), since nobody has looked at it lately.",
+    passed="Reviewed on schedule",
 )
 def review_rule(facts):
     if facts.next_review_date is None:
@@ -295,6 +327,7 @@ def review_rule(facts):
     "A certification is optional (a review on schedule vouches too); once given, it counts while its current owner "
     "gave it and it has not expired. Expired, or given by someone who no longer owns it: not assessed (unknown) "
     "until it is renewed.",
+    passed="Certified",
 )
 def certification_rule(facts):
     if facts.certified_until is None:
@@ -312,6 +345,7 @@ def certification_rule(facts):
     "Models only. A version went into use through the readiness checklist (validation documented and reviewed) and "
     "a second person's approval. In use with no evaluation metrics recorded: use with caution. No version in use "
     "yet: not assessed (unknown). How the model does after go-live is the monitoring rule's.",
+    passed="Validation passed",
 )
 def validation_rule(facts):
     if facts.kind not in MODEL_KINDS:
@@ -333,6 +367,7 @@ def validation_rule(facts):
     "For a model in use: its logged predictions are monitored for drift and, once outcomes arrive, performance. "
     "Performance below threshold: do not use. Drifting inputs or predictions: use with caution. In use with no "
     "predictions logged: not monitored, unknown. Other assets: the rule does not apply.",
+    passed="Monitored, healthy",
 )
 def monitoring_rule(facts):
     """A small rule of its own, so the other rules can change without it."""
@@ -357,6 +392,7 @@ def monitoring_rule(facts):
     "Not in maintenance",
     "No maintenance window set by its owners is running. In maintenance: use with caution until it ends; alerts "
     "about it are silenced meanwhile.",
+    passed="No maintenance",
 )
 def maintenance_rule(facts):
     if facts.maintenance_until is None:
@@ -371,6 +407,8 @@ def maintenance_rule(facts):
     "The latest result of every data quality check (dbt tests, OpenLineage assertions, Great Expectations) on it "
     "and on everything upstream. A failing error-severity check: do not use. A failing warning, or a check that "
     "could not run: use with caution. No checks at all does not change the badge, and is said.",
+    passed="Checks pass",
+    precise=lambda facts: "No checks yet" if facts.check_count == 0 else "Checks pass",
 )
 def quality_rule(facts):
     def said(check):

@@ -119,20 +119,27 @@ class RegisteredModel(models.Model):
         except ModelCard.DoesNotExist:
             return ModelCard(model=self)
 
-    def card_sections(self, card=None):
+    def card_sections(self, card=None, draft=None):
         """Every section a trustworthy card answers, as (label, filled) in reading order. ``card``: an unsaved card
-        with the editor's text, for the meter that follows typing (``registry.views.card_meter``)."""
+        with the editor's text, for the meter that follows typing (``registry.views.card_meter``); ``draft``: what
+        the same editor holds beside the prose, unsaved: ``summary``, ``goal``, ``users_description``,
+        ``developers`` (each in place of the saved value), ``assumption`` and ``user`` (a new one, unsaved)."""
         card = card or self.get_card()
+        draft = draft or {}
         version = self.current_version()
         filled = {name: bool(getattr(card, name).strip()) for name in card.TEXT_FIELDS}
+        summary, goal = draft.get("summary", self.summary), draft.get("goal", self.goal)
+        users_description = draft.get("users_description", self.users_description)
+        developers = draft["developers"] if "developers" in draft else self.developers.all()
+        new_assumption = [draft["assumption"]] if draft.get("assumption") is not None else []
         return [
-            ("Model description", bool(self.summary.strip()) and filled["description"]),
-            ("Goal (the problem it solves)", bool(self.goal.strip())),
+            ("Model description", bool(summary.strip()) and filled["description"]),
+            ("Goal (the problem it solves)", bool(goal.strip())),
             ("A registered version", version is not None),
             ("Algorithm or architecture", bool(version and version.algorithm.strip())),
             ("Training data", bool(version and version.has_training_data())),
             ("Diagnostic metrics", bool(version and version.has_metrics())),
-            ("Model assumptions (verified)", self.assumptions_verified_until() is not None),
+            ("Model assumptions (verified)", self.assumptions_verified_until(new_assumption) is not None),
             ("Model limitations", filled["limitations"]),
             ("Intended uses", filled["intended_uses"]),
             ("Out-of-scope uses", filled["out_of_scope_uses"]),
@@ -140,8 +147,9 @@ class RegisteredModel(models.Model):
             ("Fairness validation result", filled["fairness_validation"]),
             ("How the model was validated", filled["validation"]),
             ("Model owner", self.asset.owner_id is not None),
-            ("Developers", bool(self.developers.all())),
-            ("Users and their needs", bool(self.users_description.strip()) or bool(self.model_users.all())),
+            ("Developers", bool(developers)),
+            ("Users and their needs", bool(users_description.strip()) or bool(self.model_users.all())
+             or draft.get("user") is not None),
             ("Other comments and learnings", filled["comments"]),
             ("Introduction", filled["introduction"]),
             ("The problem", filled["problem"]),
@@ -151,18 +159,19 @@ class RegisteredModel(models.Model):
             ("Recommendations", filled["recommendations"]),
         ]  # fmt: skip
 
-    def assumptions_verified_until(self):
+    def assumptions_verified_until(self, unsaved=()):
         """The last day every assumption still counts as verified; None when one needs verifying today or there are
-        none. The card's completeness changes by the clock alone the day after."""
-        assumptions = list(self.assumptions.all())
+        none. The card's completeness changes by the clock alone the day after. ``unsaved``: assumptions the editor
+        is adding, counted as if saved."""
+        assumptions = list(self.assumptions.all()) + list(unsaved)
         today = timezone.localdate()
         if not assumptions or any(item.needs_verifying(today) for item in assumptions):
             return None
         return min(item.expires_on for item in assumptions)
 
-    def card_completeness(self, card=None):
+    def card_completeness(self, card=None, draft=None):
         """(percent 0 to 100, labels of the missing sections). Rounded down, so 100 means nothing is missing."""
-        sections = self.card_sections(card)
+        sections = self.card_sections(card, draft)
         missing = [label for label, filled in sections if not filled]
         return 100 * (len(sections) - len(missing)) // len(sections), missing
 

@@ -43,6 +43,7 @@ def main_pages(company):
         f"/models/{model.asset.slug}/",
         f"/models/{model.asset.slug}/versions/",
         f"/models/{model.asset.slug}/versions/1/",
+        f"/models/{model.asset.slug}/card/edit/",  # the one card editor, with the facts beside the prose
         "/issues/",
         "/monitoring/",
         "/inbox/",
@@ -81,15 +82,37 @@ def test_every_main_page_fits_390_pixels_without_sideways_scrolling(page, live_s
     assert too_wide == {}
 
 
-def test_a_reader_reads_when_a_report_was_last_updated_without_leaving_it(page, live_server, sign_in, company):
+def test_a_reader_reads_when_a_report_was_last_updated_and_what_its_terms_mean_without_leaving_it(
+    page, live_server, sign_in, company
+):
+    from glossary.models import Term
+
+    term = Term.objects.create(
+        name="Net revenue", definition="Revenue after **refunds** and discounts.", owner=company["owner"]
+    )
+    term.assets.add(company["report"])
     sign_in(page, factories.user("erin"))
-    page.goto(f"{live_server.url}{company['report'].get_absolute_url()}")
+    url = f"{live_server.url}{company['report'].get_absolute_url()}"
+    page.goto(url)
     words = page.get_by_test_id("freshness-words")
     expect(words).to_contain_text("Updated 3 h ago")
     expect(words).to_contain_text("checked by Heartbeat")
     # The exact time is on hover, in the viewer's time zone.
     assert "UTC" in words.locator("time").first.get_attribute("title")
     expect(page.get_by_role("link", name="Open the dashboard")).to_have_count(0)  # no dashboard address recorded
+
+    # The glossary term's definition shows on hover, and on keyboard focus, on the report's own page.
+    terms = page.get_by_test_id("asset-terms")
+    definition = terms.get_by_role("tooltip")
+    expect(definition).to_be_hidden()
+    terms.get_by_role("link", name="Net revenue").hover()
+    expect(definition).to_be_visible()
+    expect(definition).to_have_text("Revenue after refunds and discounts.")
+    page.mouse.move(0, 0)
+    expect(definition).to_be_hidden()
+    terms.get_by_role("link", name="Net revenue").focus()
+    expect(definition).to_be_visible()
+    assert page.url == url
 
 
 def test_a_keyboard_only_reader_files_a_problem_report(page, live_server, sign_in, company):

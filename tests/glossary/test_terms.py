@@ -88,3 +88,14 @@ def test_a_stale_edit_is_refused_and_keeps_the_text(client_for, owner):
 def test_naming_someone_else_owner_is_refused_like_for_assets(client_for, owner, outsider):
     response = client_for(outsider).post("/glossary/new/", {"name": "Basket", "definition": "x", "owner": owner.pk})
     assert response.status_code == 400 and not Term.objects.exists()
+
+
+def test_two_names_with_the_same_slug_get_a_numbered_one_as_assets_do(owner):
+    """The slug comes from the catalog's one slug maker: a second "Net revenue" spelled otherwise is numbered (it
+    was refused by the database before)."""
+    first = _term(owner, name="Net revenue")
+    second = _term(owner, name="Net-revenue")
+    long = _term(owner, name="a" * 100)
+    shouting = _term(owner, name="A" * 100)
+    assert (first.slug, second.slug) == ("net-revenue", "net-revenue-2")
+    assert long.slug == "a" * 100 and shouting.slug == "a" * 98 + "-2"  # the number fits in the field

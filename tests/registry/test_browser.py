@@ -180,3 +180,49 @@ def test_a_second_save_of_the_same_card_shows_both_texts_and_undoes_nothing(
     assert sorted(card.revisions.first().changed_fields) == ["problem", "recommendations", "results"]
     # The 409s of the refused saves are the point of this test, not errors.
     assert [error for error in page_errors if "409" not in error] == []
+
+
+def test_an_owner_fills_every_completeness_item_from_the_one_editor_and_sees_100_percent(
+    page, live_server, sign_in, page_errors, owner, teammate, team
+):
+    """Issue 17: the facts, every section, a verified assumption and a user, all typed in the card editor; the meter
+    follows the typing to 100 % and one Save keeps it there. Only the version is registered beforehand (it has its
+    own page, or comes from training)."""
+    from registry.cards import field_label
+    from registry.services import register_model, register_version
+
+    model = register_model("Churn predictor", owner=owner, team=team)
+    model.developers.clear()
+    training = factories.dataset("Churn training", owner=owner, team=team)
+    register_version(model, created_by=owner, training_datasets=[training], metrics={"roc_auc": 0.79},
+                     algorithm="Gradient boosting")  # fmt: skip
+    sign_in(page, owner)
+    page.goto(f"{live_server.url}/models/churn-predictor/")
+    page.get_by_role("link", name="Edit the card").click()
+    expect(page.get_by_role("heading", name="Edit the card of Churn predictor")).to_be_visible()
+    assert completeness(page) < 100
+
+    page.get_by_role("navigation", name="Sections of the card").get_by_role("link", name="The model's facts").click()
+    page.get_by_label("Summary", exact=True).fill("Probability that a customer leaves in 90 days.")
+    page.get_by_label("Goal", exact=True).fill("Target retention offers.")
+    page.get_by_label("Developers", exact=True).select_option(label=teammate.username)
+    for name in ModelCard.TEXT_FIELDS:
+        page.get_by_label(field_label(name), exact=True).fill(f"What we know about {name.replace('_', ' ')}.")
+    page.get_by_label("Statement").fill("Customers behave as they did last year.")
+    page.get_by_label("Verified on").fill(timezone.localdate().isoformat())
+    page.get_by_label("Team or organisation").fill("CRM team")
+    page.get_by_label("Needs", exact=True).fill("Weekly scores to target retention offers.")
+
+    # The meter follows the typing, before anything is saved.
+    expect(page.get_by_test_id("completeness")).to_contain_text("100%")
+    expect(page.get_by_text("Every section is filled.")).to_be_visible()
+    page.get_by_role("button", name="Save card").click()
+
+    expect(page.locator(".flash-success")).to_contain_text("Card saved as revision 1.")
+    expect(page.locator(".flash-success")).to_contain_text("It is 100% complete.")
+    assert completeness(page) == 100
+    model.refresh_from_db()
+    assert model.card_completeness() == (100, [])
+    assert [user.username for user in model.developers.all()] == [teammate.username]
+    assert model.assumptions.get().verified_by == owner
+    assert page_errors == []

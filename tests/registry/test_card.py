@@ -127,14 +127,146 @@ def test_the_meter_follows_the_text_being_typed_without_saving_it(client_for, ow
     assert not Card.objects.filter(model=model, limitations__gt="").exists()  # nothing saved
 
 
-def test_the_editor_groups_sections_with_a_table_of_contents_and_lists_everything_else_the_meter_counts(
+def test_the_editor_groups_sections_with_a_table_of_contents_and_holds_everything_else_the_meter_counts(
     client_for, owner
 ):
     model = factories.registered_model("Churn", owner=owner)
     html = client_for(owner).get(f"/models/{model.asset.slug}/card/edit/").content.decode()
     toc = html.split('aria-label="Sections of the card"', 1)[1].split("</nav>", 1)[0]
     assert 'href="#section-1"' in toc and "Fairness" in toc
-    beyond = html.split('data-testid="beyond-the-text"', 1)[1].split("</ul>", 1)[0]
-    for item in ["Goal", "registered version", "assumptions", "Developers", "Users and their needs"]:
-        assert item in beyond
+    for anchor in ["#facts", "#assumptions", "#users", "#versions"]:
+        assert f'href="{anchor}"' in toc
+    form = html.split('id="card-form"', 1)[1].split("</form>", 1)[0]
+    for field in ["facts-summary", "facts-goal", "facts-developers", "facts-users_description",
+                  "assumption-statement", "assumption-verified_on", "user-name", "user-needs"]:  # fmt: skip
+        assert f'name="{field}"' in form
+    assert "Register a version" in html.split('id="versions"', 1)[1]
     assert 'class="sticky-save"' in html and "data-draft-key" in html
+
+
+def _editor_post(model, **fields):
+    """The whole editor as the browser sends it: every section, the facts as saved, empty "add" boxes."""
+    card = model.get_card()
+    data = {name: getattr(card, name) for name in ModelCard.TEXT_FIELDS} | {"base_revision": card.revision}
+    data |= {
+        "facts-name": model.asset.name,
+        "facts-team": model.asset.team_id or "",
+        "facts-summary": model.summary,
+        "facts-goal": model.goal,
+        "facts-users_description": model.users_description,
+        "facts-developers": [user.pk for user in model.developers.all()],
+        "assumption-statement": "",
+        "assumption-verified_on": "",
+        "assumption-valid_for_days": "180",
+        "user-name": "",
+        "user-kind": "internal",
+        "user-needs": "",
+    }
+    return data | fields
+
+
+def test_one_save_of_the_editor_fills_facts_sections_assumption_and_user_to_100_percent(client_for, owner):
+    from catalog.models import AssetChange
+    from registry.models import ModelUser
+
+    model, _ = model_with_card(owner, complete=False)
+    client = client_for(owner)
+    assert model.card_completeness()[0] < 100
+    data = _editor_post(
+        model,
+        **FULL_CARD,
+        **{
+            "facts-summary": "Who will leave within 90 days.",
+            "facts-developers": [owner.pk],
+            "assumption-statement": "Customers behave as last year.",
+            "assumption-verified_on": timezone.localdate().isoformat(),
+            "user-name": "CRM team",
+            "user-needs": "Weekly scores.",
+        },
+    )
+    response = client.post(f"/models/{model.asset.slug}/card/edit/", data, follow=True)
+
+    page = response.content.decode()
+    assert "Card saved as revision 1. Model facts saved. Assumption added. CRM team added" in page
+    assert "It is 100% complete." in page
+    model.refresh_from_db()
+    assert model.card_completeness() == (100, [])
+    assert model.summary == "Who will leave within 90 days."
+    assert list(model.developers.all()) == [owner]
+    assumption = model.assumptions.get()
+    assert assumption.verified_by == owner  # as on the model page: verified by who added it
+    assert ModelUser.objects.get(model=model).needs == "Weekly scores."
+    # The facts went through the catalog's edit path: a history row with the actor.
+    change = AssetChange.objects.filter(asset=model.asset).first()
+    assert change.actor == owner and "description" in change.changes
+
+
+def test_an_editor_save_without_new_facts_writes_no_history_and_adds_nothing(client_for, owner):
+    from catalog.models import AssetChange
+
+    model, _ = model_with_card(owner, complete=False)
+    history = AssetChange.objects.filter(asset=model.asset).count()
+    response = client_for(owner).post(
+        f"/models/{model.asset.slug}/card/edit/", _editor_post(model, limitations="Weak on new customers."), follow=True
+    )
+    assert "Card saved as revision 1. It is" in response.content.decode()
+    assert AssetChange.objects.filter(asset=model.asset).count() == history
+    assert not model.assumptions.exists() and not model.model_users.exists()
+
+
+def test_a_bad_assumption_date_is_a_field_error_keeps_everything_typed_and_saves_nothing(client_for, owner):
+    model, _ = model_with_card(owner, complete=False)
+    data = _editor_post(
+        model,
+        limitations="Weak on new customers.",
+        **{"facts-goal": "A new goal.", "assumption-statement": "Prices stay.", "assumption-verified_on": "soon"},
+    )
+    response = client_for(owner).post(f"/models/{model.asset.slug}/card/edit/", data)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Enter a valid date." in page
+    assert "Weak on new customers." in page and "A new goal." in page and "Prices stay." in page
+    model.refresh_from_db()
+    assert model.goal == "Keep customers." and not model.assumptions.exists()
+    assert model.get_card().limitations == ""
+
+
+def test_the_editor_refuses_a_team_that_is_not_yours_as_the_facts_page_does(client_for, owner):
+    other = factories.team("Finance")
+    model, _ = model_with_card(owner, complete=False)
+    response = client_for(owner).post(
+        f"/models/{model.asset.slug}/card/edit/", _editor_post(model, **{"facts-team": other.pk})
+    )
+    assert response.status_code == 200
+    model.asset.refresh_from_db()
+    assert model.asset.team != other
+
+
+def test_the_meter_counts_the_facts_assumption_and_user_being_typed(client_for, owner):
+    model, _ = model_with_card(owner, complete=False)
+    client = client_for(owner)
+    url = f"/models/{model.asset.slug}/card/meter/"
+    data = _editor_post(model, **FULL_CARD, **{"facts-goal": ""})
+    before = client.post(url, data).content.decode()
+    for label in ["Goal (the problem it solves)", "Model assumptions (verified)", "Users and their needs"]:
+        assert label in before
+    typed = {
+        "facts-goal": "Keep customers who would leave.",
+        "assumption-statement": "Customers behave as last year.",
+        "assumption-verified_on": timezone.localdate().isoformat(),
+        "user-name": "CRM team",
+    }
+    after = client.post(url, _editor_post(model, **FULL_CARD, **typed)).content.decode()
+    assert "<strong>100%</strong>" in after
+    assert not model.assumptions.exists() and not model.model_users.exists()  # nothing saved
+
+
+def test_verifying_or_removing_from_the_editor_comes_back_to_the_editor(client_for, owner):
+    model, _ = model_with_card(owner)
+    assumption = model.assumptions.get()
+    response = client_for(owner).post(
+        f"/models/{model.asset.slug}/assumptions/{assumption.pk}/", {"action": "delete", "back": "card"}
+    )
+    assert response["Location"] == f"/models/{model.asset.slug}/card/edit/#assumptions"
+    assert not model.assumptions.exists()

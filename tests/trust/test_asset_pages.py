@@ -238,3 +238,49 @@ def test_a_stale_badge_shows_the_news_at_once_and_is_left_to_the_refresher(
     refresh_stale()
     stored = StoredBadge.objects.get(asset=orders.asset)
     assert (stored.stale, stored.level) == (False, "do_not_use")
+
+
+def _why_lines(page):
+    """The lines under "Why this badge", each with the words before its rule's title."""
+    rules = page.split('class="trust-rules"', 1)[1].split("</ul>", 1)[0]
+    return {
+        line.split('data-rule="', 1)[1].split('"', 1)[0]: line.split('class="trust-mark', 1)[1].split("</span>", 1)[0]
+        for line in rules.split("<li")[1:]
+    }
+
+
+def test_each_rule_of_a_trusted_report_says_what_it_found_in_its_own_words(owner, team, outsider, client_for):
+    """Issue 17: the badge says "Trusted" once; each rule's line says what that rule saw."""
+    sales = factories.trusted_asset(owner, "Daily sales", team=team)
+    factories.freshness_policy(sales, last_seen_at=timezone.now() - timedelta(hours=1))
+    report = factories.report("Executive sales", owner=owner, team=team, description="Revenue for leadership.")
+    report.audience = "Leadership team"
+    report.save()
+    factories.edge(sales, report)
+    report.asset.__class__.objects.filter(pk=report.pk).update(next_review_date=timezone.localdate() + timedelta(30))
+    Certification.certify(report.asset, by=owner, expires_on=timezone.localdate() + timedelta(days=30))
+
+    page = client_for(outsider).get(report.asset.get_absolute_url()).content.decode()
+
+    assert ">Trusted<" in page.split('data-testid="trust-summary"', 1)[0]  # the badge itself
+    lines = _why_lines(page)
+    assert "Inputs upstream fresh" in lines["freshness"]
+    assert "No serious issues open" in lines["issues"]
+    assert "Owner assigned" in lines["owner"]
+    assert "Reviewed on schedule" in lines["review"] and "Certified" in lines["certification"]
+    assert not [rule for rule, words in lines.items() if "Trusted" in words]
+
+
+def test_a_model_in_use_reads_validation_passed(owner, teammate, outsider, client_for):
+    from registry.choices import Stage
+    from registry.services import request_promotion
+    from tests.registry.helpers import model_with_card, tick_everything
+
+    model, version = model_with_card(owner)
+    version.change_stage(Stage.STAGING, owner)
+    tick_everything(version, owner)
+    request_promotion(model, version, owner).approve(teammate)
+
+    lines = _why_lines(client_for(outsider).get(f"/models/{model.asset.slug}/").content.decode())
+    assert "Validation passed" in lines["validation"]
+    assert not [rule for rule, words in lines.items() if "Trusted" in words]

@@ -6,7 +6,8 @@
   const form = document.querySelector("[data-draft-key]");
   if (!form) return;
   const key = form.dataset.draftKey;
-  const fields = () => [...form.querySelectorAll("textarea")];
+  // The prose and the boxes beside it (facts, the assumption and the user being added); not the lists to choose from.
+  const fields = () => [...form.querySelectorAll("textarea, input[type=text], input[type=date], input[type=number]")];
   const notice = form.querySelector("[data-draft-notice]");
 
   function read() {
