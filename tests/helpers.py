@@ -41,3 +41,8 @@ def assert_num_queries(expected):
         yield captured
     if len(captured) != expected:
         pytest.fail(f"{len(captured)} queries instead of {expected}:\n{_listing(captured)}", pytrace=False)
+
+
+def body(response):
+    """The whole body of a test client's response, streamed (a CSV download) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
