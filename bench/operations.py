@@ -51,8 +51,9 @@ class Operation:
 
     name: str
     group: str
-    # "portal" (session cookie or token), "mlflow", "python" (timed in the benchmark process), or "worker" (``call``
-    # drives the Celery worker and returns what it measured: see ``bench.measure.measure_throughput``)
+    # "portal" (session cookie or token), "mlflow", "python" (timed in the benchmark process), "worker" (``call``
+    # drives the Celery worker and returns what it measured: see ``bench.measure.measure_throughput``), or "load"
+    # (``call`` runs many people at once and returns its own rows: ``bench.load``)
     target: str
     path: str = ""
     method: str = "GET"
@@ -110,6 +111,12 @@ def _fan_out_hub(context):
         told = downstream.fan_out(notice.pk)
     if not told:
         raise AssertionError("nobody downstream of the hub was told: the generated owners or lineage are wrong")
+
+
+def _load(context):
+    from bench import load
+
+    return load.measure(context)
 
 
 def _freshness_sweep(context):
@@ -343,6 +350,13 @@ OPERATIONS = [
         note="per s = events accepted through POST /api/v1/lineage (202); the worker records them: next row",
     ),
     page("dataset page, 200 columns with column lineage (dbt import)", "/catalog/dataset/{wide_dataset}/"),
+    Operation(
+        "many people at once (load): 50 readers, 10 writers",
+        "load",
+        "load",
+        call=_load,
+        note="locust; rows named 'load: …', see bench/load.py",
+    ),
     # --- registry, side by side with MLflow ----------------------------------------------------------------------
     api("get model", "/api/v1/models/{model}/", group="registry", compare="get model", modes=BOTH),
     Operation(
