@@ -13,8 +13,10 @@ the models whose cards they save). Locust records times in whole milliseconds an
 """
 
 import csv
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +28,28 @@ TARGET_P95_MS = 500
 # Seconds each person waits between two pages or writes: people read what they opened.
 THINK_SECONDS = (1, 3)
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+
+_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_TEXTAREA = re.compile(r'<textarea name="([a-z_]+)"[^>]*>(.*?)</textarea>', re.S)
+_BASE = re.compile(r'name="base_revision" value="(\d+)"')
+
+
+def csrf_token(page):
+    """The CSRF token of the first form of an HTML page, or None."""
+    found = _TOKEN.search(page)
+    return found.group(1) if found else None
+
+
+def card_form(page, comments):
+    """What a writer posts back from the card's edit page: every section as the page shows it, ``comments``
+    replaced, and the revision it started from; None when the page has no card form."""
+    token, base = csrf_token(page), _BASE.search(page)
+    if not (token and base):
+        return None
+    # Django writes a newline after <textarea> (browsers drop it) and escapes the text.
+    data = {name: html.unescape(text).removeprefix("\n") for name, text in _TEXTAREA.findall(page)}
+    data.update(csrfmiddlewaretoken=token, base_revision=base.group(1), comments=comments)
+    return data
 
 
 def plan(context, mark):
@@ -102,7 +126,12 @@ def run_locust(port, the_plan, seconds, folder):
     """Locust headless for ``seconds``; returns its statistics rows (``_stats.csv``) and what the writers said."""
     folder = Path(folder)
     (folder / "plan.json").write_text(json.dumps(the_plan))
-    env = {**os.environ, "LOAD_PLAN": str(folder / "plan.json"), "LOAD_RESULT": str(folder / "result.json")}
+    env = {
+        **os.environ,
+        "LOAD_PLAN": str(folder / "plan.json"),
+        "LOAD_RESULT": str(folder / "result.json"),
+        "PYTHONPATH": str(LOCUSTFILE.parent.parent),  # the locustfile imports bench.load
+    }
     users = the_plan["readers"] + the_plan["writers"]
     command = [
         str(Path(sys.executable).parent / "locust"), "-f", str(LOCUSTFILE), "--headless", "--only-summary",

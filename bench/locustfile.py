@@ -16,32 +16,20 @@ import itertools
 import json
 import os
 import random
-import re
 from collections import Counter
 
 from locust import HttpUser, between, events, task
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from bench.load import card_form, csrf_token
+
 PLAN = json.loads(open(os.environ["LOAD_PLAN"]).read())  # noqa: SIM115 (read once, at import)
-_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_TEXTAREA = re.compile(r'<textarea name="([a-z_]+)"[^>]*>(.*?)</textarea>', re.S)
-_BASE = re.compile(r'name="base_revision" value="(\d+)"')
 
 # What the writers say: per kind of write, the marks of those the portal acknowledged, and how many were sent.
 DONE = {"issue": [], "card": [], "ping": []}
 SENT = Counter()
 _numbers = itertools.count(1)
-
-
-def _unescape(text):
-    return (
-        text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", '"')
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
-    )
 
 
 def _think():
@@ -113,12 +101,12 @@ class Writer(Person):
     @task(2)
     def file_issue(self):
         form = self.client.get(self.person["issue_form"], name="issue form")
-        found = _TOKEN.search(form.text)
-        if not found:
+        token = csrf_token(form.text)
+        if not token:
             return
         title = self._mark("issue")
         data = {
-            "csrfmiddlewaretoken": found.group(1),
+            "csrfmiddlewaretoken": token,
             "title": title,
             "description": "Totals differ from the finance pack (load test).",
             "category": "wrong_values",
@@ -135,12 +123,10 @@ class Writer(Person):
     @task(2)
     def save_card(self):
         form = self.client.get(self.person["card_form"], name="card form")
-        token, base = _TOKEN.search(form.text), _BASE.search(form.text)
-        if not (token and base):
+        data = card_form(form.text, "")
+        if data is None:
             return
-        data = {name: _unescape(text).removeprefix("\n") for name, text in _TEXTAREA.findall(form.text)}
-        text = self._mark("card")
-        data.update(csrfmiddlewaretoken=token.group(1), base_revision=base.group(1), comments=text)
+        data["comments"] = text = self._mark("card")
         with self.client.post(
             self.person["card_form"], data=data, name="save a card", allow_redirects=False, catch_response=True
         ) as response:

@@ -5,9 +5,13 @@ import http.server
 import threading
 import time
 
-from bench.load import writes_row
+import pytest
+
+from bench.load import card_form, writes_row
 from bench.measure import measure
 from bench.operations import KEEPALIVE, OPERATIONS, page
+from registry.models import CardRevision, ModelCard
+from tests import factories
 
 PAUSE = 0.3
 
@@ -69,3 +73,29 @@ def test_an_acknowledged_write_missing_from_the_database_is_an_error_one_never_a
 def test_many_people_at_once_is_a_row_of_the_benchmark_named_for_only_load():
     operation = next(op for op in OPERATIONS if op.target == "load")
     assert "load" in operation.name and operation.call is not None
+
+
+@pytest.mark.django_db
+def test_a_writer_saves_the_card_it_read_changing_only_its_comments(client_for, owner):
+    """The load row's writers post back the card's edit page as a browser would: every other section, escaped
+    characters and line breaks included, must come back unchanged, or the load test would rewrite cards."""
+    model = factories.registered_model("Churn", owner=owner)
+    texts = {
+        "description": "Has & and <b>markup</b>, \"quotes\" and 'apostrophes'.\r\n\r\nA second paragraph.",
+        "limitations": "Line one\r\nLine two — unicode, ü, 10 < 20 > 5",
+        "intended_uses": "",
+    }
+    ModelCard.objects.create(model=model, **texts)
+    client = client_for(owner)
+    page = client.get(f"/models/{model.asset.slug}/card/edit/").content.decode()
+
+    data = card_form(page, "load-abc olivia card 1")
+    response = client.post(f"/models/{model.asset.slug}/card/edit/", data)
+
+    assert response.status_code == 302
+    card = ModelCard.objects.get(model=model)
+    assert card.comments == "load-abc olivia card 1"
+    for name, text in texts.items():
+        assert getattr(card, name) == text
+    assert CardRevision.objects.filter(card=card, snapshot__comments__startswith="load-abc").count() == 1
+    assert card_form("<html>no form</html>", "x") is None
