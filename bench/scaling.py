@@ -99,11 +99,6 @@ def main():
                 "SELECT * FROM monitoring_notification WHERE recipient_id = %s ORDER BY created_at DESC LIMIT 50",
                 [person],
             ),
-            "checks of the last hour, all policies (board counts)": (
-                "SELECT status, COUNT(*) FROM monitoring_freshnesscheck WHERE checked_at > "
-                "(SELECT MAX(checked_at) FROM monitoring_freshnesscheck) - interval '1 hour' GROUP BY status",
-                [],
-            ),
         }
         for label, (statement, params) in queries.items():
             ms, node = explain_ms(cursor, statement, params)
