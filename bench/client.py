@@ -20,6 +20,7 @@ class Client:
         self.mode = mode
         self.headers = headers
         self.connection = None
+        self.first_byte_seconds = None  # of the last request: from send to the first piece of the body
 
     @property
     def kept_alive(self):
@@ -39,7 +40,8 @@ class Client:
         return self.connection
 
     def send(self, method, path, body=None):
-        """``(status, seconds, body)`` for one request; the body is read in full."""
+        """``(status, seconds, body)`` for one request; the body is read in full. ``first_byte_seconds`` is set to
+        the time until the first piece of the body arrived (a streamed answer's first chunk)."""
         headers = dict(self.headers)
         payload = encode(body)
         if payload is not None:
@@ -51,18 +53,23 @@ class Client:
             connection.request(method, path, body=payload, headers=headers)
             self._quick_ack()
             response = connection.getresponse()
-            content = response.read()
+            content = self._read(response, started)
         except (http.client.HTTPException, OSError):
             # A kept-alive connection the server closed meanwhile: one retry on a fresh one is what clients do.
             self.close()
             connection = self._connection()
             connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()
-            content = response.read()
+            content = self._read(response, started)
         elapsed = time.perf_counter() - started
         if not self.kept_alive or response.will_close:
             self.close()
         return response.status, elapsed, content
+
+    def _read(self, response, started):
+        first = response.read1(65536)
+        self.first_byte_seconds = time.perf_counter() - started
+        return first + response.read()
 
     def close(self):
         if self.connection is not None:

@@ -11,7 +11,7 @@ from bench.client import Client
 from bench.operations import KEEPALIVE, OPERATIONS, QUICKACK
 
 # p95 targets from the issue, in milliseconds, by operation group.
-TARGETS_MS = {"page": 150, "api": 150, "search": 100, "lineage": 250, "fanout": 5000}
+TARGETS_MS = {"page": 150, "api": 150, "search": 100, "lineage": 250, "fanout": 5000, "load": 500}
 # Throughput targets from the issue, per second (checks, events), by operation group.
 TARGETS_PER_SECOND = {"sweep": sweep.TARGET_CHECKS_PER_SECOND, "ingest": 300, "dbt-import": 5000 / 60}
 
@@ -25,6 +25,10 @@ def measure_all(context, limits, mlflow, only=""):
         # MLflow's 15 idle processes keep most of a core busy on their own: it runs only for the rows that
         # compare with it.
         mlflow.pause(operation.group != "registry")
+        if operation.target == "load":
+            print(f"  measuring {operation.name}", flush=True)
+            rows.extend(operation.call(context))
+            continue
         if operation.target == "worker":
             print(f"  measuring {operation.name} (worker)", flush=True)
             with readers_running(context, operation.busy) as readers:
@@ -34,8 +38,12 @@ def measure_all(context, limits, mlflow, only=""):
         for mode in operation.modes:
             print(f"  measuring {operation.name} ({operation.target}, {mode})", flush=True)
             with readers_running(context, operation.busy) as readers:
-                rows.append(measure(operation, mode, context, limits))
-            _note_readers(rows[-1], readers)
+                row = measure(operation, mode, context, limits)
+            _note_readers(row, readers)
+            if operation.first_byte_ms:
+                rows.append(row.pop("first_byte_row"))
+                _note_readers(rows[-1], readers)
+            rows.append(row)
     mlflow.pause(False)
     return rows
 
@@ -125,7 +133,9 @@ def _row(operation, mode, latencies, failures, elapsed):
         "p95_ms": percentile(latencies, 0.95) * 1000,
         "max_ms": max(latencies) * 1000,
         "per_second": len(latencies) / elapsed,
-        "target_p95_ms": TARGETS_MS.get(operation.group) if operation.target != "mlflow" else None,
+        "target_p95_ms": (operation.target_ms or TARGETS_MS.get(operation.group))
+        if operation.target != "mlflow"
+        else None,
         "target_per_second": TARGETS_PER_SECOND.get(operation.group),
         "note": operation.note,
     }
@@ -181,19 +191,31 @@ def measure(operation, mode, context, limits):
     client = None
     if operation.target in ("portal", "mlflow"):
         client = _client_for(operation, mode, context)
-    latencies, failures = [], []
+    latencies, failures, first_bytes = [], [], []
     for warm_up in range(2):
         _once(operation, context, client, -1 - warm_up, failures)
     failures.clear()
     began = time.perf_counter()
     for iteration in range(count):
         latencies.append(_once(operation, context, client, iteration, failures))
+        if client is not None:
+            first_bytes.append(client.first_byte_seconds)
         if time.perf_counter() - began > seconds:
             break
     elapsed = time.perf_counter() - began
     if client is not None:
         client.close()
-    return _row(operation, mode if client is not None else "in process", latencies, failures, elapsed)
+    row = _row(operation, mode if client is not None else "in process", latencies, failures, elapsed)
+    if operation.first_byte_ms:
+        # The same requests, timed to the first piece of the body: what someone downloading sees start.
+        first = _row(operation, mode, first_bytes, failures, elapsed)
+        first.update(
+            name=f"{operation.name}: first byte",
+            target_p95_ms=operation.first_byte_ms,
+            note="from the request sent to the first piece of the body (the first hop's rows)",
+        )
+        row["first_byte_row"] = first
+    return row
 
 
 def _once(operation, context, client, iteration, failures):

@@ -52,8 +52,9 @@ class Operation:
 
     name: str
     group: str
-    # "portal" (session cookie or token), "mlflow", "python" (timed in the benchmark process), or "worker" (``call``
-    # drives the Celery worker and returns what it measured: see ``bench.measure.measure_throughput``)
+    # "portal" (session cookie or token), "mlflow", "python" (timed in the benchmark process), "worker" (``call``
+    # drives the Celery worker and returns what it measured: see ``bench.measure.measure_throughput``), or "load"
+    # (``call`` runs many people at once and returns its own rows: ``bench.load``)
     target: str
     path: str = ""
     method: str = "GET"
@@ -66,6 +67,9 @@ class Operation:
     clients: int = 1  # more than one: that many threads send at once, and the row times each request
     reader: bool = False  # portal pages: signed in as a reader who owns nothing and watches 200 assets
     busy: bool = False  # measured while readers browse the pages at the same time (bench.measure.readers_running)
+    target_ms: int = 0  # the p95 target, when it is not the group's (bench.measure.TARGETS_MS)
+    # Above 0: a second row reports the time to the first byte of the body (a streamed answer), with this p95 target
+    first_byte_ms: int = 0
 
     def requests(self, context, iteration):
         if self.build is not None:
@@ -131,6 +135,12 @@ def _deprecate_hub(context, tell=False):
                 if not Deprecation.tell(deprecation.pk, "announced"):
                     raise AssertionError("the deprecation was not told")
         transaction.set_rollback(True)
+
+
+def _load(context):
+    from bench import load
+
+    return load.measure(context)
 
 
 def _freshness_sweep(context):
@@ -309,7 +319,13 @@ OPERATIONS = [
     page("dataset page", "/catalog/dataset/{dataset}/"),
     page("dataset page of a hub", "/catalog/dataset/{hub}/", note="lists every direct downstream asset"),
     page("lineage view of a hub", "/catalog/dataset/{hub}/lineage/", note="3 hops each way, the default"),
-    page("impact CSV of a hub, 10 hops", "/catalog/dataset/{hub}/impact.csv?depth=10"),
+    page(
+        "impact CSV of a hub, 10 hops",
+        "/catalog/dataset/{hub}/impact.csv?depth=10",
+        target_ms=500,
+        first_byte_ms=150,
+        note="streamed a hop at a time; this row: the whole file",
+    ),
     page("report page", "/catalog/report/{report}/"),
     page("pipeline page", "/catalog/pipeline/{pipeline}/"),
     page("source page", "/catalog/source/{source}/"),
@@ -511,6 +527,15 @@ OPERATIONS = [
         call=_freshness_sweep,
         busy=True,
         note="issue 18: at least 100 checks/s with the machine busy (the readers' pages are counted in the note)",
+    ),
+    # Last: its writers file issues and save cards (the worker then has notices to send), which no row after it
+    # should run beside.
+    Operation(
+        "many people at once (load): 50 readers, 10 writers",
+        "load",
+        "load",
+        call=_load,
+        note="locust; rows named 'load: …', see bench/load.py",
     ),
 ]
 

@@ -43,6 +43,9 @@ def parse_args(argv):
         "--reuse", action="store_true", help="keep (and migrate) the portal database of the previous run"
     )
     parser.add_argument("--only", default="", help="measure only operations whose name contains this text")
+    parser.add_argument(
+        "--load-seconds", type=float, default=120, help="how long the many-people row (bench.load) runs"
+    )
     args = parser.parse_args(argv)
     args.port = args.port or services.free_port()
     args.mlflow_port = args.mlflow_port or services.free_port()
@@ -104,12 +107,8 @@ def prepare_data(args, factor):
 
 def build_context(args):
     """The ids and names the operation templates use, picked from the generated data, and the credentials."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
     from django.db.models import Count
-    from django.utils.module_loading import import_string
 
     from accounts.models import ApiToken
     from catalog.choices import AssetKind
@@ -131,18 +130,6 @@ def build_context(args):
     ).first() or RegisteredModel.objects.select_related("asset").order_by("pk").first()
     version = model.versions.select_related("asset").order_by("-version").first()
     user = hub.owner
-
-    def signed_in(person):
-        """A signed-in browser's session cookie, written the way django.contrib.auth.login writes it."""
-        session = SessionStore()
-        session[SESSION_KEY] = str(person.pk)
-        # The backend that signs people in (django-axes's backend comes first, but only guards sign-in attempts).
-        session[BACKEND_SESSION_KEY] = next(
-            path for path in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(path), "get_user")
-        )
-        session[HASH_SESSION_KEY] = person.get_session_auth_hash()
-        session.create()
-        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
     ApiToken.objects.filter(user=user, name="benchmark").delete()
     _, key = ApiToken.issue(user, "benchmark")
@@ -187,6 +174,24 @@ def build_context(args):
 
 
 READER_WATCHES = 200
+
+
+def signed_in(person):
+    """A signed-in browser's session cookie, written the way django.contrib.auth.login writes it."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils.module_loading import import_string
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(person.pk)
+    # The backend that signs people in (django-axes's backend comes first, but only guards sign-in attempts).
+    session[BACKEND_SESSION_KEY] = next(
+        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(path), "get_user")
+    )
+    session[HASH_SESSION_KEY] = person.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 def reader_watching(count):
@@ -339,6 +344,7 @@ def serve_and_measure(args, env, var_dir, factor, limits):
         call_command("collectstatic", interactive=False, verbosity=0)
         context = build_context(args)
         context["ports"] = {"portal": args.port, "mlflow": args.mlflow_port}
+        context["load_seconds"] = args.load_seconds
         phases.end("static files and context")
         start_portal(args, env, var_dir, started)
         phases.end("servers started")

@@ -50,3 +50,8 @@ def tell_deprecations():
     from trust.models import Deprecation
 
     return sum(Deprecation.tell(pk, what) for pk, what in Deprecation.untold(wait=timedelta(0)))
+
+
+def body(response):
+    """The whole body of a test client's response, streamed (a CSV download) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content

@@ -13,6 +13,7 @@ from catalog.scanning import FoundColumn, apply_schema
 from core.choices import NotificationKind
 from core.models import Notification
 from tests import factories
+from tests.helpers import body
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_the_impact_of_one_column_lists_its_readers_with_their_owners_as_csv(sho
     response = client.get(f"/catalog/dataset/{customers.asset.slug}/columns/email/impact/?format=csv")
     page = client.get(f"/catalog/dataset/{customers.asset.slug}/columns/email/impact/")
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(body(response).decode())))
     assert rows[0][:5] == ["hops", "dataset", "column", "type", "owner"]
     assert [row[:5] for row in rows[1:]] == [["1", "newsletter", "email", "text", "bob"]]
     assert "greetings" not in page.content.decode()
