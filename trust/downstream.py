@@ -30,7 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.lineage import MAX_DEPTH
+from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset, LineageEdge, Watch
 from core.background import send
 from core.choices import NotificationKind
@@ -53,9 +53,11 @@ def _asset_id(asset):
     return int(getattr(asset, "pk", asset))
 
 
-def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=False, spared=()):
+def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=False, spared=(), reaches=None):
     """Announce that a problem began on ``asset``; the people downstream are told once, by the worker, except the
-    ``spared`` (user ids: a declared consumer of other columns than those a schema change broke).
+    ``spared`` (user ids: a declared consumer of other columns than those a schema change broke). ``reaches``:
+    the assets downstream it concerns (the readers of a column at fault), with what is downstream of them; None:
+    everything downstream.
 
     Returns the notice (the transition row), or None when this cause is already open (nothing new to say).
     """
@@ -66,6 +68,7 @@ def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=F
             problem = UpstreamProblem.objects.create(
                 asset_id=asset_id, cause_kind=cause_kind, cause_key=str(cause_key)[:100], summary=summary[:300],
                 url=url, critical=critical, silenced=quiet, spared=sorted(spared),
+                reaches=None if reaches is None else sorted(int(pk) for pk in reaches),
             )  # fmt: skip
     except IntegrityError:  # already open: announced before, by this caller or a concurrent one
         return None
@@ -128,10 +131,10 @@ def claim(notice_id, now=None):
     return ProblemNotice.objects.select_related("problem__asset").get(pk=notice_id)
 
 
-def downstream_paths(asset_id, max_depth=MAX_DEPTH):
-    """``{asset_id: parent_id}`` for everything within ``max_depth`` hops downstream of ``asset_id``: for each, the
-    asset one step nearer the start on a shortest path (breadth first, one query per hop). Following parents from
-    any asset leads back to ``asset_id``."""
+def downstream_paths(asset_id, max_depth=MAX_DEPTH, within=None):
+    """``{asset_id: parent_id}`` for everything within ``max_depth`` hops downstream of ``asset_id`` (and, given
+    ``within``, only through those assets): for each, the asset one step nearer the start on a shortest path
+    (breadth first, one query per hop). Following parents from any asset leads back to ``asset_id``."""
     parents, frontier, seen = {}, [asset_id], {asset_id}
     for _ in range(max_depth):
         edges = LineageEdge.objects.filter(upstream_id__any_of=frontier)
@@ -140,7 +143,7 @@ def downstream_paths(asset_id, max_depth=MAX_DEPTH):
             edges = edges.order_by("downstream_id", "upstream_id").distinct("downstream_id")
         reached = []
         for downstream_id, upstream_id in edges.values_list("downstream_id", "upstream_id"):
-            if downstream_id not in seen:
+            if downstream_id not in seen and (within is None or downstream_id in within):
                 seen.add(downstream_id)
                 parents[downstream_id] = upstream_id
                 reached.append(downstream_id)
@@ -180,12 +183,18 @@ def _people(affected_ids, *, teams=False):
     return people
 
 
-def people_downstream(asset_id, *, only=None, teams=False):
+def people_downstream(asset_id, *, only=None, reaches=None, teams=False):
     """Who downstream of ``asset_id`` hears of a problem on it, and how each affected asset of theirs leads back to
     it: ``(people, parents, names)``, the last two as ``grouped_message`` takes them. ``only``: the affected
     assets, when they were listed before (a deprecation's impacts); those no longer downstream are shown one step
-    away."""
-    parents = downstream_paths(asset_id)
+    away. ``reaches``: the assets a problem with one column concerns (its readers); they and what is downstream of
+    them are affected, nothing else (a reader not linked by lineage is shown one step away)."""
+    if reaches is not None:
+        within = set(reaches) | set(walk(reaches, "down", MAX_DEPTH))
+        parents = downstream_paths(asset_id, within=within)
+        parents |= {pk: asset_id for pk in reaches if pk not in parents and pk != asset_id}
+    else:
+        parents = downstream_paths(asset_id)
     if only is not None:
         parents = {pk: parents.get(pk, asset_id) for pk in only}
     names = _names([asset_id, *parents], parents)
@@ -272,7 +281,7 @@ def fan_out(notice_id):
     notice = claim(notice_id)
     if notice is None:
         return None
-    people, parents, names = people_downstream(notice.problem.asset_id)
+    people, parents, names = people_downstream(notice.problem.asset_id, reaches=notice.problem.reaches)
     for user_id in notice.problem.spared:
         people.pop(user_id, None)
     told = _tell_people(notice, people, parents, names)

@@ -10,7 +10,8 @@ a breaking schema change, a failing quality check, a badge dropping a level for 
 from django.urls import reverse
 
 from catalog import events as catalog_events
-from catalog.models import Asset
+from catalog.lineage import column_consumers
+from catalog.models import Asset, Column, LineageEdge
 from mlops import events as mlops_events
 from mlops.choices import MonitoringStatus
 from monitoring import events as monitoring_events
@@ -19,7 +20,7 @@ from quality import events as quality_events
 from quality.models import QualityCheck
 from trust import events as trust_events
 from trust.choices import IssueSeverity, TrustLevel
-from trust.dependencies import breaking_change_audience
+from trust.dependencies import breaking_change_audience, column_audience, tell_consumers
 from trust.downstream import problem_announced, problem_cleared, problem_started
 from trust.models import DataIssue
 from trust.rules import SEVERITY
@@ -90,18 +91,58 @@ def _checks(check_ids):
     return QualityCheck.objects.filter(pk__in=check_ids).select_related("asset").order_by("pk")
 
 
+def _check_audience(check):
+    """Who a failing check on one column concerns (``trust.dependencies.column_audience``, as for a column a
+    schema change removes), and the assets the fan-out reaches: the readers of the column through column lineage,
+    and what reads the dataset with no columns of its own (a report): nothing says which columns it uses, so it is
+    told unless its people declared other columns only (``spared``). ``(None, None)`` for a check on the whole
+    dataset: everything downstream hears."""
+    if not check.column:
+        return None, None
+    readers = column_consumers(check.asset_id, [check.column])
+    audience = column_audience(check.asset, [check.column], readers)
+    if audience.readers is None:
+        return audience, None
+    direct = set(LineageEdge.objects.filter(upstream_id=check.asset_id).values_list("downstream_id", flat=True))
+    with_columns = set(Column.objects.filter(dataset_id__in=direct).values_list("dataset_id", flat=True).distinct())
+    return audience, sorted(set(audience.readers) | (direct - with_columns))
+
+
+def _check_words(check):
+    column = f" on column {check.column}" if check.column else ""
+    return f"failing check '{check.name}'{column} of {check.asset.name}", reverse(
+        "quality:dataset", args=[check.asset.slug]
+    )
+
+
 def check_failed(sender, check_ids, **kwargs):
     for check in _checks(check_ids):
-        column = f" on column {check.column}" if check.column else ""
+        summary, url = _check_words(check)
+        audience, reaches = _check_audience(check)
+        if audience is not None and audience.reached:
+            tell_consumers(
+                check.asset, title=f"Failing check on {check.asset.name}: {check.name}",
+                body=f"The check '{check.name}' on column {check.column} of {check.asset.name} fails.", url=url,
+                columns=audience.breaking, dependencies=audience.reached,
+            )  # fmt: skip
         problem_started(
-            check.asset, "quality", check.pk, f"failing check '{check.name}'{column} of {check.asset.name}",
-            url=reverse("quality:dataset", args=[check.asset.slug]), critical=check.severity == "error",
+            check.asset, "quality", check.pk, summary, url=url, critical=check.severity == "error",
+            spared=audience.spared if audience is not None else (), reaches=reaches,
         )  # fmt: skip
 
 
 def check_recovered(sender, check_ids, **kwargs):
     for check in _checks(check_ids):
+        # The all-clear goes to whom the failure was told: the problem keeps its reach and who was spared.
         problem_cleared(check.asset, "quality", check.pk)
+        audience, _ = _check_audience(check)
+        if audience is not None and audience.reached:
+            _, url = _check_words(check)
+            tell_consumers(
+                check.asset, title=f"Check passes again on {check.asset.name}: {check.name}",
+                body=f"The check '{check.name}' on column {check.column} of {check.asset.name} passes again.",
+                url=url, columns=audience.breaking, dependencies=audience.reached,
+            )  # fmt: skip
 
 
 def _own_level(verdicts):

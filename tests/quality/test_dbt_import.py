@@ -329,3 +329,49 @@ def test_a_check_that_starts_failing_or_recovers_is_announced(warehouse):
 
     assert heard == [("failed", [orders.pk]), ("recovered", [orders.pk])]
     assert CheckResult.objects.filter(quality_check__asset=orders.asset).count() == 4
+
+
+def test_a_failing_test_on_a_column_alerts_the_readers_of_that_column_only(dbt_project, warehouse, tmp_path):
+    """accepted_values fails on stg_orders.status. order_statuses reads status (column lineage), so bob, who owns
+    the Order status board built on it, is told with the path; customer_orders reads other columns of stg_orders,
+    so dave's finance pack built on it is not, nor alice's Weekly revenue; of the two reports built straight on
+    stg_orders, erin's declared it reads amount only (not told), frank's declared status (told first, once)."""
+    from core.choices import NotificationKind
+    from core.models import Notification
+    from trust import downstream
+    from trust.choices import NoticeState
+    from trust.models import Dependency, ProblemNotice
+
+    # The project as it was before its tests ran: nothing failing yet.
+    target = tmp_path / "target"
+    target.mkdir()
+    for name in ("manifest.json", "catalog.json"):
+        (target / name).write_text((dbt_project / "target" / name).read_text())
+    call_command("import_dbt", str(target), "--source", warehouse.asset.slug, stdout=io.StringIO())
+    orders, marts = Asset.objects.get(name="stg_orders"), Asset.objects.get(name="customer_orders")
+    dave, erin, frank = factories.user("dave"), factories.user("erin"), factories.user("frank")
+    factories.edge(marts, factories.report("Finance pack", owner=dave))
+    for owner, columns in ((erin, ["amount"]), (frank, ["status"])):
+        report = factories.report(f"{owner.username}'s sheet", owner=owner).asset
+        factories.edge(orders, report)
+        Dependency.declare(orders, by=owner, consumer=report, columns=columns)
+    Notification.objects.all().delete()
+
+    import_dbt(dbt_project, warehouse)  # now with run_results.json: the test on status fails
+    for pk in ProblemNotice.objects.filter(state=NoticeState.PENDING).values_list("pk", flat=True):
+        downstream.fan_out(pk)
+
+    def told(kind):
+        # The warning on customer_orders.email fails in the same run: its own readers hear of it, not counted here.
+        rows = Notification.objects.filter(kind=kind, title__contains="accepted_values_stg_orders_status")
+        return dict(rows.values_list("recipient__username", "title"))
+
+    upstream = told(NotificationKind.UPSTREAM)
+    assert upstream == {
+        "bob": "Order status board ← order_statuses ← stg_orders: failing check "
+        "'accepted_values_stg_orders_status__placed__shipped__completed' on column status of stg_orders"
+    }
+    assert told(NotificationKind.DEPENDENCY) == {
+        "frank": "Failing check on stg_orders: accepted_values_stg_orders_status__placed__shipped__completed"
+    }
+    assert not Notification.objects.filter(recipient=erin).exists()
