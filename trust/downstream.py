@@ -30,8 +30,8 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.lineage import MAX_DEPTH, walk
-from catalog.models import Asset, LineageEdge, Watch
+from catalog.lineage import MAX_DEPTH, column_consumers, walk
+from catalog.models import Asset, Column, LineageEdge, Watch
 from core.background import send
 from core.choices import NotificationKind
 from core.notifications import Message, deliver, to_team_webhook
@@ -53,11 +53,11 @@ def _asset_id(asset):
     return int(getattr(asset, "pk", asset))
 
 
-def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=False, spared=(), reaches=None):
+def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=False, spared=(), columns=()):
     """Announce that a problem began on ``asset``; the people downstream are told once, by the worker, except the
-    ``spared`` (user ids: a declared consumer of other columns than those a schema change broke). ``reaches``:
-    the assets downstream it concerns (the readers of a column at fault), with what is downstream of them; None:
-    everything downstream.
+    ``spared`` (user ids: a declared consumer of other columns than those a schema change broke). ``columns``: the
+    columns at fault, when the problem is with those only (a failing check on one): the fan-out reaches what reads
+    them (``column_reach``).
 
     Returns the notice (the transition row), or None when this cause is already open (nothing new to say).
     """
@@ -68,7 +68,7 @@ def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=F
             problem = UpstreamProblem.objects.create(
                 asset_id=asset_id, cause_kind=cause_kind, cause_key=str(cause_key)[:100], summary=summary[:300],
                 url=url, critical=critical, silenced=quiet, spared=sorted(spared),
-                reaches=None if reaches is None else sorted(int(pk) for pk in reaches),
+                columns=sorted(columns),
             )  # fmt: skip
     except IntegrityError:  # already open: announced before, by this caller or a concurrent one
         return None
@@ -159,6 +159,20 @@ def path_of(asset_id, parents, names):
     while steps[-1] in parents:
         steps.append(parents[steps[-1]])
     return " ← ".join(names[pk]["name"] for pk in steps)
+
+
+def column_reach(asset_id, columns):
+    """The assets a problem with ``columns`` of the dataset ``asset_id`` reaches first: the datasets that read them
+    through column lineage (``catalog.lineage.column_consumers``) and what reads the dataset with no columns of its
+    own (a report: nothing says which columns it uses). None when nothing downstream is known column by column:
+    everything downstream is reached. Worked out by the fan-out, not by the writer that announced the problem (a
+    dbt import announcing hundreds of failing tests)."""
+    readers = column_consumers(asset_id, columns)
+    if readers is None:
+        return None
+    direct = set(LineageEdge.objects.filter(upstream_id=asset_id).values_list("downstream_id", flat=True))
+    with_columns = set(Column.objects.filter(dataset_id__in=direct).values_list("dataset_id", flat=True).distinct())
+    return sorted(set(readers) | (direct - with_columns))
 
 
 def _people(affected_ids, *, teams=False):
@@ -281,7 +295,9 @@ def fan_out(notice_id):
     notice = claim(notice_id)
     if notice is None:
         return None
-    people, parents, names = people_downstream(notice.problem.asset_id, reaches=notice.problem.reaches)
+    problem = notice.problem
+    reaches = column_reach(problem.asset_id, problem.columns) if problem.columns else None
+    people, parents, names = people_downstream(problem.asset_id, reaches=reaches)
     for user_id in notice.problem.spared:
         people.pop(user_id, None)
     told = _tell_people(notice, people, parents, names)

@@ -10,8 +10,7 @@ a breaking schema change, a failing quality check, a badge dropping a level for 
 from django.urls import reverse
 
 from catalog import events as catalog_events
-from catalog.lineage import column_consumers
-from catalog.models import Asset, Column, LineageEdge
+from catalog.models import Asset
 from mlops import events as mlops_events
 from mlops.choices import MonitoringStatus
 from monitoring import events as monitoring_events
@@ -20,7 +19,7 @@ from quality import events as quality_events
 from quality.models import QualityCheck
 from trust import events as trust_events
 from trust.choices import IssueSeverity, TrustLevel
-from trust.dependencies import breaking_change_audience, column_audience, tell_consumers
+from trust.dependencies import breaking_change_audience, column_audience, consumers_of_each, tell_consumers
 from trust.downstream import problem_announced, problem_cleared, problem_started
 from trust.models import DataIssue
 from trust.rules import SEVERITY
@@ -91,34 +90,34 @@ def _checks(check_ids):
     return QualityCheck.objects.filter(pk__in=check_ids).select_related("asset").order_by("pk")
 
 
-def _check_audience(check):
-    """Who a failing check on one column concerns (``trust.dependencies.column_audience``, as for a column a
-    schema change removes), and the assets the fan-out reaches: the readers of the column through column lineage,
-    and what reads the dataset with no columns of its own (a report): nothing says which columns it uses, so it is
-    told unless its people declared other columns only (``spared``). ``(None, None)`` for a check on the whole
-    dataset: everything downstream hears."""
-    if not check.column:
-        return None, None
-    readers = column_consumers(check.asset_id, [check.column])
-    audience = column_audience(check.asset, [check.column], readers)
-    if audience.readers is None:
-        return audience, None
-    direct = set(LineageEdge.objects.filter(upstream_id=check.asset_id).values_list("downstream_id", flat=True))
-    with_columns = set(Column.objects.filter(dataset_id__in=direct).values_list("dataset_id", flat=True).distinct())
-    return audience, sorted(set(audience.readers) | (direct - with_columns))
+def _check_audiences(checks):
+    """``{check id: BreakingChange}`` for the checks on one column: who a failing check concerns, decided as for a
+    column a schema change removes (``trust.dependencies.column_audience``): the declared consumers of that column
+    are told first, those of other columns only are spared. Which assets it reaches (the column's readers) is the
+    fan-out's to work out (``trust.downstream.column_reach``). The declared dependencies of all the checks' datasets
+    are read in one query: a dbt import announces hundreds of failing tests at once."""
+    on_columns = [check for check in checks if check.column]
+    if not on_columns:
+        return {}
+    by_dataset = consumers_of_each({check.asset_id for check in on_columns})
+    return {
+        check.pk: column_audience(check.asset, [check.column], None, dependencies=by_dataset[check.asset_id])
+        for check in on_columns
+    }
 
 
 def _check_words(check):
     column = f" on column {check.column}" if check.column else ""
-    return f"failing check '{check.name}'{column} of {check.asset.name}", reverse(
-        "quality:dataset", args=[check.asset.slug]
-    )
+    summary = f"failing check '{check.name}'{column} of {check.asset.name}"
+    return summary, reverse("quality:dataset", args=[check.asset.slug])
 
 
 def check_failed(sender, check_ids, **kwargs):
-    for check in _checks(check_ids):
+    checks = list(_checks(check_ids))
+    audiences = _check_audiences(checks)
+    for check in checks:
         summary, url = _check_words(check)
-        audience, reaches = _check_audience(check)
+        audience = audiences.get(check.pk)
         if audience is not None and audience.reached:
             tell_consumers(
                 check.asset, title=f"Failing check on {check.asset.name}: {check.name}",
@@ -127,15 +126,17 @@ def check_failed(sender, check_ids, **kwargs):
             )  # fmt: skip
         problem_started(
             check.asset, "quality", check.pk, summary, url=url, critical=check.severity == "error",
-            spared=audience.spared if audience is not None else (), reaches=reaches,
+            spared=audience.spared if audience is not None else (), columns=[check.column] if check.column else (),
         )  # fmt: skip
 
 
 def check_recovered(sender, check_ids, **kwargs):
-    for check in _checks(check_ids):
-        # The all-clear goes to whom the failure was told: the problem keeps its reach and who was spared.
+    checks = list(_checks(check_ids))
+    audiences = _check_audiences(checks)
+    for check in checks:
+        # The all-clear goes to whom the failure was told: the problem keeps its columns and who was spared.
         problem_cleared(check.asset, "quality", check.pk)
-        audience, _ = _check_audience(check)
+        audience = audiences.get(check.pk)
         if audience is not None and audience.reached:
             _, url = _check_words(check)
             tell_consumers(
