@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trust", "0006_storedbadge_expiring"),
+        ("trust", "0007_deprecation_told_by_the_worker"),
     ]
 
     operations = [
