@@ -164,9 +164,12 @@ def path_of(asset_id, parents, names):
 def column_reach(asset_id, columns):
     """The assets a problem with ``columns`` of the dataset ``asset_id`` reaches first: the datasets that read them
     through column lineage (``catalog.lineage.column_consumers``) and what reads the dataset with no columns of its
-    own (a report: nothing says which columns it uses). None when nothing downstream is known column by column:
+    own (a report: nothing says which columns it uses). None when nothing downstream is known column by column, or
+    the dataset has none of these columns on record (a test naming a column the catalog spells otherwise):
     everything downstream is reached. Worked out by the fan-out, not by the writer that announced the problem (a
     dbt import announcing hundreds of failing tests)."""
+    if not Column.objects.filter(dataset_id=asset_id, name__in=list(columns)).exists():
+        return None
     readers = column_consumers(asset_id, columns)
     if readers is None:
         return None

@@ -317,6 +317,22 @@ def test_a_failing_check_on_a_column_reaches_its_readers_and_what_reads_the_data
     assert _titles(carol) == []
 
 
+def test_a_failing_check_on_a_column_the_catalog_does_not_know_reaches_everything_downstream(orders, owner):
+    """The test names "Amount", the catalog has "amount": nobody can say what reads it, so nobody is left out."""
+    bob, carol = factories.user("bob"), factories.user("carol")
+    greetings = factories.dataset("Greetings", owner=carol, columns=[("region", "text")]).asset
+    factories.edge(orders, greetings)
+    factories.edge(orders, factories.report("Revenue report", owner=bob))
+    set_column_lineage(greetings.pk, {"region": [(orders.pk, "region", "")]}, actor=None, origin="openlineage")
+    Notification.objects.all().delete()
+
+    _check_on(orders, "Amount", "fail", 1)
+    _fan_out()
+
+    assert _titles(carol) == ["Greetings ← Orders: failing check 'not_null_Amount' on column Amount of Orders"]
+    assert _titles(bob) == ["Revenue report ← Orders: failing check 'not_null_Amount' on column Amount of Orders"]
+
+
 def test_a_deprecation_shows_the_owner_the_consumers_and_tells_them_first(orders, owner, erin, client_for):
     report = factories.report("Board pack", owner=owner).asset
     Dependency.declare(orders, by=owner, consumer=report, columns=["amount"])
