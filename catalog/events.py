@@ -41,6 +41,11 @@ run_completed = Signal()
 # them as check results.
 quality_reported = Signal()
 
+# dataset_id, run_id, at, metrics: an OpenLineage event reported what a run measured of a dataset (its
+# ``dataQualityMetrics`` facet, checked: {rowCount, bytes, fileCount, columnMetrics: {column: {nullCount,
+# distinctCount, sum, count, min, max, quantiles}}}). Quality records them as the dataset's metrics of that run.
+quality_measured = Signal()
+
 
 class _Gathered:
     """Lineage changes held back by ``gathered()``: the downstream ids, in one set."""

@@ -15,6 +15,7 @@ sender may change the input: reading a table gives no right to describe it.
 """
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,6 +90,8 @@ class DatasetRef:
     # {column: [(namespace, name, field, transformation)]} from the columnLineage facet, None when not sent.
     column_lineage: dict | None = None
     assertions: list | None = None
+    # The dataQualityMetrics facet, checked, None when not sent.
+    metrics: dict | None = None
 
 
 def _text(container, key, where, limit):
@@ -161,6 +164,7 @@ def _dataset_ref(item, where, output):
         size_bytes=_count(statistics, "size", f"{where}.outputFacets.outputStatistics"),
         column_lineage=column_lineage,
         assertions=assertions,
+        metrics=_metrics(item, facets, where),
     )
 
 
@@ -210,6 +214,48 @@ def _assertions(item, facets, where):
         if not isinstance(assertion.get("success"), bool):
             raise MalformedEvent(f"{assertion_where}.success must be true or false.")
     return found
+
+
+def _number(container, key, where, *, whole=False):
+    value = container.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise MalformedEvent(f"{where}.{key} must be a number.")
+    if whole and (not float(value).is_integer() or value < 0):
+        raise MalformedEvent(f"{where}.{key} must be a whole number of zero or more.")
+    return int(value) if whole else value
+
+
+def _metrics(item, facets, where):
+    """The ``dataQualityMetrics`` input facet (in ``inputFacets``; older producers put it in the dataset's facets),
+    checked and kept to the fields the spec names: a bad number refuses the event, as a bad schema does."""
+    input_facets = item.get("inputFacets") if isinstance(item.get("inputFacets"), dict) else {}
+    facet = input_facets.get("dataQualityMetrics") or facets.get("dataQualityMetrics")
+    if facet is None:
+        return None
+    where = f"{where}.dataQualityMetrics"
+    if not isinstance(facet, dict):
+        raise MalformedEvent(f"{where} must be an object.")
+    found = {key: _number(facet, key, where, whole=True) for key in ("rowCount", "bytes", "fileCount")}
+    columns = {}
+    for column, values in _object(facet, "columnMetrics", where, required=False).items():
+        column_where = f"{where}.columnMetrics.{column}"
+        if not isinstance(values, dict):
+            raise MalformedEvent(f"{column_where} must be an object.")
+        measures = {key: _number(values, key, column_where, whole=True) for key in ("nullCount", "distinctCount")}
+        measures |= {key: _number(values, key, column_where) for key in ("sum", "count", "min", "max")}
+        quantiles = _object(values, "quantiles", column_where, required=False)
+        for key in quantiles:
+            try:
+                float(key)
+            except ValueError:
+                raise MalformedEvent(f"{column_where}.quantiles: {str(key)[:20]!r} is not a quantile.") from None
+        measures["quantiles"] = {
+            str(key)[:20]: _number(quantiles, key, f"{column_where}.quantiles") for key in quantiles
+        }
+        columns[str(column)[:200]] = {key: value for key, value in measures.items() if value not in (None, {})}
+    return {**{key: value for key, value in found.items() if value is not None}, "columnMetrics": columns}
 
 
 def _code_url(value):
@@ -482,6 +528,18 @@ def _report_assertions(parsed, datasets):
             )
 
 
+def _report_metrics(parsed, datasets):
+    for ref in [*parsed["inputs"], *parsed["outputs"]]:
+        if ref.metrics is not None:
+            events.quality_measured.send(
+                sender="catalog",
+                dataset_id=datasets[ref.namespace, ref.name].pk,
+                run_id=parsed["run_id"],
+                at=parsed["time"],
+                metrics=ref.metrics,
+            )
+
+
 def ingest(event, user, token=None):
     """Record one OpenLineage RunEvent; returns the ``PipelineRun``. Raises ``MalformedEvent`` or ``RefusedEvent``
     (nothing changed). The rights are checked again here: what existed when the event was accepted may have been
@@ -499,6 +557,7 @@ def ingest(event, user, token=None):
         _link(pipeline, inputs, outputs, user)
         _column_links(parsed, datasets, user)
         _report_assertions(parsed, datasets)
+        _report_metrics(parsed, datasets)
         run, finished = _record_run(pipeline, parsed)
         if finished and run.state == RunState.COMPLETE:
             for dataset, ref in zip(outputs, parsed["outputs"], strict=True):

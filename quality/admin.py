@@ -1,10 +1,11 @@
-"""Quality checks and what they found, as imported (dbt, Great Expectations, OpenLineage assertions) and run:
-staff read them here; the imports and runs are the only writers, so a check's history stays what happened."""
+"""Quality checks and what they found, as imported (dbt, Great Expectations, Soda, OpenLineage assertions and
+metrics) and run: staff read them here; the imports and runs are the only writers, so a check's history stays what
+happened."""
 
 from django.contrib import admin
 
 from core.admin import HistoryAdmin
-from quality.models import CheckResult, DbtNode, FreshnessObservation, QualityCheck
+from quality.models import CheckResult, DatasetMetrics, DbtNode, FreshnessObservation, QualityCheck
 
 
 @admin.register(QualityCheck)
@@ -39,3 +40,11 @@ class DbtNodeAdmin(HistoryAdmin):
     list_filter = ["resource_type", "gone"]
     search_fields = ["unique_id", "project", "asset__name"]
     list_select_related = ["asset", "source"]
+
+
+@admin.register(DatasetMetrics)
+class DatasetMetricsAdmin(HistoryAdmin):
+    list_display = ["asset", "measured_at", "row_count", "bytes", "file_count", "run_key"]
+    search_fields = ["asset__name", "run_key"]
+    list_select_related = ["asset"]
+    date_hierarchy = "measured_at"

@@ -5,6 +5,7 @@ class CheckOrigin(models.TextChoices):
     DBT = "dbt", "dbt test"
     OPENLINEAGE = "openlineage", "OpenLineage assertion"
     GREAT_EXPECTATIONS = "great_expectations", "Great Expectations"
+    SODA = "soda", "Soda"
 
 
 class Severity(models.TextChoices):

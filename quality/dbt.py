@@ -6,7 +6,8 @@ From ``manifest.json`` (and, when given, ``catalog.json``, ``run_results.json``,
 - models, seeds, snapshots and sources become datasets of the data source named by the caller, identified as
   ``database.schema.identifier`` (the name dbt-ol gives them in OpenLineage events, so both ways meet), with
   columns, types, Markdown descriptions, tags and owners from ``meta.owner`` (a user's name or e-mail, or a team);
-- ``depends_on`` becomes lineage, and same-named columns of a model and its parents become column lineage;
+- ``depends_on`` becomes lineage, and the columns a model's compiled SQL reads become column lineage (OpenLineage's
+  SQL parser; same-named columns of a model and its parents when there is no compiled SQL);
 - exposures become reports fed by what they depend on;
 - tests become quality checks with one result per run (``run_results.json``); source freshness becomes freshness
   observations.
@@ -17,6 +18,7 @@ Assets are written only through ``catalog.assets``.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -212,6 +214,90 @@ def _owner_value(meta):
     if isinstance(owner, list):
         owner = owner[0] if owner else None
     return str(owner).strip() if owner else ""
+
+
+# OpenLineage's SQL parser names dialects after the warehouses; adapters it does not know are read as generic SQL.
+SQL_DIALECTS = {"postgres": "postgres", "redshift": "redshift", "snowflake": "snowflake", "bigquery": "bigquery",
+                "mysql": "mysql", "sqlite": "sqlite", "databricks": "databricks", "spark": "hive"}  # fmt: skip
+
+
+def _parsed_column_lineage(sql, adapter):
+    """``{column: [((database, schema, table), column)]}`` of a model's compiled SQL, read by ``openlineage_sql``
+    (installed with openlineage-dbt); {} when there is no SQL, the parser is missing, or it finds no column
+    lineage (a ``select *``, SQL it cannot read)."""
+    if not isinstance(sql, str) or not sql.strip():
+        return {}
+    try:
+        import openlineage_sql
+    except ImportError:
+        return {}
+    try:
+        result = openlineage_sql.parse([sql], dialect=SQL_DIALECTS.get(str(adapter or ""), "generic"))
+    except Exception:  # a native parser: whatever it raises, the same-name rule stands in
+        return {}
+    found = {}
+    for item in result.column_lineage if result is not None else []:
+        sources = found.setdefault(item.descendant.name, [])
+        for source in item.lineage:
+            if source.origin is not None:
+                sources.append(((source.origin.database, source.origin.schema, source.origin.name), source.name))
+    return found
+
+
+_REF = re.compile(r"""\{\{\s*ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*\}\}""")
+_SOURCE = re.compile(r"""\{\{\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*\}\}""")
+_CONFIG = re.compile(r"\{\{\s*config\(.*?\)\s*\}\}", re.DOTALL)
+
+
+def _relation(node):
+    if node.get("relation_name"):
+        return str(node["relation_name"])
+    identifier = node.get("identifier") if node.get("resource_type") == "source" else node.get("alias")
+    return f'"{node["database"]}"."{node["schema"]}"."{identifier or node["name"]}"'
+
+
+def model_sql(node, manifest):
+    """The SQL a model runs: its ``compiled_code`` when dbt compiled it in the run that wrote the manifest, else
+    its ``raw_code`` with each ``ref()`` and ``source()`` replaced by the relation it names (a manifest written by
+    ``dbt test`` has no compiled code for the models); None when other Jinja is left, which only dbt can render."""
+    compiled = node.get("compiled_code") or node.get("compiled_sql")
+    if compiled:
+        return compiled
+    raw = node.get("raw_code") or node.get("raw_sql")
+    if not isinstance(raw, str):
+        return None
+    parents = [manifest.get("nodes", {}).get(uid) or manifest.get("sources", {}).get(uid)
+               for uid in (node.get("depends_on") or {}).get("nodes") or []]  # fmt: skip
+    parents = [parent for parent in parents if isinstance(parent, dict) and parent.get("database")]
+    models = {parent["name"]: parent for parent in parents if parent.get("resource_type") != "source"}
+    sources = {(parent.get("source_name"), parent["name"]): parent for parent in parents
+               if parent.get("resource_type") == "source"}  # fmt: skip
+    missing = []
+
+    def ref(match):
+        found = models.get(match.group(2) or match.group(1))
+        if found is None:
+            missing.append(match.group(0))
+            return ""
+        return _relation(found)
+
+    def source(match):
+        found = sources.get((match.group(1), match.group(2)))
+        if found is None:
+            missing.append(match.group(0))
+            return ""
+        return _relation(found)
+
+    rendered = _SOURCE.sub(source, _REF.sub(ref, _CONFIG.sub("", raw)))
+    if missing or "{{" in rendered or "{%" in rendered:
+        return None
+    return rendered
+
+
+def _qualified(table, node):
+    """``database.schema.table`` in lower case, the parts the SQL leaves out taken from the model's own."""
+    database, schema, name = table
+    return f"{database or node['database']}.{schema or node['schema']}.{name}".lower()
 
 
 class _Importer:
@@ -426,6 +512,7 @@ class _Importer:
 
     def _lineage(self, by_table):
         pairs, children, column_fields = set(), set(), {}
+        tables = {qualified.lower(): self.node_assets[group[0][0]] for qualified, group in by_table.items()}
         for group in by_table.values():
             for uid, node in group:
                 downstream = self.node_assets[uid]
@@ -433,7 +520,7 @@ class _Importer:
                 pairs |= {(up, downstream) for up in parents}
                 if node["resource_type"] in ("model", "snapshot"):
                     children.add(downstream)
-                    column_fields[downstream] = self._column_lineage(downstream, parents)
+                    column_fields[downstream] = self._column_lineage(node, downstream, parents, tables)
         added, _ = catalog_assets.set_columns_lineage(column_fields, actor=self.actor, origin=LineageOrigin.DBT)
         self.summary.column_links = added
         self.summary.edges = catalog_assets.link(sorted(pairs), actor=self.actor, origin=LineageOrigin.DBT)
@@ -444,14 +531,29 @@ class _Importer:
             if (edge.upstream_id, edge.downstream_id) not in pairs:
                 catalog_assets.remove_edge(edge.upstream, edge.downstream, self.actor)
 
-    def _column_lineage(self, downstream, parents):
-        """dbt's manifest does not say which column feeds which: a column named like a column of a parent model is
-        taken to come from it (dbt-ol's ``columnLineage`` facets, when sent, say it exactly)."""
-        fields = {}
-        for column in self.columns.get(downstream, []):
-            links = [(up, column, "same name in a parent") for up in parents if column in self.columns.get(up, [])]
-            fields[column] = links
-        return fields
+    def _column_lineage(self, node, downstream, parents, tables):
+        """Which parent column feeds each column of a model: read from its SQL (``model_sql``: the compiled code,
+        or the raw code with its refs and sources resolved) by OpenLineage's SQL parser, so renamed and derived
+        columns are linked; without SQL, or when the parser finds no column lineage in it, a column named like a
+        column of a parent is taken to come from it."""
+        own = {name.lower(): name for name in self.columns.get(downstream, [])}
+        parsed = _parsed_column_lineage(model_sql(node, self.manifest), self.manifest["metadata"].get("adapter_type"))
+        if parsed:
+            columns_of = {up: {name.lower(): name for name in self.columns.get(up, [])} for up in parents}
+            fields = {}
+            for column, sources in parsed.items():
+                if column.lower() not in own:
+                    continue
+                links = fields.setdefault(own[column.lower()], [])
+                for table, field in sources:
+                    up = tables.get(_qualified(table, node))
+                    if up in columns_of and field.lower() in columns_of[up]:
+                        links.append((up, columns_of[up][field.lower()], "compiled SQL"))
+            return {name: fields.get(name, []) for name in own.values()}
+        return {
+            column: [(up, column, "same name in a parent") for up in parents if column in self.columns.get(up, [])]
+            for column in own.values()
+        }
 
     # exposures -----------------------------------------------------------------------------------------------------
     def _exposures(self):

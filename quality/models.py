@@ -114,3 +114,25 @@ class DbtNode(models.Model):
 
     def __str__(self):
         return self.unique_id
+
+
+class DatasetMetrics(models.Model):
+    """What one run measured of a dataset (OpenLineage's ``dataQualityMetrics`` input facet): its rows, bytes and
+    files, and per column ``{nullCount, distinctCount, sum, count, min, max, quantiles}`` as the facet names them.
+    One row per run and dataset: the time series the quality tab draws. Written by ``quality.metrics.record``."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="quality_metrics")
+    run_key = models.CharField(max_length=200, help_text="The run it came from (the OpenLineage runId).")
+    measured_at = models.DateTimeField()
+    row_count = models.BigIntegerField(null=True, blank=True)
+    bytes = models.BigIntegerField(null=True, blank=True)
+    file_count = models.BigIntegerField(null=True, blank=True)
+    columns = models.JSONField(default=dict, blank=True, help_text="{column: {nullCount, distinctCount, …}}")
+
+    class Meta:
+        ordering = ["-measured_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["asset", "run_key"], name="datasetmetrics_unique_run")]
+        indexes = [models.Index(fields=["asset", "-measured_at"], name="datasetmetrics_recent")]
+
+    def __str__(self):
+        return f"{self.asset}: metrics at {self.measured_at:%Y-%m-%d %H:%M}"

@@ -1,7 +1,9 @@
-"""Quality hears the catalog: data quality assertions arriving in OpenLineage events become check results.
+"""Quality hears the catalog: data quality assertions arriving in OpenLineage events become check results, data
+quality metrics the dataset's metrics of that run.
 Connected by ``QualityConfig.ready``, in every process."""
 
 from catalog import events as catalog_events
+from quality import metrics as metrics_module
 from quality import results
 from quality.choices import CheckOrigin, CheckStatus, Severity
 
@@ -40,5 +42,10 @@ def quality_reported(sender, dataset_id, run_id, at, assertions, **kwargs):
     results.record(observations, origin=CheckOrigin.OPENLINEAGE)
 
 
+def quality_measured(sender, dataset_id, run_id, at, metrics, **kwargs):
+    metrics_module.record(dataset_id, run_id, at, metrics)
+
+
 def connect():
     catalog_events.quality_reported.connect(quality_reported, dispatch_uid="quality-openlineage-assertions")
+    catalog_events.quality_measured.connect(quality_measured, dispatch_uid="quality-openlineage-metrics")

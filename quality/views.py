@@ -1,5 +1,6 @@
 """The quality tab of a dataset: each check with its last status, a plotly history of passes and failures, the
-failing rows over time, and dbt's source freshness observations."""
+failing rows over time, the metrics runs measured (latest values, rows and nulls over time), and dbt's source
+freshness observations."""
 
 from collections import defaultdict
 
@@ -7,6 +8,7 @@ from django.shortcuts import render
 
 from catalog.access import asset_for_user
 from catalog.choices import AssetKind
+from quality import metrics
 from quality.choices import FAILING, CheckStatus
 from quality.models import CheckResult, FreshnessObservation
 
@@ -47,12 +49,16 @@ def dataset_quality(request, slug):
     asset, can_edit = asset_for_user(request, AssetKind.DATASET, slug)
     checks = list(asset.quality_checks.all())
     history = list(CheckResult.objects.filter(quality_check__asset=asset).order_by("-executed_at", "-pk")[:HISTORY])
+    latest, measured = metrics.latest_of(asset)
     context = {
         "asset": asset,
         "can_edit": can_edit,
         "checks": checks,
         "failing": [check for check in checks if check.last_status in FAILING and not check.gone],
-        "charts": _figures(checks, history),
+        "charts": _figures(checks, history) + metrics.figures(measured),
+        "metrics": latest,
+        "measured": list(reversed(measured))[:10],
+        "measures": metrics.COLUMN_MEASURES,
         "freshness": FreshnessObservation.objects.filter(asset=asset)[:20],
         "nav": "catalog",
     }

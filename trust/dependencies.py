@@ -17,8 +17,17 @@ from trust.models.dependencies import Dependency
 
 def consumers_of(dataset):
     """The declared dependencies on ``dataset``, consumers joined, pending first."""
-    rows = Dependency.objects.filter(dataset=dataset).with_consumers()
-    return sorted(rows, key=lambda row: (row.status != DependencyStatus.PENDING, row.declared_at))
+    return consumers_of_each([dataset.pk])[dataset.pk]
+
+
+def consumers_of_each(dataset_ids):
+    """``{dataset id: [its declared dependencies]}`` as ``consumers_of`` gives them, for many datasets in one
+    query."""
+    found = {pk: [] for pk in dataset_ids}
+    rows = Dependency.objects.filter(dataset_id__in=list(found)).with_consumers()
+    for row in sorted(rows, key=lambda row: (row.status != DependencyStatus.PENDING, row.declared_at)):
+        found[row.dataset_id].append(row)
+    return found
 
 
 def tell_consumers(dataset, *, title, body, url, columns=None, dependencies=None):
@@ -40,14 +49,15 @@ def tell_consumers(dataset, *, title, body, url, columns=None, dependencies=None
 
 @dataclass
 class BreakingChange:
-    """Who hears of a schema change on a dataset: decided here once, for the catalog's notice (through
-    ``schema_changing``) and for the people downstream (``trust.downstream_receivers.schema_changed``).
+    """Who hears of a problem with some columns of a dataset (a schema change removing or retyping them, a failing
+    check on one of them): decided here once, for the first notices to the declared consumers and for the people
+    downstream (``trust.downstream_receivers``).
 
-    ``breaking``: the columns removed or retyped. ``readers``: ``{asset_id: [columns]}`` of the datasets that read
-    them through column lineage, or None when nothing downstream is known column by column (then everything
-    downstream is affected). ``reached``: the declared dependencies on a breaking column (or on all of the
-    dataset), told first. ``spared``: the ids of the people no general notice goes to: those told first, and those
-    whose every declared dependency is on other columns; the people who answer for the dataset are never spared.
+    ``breaking``: the columns at fault. ``readers``: ``{asset_id: [columns]}`` of the datasets that read them
+    through column lineage, or None when nothing downstream is known column by column (then everything downstream
+    is affected). ``reached``: the declared dependencies on a column at fault (or on all of the dataset), told
+    first. ``spared``: the ids of the people no general notice goes to: those told first, and those whose every
+    declared dependency is on other columns; the people who answer for the dataset are never spared.
     """
 
     dataset: object
@@ -61,6 +71,24 @@ class BreakingChange:
         return [self.dataset.pk] if self.readers is None else sorted(self.readers)
 
 
+def column_audience(dataset, columns, readers, *, changed=None, dependencies=None):
+    """The ``BreakingChange`` for ``columns`` of ``dataset`` (an asset). ``readers``: ``catalog.lineage.
+    column_consumers`` of those columns (None: not known column by column). ``changed``: every column the event
+    touches, when more than those at fault (a schema change's added columns): a declared consumer of one of them
+    is not spared. ``dependencies``: ``consumers_of(dataset)``, when the caller read them already."""
+    columns = list(columns)
+    changed = columns if changed is None else list(changed)
+    dependencies = consumers_of(dataset) if dependencies is None else dependencies
+    reached = [row for row in dependencies if columns and row.touches(columns)]
+    told = {user.pk for row in reached for user in row.people()}
+    touched = {user.pk for row in dependencies if row.touches(changed) for user in row.people()}
+    untouched = {user.pk for row in dependencies if not row.touches(changed) for user in row.people()}
+    spared = set()
+    if dependencies:
+        spared = (told | (untouched - touched)) - set(answerable_for(dataset).values_list("pk", flat=True))
+    return BreakingChange(dataset, columns, readers if columns else {}, reached, spared)
+
+
 def breaking_change_audience(change, consumers=None):
     """The ``BreakingChange`` of a ``SchemaChange`` (``consumers``: ``catalog.lineage.column_consumers`` of its
     breaking columns, found before they were deleted; None: not known). Kept on the change, so its two events
@@ -68,18 +96,9 @@ def breaking_change_audience(change, consumers=None):
     audience = getattr(change, "_trust_audience", None)
     if audience is not None:
         return audience
-    dataset = change.dataset.asset
     breaking = [item["name"] for item in (*change.removed, *change.type_changed)]
-    dependencies = consumers_of(dataset)
-    reached = [row for row in dependencies if breaking and row.touches(breaking)]
     changed = breaking + [item["name"] for item in change.added]
-    told = {user.pk for row in reached for user in row.people()}
-    touched = {user.pk for row in dependencies if row.touches(changed) for user in row.people()}
-    untouched = {user.pk for row in dependencies if not row.touches(changed) for user in row.people()}
-    spared = set()
-    if dependencies:
-        spared = (told | (untouched - touched)) - set(answerable_for(dataset).values_list("pk", flat=True))
-    audience = BreakingChange(dataset, breaking, consumers if breaking else {}, reached, spared)
+    audience = column_audience(change.dataset.asset, breaking, consumers, changed=changed)
     change._trust_audience = audience
     return audience
 

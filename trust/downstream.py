@@ -30,8 +30,8 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.lineage import MAX_DEPTH
-from catalog.models import Asset, LineageEdge, Watch
+from catalog.lineage import MAX_DEPTH, column_consumers, walk
+from catalog.models import Asset, Column, LineageEdge, Watch
 from core.background import send
 from core.choices import NotificationKind
 from core.notifications import Message, deliver, to_team_webhook
@@ -53,9 +53,11 @@ def _asset_id(asset):
     return int(getattr(asset, "pk", asset))
 
 
-def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=False, spared=()):
+def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=False, spared=(), columns=()):
     """Announce that a problem began on ``asset``; the people downstream are told once, by the worker, except the
-    ``spared`` (user ids: a declared consumer of other columns than those a schema change broke).
+    ``spared`` (user ids: a declared consumer of other columns than those a schema change broke). ``columns``: the
+    columns at fault, when the problem is with those only (a failing check on one): the fan-out reaches what reads
+    them (``column_reach``).
 
     Returns the notice (the transition row), or None when this cause is already open (nothing new to say).
     """
@@ -66,6 +68,7 @@ def problem_started(asset, cause_kind, cause_key, summary, *, url="", critical=F
             problem = UpstreamProblem.objects.create(
                 asset_id=asset_id, cause_kind=cause_kind, cause_key=str(cause_key)[:100], summary=summary[:300],
                 url=url, critical=critical, silenced=quiet, spared=sorted(spared),
+                columns=sorted(columns),
             )  # fmt: skip
     except IntegrityError:  # already open: announced before, by this caller or a concurrent one
         return None
@@ -128,10 +131,10 @@ def claim(notice_id, now=None):
     return ProblemNotice.objects.select_related("problem__asset").get(pk=notice_id)
 
 
-def downstream_paths(asset_id, max_depth=MAX_DEPTH):
-    """``{asset_id: parent_id}`` for everything within ``max_depth`` hops downstream of ``asset_id``: for each, the
-    asset one step nearer the start on a shortest path (breadth first, one query per hop). Following parents from
-    any asset leads back to ``asset_id``."""
+def downstream_paths(asset_id, max_depth=MAX_DEPTH, within=None):
+    """``{asset_id: parent_id}`` for everything within ``max_depth`` hops downstream of ``asset_id`` (and, given
+    ``within``, only through those assets): for each, the asset one step nearer the start on a shortest path
+    (breadth first, one query per hop). Following parents from any asset leads back to ``asset_id``."""
     parents, frontier, seen = {}, [asset_id], {asset_id}
     for _ in range(max_depth):
         edges = LineageEdge.objects.filter(upstream_id__any_of=frontier)
@@ -140,7 +143,7 @@ def downstream_paths(asset_id, max_depth=MAX_DEPTH):
             edges = edges.order_by("downstream_id", "upstream_id").distinct("downstream_id")
         reached = []
         for downstream_id, upstream_id in edges.values_list("downstream_id", "upstream_id"):
-            if downstream_id not in seen:
+            if downstream_id not in seen and (within is None or downstream_id in within):
                 seen.add(downstream_id)
                 parents[downstream_id] = upstream_id
                 reached.append(downstream_id)
@@ -156,6 +159,23 @@ def path_of(asset_id, parents, names):
     while steps[-1] in parents:
         steps.append(parents[steps[-1]])
     return " ← ".join(names[pk]["name"] for pk in steps)
+
+
+def column_reach(asset_id, columns):
+    """The assets a problem with ``columns`` of the dataset ``asset_id`` reaches first: the datasets that read them
+    through column lineage (``catalog.lineage.column_consumers``) and what reads the dataset with no columns of its
+    own (a report: nothing says which columns it uses). None when nothing downstream is known column by column, or
+    the dataset has none of these columns on record (a test naming a column the catalog spells otherwise):
+    everything downstream is reached. Worked out by the fan-out, not by the writer that announced the problem (a
+    dbt import announcing hundreds of failing tests)."""
+    if not Column.objects.filter(dataset_id=asset_id, name__in=list(columns)).exists():
+        return None
+    readers = column_consumers(asset_id, columns)
+    if readers is None:
+        return None
+    direct = set(LineageEdge.objects.filter(upstream_id=asset_id).values_list("downstream_id", flat=True))
+    with_columns = set(Column.objects.filter(dataset_id__in=direct).values_list("dataset_id", flat=True).distinct())
+    return sorted(set(readers) | (direct - with_columns))
 
 
 def _people(affected_ids, *, teams=False):
@@ -180,12 +200,18 @@ def _people(affected_ids, *, teams=False):
     return people
 
 
-def people_downstream(asset_id, *, only=None, teams=False):
+def people_downstream(asset_id, *, only=None, reaches=None, teams=False):
     """Who downstream of ``asset_id`` hears of a problem on it, and how each affected asset of theirs leads back to
     it: ``(people, parents, names)``, the last two as ``grouped_message`` takes them. ``only``: the affected
     assets, when they were listed before (a deprecation's impacts); those no longer downstream are shown one step
-    away."""
-    parents = downstream_paths(asset_id)
+    away. ``reaches``: the assets a problem with one column concerns (its readers); they and what is downstream of
+    them are affected, nothing else (a reader not linked by lineage is shown one step away)."""
+    if reaches is not None:
+        within = set(reaches) | set(walk(reaches, "down", MAX_DEPTH))
+        parents = downstream_paths(asset_id, within=within)
+        parents |= {pk: asset_id for pk in reaches if pk not in parents and pk != asset_id}
+    else:
+        parents = downstream_paths(asset_id)
     if only is not None:
         parents = {pk: parents.get(pk, asset_id) for pk in only}
     names = _names([asset_id, *parents], parents)
@@ -272,7 +298,9 @@ def fan_out(notice_id):
     notice = claim(notice_id)
     if notice is None:
         return None
-    people, parents, names = people_downstream(notice.problem.asset_id)
+    problem = notice.problem
+    reaches = column_reach(problem.asset_id, problem.columns) if problem.columns else None
+    people, parents, names = people_downstream(problem.asset_id, reaches=reaches)
     for user_id in notice.problem.spared:
         people.pop(user_id, None)
     told = _tell_people(notice, people, parents, names)

@@ -19,7 +19,7 @@ from quality import events as quality_events
 from quality.models import QualityCheck
 from trust import events as trust_events
 from trust.choices import IssueSeverity, TrustLevel
-from trust.dependencies import breaking_change_audience
+from trust.dependencies import breaking_change_audience, column_audience, consumers_of_each, tell_consumers
 from trust.downstream import problem_announced, problem_cleared, problem_started
 from trust.models import DataIssue
 from trust.rules import SEVERITY
@@ -90,18 +90,60 @@ def _checks(check_ids):
     return QualityCheck.objects.filter(pk__in=check_ids).select_related("asset").order_by("pk")
 
 
+def _check_audiences(checks):
+    """``{check id: BreakingChange}`` for the checks on one column: who a failing check concerns, decided as for a
+    column a schema change removes (``trust.dependencies.column_audience``): the declared consumers of that column
+    are told first, those of other columns only are spared. Which assets it reaches (the column's readers) is the
+    fan-out's to work out (``trust.downstream.column_reach``). The declared dependencies of all the checks' datasets
+    are read in one query: a dbt import announces hundreds of failing tests at once."""
+    on_columns = [check for check in checks if check.column]
+    if not on_columns:
+        return {}
+    by_dataset = consumers_of_each({check.asset_id for check in on_columns})
+    return {
+        check.pk: column_audience(check.asset, [check.column], None, dependencies=by_dataset[check.asset_id])
+        for check in on_columns
+    }
+
+
+def _check_words(check):
+    column = f" on column {check.column}" if check.column else ""
+    summary = f"failing check '{check.name}'{column} of {check.asset.name}"
+    return summary, reverse("quality:dataset", args=[check.asset.slug])
+
+
 def check_failed(sender, check_ids, **kwargs):
-    for check in _checks(check_ids):
-        column = f" on column {check.column}" if check.column else ""
+    checks = list(_checks(check_ids))
+    audiences = _check_audiences(checks)
+    for check in checks:
+        summary, url = _check_words(check)
+        audience = audiences.get(check.pk)
+        if audience is not None and audience.reached:
+            tell_consumers(
+                check.asset, title=f"Failing check on {check.asset.name}: {check.name}",
+                body=f"The check '{check.name}' on column {check.column} of {check.asset.name} fails.", url=url,
+                columns=audience.breaking, dependencies=audience.reached,
+            )  # fmt: skip
         problem_started(
-            check.asset, "quality", check.pk, f"failing check '{check.name}'{column} of {check.asset.name}",
-            url=reverse("quality:dataset", args=[check.asset.slug]), critical=check.severity == "error",
+            check.asset, "quality", check.pk, summary, url=url, critical=check.severity == "error",
+            spared=audience.spared if audience is not None else (), columns=[check.column] if check.column else (),
         )  # fmt: skip
 
 
 def check_recovered(sender, check_ids, **kwargs):
-    for check in _checks(check_ids):
+    checks = list(_checks(check_ids))
+    audiences = _check_audiences(checks)
+    for check in checks:
+        # The all-clear goes to whom the failure was told: the problem keeps its columns and who was spared.
         problem_cleared(check.asset, "quality", check.pk)
+        audience = audiences.get(check.pk)
+        if audience is not None and audience.reached:
+            _, url = _check_words(check)
+            tell_consumers(
+                check.asset, title=f"Check passes again on {check.asset.name}: {check.name}",
+                body=f"The check '{check.name}' on column {check.column} of {check.asset.name} passes again.",
+                url=url, columns=audience.breaking, dependencies=audience.reached,
+            )  # fmt: skip
 
 
 def _own_level(verdicts):

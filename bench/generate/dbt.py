@@ -1,6 +1,7 @@
 """A generated dbt project's artifacts, for the import benchmark: ``models`` models in layers, each reading one or
-two models of the layer before (the first layer reads sources), ``columns`` columns each, a not_null test per model
-(one in ten failing), and the catalog and run results dbt would write."""
+two models of the layer before (the first layer reads sources), ``columns`` columns each, its compiled SQL (columns
+taken from its parents, one in three renamed or derived: the import reads its column lineage with OpenLineage's SQL
+parser), a not_null test per model (one in ten failing), and the catalog and run results dbt would write."""
 
 import random
 
@@ -46,6 +47,7 @@ def artifacts(models, *, columns=6, database="bench", seed=16):
             "tags": ["bench"],
             "config": {"materialized": "table"},
             "depends_on": {"nodes": parents},
+            "compiled_code": _compiled(names, parents, nodes, sources),
         }
         catalog[uid] = {"columns": {n: {"name": n, "type": "text", "index": i} for i, n in enumerate(names)}}
         test = f"test.bench.not_null_model_{number}_c0.{number:010x}"
@@ -96,6 +98,24 @@ def artifacts(models, *, columns=6, database="bench", seed=16):
             "results": results,
         },
     }
+
+
+def _compiled(names, parents, nodes, sources):
+    """What ``dbt compile`` would write for a model reading ``parents`` (joined on c0): each column from one of
+    them, in turn; one in three under another name upstream (``c1`` from ``upper(p0.c4)``)."""
+    relations = []
+    for uid in parents:
+        node = nodes.get(uid) or sources[uid]
+        relations.append(f'"{node["database"]}"."{node["schema"]}"."{node.get("alias") or node["identifier"]}"')
+    selected = []
+    for index, name in enumerate(names):
+        alias = f"p{index % len(relations)}"
+        if index % 3 == 1:
+            selected.append(f"upper({alias}.{names[(index + 3) % len(names)]}) as {name}")
+        else:
+            selected.append(f"{alias}.{name}")
+    joins = "".join(f"\njoin {relation} p{n} on p{n}.c0 = p0.c0" for n, relation in enumerate(relations[1:], 1))
+    return "select\n    " + ",\n    ".join(selected) + f"\nfrom {relations[0]} p0{joins}"
 
 
 def import_generated(models, *, database):

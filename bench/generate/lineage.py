@@ -10,7 +10,7 @@ import numpy as np
 
 from bench.generate.shape import DOMAIN_SIZE, FULL, HUB_DOMAINS, domain_of_dataset
 from catalog.choices import Lifecycle, LineageOrigin
-from catalog.models import Asset, LineageEdge
+from catalog.models import Asset, Column, ColumnLineage, LineageEdge
 
 # Few edges leave their domain: with more, ten hops from any table reach most of the catalog, which is not
 # what real warehouses look like (and not what the issue asks: a few hubs with thousands of descendants).
@@ -19,6 +19,9 @@ HUB_ENTRIES_PER_DOMAIN = 3
 READS_PER_PIPELINE, WRITES_PER_PIPELINE = 3, 2
 INPUTS_PER_REPORT = 4
 TRAINING_SETS_PER_VERSION = 2
+# Dataset → dataset edges whose same-named columns are linked column by column (as an OpenLineage columnLineage
+# facet or a dbt import would say): one in this many.
+COLUMN_LINEAGE_EVERY = 5
 
 
 def _dataset_edges(gen, rng, target):
@@ -118,6 +121,7 @@ def write_lineage(gen):
         ["upstream_id", "downstream_id", "origin", "created_by_id", "created_at"],
         ((int(u), int(d), origins[origin[n]], None, created[n]) for n, (u, d) in enumerate(pairs.tolist())),
     )
+    _column_lineage(gen)
     # Nothing retired still feeds anything: an asset is retired once its deprecation has moved every consumer
     # away. One drawn as retired that still has consumers is being phased out: deprecated. (Drawn at random, a
     # retired input sat within ten hops of almost every report, and almost every badge read "Do not use".)
@@ -125,4 +129,24 @@ def write_lineage(gen):
     gen.cursor.execute(
         f"UPDATE {assets} SET lifecycle = %s WHERE lifecycle = %s AND id IN (SELECT upstream_id FROM {edges})",
         [Lifecycle.DEPRECATED, Lifecycle.RETIRED],
+    )
+
+
+def _column_lineage(gen):
+    """Column lineage for part of the dataset → dataset edges: the same-named columns of both ends, linked. Which
+    edges is a function of their ends' ids, so the data stays a pure function of the seed and the scale."""
+    first, last = gen.ids["datasets"], gen.ids["datasets"] + gen.counts["datasets"] - 1
+    links, edges, columns = ColumnLineage._meta.db_table, LineageEdge._meta.db_table, Column._meta.db_table
+    gen.cursor.execute(
+        f"""
+        INSERT INTO {links} (upstream_id, downstream_id, origin, transformation, created_at)
+        SELECT up.id, down.id, %s, '', %s
+        FROM {edges} e
+        JOIN {columns} up ON up.dataset_id = e.upstream_id
+        JOIN {columns} down ON down.dataset_id = e.downstream_id AND down.name = up.name
+        WHERE e.upstream_id BETWEEN %s AND %s AND e.downstream_id BETWEEN %s AND %s
+          AND (e.upstream_id + e.downstream_id) %% %s = 0
+        ON CONFLICT DO NOTHING
+        """,
+        [LineageOrigin.OPENLINEAGE, gen.epoch, first, last, first, last, COLUMN_LINEAGE_EVERY],
     )

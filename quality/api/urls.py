@@ -9,4 +9,5 @@ urlpatterns = [
         views.GreatExpectationsView.as_view(),
         name="great-expectations-import",
     ),
+    path("integrations/soda/", views.SodaView.as_view(), name="soda-import"),
 ]

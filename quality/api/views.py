@@ -13,6 +13,7 @@ from catalog.choices import AssetKind
 from catalog.models import DataSource
 from quality.dbt import ARTIFACTS, DbtArtifactError, import_artifacts, may_import
 from quality.greatexpectations import MalformedValidation, record_validation
+from quality.soda import MalformedScan, record_scan
 
 
 class DbtImportView(APIView):
@@ -49,6 +50,21 @@ class DbtImportView(APIView):
         return Response(summary.as_dict(), status=status.HTTP_200_OK)
 
 
+def _dataset_sent(request, what):
+    """The dataset named by ``dataset`` (its uuid) in the body, which the sender may change; raises the API's 400,
+    403 or 404."""
+    if not isinstance(request.data, dict) or not request.data.get("dataset"):
+        raise exceptions.ValidationError({"dataset": f"Give the uuid of the dataset {what}."})
+    try:
+        wanted = uuid.UUID(str(request.data["dataset"]))
+    except ValueError:
+        raise exceptions.ValidationError({"dataset": "This is not a dataset's uuid."}) from None
+    asset, _ = asset_for_user(request, uuid=wanted, edit=True)
+    if asset.kind != AssetKind.DATASET:
+        raise exceptions.ValidationError({"dataset": "Quality results belong to a dataset."})
+    return asset
+
+
 class GreatExpectationsView(APIView):
     """Accept a Great Expectations validation result (``result.to_json_dict()``) for one dataset:
     ``{"dataset": "<the dataset's uuid>", "result": {...}}``. Each expectation becomes a quality check of the dataset,
@@ -58,17 +74,27 @@ class GreatExpectationsView(APIView):
 
     @extend_schema(request=dict, responses={200: dict, 400: dict, 403: dict})
     def post(self, request):
-        if not isinstance(request.data, dict) or not request.data.get("dataset"):
-            raise exceptions.ValidationError({"dataset": "Give the uuid of the dataset that was validated."})
-        try:
-            wanted = uuid.UUID(str(request.data["dataset"]))
-        except ValueError:
-            raise exceptions.ValidationError({"dataset": "This is not a dataset's uuid."}) from None
-        asset, _ = asset_for_user(request, uuid=wanted, edit=True)
-        if asset.kind != AssetKind.DATASET:
-            raise exceptions.ValidationError({"dataset": "Validation results belong to a dataset."})
+        asset = _dataset_sent(request, "that was validated")
         try:
             recorded = record_validation(asset, request.data.get("result"))
         except MalformedValidation as exc:
+            return Response({"detail": f"Nothing was recorded: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"checks": recorded["checks"], "results": recorded["results"]})
+
+
+class SodaView(APIView):
+    """Accept a Soda scan result (the file ``soda scan ... -srf results.json`` writes, or
+    ``Scan.get_scan_results()``) for one dataset: ``{"dataset": "<the dataset's uuid>", "result": {...}}``. Each
+    SodaCL check becomes a quality check of the dataset, and this scan one result of each; checks on another table
+    refuse the whole result. The dataset's owner, team and staff may send results."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 403: dict})
+    def post(self, request):
+        asset = _dataset_sent(request, "that was scanned")
+        try:
+            recorded = record_scan(asset, request.data.get("result"))
+        except MalformedScan as exc:
             return Response({"detail": f"Nothing was recorded: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"checks": recorded["checks"], "results": recorded["results"]})

@@ -129,6 +129,28 @@ def test_lineage_is_a_dag_with_hubs_that_have_many_descendants():
 
 
 @pytest.mark.django_db
+def test_part_of_the_dataset_edges_have_column_lineage_between_same_named_columns():
+    from catalog.models import ColumnLineage
+
+    generate(TINY, seed=7, epoch=EPOCH)
+
+    links = list(
+        ColumnLineage.objects.values_list(
+            "upstream__name", "downstream__name", "upstream__dataset_id", "downstream__dataset_id"
+        )
+    )
+    assert links and all(up == down for up, down, _, _ in links)
+    linked = {(up, down) for _, _, up, down in links}
+    between_datasets = set(
+        LineageEdge.objects.filter(upstream__kind=AssetKind.DATASET, downstream__kind=AssetKind.DATASET).values_list(
+            "upstream_id", "downstream_id"
+        )
+    )
+    assert linked <= between_datasets
+    assert 0.1 * len(between_datasets) <= len(linked) <= 0.3 * len(between_datasets)
+
+
+@pytest.mark.django_db
 def test_the_same_seed_gives_the_same_rows_and_another_seed_different_ones():
     digests = []
     for seed in (3, 3, 4):

@@ -329,3 +329,111 @@ def test_a_check_that_starts_failing_or_recovers_is_announced(warehouse):
 
     assert heard == [("failed", [orders.pk]), ("recovered", [orders.pk])]
     assert CheckResult.objects.filter(quality_check__asset=orders.asset).count() == 4
+
+
+def test_a_failing_test_on_a_column_alerts_the_readers_of_that_column_only(dbt_project, warehouse, tmp_path):
+    """accepted_values fails on stg_orders.status. order_statuses reads status (column lineage), so bob, who owns
+    the Order status board built on it, is told with the path; customer_orders reads other columns of stg_orders,
+    so dave's finance pack built on it is not, nor alice's Weekly revenue; of the two reports built straight on
+    stg_orders, erin's declared it reads amount only (not told), frank's declared status (told first, once)."""
+    from core.choices import NotificationKind
+    from core.models import Notification
+    from trust import downstream
+    from trust.choices import NoticeState
+    from trust.models import Dependency, ProblemNotice
+
+    # The project as it was before its tests ran: nothing failing yet.
+    target = tmp_path / "target"
+    target.mkdir()
+    for name in ("manifest.json", "catalog.json"):
+        (target / name).write_text((dbt_project / "target" / name).read_text())
+    call_command("import_dbt", str(target), "--source", warehouse.asset.slug, stdout=io.StringIO())
+    orders, marts = Asset.objects.get(name="stg_orders"), Asset.objects.get(name="customer_orders")
+    dave, erin, frank = factories.user("dave"), factories.user("erin"), factories.user("frank")
+    factories.edge(marts, factories.report("Finance pack", owner=dave))
+    for owner, columns in ((erin, ["amount"]), (frank, ["status"])):
+        report = factories.report(f"{owner.username}'s sheet", owner=owner).asset
+        factories.edge(orders, report)
+        Dependency.declare(orders, by=owner, consumer=report, columns=columns)
+    Notification.objects.all().delete()
+
+    import_dbt(dbt_project, warehouse)  # now with run_results.json: the test on status fails
+    for pk in ProblemNotice.objects.filter(state=NoticeState.PENDING).values_list("pk", flat=True):
+        downstream.fan_out(pk)
+
+    def told(kind):
+        # The warning on customer_orders.email fails in the same run: its own readers hear of it, not counted here.
+        rows = Notification.objects.filter(kind=kind, title__contains="accepted_values_stg_orders_status")
+        return dict(rows.values_list("recipient__username", "title"))
+
+    upstream = told(NotificationKind.UPSTREAM)
+    assert upstream == {
+        "bob": "Order status board ← order_statuses ← stg_orders: failing check "
+        "'accepted_values_stg_orders_status__placed__shipped__completed' on column status of stg_orders"
+    }
+    assert told(NotificationKind.DEPENDENCY) == {
+        "frank": "Failing check on stg_orders: accepted_values_stg_orders_status__placed__shipped__completed"
+    }
+    assert not Notification.objects.filter(recipient=erin).exists()
+
+
+def _links(name):
+    rows = ColumnLineage.objects.filter(downstream__dataset__asset__name=name)
+    return set(rows.values_list("downstream__name", "upstream__dataset__asset__name", "upstream__name"))
+
+
+def test_column_lineage_comes_from_the_compiled_sql_renamed_and_derived_columns_included(dbt_project, warehouse):
+    """The manifest ``dbt test`` wrote last has compiled code for the tests only: the models' SQL is their raw code
+    with refs and sources resolved; ``dbt compile`` or ``build`` give the compiled code itself (next test)."""
+    import_dbt(dbt_project, warehouse)
+
+    assert _links("order_statuses") == {
+        ("order_id", "stg_orders", "order_id"),
+        ("status", "stg_orders", "status"),
+        ("status_label", "stg_orders", "status"),  # upper(status)
+        ("amount_cents", "stg_orders", "amount"),  # amount * 100
+    }
+    marts = _links("customer_orders")
+    assert ("order_count", "stg_orders", "order_id") in marts  # count(o.order_id)
+    assert ("total_amount", "stg_orders", "amount") in marts  # sum(o.amount)
+    # c.customer_id is the customer's: the join key of stg_orders does not feed it.
+    assert ("customer_id", "stg_customers", "customer_id") in marts
+    assert ("customer_id", "stg_orders", "customer_id") not in marts
+    link = ColumnLineage.objects.get(downstream__dataset__asset__name="order_statuses", downstream__name="status_label")
+    assert (link.origin, link.transformation) == (LineageOrigin.DBT, "compiled SQL")
+
+
+def test_the_compiled_code_of_the_manifest_is_read_first(dbt_project, warehouse, tmp_path):
+    """What ``dbt compile`` writes: the model's compiled code, whatever its raw code says."""
+    target = tmp_path / "target"
+    target.mkdir()
+    manifest = json.loads((dbt_project / "target" / "manifest.json").read_text())
+    node = manifest["nodes"]["model.shop.order_statuses"]
+    relation = manifest["nodes"]["model.shop.stg_orders"]["relation_name"]
+    node["raw_code"] = "{{ my_macro() }}"
+    node["compiled_code"] = f"select order_id, lower(status) as status_label, amount as amount_cents from {relation}"
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    (target / "catalog.json").write_text((dbt_project / "target" / "catalog.json").read_text())
+
+    call_command("import_dbt", str(target), "--source", warehouse.asset.slug, stdout=io.StringIO())
+
+    assert _links("order_statuses") == {
+        ("order_id", "stg_orders", "order_id"),
+        ("status_label", "stg_orders", "status"),
+        ("amount_cents", "stg_orders", "amount"),
+    }
+
+
+def test_without_sql_the_parser_can_read_same_named_columns_are_taken_as_lineage(dbt_project, warehouse, tmp_path):
+    target = tmp_path / "target"
+    target.mkdir()
+    manifest = json.loads((dbt_project / "target" / "manifest.json").read_text())
+    for node in manifest["nodes"].values():
+        node.pop("compiled_code", None)
+        node["raw_code"] = "{{ my_macro() }}"  # Jinja only dbt can render
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    (target / "catalog.json").write_text((dbt_project / "target" / "catalog.json").read_text())
+
+    call_command("import_dbt", str(target), "--source", warehouse.asset.slug, stdout=io.StringIO())
+
+    assert _links("order_statuses") == {("order_id", "stg_orders", "order_id"), ("status", "stg_orders", "status")}

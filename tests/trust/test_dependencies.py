@@ -247,6 +247,92 @@ def test_with_column_lineage_the_readers_and_the_declared_consumers_of_the_colum
     assert _titles(carol) == [] and _titles(erin) == []
 
 
+def _check_on(dataset_asset, column, status, run):
+    from quality import results
+
+    results.record(
+        [
+            results.Observation(
+                asset_id=dataset_asset.pk, key=f"not_null_{column}", name=f"not_null_{column}", column=column,
+                run_key=f"run-{run}", status=status, executed_at=timezone.now() + timedelta(minutes=run),
+            )
+        ],
+        origin="dbt",
+    )  # fmt: skip
+
+
+def test_a_failing_check_on_a_column_without_column_lineage_spares_the_consumers_of_other_columns_till_it_passes(
+    orders, owner, erin
+):
+    """Nothing downstream of Orders is known column by column: a failing check on region reaches everyone
+    downstream but erin, who declared she reads amount only; frank, who declared region, is told first (and not
+    twice). The all-clear goes to the same people."""
+    bob, frank = factories.user("bob"), factories.user("frank")
+    report = factories.report("Revenue report", owner=bob).asset
+    factories.edge(orders, report)
+    for person in (erin, frank):
+        Watch.objects.create(user=person, asset=report)
+    Dependency.declare(orders, by=erin, consumer=erin, columns=["amount"])
+    Dependency.declare(orders, by=frank, consumer=frank, columns=["region"])
+    Notification.objects.all().delete()
+
+    _check_on(orders, "region", "fail", 1)
+    _fan_out()
+    assert _titles(erin) == []
+    assert _titles(frank) == ["Failing check on Orders: not_null_region"]
+    assert _titles(bob, NotificationKind.UPSTREAM) == [
+        "Revenue report ← Orders: failing check 'not_null_region' on column region of Orders"
+    ]
+
+    _check_on(orders, "region", "pass", 2)
+    _fan_out()
+    assert _titles(erin) == []
+    assert _titles(frank)[1:] == ["Check passes again on Orders: not_null_region"]
+    assert _titles(bob, NotificationKind.UPSTREAM)[1:] == [
+        "Revenue report ← Orders: all clear, failing check 'not_null_region' on column region of Orders is over"
+    ]
+
+
+def test_a_failing_check_on_a_column_reaches_its_readers_and_what_reads_the_dataset_without_columns(
+    orders, owner, erin
+):
+    """Column lineage says the newsletter reads Orders.amount and the greetings read Orders.region; a dashboard
+    reads Orders itself (which columns, nobody says). The check on amount fails: the newsletter's owner and the
+    dashboard's hear, the greetings' do not."""
+    bob, carol, gina = (factories.user(name) for name in ("bob", "carol", "gina"))
+    newsletter = factories.dataset("Newsletter", owner=bob, columns=[("amount", "numeric")]).asset
+    greetings = factories.dataset("Greetings", owner=carol, columns=[("region", "text")]).asset
+    dashboard = factories.report("Dashboard", owner=gina).asset
+    for reader in (newsletter, greetings, dashboard):
+        factories.edge(orders, reader)
+    set_column_lineage(newsletter.pk, {"amount": [(orders.pk, "amount", "")]}, actor=None, origin="openlineage")
+    set_column_lineage(greetings.pk, {"region": [(orders.pk, "region", "")]}, actor=None, origin="openlineage")
+    Notification.objects.all().delete()
+
+    _check_on(orders, "amount", "fail", 1)
+    _fan_out()
+
+    assert _titles(bob) == ["Newsletter ← Orders: failing check 'not_null_amount' on column amount of Orders"]
+    assert _titles(gina) == ["Dashboard ← Orders: failing check 'not_null_amount' on column amount of Orders"]
+    assert _titles(carol) == []
+
+
+def test_a_failing_check_on_a_column_the_catalog_does_not_know_reaches_everything_downstream(orders, owner):
+    """The test names "Amount", the catalog has "amount": nobody can say what reads it, so nobody is left out."""
+    bob, carol = factories.user("bob"), factories.user("carol")
+    greetings = factories.dataset("Greetings", owner=carol, columns=[("region", "text")]).asset
+    factories.edge(orders, greetings)
+    factories.edge(orders, factories.report("Revenue report", owner=bob))
+    set_column_lineage(greetings.pk, {"region": [(orders.pk, "region", "")]}, actor=None, origin="openlineage")
+    Notification.objects.all().delete()
+
+    _check_on(orders, "Amount", "fail", 1)
+    _fan_out()
+
+    assert _titles(carol) == ["Greetings ← Orders: failing check 'not_null_Amount' on column Amount of Orders"]
+    assert _titles(bob) == ["Revenue report ← Orders: failing check 'not_null_Amount' on column Amount of Orders"]
+
+
 def test_a_deprecation_shows_the_owner_the_consumers_and_tells_them_first(orders, owner, erin, client_for):
     report = factories.report("Board pack", owner=owner).asset
     Dependency.declare(orders, by=owner, consumer=report, columns=["amount"])

@@ -19,7 +19,10 @@ class UpstreamProblem(models.Model):
     any other app's word: a quality check, model drift) and ``cause_key`` which one (an issue's uuid, a policy's
     id). States: open (``cleared_at`` empty) → cleared. At most one open row per cause (a constraint), so
     announcing a cause that is already open opens nothing and tells nobody twice. ``silenced``: the asset was in
-    maintenance when it started, so nobody was told, and nobody is told when it clears either.
+    maintenance when it started, so nobody was told, and nobody is told when it clears either. ``columns``: a
+    problem with some columns only (a failing check on one) reaches what reads them and what is downstream of that
+    (``trust.downstream.column_reach``, worked out by the fan-out); ``spared``: people not told at all (declared
+    consumers of other columns).
     """
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="upstream_problems")
@@ -31,6 +34,11 @@ class UpstreamProblem(models.Model):
     silenced = models.BooleanField(default=False)
     spared = models.JSONField(
         default=list, blank=True, help_text="Ids of people not told: declared consumers of other columns only."
+    )
+    columns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The columns at fault: only what reads them hears of it; empty: everything downstream.",
     )
     started_at = models.DateTimeField(default=timezone.now)
     cleared_at = models.DateTimeField(null=True, blank=True)
