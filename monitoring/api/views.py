@@ -55,3 +55,8 @@ class FreshnessCheckViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         # Whether the reader may see each check's technical detail, answered in the same query as the rows.
         return super().get_queryset().annotate(user_can_edit=can_edit_expression(self.request.user, "policy__asset__"))
+
+    def queryset_to_count(self, queryset):
+        """The page counts the checks with its filters only (``core.api.conventions.Pagination``): the reader's rights
+        joined under the COUNT made it read the policies and assets of two million checks (57 ms became 190)."""
+        return self.filter_queryset(FreshnessCheck.objects.all())
