@@ -12,9 +12,11 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from core import outbound
 from core.validators import web_url_validator
 from mlops.choices import CheckKind, CheckStatus, DeliveryState, MonitoringStatus
 
@@ -160,6 +162,12 @@ class DeliveryHook(models.Model):
 
     def __str__(self):
         return self.url
+
+    def clean(self):
+        try:
+            outbound.check_url(self.url)
+        except outbound.OutboundRefused as exc:
+            raise ValidationError({"url": str(exc)}) from None
 
 
 class WebhookDelivery(models.Model):

@@ -331,6 +331,14 @@ def _outcome(p):
     return Request("post", f"/api/v1{base}/versions/1/outcomes/", {"id": "p1", "value": 1})
 
 
+def _hook_delete(p):
+    from mlops.models import DeliveryHook
+
+    model, _, base = _model(p)
+    hook = DeliveryHook.objects.create(team=model.asset.team, url="https://ci.example.com/hook", created_by=p.owner)
+    return Request("delete", f"/api/v1{base}/hooks/{hook.pk}/")
+
+
 def _promote_challenger(p):
     from mlops.challenger import set_challenger
 
@@ -567,6 +575,20 @@ CASES = {
     ),
     ("model-version-outcomes", "post"): Case(lambda p: _outcome(p)),
     ("model-version-scoring", "post"): Case(lambda p: _score(p, api=True)),
+    ("model-gates", "put"): Case(
+        lambda p: Request(
+            "put",
+            f"/api/v1{_model(p)[2]}/gates/",
+            {
+                "thresholds": [{"metric": "f1", "split": "test", "direction": "min", "value": 0.6}],
+                "fairness": {"sensitive_column": "segment", "max_gap": 0.1},
+            },
+        )
+    ),
+    ("model-hooks", "post"): Case(
+        lambda p: Request("post", f"/api/v1{_model(p)[2]}/hooks/", {"url": "https://ci.example.com/hook"})
+    ),
+    ("model-hook", "delete"): Case(lambda p: _hook_delete(p)),
     # --- API: monitoring
     ("job-run-cancel", "post"): Case(lambda p: Request("post", f"/api/v1/job-runs/{_queued_run(p).uuid}/cancel/")),
     ("training-run-list", "post"): Case(lambda p: _train_api(p)),

@@ -52,3 +52,10 @@ def add_error_responses(result, generator, request, public):
                     code, {"description": text, "content": {"application/json": {"schema": reference}}}
                 )
     return result
+
+
+def drop_route_lookaheads(endpoints):
+    """Preprocessing hook: ``portal.urls`` enters each app's API routes through a zero-width lookahead on their first
+    segments, which the schema's path simplifier reads as an unnamed parameter (``/api/v1/{var}models/``). The
+    lookahead matches no characters, so the published path is the same without it."""
+    return [(path.replace("{var}", ""), *rest) for path, *rest in endpoints]

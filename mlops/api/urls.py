@@ -9,5 +9,10 @@ urlpatterns = [
          name="model-version-outcomes"),
     path("models/<slug:slug>/versions/<int:number>/scoring/", views.ScoringView.as_view(),
          name="model-version-scoring"),
+    path("models/<slug:slug>/gates/", views.QualityGatesView.as_view(), name="model-gates"),
+    path("models/<slug:slug>/hooks/", views.DeliveryHooksView.as_view(), name="model-hooks"),
+    path("models/<slug:slug>/hooks/<int:pk>/", views.DeliveryHookView.as_view(), name="model-hook"),
+    path("models/<slug:slug>/hooks/<int:pk>/deliveries/", views.DeliveryLogView.as_view(),
+         name="model-hook-deliveries"),
     path("models/<slug:slug>/monitoring/", views.MonitoringView.as_view(), name="model-monitoring"),
 ]  # fmt: skip
