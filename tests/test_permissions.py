@@ -339,6 +339,20 @@ def _hook_delete(p):
     return Request("delete", f"/api/v1{base}/hooks/{hook.pk}/")
 
 
+def _schedule(p, method):
+    from mlops.models import ScoringSchedule
+
+    model, _, base = _model(p)
+    dataset = _dataset(p)
+    dataset.format = "csv"
+    dataset.save(update_fields=["format"])
+    if method == "post":
+        return Request("post", f"/api/v1{base}/scoring-schedules/", {"dataset": dataset.asset.slug, "version": 1})
+    schedule = ScoringSchedule.objects.create(model=model, dataset=dataset, created_by=p.owner)
+    data = {"every_hours": 2} if method == "patch" else None
+    return Request(method, f"/api/v1{base}/scoring-schedules/{schedule.pk}/", data)
+
+
 def _promote_challenger(p):
     from mlops.challenger import set_challenger
 
@@ -589,6 +603,9 @@ CASES = {
         lambda p: Request("post", f"/api/v1{_model(p)[2]}/hooks/", {"url": "https://ci.example.com/hook"})
     ),
     ("model-hook", "delete"): Case(lambda p: _hook_delete(p)),
+    ("model-scoring-schedules", "post"): Case(lambda p: _schedule(p, "post")),
+    ("model-scoring-schedule", "patch"): Case(lambda p: _schedule(p, "patch")),
+    ("model-scoring-schedule", "delete"): Case(lambda p: _schedule(p, "delete")),
     # --- API: monitoring
     ("job-run-cancel", "post"): Case(lambda p: Request("post", f"/api/v1/job-runs/{_queued_run(p).uuid}/cancel/")),
     ("training-run-list", "post"): Case(lambda p: _train_api(p)),

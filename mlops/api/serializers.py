@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from core import outbound
 from core.validators import is_web_url, web_url_validator
-from mlops.models import DeliveryHook, WebhookDelivery
+from mlops.models import DeliveryHook, ScoringSchedule, WebhookDelivery
 from registry.models.gates import Direction
 
 
@@ -104,3 +104,60 @@ class CreatedHookSerializer(DeliveryHookSerializer):
 
     class Meta(DeliveryHookSerializer.Meta):
         fields = [*DeliveryHookSerializer.Meta.fields, "secret"]
+
+
+class ScoringScheduleSerializer(serializers.ModelSerializer):
+    """Batch scoring on a schedule: every ``every_hours`` hours, ``version`` (the version in use when null) scores
+    ``dataset`` (a catalog dataset's slug: CSV or Parquet under DATA_ROOT, or a table of a SQL source)."""
+
+    version = serializers.IntegerField(
+        allow_null=True, required=False, default=None, source="version_number",
+        help_text="The version's number; null: whichever version is in use when the run starts.",
+    )  # fmt: skip
+    dataset = serializers.CharField(source="dataset_slug", help_text="The slug of the catalog dataset to score.")
+    every_hours = serializers.IntegerField(min_value=1, max_value=744, default=24)
+    last_run = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ScoringSchedule
+        fields = ["id", "version", "dataset", "id_column", "every_hours", "active", "next_run_at", "last_run",
+                  "last_note", "created_at"]  # fmt: skip
+        read_only_fields = ["id", "last_run", "last_note", "created_at"]
+        extra_kwargs = {"next_run_at": {"required": False, "help_text": "When it runs next; now when not given."}}
+
+    def to_representation(self, schedule):
+        schedule.version_number = schedule.version.version if schedule.version_id else None
+        schedule.dataset_slug = schedule.dataset.asset.slug
+        return super().to_representation(schedule)
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_last_run(self, schedule):
+        run = schedule.last_run
+        if run is None:
+            return None
+        return {"run": str(run.uuid), "state": run.state, "url": run.get_absolute_url()}
+
+    def validate(self, attrs):
+        from catalog.models import Dataset
+        from mlops.scoring import SCORABLE_FORMATS
+
+        model = self.context["model"]
+        if "version_number" in attrs:
+            number = attrs.pop("version_number")
+            version = None
+            if number is not None:
+                version = next((v for v in model.versions.all() if v.version == number), None)
+                if version is None:
+                    raise serializers.ValidationError({"version": f"{model} has no version {number}."})
+            attrs["version"] = version
+        if "dataset_slug" in attrs:
+            slug = attrs.pop("dataset_slug")
+            dataset = Dataset.objects.select_related("asset").filter(asset__slug=slug).first()
+            if dataset is None:
+                raise serializers.ValidationError({"dataset": f"No catalog dataset has the slug '{slug}'."})
+            if dataset.format not in SCORABLE_FORMATS:
+                raise serializers.ValidationError({"dataset": f"{dataset.asset.name} is a "
+                                                   f"{dataset.get_format_display()}; scoring reads CSV, Parquet or a "
+                                                   "database table."})  # fmt: skip
+            attrs["dataset"] = dataset
+        return attrs

@@ -14,5 +14,9 @@ urlpatterns = [
     path("models/<slug:slug>/hooks/<int:pk>/", views.DeliveryHookView.as_view(), name="model-hook"),
     path("models/<slug:slug>/hooks/<int:pk>/deliveries/", views.DeliveryLogView.as_view(),
          name="model-hook-deliveries"),
+    path("models/<slug:slug>/scoring-schedules/", views.ScoringSchedulesView.as_view(),
+         name="model-scoring-schedules"),
+    path("models/<slug:slug>/scoring-schedules/<int:pk>/", views.ScoringScheduleView.as_view(),
+         name="model-scoring-schedule"),
     path("models/<slug:slug>/monitoring/", views.MonitoringView.as_view(), name="model-monitoring"),
 ]  # fmt: skip

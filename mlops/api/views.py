@@ -15,10 +15,11 @@ from mlops.api.serializers import (
     DeliveryHookSerializer,
     DeliverySerializer,
     QualityGatesSerializer,
+    ScoringScheduleSerializer,
     gates_of,
 )
 from mlops.ingest import BatchUnreadable, log_outcomes, log_predictions, read_batch
-from mlops.models import DeliveryHook
+from mlops.models import DeliveryHook, ScoringSchedule
 from registry.models import ModelVersion
 
 
@@ -237,3 +238,57 @@ class DeliveryLogView(APIView):
     def get(self, request, slug, pk):
         hook = _hook(request, slug, pk)
         return Response(DeliverySerializer(hook.deliveries.all()[:100], many=True).data)
+
+
+def _schedules_of(model):
+    return ScoringSchedule.objects.filter(model=model).select_related("version", "dataset__asset", "last_run")
+
+
+class ScoringSchedulesView(APIView):
+    """The model's batch scoring schedules (its owner, team and staff only); a POST adds one, run by beat through
+    the scoring job from ``next_run_at`` on (now when not given)."""
+
+    @extend_schema(responses={200: ScoringScheduleSerializer(many=True)})
+    def get(self, request, slug):
+        from registry.access import get_model
+
+        model, _ = get_model(request, slug, edit=True)
+        return Response(ScoringScheduleSerializer(_schedules_of(model), many=True).data)
+
+    @extend_schema(request=ScoringScheduleSerializer,
+                   responses={201: ScoringScheduleSerializer, 400: OpenApiTypes.OBJECT})  # fmt: skip
+    def post(self, request, slug):
+        from registry.access import get_model
+
+        model, _ = get_model(request, slug, edit=True)
+        serializer = ScoringScheduleSerializer(data=request.data, context={"model": model})
+        serializer.is_valid(raise_exception=True)
+        schedule = serializer.save(model=model, created_by=request.user)
+        return Response(ScoringScheduleSerializer(_schedules_of(model).get(pk=schedule.pk)).data, status=201)
+
+
+class ScoringScheduleView(APIView):
+    """One scoring schedule: PATCH changes it (pause with ``active: false``), DELETE removes it."""
+
+    def _schedule(self, request, slug, pk):
+        from registry.access import get_model
+
+        model, _ = get_model(request, slug, edit=True)
+        schedule = _schedules_of(model).filter(pk=pk).first()
+        if schedule is None:
+            raise Http404("The model has no such scoring schedule.")
+        return model, schedule
+
+    @extend_schema(request=ScoringScheduleSerializer,
+                   responses={200: ScoringScheduleSerializer, 400: OpenApiTypes.OBJECT})  # fmt: skip
+    def patch(self, request, slug, pk):
+        model, schedule = self._schedule(request, slug, pk)
+        serializer = ScoringScheduleSerializer(schedule, data=request.data, partial=True, context={"model": model})
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(ScoringScheduleSerializer(_schedules_of(model).get(pk=pk)).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, slug, pk):
+        self._schedule(request, slug, pk)[1].delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
