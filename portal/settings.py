@@ -291,10 +291,12 @@ REST_FRAMEWORK = {
     # Per token (or signed-in user, or address), counted in the cache; see core/throttles.py.
     "DEFAULT_THROTTLE_CLASSES": ["core.throttles.PerTokenThrottle"],
 }
-# Requests per token and scope: the API at large, and OpenLineage events (pipelines send bursts).
+# Requests per token and scope: the API at large, OpenLineage events (pipelines send bursts), prediction batches.
 API_RATE_LIMITS = {
     "api": env_rate("API_RATE_LIMIT", "600/min"),
     "lineage": env_rate("LINEAGE_RATE_LIMIT", "3000/min"),
+    # Prediction and outcome batches (up to PREDICTION_BATCH_MAX_ROWS rows each): 100 batches/s of 1,000 rows.
+    "predictions": env_rate("PREDICTION_RATE_LIMIT", "6000/min"),
 }
 # Heartbeat pings per check (its address): a run pings two or three times; more is a loop or an attack.
 PING_RATE_LIMIT = env_rate("PING_RATE_LIMIT", "30/min")
