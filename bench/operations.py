@@ -37,6 +37,8 @@ CONTEXT_KEYS = [
     "openlineage_jobs",  # names of generated pipelines (job namespace "airflow"), separated by spaces
     "wide_dataset",  # a dataset of 200 columns, each with a source and a reader (column lineage)
     "scale",  # the scale factor of the run (1 = full)
+    "mlops_model",  # the model in use whose predictions are generated (bench.generate.mlops), owned by "owner"
+    "mlops_version",  # its version in use
 ]
 
 KEEPALIVE, FRESH = "keep-alive", "new connection"
@@ -70,6 +72,7 @@ class Operation:
     target_ms: int = 0  # the p95 target, when it is not the group's (bench.measure.TARGETS_MS)
     # Above 0: a second row reports the time to the first byte of the body (a streamed answer), with this p95 target
     first_byte_ms: int = 0
+    rows: int = 1  # items each iteration sends (a batch of predictions): the row's rate counts items, not requests
 
     def requests(self, context, iteration):
         if self.build is not None:
@@ -300,6 +303,47 @@ def _openlineage_run(context, iteration):
     ]
 
 
+INGEST_BATCH = 1000
+_INGEST_RUN = uuid.uuid4().hex[:8]  # prediction ids unique across runs on reused data
+
+
+def _prediction_batch(context, iteration):
+    """1,000 predictions as a client logs them (a JSON array; JSON lines, CSV and Parquet go the same way)."""
+    import random
+
+    rng = random.Random(iteration)
+    when = datetime.now(UTC) - timedelta(minutes=5)
+    rows = [
+        {"id": f"bench-{_INGEST_RUN}-{iteration}-{n}", "time": (when - timedelta(seconds=n)).isoformat(),
+         "features": {"tenure": rng.randint(1, 72), "orders": rng.randint(0, 12),
+                      "segment": rng.choice(("consumer", "business", "public"))},
+         "prediction": rng.randint(0, 1), "score": round(rng.random(), 6)}
+        for n in range(INGEST_BATCH)
+    ]  # fmt: skip
+    path = f"/api/v1/models/{context['mlops_model']}/versions/{context['mlops_version']}/predictions/"
+    return [("POST", path, rows)]
+
+
+def _monitoring_job(context):
+    """The monitoring job's work for the generated model in use, in process: every check over its last day."""
+    from mlops.monitoring import monitor_model
+    from registry.models import RegisteredModel
+
+    model = RegisteredModel.objects.select_related("asset").get(asset__slug=context["mlops_model"])
+    started = time.monotonic()
+    summary = monitor_model(model)
+    seconds = time.monotonic() - started
+    return {
+        "due": summary["rows"],
+        "checked": summary["rows"],
+        "seconds": seconds,
+        "durations_ms": [seconds * 1000],
+        "probe_errors": 0 if summary["rows"] else 1,
+        "first_error": "" if summary["rows"] else "no predictions in the window: the generated data is wrong",
+        "mode": "in process",
+    }
+
+
 BOTH = (KEEPALIVE, FRESH)
 # MLflow's registry rows in both of its keep-alive behaviours (with and without the client's delayed ACKs): the
 # comparison takes the faster (bench.report.comparisons).
@@ -497,6 +541,28 @@ OPERATIONS = [
         clients=4,
         busy=True,
         note="issue 18: at least 300 events/s with the machine busy (the readers' pages are counted in the note)",
+    ),
+    # --- a model after go-live (issue 19): the job first, so the page shows its charts; ingest last ------------
+    Operation(
+        "monitoring job: one day of a model's predictions (1,000,000 a day at full scale)",
+        "mlops-monitoring",
+        "worker",
+        call=_monitoring_job,
+        note="in process, once: drift (PSI, KS), input quality, performance on the outcomes; target ≤ 30 s",
+    ),
+    page(
+        "monitoring page of a model, 10,000,000 predictions stored (full scale)",
+        "/mlops/{mlops_model}/",
+        note="status, latest checks, charts of the last 60 runs",
+    ),
+    Operation(
+        "prediction ingest, batches of 1,000 through the API",
+        "mlops-ingest",
+        "portal",
+        build=_prediction_batch,
+        api=True,
+        rows=INGEST_BATCH,
+        note="per s = predictions stored (201, every row accepted), one client",
     ),
     # --- background work, last: its alerts and checks change what the pages above would show -------------------
     Operation(

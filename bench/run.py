@@ -71,6 +71,7 @@ def portal_environment(args, var_dir):
         # One client measures every row with one token and heartbeat: the limits would measure the throttle.
         "API_RATE_LIMIT": "off",
         "LINEAGE_RATE_LIMIT": "off",
+        "PREDICTION_RATE_LIMIT": "off",
         "PING_RATE_LIMIT": "off",
         "PORTAL_BASE_URL": f"http://127.0.0.1:{args.port}",
         "PORTAL_VAR_DIR": str(var_dir),
@@ -148,6 +149,8 @@ def build_context(args):
     from bench.generate import parse_scale
     from bench.generate.dbt import wide_dataset
 
+    mlops_model, mlops_version = _model_in_use(user)
+
     return {
         "wide_dataset": wide_dataset(),
         "scale": parse_scale(args.scale),
@@ -170,7 +173,27 @@ def build_context(args):
         "session_cookie": signed_in(user),
         "reader_session_cookie": signed_in(reader_watching(READER_WATCHES)),
         "token": key,
+        "mlops_model": mlops_model,
+        "mlops_version": mlops_version,
     }
+
+
+def _model_in_use(user):
+    """``(slug, version number)`` of the generated model in use with logged predictions; the benchmark's account
+    owns it, as a team's service account logs its predictions."""
+    from django.db import connection
+
+    from bench.generate.mlops import model_in_use
+    from catalog.models import Asset
+    from registry.models import ModelVersion
+
+    with connection.cursor() as cursor:
+        found = model_in_use(cursor)
+    if found is None:
+        return "", 0
+    model_id, version_id = found
+    Asset.objects.filter(pk=model_id).update(owner=user, team=user.teams.first())
+    return Asset.objects.get(pk=model_id).slug, ModelVersion.objects.get(pk=version_id).version
 
 
 READER_WATCHES = 200

@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from core.admin import HistoryAdmin
-from mlops.models import DeliveryHook, ModelOps, MonitoringResult, MonitoringRun, Outcome, Prediction, WebhookDelivery
+from mlops.models import (
+    DeliveryHook,
+    ModelOps,
+    MonitoringResult,
+    MonitoringRun,
+    Outcome,
+    Prediction,
+    ScoringSchedule,
+    WebhookDelivery,
+)
 
 
 @admin.register(ModelOps)
@@ -9,6 +18,13 @@ class ModelOpsAdmin(admin.ModelAdmin):
     list_display = ["model", "status", "status_since", "retrain_on_drift"]
     list_filter = ["status", "retrain_on_drift"]
     raw_id_fields = ["model", "challenger"]
+
+
+@admin.register(ScoringSchedule)
+class ScoringScheduleAdmin(admin.ModelAdmin):
+    list_display = ["model", "version", "dataset", "every_hours", "next_run_at", "active", "last_note"]
+    list_filter = ["active"]
+    raw_id_fields = ["model", "version", "dataset", "last_run", "created_by"]
 
 
 @admin.register(DeliveryHook)

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import outbound
 from core.background import send
 from mlops.choices import DeliveryState
 from mlops.models import DeliveryHook, WebhookDelivery
@@ -80,18 +81,24 @@ def attempt(delivery):
         SIGNATURE_HEADER: f"t={timestamp},v1={sign(delivery.hook.secret, timestamp, body)}",
         "X-Portal-Event": delivery.event,
     }
-    code, error = None, ""
+    code, error, refused = None, "", False
     try:
-        response = requests.post(delivery.hook.url, data=body, headers=headers, timeout=10, allow_redirects=False)
+        # Through the SSRF guard: an address inside the portal's network (unless staff allow it) is refused, on the
+        # very address connected to, and never retried.
+        with outbound.session() as http:
+            response = http.post(delivery.hook.url, data=body, headers=headers, timeout=10, allow_redirects=False)
+            response.close()
         code = response.status_code
         if code >= 300:
             error = f"HTTP {code}"
+    except outbound.OutboundRefused as exc:
+        error, refused = f"Not sent: {exc}"[:500], True
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     fields = {"last_status_code": code, "last_error": error}
     if not error:
         fields.update(state=DeliveryState.DELIVERED, delivered_at=timezone.now())
-    elif delivery.attempts >= settings.MLOPS_WEBHOOK_ATTEMPTS:
+    elif refused or delivery.attempts >= settings.MLOPS_WEBHOOK_ATTEMPTS:
         fields.update(state=DeliveryState.FAILED)
     else:
         fields.update(next_attempt_at=timezone.now() + backoff(delivery.attempts))

@@ -61,16 +61,16 @@ def schedule_all():
 def read_prediction_table(ops, version, limit=100_000):
     """Log the rows the team's own scoring wrote to the model's prediction table since the last read, as the
     version in use's predictions; the cursor is the largest time read. Returns how many were logged."""
-    import pandas as pd
-
     from mlops.ingest import _records_from_frame, log_predictions
-    from mlops.scoring import open_table
+    from mlops.scoring import decimals_as_floats, open_table, read_rows
 
     dataset = ops.prediction_table
-    with open_table(dataset) as (connection, quoted):
-        since = ops.prediction_table_read_until
-        frame = pd.read_sql_query(f"SELECT * FROM {quoted} WHERE time > ? ORDER BY time LIMIT {int(limit)}",
-                                  connection, params=[since])  # fmt: skip
+    since = ops.prediction_table_read_until
+    with open_table(dataset) as table:
+        column = "`time`" if table.name.startswith("`") else '"time"'
+        where, parameters = (f" WHERE {column} > {table.marker}", [since]) if since else ("", [])
+        sql = f"SELECT * FROM {table.name}{where} ORDER BY {column} LIMIT {int(limit)}"
+        frame = decimals_as_floats(read_rows(table, sql, parameters))
     if frame.empty:
         return 0
     logged = 0

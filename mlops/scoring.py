@@ -1,16 +1,18 @@
 """Batch scoring by the portal: a version runs over a catalog dataset and its predictions become a dataset.
 
-The input is a CSV or Parquet dataset under ``DATA_ROOT`` or a table of a SQLite source; it is checked against the
+The input is a CSV or Parquet dataset under ``DATA_ROOT`` or a table of a SQLite, PostgreSQL or MySQL/MariaDB
+source (read through the freshness probes' reader, ``monitoring.probes.open_sql_table``); it is checked against the
 version's features (a missing column or a text column where training saw numbers is a readable failure). The
 predictions are written as Parquet under ``DATA_ROOT/predictions/``, catalogued as a dataset of the "Portal
 predictions" source through the catalog's writers, with lineage input → version → predictions, and logged for
 monitoring. The model's challenger, if it has one, scores the same rows in shadow (logged, same prediction ids).
 """
 
-import sqlite3
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,10 +21,11 @@ from catalog.choices import AssetKind, DatasetFormat, LineageOrigin, SourceKind
 from catalog.models import Asset, Dataset, DataSource
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
 from core.choices import JobKind
-from core.files import OutsideDataRoot, inside_data_root
+from core.files import inside_data_root
 from core.jobs import JobFailed, checkpoint
 from core.models import JobRun
 from mlops.ingest import log_predictions
+from monitoring.probes import ProbeFailed, open_sql_table
 from registry.models import ModelVersion
 from registry.training import load_file_dataset
 
@@ -35,8 +38,6 @@ LOG_BATCH = 5000
 def start_scoring(version, dataset, *, requested_by, id_column=""):
     """Queue a scoring run of ``version`` over ``dataset`` (page, API and schedule all start it here)."""
     if dataset.format not in SCORABLE_FORMATS:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"dataset": f"{dataset.asset.name} is a {dataset.get_format_display()}; scoring reads "
                                           "CSV, Parquet or a database table."})  # fmt: skip
     return JobRun.enqueue(
@@ -49,36 +50,47 @@ def start_scoring(version, dataset, *, requested_by, id_column=""):
 
 @contextmanager
 def open_table(dataset):
-    """``(connection, quoted table name)`` of a table dataset of a SQLite source, read-only; ``JobFailed`` with the
-    reason otherwise (the one reader of SQL tables for scoring and for prediction tables)."""
-    source = dataset.source
-    if source.source_kind != SourceKind.SQLITE:
-        raise JobFailed(f"Tables are read from SQLite sources; {source.asset.name} is "
-                        f"{source.get_source_kind_display()}.")  # fmt: skip
+    """A ``monitoring.probes.SqlTable`` (read-only connection, quoted table name, parameter mark) of a table dataset
+    of a SQLite, PostgreSQL or MySQL/MariaDB source, through the freshness probes' reader (the allow-listed host,
+    the bound secret, a read-only session); ``JobFailed`` with the reason otherwise. The one reader of SQL tables
+    for scoring and for prediction tables."""
     try:
-        path = inside_data_root(source.connection.get("path", ""))
-    except OutsideDataRoot as exc:
+        with open_sql_table(dataset, settings.MLOPS_SQL_READ_TIMEOUT) as table:
+            yield table
+    except ProbeFailed as exc:
         raise JobFailed(str(exc)) from None
-    if not path.is_file():
-        raise JobFailed(f"There is no SQLite database at {source.connection.get('path', '')} under DATA_ROOT.")
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def read_rows(table, sql, parameters=()):
+    """The rows of ``sql`` on an open ``SqlTable`` as a DataFrame, columns as the query names them."""
+    import pandas as pd
+
+    cursor = table.connection.cursor()
     try:
-        yield connection, '"' + dataset.qualified_name.replace('"', '""') + '"'
-    except JobFailed:
-        raise
-    except Exception as exc:  # sqlite3's and pandas's errors alike: the owner needs the message
-        raise JobFailed(f"Could not read the table {dataset.qualified_name}: {exc}") from None
+        cursor.execute(sql, parameters)
+        columns = [column[0] for column in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
     finally:
-        connection.close()
+        cursor.close()
 
 
 def _load(dataset):
-    import pandas as pd
-
     if dataset.format == DatasetFormat.TABLE:
-        with open_table(dataset) as (connection, quoted):
-            return pd.read_sql_query(f"SELECT * FROM {quoted}", connection)
+        with open_table(dataset) as table:
+            frame = read_rows(table, f"SELECT * FROM {table.name}")
+        return decimals_as_floats(frame)
     return load_file_dataset(dataset)[0]
+
+
+def decimals_as_floats(frame):
+    """Decimal columns (PostgreSQL numeric, MySQL DECIMAL) as floats, as a CSV of the same table would read."""
+    import decimal
+
+    for name in frame.columns:
+        sample = frame[name].dropna()
+        if len(sample) and isinstance(sample.iloc[0], decimal.Decimal):
+            frame[name] = frame[name].astype(float)
+    return frame
 
 
 def check_input(version, frame):
@@ -212,3 +224,43 @@ def score(run):
         }
     run.report("logging", 98, log_line=f"logged {logged} predictions")  # fmt: skip
     return {"rows": len(frame), "output": out.asset.slug, "output_path": relative, "logged": logged, "shadow": shadow}
+
+
+def start_due_schedules(now=None):
+    """Start the scoring run of every active schedule whose time has come (beat, every minute); returns the runs.
+    A schedule is claimed by moving ``next_run_at`` one period on (compare-and-set); a schedule whose previous run
+    is still waiting or running, or whose model has no version in use, is not started and says why."""
+    from core.choices import JobState
+    from mlops.models import ScoringSchedule
+    from mlops.monitoring import in_use
+
+    now = now or timezone.now()
+    started = []
+    due = ScoringSchedule.objects.filter(active=True, next_run_at__lte=now).select_related(
+        "model", "version", "dataset__asset", "last_run", "created_by"
+    )
+    for schedule in due.order_by("next_run_at")[:100]:
+        claimed = ScoringSchedule.objects.filter(pk=schedule.pk, next_run_at=schedule.next_run_at).update(
+            next_run_at=now + timedelta(hours=schedule.every_hours)
+        )
+        if claimed != 1:
+            continue
+        note, run = "", None
+        version = schedule.version or in_use(schedule.model)
+        if schedule.last_run is not None and schedule.last_run.state in (JobState.QUEUED, JobState.RUNNING):
+            note = f"Not started at {now:%Y-%m-%d %H:%M}: the previous run is still {schedule.last_run.state}."
+        elif version is None:
+            note = f"Not started at {now:%Y-%m-%d %H:%M}: no version of the model is in use."
+        else:
+            try:
+                with transaction.atomic():
+                    run = start_scoring(version, schedule.dataset, requested_by=schedule.created_by,
+                                        id_column=schedule.id_column)  # fmt: skip
+            except ValidationError as exc:
+                note = f"Not started at {now:%Y-%m-%d %H:%M}: {' '.join(exc.messages)}"
+        fields = {"last_note": note[:300]}
+        if run is not None:
+            fields["last_run"] = run
+            started.append(run)
+        ScoringSchedule.objects.filter(pk=schedule.pk).update(**fields)
+    return started

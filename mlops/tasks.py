@@ -23,3 +23,11 @@ def purge_old_predictions():
     from mlops.ingest import purge_old
 
     return purge_old()
+
+
+@shared_task
+def start_scheduled_scoring():
+    """Start the batch scoring runs whose schedule has come (``mlops.models.ScoringSchedule``)."""
+    from mlops.scoring import start_due_schedules
+
+    return len(start_due_schedules())

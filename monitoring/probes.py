@@ -11,7 +11,9 @@ import queue
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import requests
 
@@ -268,7 +270,8 @@ def sql_max_timestamp(source_kind, connection, password, table, column, conditio
     return parse_timestamp(value, f"column {column}")
 
 
-def _sqlite_value(connection, password, sql, parameters, timeout):
+def _sqlite_connect(connection, timeout):
+    """A read-only SQLite connection to a file under DATA_ROOT whose statements stop after ``timeout`` seconds."""
     path = inside_data_root(connection.get("path", ""))
     if not path.is_file():
         raise ProbeFailed(f"There is no SQLite database at '{connection.get('path', '')}' under DATA_ROOT.")
@@ -276,83 +279,145 @@ def _sqlite_value(connection, password, sql, parameters, timeout):
     deadline = time.monotonic() + timeout
     # A non-zero return aborts the statement: the query itself cannot outlive the timeout either.
     database.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-    try:
-        return database.execute(sql, parameters or ()).fetchone()[0]
-    except sqlite3.Error as exc:
-        detail = reasons.driver_detail(exc, fallback=f"the query failed ({type(exc).__name__})")
-        raise ProbeFailed(f"SQLite refused the query: {detail}.") from None
-    finally:
-        database.close()
+    return database
 
 
-def _first_value(connect, driver_error, engine, sql, parameters, where, session=lambda database: ()):
-    """Connect, run ``sql`` with ``parameters`` and return the first column of its row; driver errors become the
-    words of ``monitoring.reasons.KINDS`` (``reasons.driver_detail``), never the server's message.
+def _postgresql_connect(connection, password, timeout):
+    import psycopg2
 
-    ``session(database)`` gives the statements that make the session safe (read-only, time-limited) where the driver
-    cannot set them at connect time."""
+    return psycopg2.connect(
+        host=connection["host"],
+        port=connection["port"],
+        dbname=connection.get("database", ""),
+        user=connection.get("user", ""),
+        password=password,
+        connect_timeout=timeout,
+        options=f"-c statement_timeout={timeout * 1000} -c default_transaction_read_only=on",
+    )
+
+
+def _mysql_connect(connection, password, timeout):
+    import pymysql
+
+    return pymysql.connect(
+        host=connection["host"],
+        port=int(connection["port"]),
+        database=connection.get("database", ""),
+        user=connection.get("user", ""),
+        password=password,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        write_timeout=timeout,
+    )
+
+
+def _mysql_session(database, timeout):
+    # Giving up on the client side leaves the query running on the server: the server must stop it too. MariaDB
+    # and MySQL name that limit differently (seconds vs milliseconds), and the handshake says which one answered.
+    if "MariaDB" in database.get_server_info():
+        limit = f"SET SESSION max_statement_time = {timeout}"
+    else:
+        limit = f"SET SESSION max_execution_time = {timeout * 1000}"
+    # TIMESTAMP columns come back in the session's time zone; UTC makes the naive value mean what parsing assumes.
+    return ("SET SESSION TRANSACTION READ ONLY", limit, "SET SESSION time_zone = '+00:00'")
+
+
+def _driver(source_kind, connection, password, timeout):
+    """``(connect, driver error class, engine name, session statements)`` of a SQL source kind."""
+    if source_kind == SourceKind.SQLITE:
+        return (lambda: _sqlite_connect(connection, timeout)), sqlite3.Error, "SQLite", lambda database: ()
+    if source_kind == SourceKind.POSTGRESQL:
+        import psycopg2
+
+        connect = lambda: _postgresql_connect(connection, password, timeout)  # noqa: E731
+        return connect, psycopg2.Error, "PostgreSQL", lambda database: ()
+    if source_kind == SourceKind.MYSQL:
+        import pymysql
+
+        connect = lambda: _mysql_connect(connection, password, timeout)  # noqa: E731
+        return connect, pymysql.MySQLError, "MySQL", lambda database: _mysql_session(database, timeout)
+    raise ProbeFailed(f"Unsupported: the portal does not read {source_kind} sources with SQL.")
+
+
+@contextmanager
+def _connected(source_kind, connection, password, timeout):
+    """An open, read-only, time-limited connection; driver errors become the words of ``monitoring.reasons.KINDS``
+    (``reasons.driver_detail``), never the server's message (a failed CAST prints the data it read)."""
+    connect, driver_error, engine, session = _driver(source_kind, connection, password, timeout)
+    where = "DATA_ROOT" if source_kind == SourceKind.SQLITE else f"{connection.get('host')}:{connection.get('port')}"
     try:
         database = connect()
     except driver_error as exc:
         detail = reasons.driver_detail(exc, fallback="the server could not be reached or refused the login")
         raise ProbeFailed(f"Could not connect to {engine} at {where}: {detail}.") from None
     try:
-        with database.cursor() as cursor:
-            for statement in session(database):
-                cursor.execute(statement)
-            cursor.execute(sql, parameters)
-            return cursor.fetchone()[0]
+        cursor = database.cursor()
+        for statement in session(database):
+            cursor.execute(statement)
+        cursor.close()
+        yield database
     except driver_error as exc:
-        raise ProbeFailed(f"{engine} refused the query: {reasons.driver_detail(exc)}.") from None
+        fallback = f"the query failed ({type(exc).__name__})" if engine == "SQLite" else "the query failed"
+        raise ProbeFailed(f"{engine} refused the query: {reasons.driver_detail(exc, fallback=fallback)}.") from None
     finally:
         database.close()
 
 
+def _first_row_value(source_kind, connection, password, sql, parameters, timeout):
+    with _connected(source_kind, connection, password, timeout) as database:
+        cursor = database.cursor()
+        cursor.execute(sql, parameters or ())
+        return cursor.fetchone()[0]
+
+
+def _sqlite_value(connection, password, sql, parameters, timeout):
+    return _first_row_value(SourceKind.SQLITE, connection, password, sql, parameters, timeout)
+
+
 def _postgresql_value(connection, password, sql, parameters, timeout):
-    import psycopg2
-
-    def connect():
-        return psycopg2.connect(
-            host=connection["host"],
-            port=connection["port"],
-            dbname=connection.get("database", ""),
-            user=connection.get("user", ""),
-            password=password,
-            connect_timeout=timeout,
-            options=f"-c statement_timeout={timeout * 1000} -c default_transaction_read_only=on",
-        )
-
-    where = f"{connection['host']}:{connection['port']}"
-    return _first_value(connect, psycopg2.Error, "PostgreSQL", sql, parameters, where)
+    return _first_row_value(SourceKind.POSTGRESQL, connection, password, sql, parameters, timeout)
 
 
 def _mysql_value(connection, password, sql, parameters, timeout):
-    import pymysql
+    return _first_row_value(SourceKind.MYSQL, connection, password, sql, parameters, timeout)
 
-    def connect():
-        return pymysql.connect(
-            host=connection["host"],
-            port=int(connection["port"]),
-            database=connection.get("database", ""),
-            user=connection.get("user", ""),
-            password=password,
-            connect_timeout=timeout,
-            read_timeout=timeout,
-            write_timeout=timeout,
+
+class SqlTable(NamedTuple):
+    """An open read-only connection to a dataset's source, the table's quoted name and the driver's parameter mark."""
+
+    connection: object
+    name: str
+    marker: str
+
+
+@contextmanager
+def open_sql_table(dataset, timeout):
+    """Read the rows of a table dataset of a SQLite, PostgreSQL or MySQL/MariaDB source (batch scoring's input, a
+    model's prediction table), with the probe's checks before anything is sent: the host is allowed (and not the
+    portal's own database unless staff said so), the secret is bound to the source and its host. The session is
+    read-only and its statements stop after ``timeout`` seconds. Any failure is ``ProbeFailed`` with the reason."""
+    source = dataset.source
+    if source.source_kind not in SQL_KINDS:
+        raise ProbeFailed(
+            f"Tables are read from SQLite, PostgreSQL or MySQL sources; {source.asset.name} is "
+            f"{source.get_source_kind_display()}."
         )
+    refusal = source.connection_refusal()
+    try:
+        password = "" if refusal else source.secret() or ""
+    except SecretNotBound as exc:
+        refusal = str(exc)
+    if refusal:
+        raise ProbeFailed(f"Not read: {refusal}")
+    host, port = source.address()
+    connection = {**source.connection, "host": host, "port": port}
+    quote = "`" if source.source_kind == SourceKind.MYSQL else '"'
+    marker = "?" if source.source_kind == SourceKind.SQLITE else "%s"
+    with _connected(source.source_kind, connection, password, timeout) as database:
+        yield SqlTable(database, _quote(dataset.qualified_name, quote), marker)
 
-    def session(database):
-        # Giving up on the client side leaves the query running on the server: the server must stop it too. MariaDB
-        # and MySQL name that limit differently (seconds vs milliseconds), and the handshake says which one answered.
-        if "MariaDB" in database.get_server_info():
-            limit = f"SET SESSION max_statement_time = {timeout}"
-        else:
-            limit = f"SET SESSION max_execution_time = {timeout * 1000}"
-        # TIMESTAMP columns come back in the session's time zone; UTC makes the naive value mean what parsing assumes.
-        return ("SET SESSION TRANSACTION READ ONLY", limit, "SET SESSION time_zone = '+00:00'")
 
-    where = f"{connection['host']}:{connection['port']}"
-    return _first_value(connect, pymysql.MySQLError, "MySQL", sql, parameters, where, session)
+SQL_KINDS = (SourceKind.SQLITE, SourceKind.POSTGRESQL, SourceKind.MYSQL)
 
 
 def _first_line(exc):

@@ -291,10 +291,12 @@ REST_FRAMEWORK = {
     # Per token (or signed-in user, or address), counted in the cache; see core/throttles.py.
     "DEFAULT_THROTTLE_CLASSES": ["core.throttles.PerTokenThrottle"],
 }
-# Requests per token and scope: the API at large, and OpenLineage events (pipelines send bursts).
+# Requests per token and scope: the API at large, OpenLineage events (pipelines send bursts), prediction batches.
 API_RATE_LIMITS = {
     "api": env_rate("API_RATE_LIMIT", "600/min"),
     "lineage": env_rate("LINEAGE_RATE_LIMIT", "3000/min"),
+    # Prediction and outcome batches (up to PREDICTION_BATCH_MAX_ROWS rows each): 100 batches/s of 1,000 rows.
+    "predictions": env_rate("PREDICTION_RATE_LIMIT", "6000/min"),
 }
 # Heartbeat pings per check (its address): a run pings two or three times; more is a loop or an attack.
 PING_RATE_LIMIT = env_rate("PING_RATE_LIMIT", "30/min")
@@ -471,6 +473,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("MLOPS_MONITORING_INTERVAL", 3600, minimum=60)),
         "options": {"expires": 300},
     },
+    "mlops-scheduled-scoring": {
+        "task": "mlops.tasks.start_scheduled_scoring",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "mlops-deliver-webhooks": {
         "task": "mlops.tasks.deliver_due_webhooks",
         "schedule": 30.0,
@@ -538,6 +545,8 @@ PREDICTION_BATCH_MAX_ROWS = env_int("PREDICTION_BATCH_MAX_ROWS", 10000, minimum=
 # How many days of predictions one monitoring run compares with the training profile.
 MLOPS_MONITORING_WINDOW_DAYS = env_int("MLOPS_MONITORING_WINDOW_DAYS", 1, minimum=1)
 # Signed webhook deliveries: attempts before giving up, and the first wait (it doubles each time).
+# Batch scoring and prediction tables read SQL sources in a read-only session whose statements stop after this long.
+MLOPS_SQL_READ_TIMEOUT = env_int("MLOPS_SQL_READ_TIMEOUT", 600, minimum=1)
 MLOPS_WEBHOOK_ATTEMPTS = env_int("MLOPS_WEBHOOK_ATTEMPTS", 5, minimum=1)
 MLOPS_WEBHOOK_BACKOFF_SECONDS = env_int("MLOPS_WEBHOOK_BACKOFF_SECONDS", 30, minimum=1)
 # The MLflow alias a promotion moves to the version going into use.

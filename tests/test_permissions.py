@@ -331,6 +331,28 @@ def _outcome(p):
     return Request("post", f"/api/v1{base}/versions/1/outcomes/", {"id": "p1", "value": 1})
 
 
+def _hook_delete(p):
+    from mlops.models import DeliveryHook
+
+    model, _, base = _model(p)
+    hook = DeliveryHook.objects.create(team=model.asset.team, url="https://ci.example.com/hook", created_by=p.owner)
+    return Request("delete", f"/api/v1{base}/hooks/{hook.pk}/")
+
+
+def _schedule(p, method):
+    from mlops.models import ScoringSchedule
+
+    model, _, base = _model(p)
+    dataset = _dataset(p)
+    dataset.format = "csv"
+    dataset.save(update_fields=["format"])
+    if method == "post":
+        return Request("post", f"/api/v1{base}/scoring-schedules/", {"dataset": dataset.asset.slug, "version": 1})
+    schedule = ScoringSchedule.objects.create(model=model, dataset=dataset, created_by=p.owner)
+    data = {"every_hours": 2} if method == "patch" else None
+    return Request(method, f"/api/v1{base}/scoring-schedules/{schedule.pk}/", data)
+
+
 def _promote_challenger(p):
     from mlops.challenger import set_challenger
 
@@ -567,6 +589,23 @@ CASES = {
     ),
     ("model-version-outcomes", "post"): Case(lambda p: _outcome(p)),
     ("model-version-scoring", "post"): Case(lambda p: _score(p, api=True)),
+    ("model-gates", "put"): Case(
+        lambda p: Request(
+            "put",
+            f"/api/v1{_model(p)[2]}/gates/",
+            {
+                "thresholds": [{"metric": "f1", "split": "test", "direction": "min", "value": 0.6}],
+                "fairness": {"sensitive_column": "segment", "max_gap": 0.1},
+            },
+        )
+    ),
+    ("model-hooks", "post"): Case(
+        lambda p: Request("post", f"/api/v1{_model(p)[2]}/hooks/", {"url": "https://ci.example.com/hook"})
+    ),
+    ("model-hook", "delete"): Case(lambda p: _hook_delete(p)),
+    ("model-scoring-schedules", "post"): Case(lambda p: _schedule(p, "post")),
+    ("model-scoring-schedule", "patch"): Case(lambda p: _schedule(p, "patch")),
+    ("model-scoring-schedule", "delete"): Case(lambda p: _schedule(p, "delete")),
     # --- API: monitoring
     ("job-run-cancel", "post"): Case(lambda p: Request("post", f"/api/v1/job-runs/{_queued_run(p).uuid}/cancel/")),
     ("training-run-list", "post"): Case(lambda p: _train_api(p)),

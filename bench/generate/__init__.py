@@ -22,7 +22,7 @@ from django.core.management.base import CommandError
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from bench.generate import catalog, lineage, monitoring, people, registry, trust
+from bench.generate import catalog, lineage, mlops, monitoring, people, registry, trust
 from bench.generate.shape import DOMAIN_SIZE, FULL, HUB_DOMAINS
 from bench.generate.writer import Generator, Section
 from catalog.models import Asset
@@ -45,6 +45,7 @@ SECTIONS = [
     Section("issues", trust.write_issues),
     Section("cards", registry.write_cards),
     Section("review notices", trust.write_review_notices),
+    Section("predictions", mlops.write_predictions),
 ]
 
 

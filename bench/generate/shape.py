@@ -19,6 +19,8 @@ FULL = {
     "policies": 10_000,
     "checks": 2_000_000,
     "issues": 50_000,
+    "predictions": 10_000_000,  # logged by the one model in use that is monitored (issue 19)
+    "predictions_per_day": 1_000_000,  # of them, in the last day: the monitoring job's window
 }
 DOMAIN_SIZE = 200
 # How many domains each core hub feeds at full scale; the count of hubs is fixed so every scale has hubs.

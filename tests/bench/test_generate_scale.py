@@ -262,3 +262,24 @@ def test_named_scales():
     assert counts_for(1.0)["datasets"] == 100_000
     assert counts_for(1.0)["edges"] == 1_000_000
     assert counts_for(parse_scale("small"))["datasets"] < counts_for(1.0)["datasets"]
+
+
+@pytest.mark.django_db
+def test_the_model_in_use_has_a_day_of_predictions_that_drift_on_one_feature():
+    from mlops.models import Outcome, Prediction
+    from mlops.monitoring import monitor_model
+
+    counts = counts_for(TINY)
+    generate(TINY, seed=7, epoch=EPOCH)
+    assert Prediction.objects.count() == counts["predictions"]
+    model_ids = set(Prediction.objects.values_list("model_id", flat=True).distinct())
+    assert len(model_ids) == 1
+    model = RegisteredModel.objects.get(pk=model_ids.pop())
+    last_day = Prediction.objects.filter(predicted_at__gte=EPOCH - timedelta(days=1))
+    assert last_day.count() == counts["predictions_per_day"]
+    assert Outcome.objects.count() == pytest.approx(counts["predictions_per_day"] / 2, rel=0.1)
+    summary = monitor_model(model, now=EPOCH)
+    assert summary["rows"] == counts["predictions_per_day"]
+    drifting = set(model.monitoring_runs.get().results.filter(kind="feature_drift", status="alert")
+                   .values_list("name", flat=True))  # fmt: skip
+    assert drifting == {"tenure"}

@@ -36,7 +36,8 @@ def test_promotion_sets_the_champion_alias_read_back_with_the_mlflow_client(trai
 
 
 def test_a_signed_webhook_reaches_the_receiver_which_checks_the_signature(trained, owner, teammate, team,
-                                                                          http_server):  # fmt: skip
+                                                                          http_server, settings):  # fmt: skip
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # the receiver is on loopback, which the guard refuses otherwise
     received = []
 
     def respond(handler):
@@ -65,6 +66,7 @@ def test_a_signed_webhook_reaches_the_receiver_which_checks_the_signature(traine
 def test_a_failing_receiver_is_retried_with_backoff_then_given_up(trained, owner, teammate, team, http_server,
                                                                   settings):  # fmt: skip
     settings.MLOPS_WEBHOOK_ATTEMPTS = 3
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
 
     def respond(handler):
         handler.send_response(503)

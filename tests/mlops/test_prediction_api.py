@@ -93,3 +93,48 @@ def test_only_the_model_s_owner_team_or_their_token_may_log(in_use, outsider, te
     assert factories.api_client(teammate).post(url(model, version), body,
                                                content_type="application/x-ndjson").status_code == 201  # fmt: skip
     assert Prediction.objects.count() == 5
+
+
+def test_prediction_batches_have_a_rate_of_their_own_above_the_api_s(in_use, owner, settings):
+    """At the API's general rate a client logging batches of 1,000 would be held to a few thousand rows per
+    second: batches are counted in a scope of their own."""
+    settings.API_RATE_LIMITS = {"api": "2/min", "predictions": "3/min"}
+    model, version = in_use
+    client = factories.api_client(owner)
+    statuses = []
+    for n in range(4):
+        body = json.dumps({"id": f"rate-{n}", "time": timezone.now().isoformat(), "prediction": 1,
+                           "features": {"tenure_months": 3, "orders_90d": 1, "segment": "consumer"}})  # fmt: skip
+        statuses.append(client.post(url(model, version), body, content_type="application/x-ndjson").status_code)
+    assert statuses == [201, 201, 201, 429]
+    assert client.get(f"/api/v1/models/{model.asset.slug}/monitoring/").status_code == 200  # the API's own count
+
+
+def test_text_the_database_cannot_store_is_a_reason_for_that_row_not_a_500(in_use, owner):
+    model, version = in_use
+    when = timezone.now().isoformat()
+    good = {"id": "ok-1", "time": when, "prediction": 1,
+            "features": {"tenure_months": 3, "orders_90d": 1, "segment": "consumer"}}  # fmt: skip
+    lines = [
+        json.dumps(good),
+        json.dumps({**good, "id": "nul-1", "features": {**good["features"], "segment": "con\u0000sumer"}}),
+        f'{{"id": "half-\\ud800", "time": "{when}", "prediction": 1, "features": {{"tenure_months": 3}}}}',
+        json.dumps({**good, "id": "ok-2"}),
+    ]
+    response = factories.api_client(owner).post(url(model, version), "\n".join(lines),
+                                                content_type="application/x-ndjson")  # fmt: skip
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["accepted"] == 2
+    assert [(item["row"], "cannot store" in item["reasons"][0]) for item in body["rejected"]] == [(2, True), (3, True)]
+    assert sorted(Prediction.objects.values_list("prediction_id", flat=True)) == ["ok-1", "ok-2"]
+
+
+def test_a_deleted_model_takes_its_predictions_with_it(in_use, owner):
+    """The prediction log has no foreign key constraints in the database (ingest speed): Django cascades."""
+    model, version = in_use
+    body = scored_lines(version, churn_frame(5), timezone.now())
+    factories.api_client(owner).post(url(model, version), body, content_type="application/x-ndjson")
+    assert Prediction.objects.count() == 5
+    model.asset.delete()
+    assert not Prediction.objects.exists()
