@@ -55,3 +55,16 @@ def tell_deprecations():
 def body(response):
     """The whole body of a test client's response, streamed (a CSV download) or not."""
     return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def ingest_lineage():
+    """Record the queued OpenLineage events here; those a worker of the suite took (under the drain lock) are waited
+    for. Fails with the errors of events that could not be recorded."""
+    from catalog.models import LineageEvent
+    from catalog.openlineage import ingest_queued
+
+    def drained():
+        ingest_queued()
+        return not LineageEvent.objects.exists()
+
+    wait_until(drained, message=f"events left: {list(LineageEvent.objects.values_list('error', flat=True))}")

@@ -535,8 +535,9 @@ PAGES = [
         shows_newest=False,  # the rows named "Item" are assumptions and users, on the Card tab
     ),
     # The Quality tab of a dataset (quality.views.dataset_quality): the asset with can_edit; its checks, their
-    # latest 200 results (the charts), the dbt source freshness observations
-    Page("dataset quality tab", None, _quality_tab, SIGNED_IN + UNREAD + 1 + 3),
+    # latest 200 results (the charts), the dataQualityMetrics of its latest runs (quality.DatasetMetrics), the dbt
+    # source freshness observations
+    Page("dataset quality tab", None, _quality_tab, SIGNED_IN + UNREAD + 1 + 4),
     # The Monitoring tab of a model (mlops.views.monitoring): get_model; its ops row with the challenger, the
     # version in use, the latest run and its results, the charted runs and their results; the maturity level (the
     # ops row read again, a succeeded training job, the checklist ticks of the version in use, a logged

@@ -8,24 +8,13 @@ from django.core.management import call_command
 
 from accounts.models import ApiToken
 from catalog.choices import LineageOrigin
-from catalog.models import ColumnLineage, LineageEvent, LineageGrant
-from catalog.openlineage import ingest_queued
+from catalog.models import ColumnLineage, LineageGrant
 from quality.choices import CheckOrigin, CheckStatus
 from quality.models import CheckResult, QualityCheck
-from tests.helpers import wait_until
+from tests.helpers import ingest_lineage
 from tests.quality.conftest import copy_project, dbt_env, run_dbt
 from trust.badges import compute_badges
 from trust.choices import TrustLevel
-
-
-def ingest_all():
-    """Record the queued events here; a worker of the suite that took some (under the drain lock) finishes them."""
-
-    def drained():
-        ingest_queued()
-        return not LineageEvent.objects.exists()
-
-    wait_until(drained, message=f"events left: {list(LineageEvent.objects.values_list('error', flat=True))}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,7 +35,7 @@ def test_dbt_ol_run_and_test_send_column_lineage_and_assertions(
     run_dbt(project, env, "test", command="dbt-ol", check=False)
 
     # The endpoint queued the events (202); record what a worker has not recorded yet (one may be running).
-    ingest_all()
+    ingest_lineage()
     # columnLineage: order_count is counted from stg_orders.order_id (a different name).
     link = ColumnLineage.objects.get(downstream__dataset__asset__name="customer_orders", downstream__name="order_count")
     assert (link.upstream.dataset.asset.name, link.upstream.name, link.origin) == (
@@ -75,7 +64,7 @@ def test_dbt_ol_alone_creates_checks_from_assertions(dbt_project, dbt_schema, wa
     env = dbt_env(dbt_schema) | {"OPENLINEAGE_URL": live_server.url, "OPENLINEAGE_API_KEY": key}
 
     run_dbt(project, env, "test", command="dbt-ol", check=False)
-    ingest_all()
+    ingest_lineage()
 
     warning = QualityCheck.objects.get(key="not_null_customer_orders_email")
     assert (warning.origin, warning.column, warning.last_status) == (

@@ -13,9 +13,9 @@ from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, H
 
 from accounts.models import ApiToken
 from catalog.models import Dataset, LineageEvent
-from catalog.openlineage import ingest_queued
 from quality.models import DatasetMetrics
 from tests import factories
+from tests.helpers import ingest_lineage
 
 NAMESPACE = "postgres://warehouse:5432"
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
@@ -50,8 +50,7 @@ def _event(at, rows, status_nulls, amount):
 
 
 def _recorded():
-    ingest_queued()
-    assert list(LineageEvent.objects.values_list("error", flat=True)) == []
+    ingest_lineage()
 
 
 @pytest.mark.django_db(transaction=True)
