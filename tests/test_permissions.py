@@ -145,6 +145,12 @@ DBT_SEED = {
 
 
 # A Great Expectations validation result with one expectation, as ``result.to_json_dict()`` writes it.
+# A Soda scan result as `soda scan -srf` writes it, reduced to what the portal reads.
+SODA_RESULT = {
+    "definitionName": "orders",
+    "scanStartTimestamp": "2026-11-28T06:00:00+00:00",
+    "checks": [{"name": "row_count > 0", "table": "orders", "outcome": "pass", "definition": "checks for orders"}],
+}
 GE_RESULT = {
     "success": True,
     "suite_name": "orders",
@@ -553,6 +559,13 @@ CASES = {
             "post",
             "/api/v1/integrations/great-expectations/",
             {"dataset": str(_dataset(p).asset.uuid), "result": GE_RESULT},
+        )
+    ),
+    ("soda-import", "post"): Case(
+        lambda p: Request(
+            "post",
+            "/api/v1/integrations/soda/",
+            {"dataset": str(_dataset(p).asset.uuid), "result": SODA_RESULT},
         )
     ),
     # --- API: registry
