@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from core.background import wake
+from core.bulk import insert_many
 from trust.choices import TrustLevel
 
 logger = logging.getLogger(__name__)
@@ -112,8 +113,8 @@ class StoredBadge(models.Model):
         # a page storing them wait for each other instead of deadlocking.
         with transaction.atomic():
             if create_missing:
-                cls.objects.bulk_create(
-                    [cls(asset_id=pk, stale=True, generation=1) for pk in sorted(asset_ids)], ignore_conflicts=True
+                insert_many(
+                    cls, {"asset_id": sorted(asset_ids)}, {"stale": True, "generation": 1}, ignore_conflicts=True
                 )
             in_order = cls.objects.filter(asset_id__any_of=asset_ids).order_by("asset_id").select_for_update()
             cls.objects.filter(asset_id__in=in_order.values("asset_id")).update(

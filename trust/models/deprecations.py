@@ -17,6 +17,7 @@ from catalog.choices import AssetKind, Lifecycle
 from catalog.lineage import MAX_DEPTH, walk
 from catalog.models import Asset
 from core.background import send
+from core.bulk import insert_many
 from core.choices import NotificationKind
 from core.notifications import Message, deliver, notify, to_team_webhook
 from trust.choices import DeprecationState
@@ -98,8 +99,10 @@ class Deprecation(models.Model):
                 raise ValidationError("Someone deprecated this asset meanwhile.")
             deprecation.save()
             downstream = walk([asset.pk], direction="down", max_depth=MAX_DEPTH)
-            DeprecationImpact.objects.bulk_create(
-                DeprecationImpact(deprecation=deprecation, asset_id=pk, hops=hops) for pk, hops in downstream.items()
+            insert_many(
+                DeprecationImpact,
+                {"asset_id": list(downstream), "hops": list(downstream.values())},
+                {"deprecation_id": deprecation.pk},
             )
             # Those who declared they depend on it hear first, in their own words, then everyone downstream.
             tell_consumers(
