@@ -516,28 +516,16 @@ def _column_links(parsed, datasets, user):
         )
 
 
-def _report_assertions(parsed, datasets):
+def _report_quality(parsed, datasets):
+    """The quality facets of each dataset the event names, told to the quality app: ``dataQualityAssertions`` as
+    ``quality_reported``, ``dataQualityMetrics`` as ``quality_measured``."""
     for ref in [*parsed["inputs"], *parsed["outputs"]]:
+        reported = {"sender": "catalog", "dataset_id": datasets[ref.namespace, ref.name].pk,
+                    "run_id": parsed["run_id"], "at": parsed["time"]}  # fmt: skip
         if ref.assertions:
-            events.quality_reported.send(
-                sender="catalog",
-                dataset_id=datasets[ref.namespace, ref.name].pk,
-                run_id=parsed["run_id"],
-                at=parsed["time"],
-                assertions=ref.assertions,
-            )
-
-
-def _report_metrics(parsed, datasets):
-    for ref in [*parsed["inputs"], *parsed["outputs"]]:
+            events.quality_reported.send(**reported, assertions=ref.assertions)
         if ref.metrics is not None:
-            events.quality_measured.send(
-                sender="catalog",
-                dataset_id=datasets[ref.namespace, ref.name].pk,
-                run_id=parsed["run_id"],
-                at=parsed["time"],
-                metrics=ref.metrics,
-            )
+            events.quality_measured.send(**reported, metrics=ref.metrics)
 
 
 def ingest(event, user, token=None):
@@ -556,8 +544,7 @@ def ingest(event, user, token=None):
         outputs = [datasets[ref.namespace, ref.name] for ref in parsed["outputs"]]
         _link(pipeline, inputs, outputs, user)
         _column_links(parsed, datasets, user)
-        _report_assertions(parsed, datasets)
-        _report_metrics(parsed, datasets)
+        _report_quality(parsed, datasets)
         run, finished = _record_run(pipeline, parsed)
         if finished and run.state == RunState.COMPLETE:
             for dataset, ref in zip(outputs, parsed["outputs"], strict=True):

@@ -65,36 +65,37 @@ def _dataset_sent(request, what):
     return asset
 
 
-class GreatExpectationsView(APIView):
-    """Accept a Great Expectations validation result (``result.to_json_dict()``) for one dataset:
-    ``{"dataset": "<the dataset's uuid>", "result": {...}}``. Each expectation becomes a quality check of the dataset,
-    and this validation one result of each. The dataset's owner, team and staff may send results."""
+class _ResultsView(APIView):
+    """A quality tool's result for one dataset: ``{"dataset": "<the dataset's uuid>", "result": {...}}``, recorded by
+    ``record`` (which raises ``malformed`` with the reason, nothing recorded). The dataset's owner, team and staff
+    may send results."""
 
     parser_classes = [JSONParser]
+    record = malformed = None
+    what = ""  # "that was validated": what the refusal says of the dataset
 
     @extend_schema(request=dict, responses={200: dict, 400: dict, 403: dict})
     def post(self, request):
-        asset = _dataset_sent(request, "that was validated")
+        asset = _dataset_sent(request, self.what)
         try:
-            recorded = record_validation(asset, request.data.get("result"))
-        except MalformedValidation as exc:
+            recorded = type(self).record(asset, request.data.get("result"))
+        except self.malformed as exc:
             return Response({"detail": f"Nothing was recorded: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"checks": recorded["checks"], "results": recorded["results"]})
 
 
-class SodaView(APIView):
+class GreatExpectationsView(_ResultsView):
+    """Accept a Great Expectations validation result (``result.to_json_dict()``) for one dataset:
+    ``{"dataset": "<the dataset's uuid>", "result": {...}}``. Each expectation becomes a quality check of the dataset,
+    and this validation one result of each. The dataset's owner, team and staff may send results."""
+
+    record, malformed, what = staticmethod(record_validation), MalformedValidation, "that was validated"
+
+
+class SodaView(_ResultsView):
     """Accept a Soda scan result (the file ``soda scan ... -srf results.json`` writes, or
     ``Scan.get_scan_results()``) for one dataset: ``{"dataset": "<the dataset's uuid>", "result": {...}}``. Each
     SodaCL check becomes a quality check of the dataset, and this scan one result of each; checks on another table
     refuse the whole result. The dataset's owner, team and staff may send results."""
 
-    parser_classes = [JSONParser]
-
-    @extend_schema(request=dict, responses={200: dict, 400: dict, 403: dict})
-    def post(self, request):
-        asset = _dataset_sent(request, "that was scanned")
-        try:
-            recorded = record_scan(asset, request.data.get("result"))
-        except MalformedScan as exc:
-            return Response({"detail": f"Nothing was recorded: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
-        return Response({"checks": recorded["checks"], "results": recorded["results"]})
+    record, malformed, what = staticmethod(record_scan), MalformedScan, "that was scanned"
