@@ -24,6 +24,12 @@ def post_worker_init(worker):
     from django.conf import settings
 
     import_module(settings.ROOT_URLCONF)  # every view, so that it is frozen with the rest
+    # The broker's transport (kombu's Redis client and redis-py) is imported when a connection is first made: the
+    # first request that hands work to the worker paid half a second for it (a search serving an expired badge).
+    # Making the connection object imports it and connects to nothing.
+    from portal.celery import app
+
+    app.connection_for_write().release()
     gc.collect()
     gc.freeze()
     gc.disable()

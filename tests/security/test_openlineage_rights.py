@@ -225,3 +225,37 @@ def test_rights_are_checked_again_when_the_worker_ingests(owner, outsider):
     queued.refresh_from_db()
     assert queued.refused and "outputs[0] is the dataset 'sales.late'" in queued.error
     assert not PipelineRun.objects.exists()
+
+
+def _naming(tables, job="nightly_load"):
+    return {
+        "eventType": "START",
+        "eventTime": T0.isoformat(),
+        "run": {"runId": str(uuid.uuid4())},
+        "job": {"namespace": "airflow", "name": job},
+        "inputs": [{"namespace": WAREHOUSE, "name": name} for name in tables[:-1]],
+        "outputs": [{"namespace": WAREHOUSE, "name": tables[-1]}],
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [1, 3, 12])  # 12: more tables than the reading queries compiled ahead
+def test_rights_follow_each_sender_whatever_the_number_of_tables(owner, team, outsider, orders, count):
+    """The reading queries are compiled once per process with stand-ins for the sender and the tables: the same
+    event is accepted from the owner and from a teammate, refused from a reader, one after the other."""
+    from catalog.openlineage import RefusedEvent, accept
+
+    teammate = factories.user("teammate")
+    team.members.add(teammate)
+    robot = factories.user("robot")
+    LineageGrant.objects.create(user=robot, namespace=WAREHOUSE)
+    LineageGrant.objects.create(user=robot, namespace="airflow")
+    tables = [f"sales.unknown_{n}" for n in range(count - 1)] + ["sales.orders"]
+    for sender, accepted in [(owner, True), (outsider, False), (teammate, True), (outsider, False), (robot, True)]:
+        if accepted:
+            assert accept(_naming(tables), sender).refused is False
+        else:
+            with pytest.raises(RefusedEvent, match=r"is the dataset 'sales\.orders'"):
+                accept(_naming(tables), sender)
+    staff = factories.user("admin", is_staff=True)
+    assert accept(_naming(tables), staff).refused is False
