@@ -13,6 +13,7 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -79,13 +80,13 @@ def _read_json(body):
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            rows = json.loads(text)
+            rows = _loads(text)
         except ValueError as exc:
             raise BatchUnreadable(f"The body is not a JSON array: {exc}") from None
         return [row if isinstance(row, dict) else {"_invalid": "not a JSON object"} for row in rows]
     lines = text.splitlines()
     try:  # the usual case, every line good: one parse instead of a thousand
-        rows = json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
+        rows = _loads("[" + ",".join(line for line in lines if line.strip()) + "]")
         if all(isinstance(row, dict) for row in rows):
             return rows
     except ValueError:
@@ -100,6 +101,15 @@ def _read_json(body):
             row = {"_invalid": f"line {number} is not JSON ({exc.msg})"}
         rows.append(row if isinstance(row, dict) else {"_invalid": f"line {number} is not a JSON object"})
     return rows
+
+
+def _loads(text):
+    """``json.loads``, by orjson (in C, three times as fast on a batch) unless the text holds what only Python's
+    parser takes: NaN or Infinity, which Python's own ``json.dumps`` writes for a missing float."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _scalar(value):
@@ -242,10 +252,16 @@ def unstorable_rows(kept, numbers):
 
 
 def _document(checked):
-    return json.dumps([
-        {"i": prediction_id, "t": moment.isoformat(), "f": features, "p": prediction, "s": score}
+    rows = [
+        {"i": prediction_id, "t": moment, "f": features, "p": prediction, "s": score}
         for _, prediction_id, moment, features, prediction, score in checked
-    ], ensure_ascii=False, allow_nan=False)  # fmt: skip
+    ]
+    try:  # orjson writes a time as RFC 3339, which PostgreSQL reads
+        return orjson.dumps(rows).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate, or an integer beyond 64 bits: Python's encoder takes them
+        for row in rows:
+            row["t"] = row["t"].isoformat()
+        return json.dumps(rows, ensure_ascii=False, allow_nan=False)
 
 
 def _copy_predictions(version, checked, now):

@@ -138,3 +138,30 @@ def test_a_deleted_model_takes_its_predictions_with_it(in_use, owner):
     assert Prediction.objects.count() == 5
     model.asset.delete()
     assert not Prediction.objects.exists()
+
+
+@pytest.mark.parametrize("as_array", [False, True])
+def test_values_only_pythons_json_writes_or_postgresql_refuses_are_answered_row_by_row(in_use, owner, as_array):
+    """What a Python client's ``json.dumps`` writes (NaN for a missing float, integers beyond 64 bits) is read; text
+    PostgreSQL cannot store (NUL, half of a surrogate pair) is refused for its row only. Never a 500."""
+    model, version = in_use
+    now = timezone.now()
+    good = {"id": "ok", "time": now.isoformat(), "features": {"tenure_months": 3, "orders_90d": 1, "segment": "b2c"},
+            "prediction": 1, "score": 0.5}  # fmt: skip
+    rows = [
+        good,
+        {**good, "id": "nan", "features": {**good["features"], "orders_90d": float("nan")}, "score": float("nan")},
+        {**good, "id": "huge", "features": {**good["features"], "orders_90d": 2**70}},
+        {**good, "id": "nul", "features": {**good["features"], "segment": "b2\x00c"}},
+        {**good, "id": "half", "features": {**good["features"], "segment": "b2\ud800c"}},
+        {**good, "id": "zone", "time": (now - timedelta(hours=1)).astimezone().isoformat()},
+    ]
+    body = json.dumps(rows) if as_array else "\n".join(json.dumps(row) for row in rows)
+    response = factories.api_client(owner).post(url(model, version), body, content_type="application/x-ndjson")
+    assert response.status_code == 201, response.content
+    assert response.json()["accepted"] == 4
+    assert [item["row"] for item in response.json()["rejected"]] == [4, 5]
+    stored = {p.prediction_id: p for p in Prediction.objects.filter(version=version)}
+    assert stored["nan"].features["orders_90d"] is None and stored["nan"].score is None
+    assert stored["huge"].features["orders_90d"] == 2**70
+    assert abs(stored["zone"].predicted_at - (now - timedelta(hours=1))) < timedelta(milliseconds=1)
