@@ -203,9 +203,10 @@ def suggested_assets(typed, asset_filter=ANY_ASSET, limit=20):
     )
 
 
-def find_asset(typed, assets, *, noun="asset", current=None):
+def find_asset(typed, assets, *, noun="asset", nouns="", current=None):
     """The one asset of ``assets`` that ``typed`` names: a suggestion's ``kind/slug``, an exact name (any case) or
-    a UUID; a ``ValidationError`` saying why otherwise. ``current`` (the value the field had) wins when its name is
+    a UUID; a ``ValidationError`` saying why otherwise, naming what was looked for (``noun``, plural ``nouns``, by
+    default the noun with an s). ``current`` (the value the field had) wins when its name is
     typed, so an unchanged form saves even when another asset has the same name."""
     kind, _, slug = typed.partition("/")
     if slug and kind in AssetKind.values:
@@ -221,7 +222,9 @@ def find_asset(typed, assets, *, noun="asset", current=None):
     if not found:
         raise forms.ValidationError(f"No {noun} called “{typed}”. Start typing and pick one from the suggestions.")
     if len(found) > 1:
-        raise forms.ValidationError(f"Several {noun}s are called “{typed}”: pick one from the suggestions.")
+        raise forms.ValidationError(
+            f"Several {nouns or noun + 's'} are called “{typed}”: pick one from the suggestions."
+        )
     return found[0]
 
 
@@ -267,11 +270,11 @@ class AssetField(forms.CharField):
 
     widget = AssetInput
 
-    def __init__(self, *, asset_filter=ANY_ASSET, noun="asset", **kwargs):
+    def __init__(self, *, asset_filter=ANY_ASSET, noun="asset", nouns="", **kwargs):
         kwargs.setdefault("max_length", 300)
         kwargs.setdefault("help_text", "Start typing its name, then pick it from the suggestions.")
         super().__init__(**kwargs)
-        self.asset_filter, self.noun, self.current = asset_filter, noun, None
+        self.asset_filter, self.noun, self.nouns, self.current = asset_filter, noun, nouns, None
         self.widget.asset_filter = asset_filter
 
     def prepare_value(self, value):
@@ -282,7 +285,7 @@ class AssetField(forms.CharField):
         typed = super().clean(value)
         if typed in self.empty_values:
             return None
-        return find_asset(typed, self.asset_filter.assets(), noun=self.noun, current=self.current)
+        return find_asset(typed, self.asset_filter.assets(), noun=self.noun, nouns=self.nouns, current=self.current)
 
 
 class LineageForm(StatedLimits, forms.Form):

@@ -21,7 +21,8 @@ class MonitoringSettingsForm(StatedLimits, forms.ModelForm):
     """A model's monitoring thresholds and its retraining policy."""
 
     prediction_table = AssetField(
-        asset_filter=PREDICTION_TABLES, noun="table of a SQLite, PostgreSQL or MySQL source", required=False,
+        asset_filter=PREDICTION_TABLES, required=False,
+        noun="table of a SQLite, PostgreSQL or MySQL source", nouns="tables of SQLite, PostgreSQL or MySQL sources",
         help_text="A table of a SQLite, PostgreSQL or MySQL source where the team's own batch scoring writes "
         "predictions (columns id, time, prediction, optional score, the features), read before each monitoring run. "
         "Type part of its name and pick it; leave empty for none.",

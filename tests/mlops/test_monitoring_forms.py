@@ -136,6 +136,23 @@ def test_the_prediction_table_is_typed_and_only_a_table_of_a_sql_source_is_accep
     assert ModelOps.objects.get(model=model).prediction_table is None
 
 
+def test_two_prediction_tables_of_one_name_are_told_apart_by_the_suggestion(model, owner, warehouse, client_for):
+    other_warehouse = factories.source("Reporting database", SourceKind.MYSQL, {"host": "db2"}, owner=owner)
+    datasets(["Scores"], warehouse, DatasetFormat.TABLE)
+    second = factories.dataset("Scores", source_=other_warehouse, slug="scores-2")
+    Dataset.objects.filter(pk=second.pk).update(format=DatasetFormat.TABLE)
+    form = {"psi_threshold": 0.2, "ks_p_value": 0.01, "missing_rate_limit": 0.1, "out_of_range_limit": 0.05,
+            "retrain_every_days": 7}  # fmt: skip
+    client = client_for(owner)
+    refused = client.post(page_url(model, "settings"), {**form, "prediction_table": "scores"}).content.decode()
+    assert "Several tables of SQLite, PostgreSQL or MySQL sources are called “scores”" in refused
+    assert client.post(page_url(model, "settings"), {**form, "prediction_table": "dataset/scores-2"}).status_code == 302
+    assert ModelOps.objects.get(model=model).prediction_table_id == second.pk
+    # Saved unchanged (the name shown), the current one stays although another table has its name.
+    assert client.post(page_url(model, "settings"), {**form, "prediction_table": "Scores"}).status_code == 302
+    assert ModelOps.objects.get(model=model).prediction_table_id == second.pk
+
+
 def test_the_owner_adds_pauses_resumes_and_deletes_a_schedule_from_the_page(model, owner, files, client_for):
     datasets([f"Input {i:03d}" for i in range(3)], files, DatasetFormat.CSV)
     datasets(["Weekly customers"], files, DatasetFormat.PARQUET)
