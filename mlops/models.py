@@ -23,6 +23,7 @@ from core.validators import web_url_validator
 from mlops.choices import CheckKind, CheckStatus, DeliveryState, MonitoringStatus
 
 MAX_EVERY_HOURS = 744  # a month of 31 days
+EVERY_HOURS_RANGE = f"Every 1 to {MAX_EVERY_HOURS} hours (a month at most)."
 
 
 class ModelOps(models.Model):
@@ -172,7 +173,8 @@ class ScoringSchedule(models.Model):
                                 help_text="CSV or Parquet under DATA_ROOT, or a table of a SQL source.")  # fmt: skip
     id_column = models.CharField(max_length=100, blank=True, help_text="The input's column of row ids (optional).")
     every_hours = models.PositiveIntegerField(
-        default=24, validators=[MinValueValidator(1), MaxValueValidator(MAX_EVERY_HOURS)],
+        default=24,
+        validators=[MinValueValidator(1, EVERY_HOURS_RANGE), MaxValueValidator(MAX_EVERY_HOURS, EVERY_HOURS_RANGE)],
         help_text="Hours between two runs (1 to 744).",
     )  # fmt: skip
     next_run_at = models.DateTimeField(default=timezone.now)

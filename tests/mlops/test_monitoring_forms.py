@@ -185,8 +185,8 @@ def test_the_owner_adds_pauses_resumes_and_deletes_a_schedule_from_the_page(mode
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        ({"every_hours": "0"}, "greater than or equal to 1"),
-        ({"every_hours": "745"}, "less than or equal to 744"),
+        ({"every_hours": "0"}, "Every 1 to 744 hours (a month at most)."),
+        ({"every_hours": "745"}, "Every 1 to 744 hours (a month at most)."),
         ({"dataset": "Dashboard extract"}, "No CSV, Parquet or database table dataset called “Dashboard extract”"),
         ({"dataset": ""}, "This field is required."),
         ({"version": "7"}, "Select a valid choice."),
