@@ -1,13 +1,18 @@
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Q, Value
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from accounts.models import Team
 from catalog.access import can_edit_expression, ownership_errors
-from catalog.choices import AssetKind
+from catalog.choices import AssetKind, DatasetFormat, SourceKind
 from catalog.models import SOURCE_NOT_YOURS, Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
 from core.limits import StatedLimits
 
@@ -144,19 +149,156 @@ KIND_FORMS = {
 }
 
 
-class LineageForm(StatedLimits, forms.Form):
-    """Add an edge by hand, from the page of one of its ends.
+@dataclass(frozen=True)
+class AssetFilter:
+    """Which assets a typed asset field accepts and suggests: a kind, and for datasets their formats and the kinds of
+    their sources (empty: any). Carried to ``catalog:asset_suggestions`` as query parameters, so the suggestions
+    and the accepted values are the same set."""
 
-    The other asset is typed, not picked from a list of every asset (a catalog holds hundreds of thousands): the
-    field suggests matches as you type (``catalog:asset_suggestions``) and accepts a suggestion (``kind/slug``), an
-    asset's exact name, or its UUID.
-    """
+    kind: str = ""
+    formats: tuple = ()
+    source_kinds: tuple = ()
+
+    def assets(self):
+        assets = Asset.objects.visible()
+        if self.kind:
+            assets = assets.filter(kind=self.kind)
+        if self.formats:
+            assets = assets.filter(dataset__format__in=self.formats)
+        if self.source_kinds:
+            assets = assets.filter(dataset__source__source_kind__in=self.source_kinds)
+        if self.kind == AssetKind.DATASET:
+            assets = assets.select_related("dataset")
+        return assets
+
+    def query(self):
+        query = {"kind": self.kind, "format": list(self.formats), "source_kind": list(self.source_kinds)}
+        return {name: value for name, value in query.items() if value}
+
+    @classmethod
+    def from_query(cls, params):
+        """The filter a suggestions request carries; values that are not choices are ignored."""
+        kind = params.get("kind", "")
+        return cls(
+            kind=kind if kind in AssetKind.values else "",
+            formats=tuple(value for value in params.getlist("format") if value in DatasetFormat.values),
+            source_kinds=tuple(value for value in params.getlist("source_kind") if value in SourceKind.values),
+        )
+
+
+ANY_ASSET = AssetFilter()
+
+
+def suggested_assets(typed, asset_filter=ANY_ASSET, limit=20):
+    """The assets whose name contains ``typed``, names starting with it first (the trigram index on names keeps it
+    fast whatever the size of the catalog); none for fewer than two characters."""
+    typed = typed.strip()[:200]
+    if len(typed) < 2:
+        return Asset.objects.none()
+    return (
+        asset_filter.assets()
+        .filter(name__icontains=typed)
+        .annotate(starts=Case(When(name__istartswith=typed, then=Value(0)), default=Value(1)))
+        .order_by("starts", "name", "pk")[:limit]
+    )
+
+
+def find_asset(typed, assets, *, noun="asset", nouns="", current=None):
+    """The one asset of ``assets`` that ``typed`` names: a suggestion's ``kind/slug``, an exact name (any case) or
+    a UUID; a ``ValidationError`` saying why otherwise, naming what was looked for (``noun``, plural ``nouns``, by
+    default the noun with an s). ``current`` (the value the field had) wins when its name is
+    typed, so an unchanged form saves even when another asset has the same name."""
+    kind, _, slug = typed.partition("/")
+    if slug and kind in AssetKind.values:
+        found = assets.filter(kind=kind, slug=slug)
+    elif current is not None and typed.casefold() == current.name.casefold():
+        return current
+    else:
+        try:
+            found = assets.filter(uuid=uuid.UUID(typed))
+        except ValueError:
+            found = assets.filter(name__iexact=typed)
+    found = list(found[:2])
+    if not found:
+        raise forms.ValidationError(f"No {noun} called “{typed}”. Start typing and pick one from the suggestions.")
+    if len(found) > 1:
+        raise forms.ValidationError(
+            f"Several {nouns or noun + 's'} are called “{typed}”: pick one from the suggestions."
+        )
+    return found[0]
+
+
+LIST_ID = re.compile(r"^[A-Za-z][\w-]{0,80}$")
+
+
+class AssetInput(forms.TextInput):
+    """A text input that asks ``catalog:asset_suggestions`` (htmx, as you type) for the assets its filter allows,
+    into a ``<datalist>`` of its own."""
+
+    def __init__(self, asset_filter=ANY_ASSET, attrs=None):
+        super().__init__({"autocomplete": "off", "placeholder": "Type a name, e.g. orders", **(attrs or {})})
+        self.asset_filter = asset_filter
+
+    @staticmethod
+    def list_id(name, attrs):
+        return attrs.get("list") or f"{attrs.get('id') or name}-suggestions"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        list_id = self.list_id(name, widget_attrs)
+        query = urlencode({"field": name, "list": list_id, **self.asset_filter.query()}, doseq=True)
+        widget_attrs.update({
+            "list": list_id,
+            "hx-get": f"{reverse('catalog:asset_suggestions')}?{query}",
+            "hx-trigger": "input changed delay:250ms",
+            "hx-target": f"#{list_id}",
+            "hx-swap": "outerHTML",
+        })  # fmt: skip
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = self.list_id(name, {**self.attrs, **(attrs or {})})
+        return super().render(name, value, attrs, renderer) + format_html('<datalist id="{}"></datalist>', list_id)
+
+
+class AssetField(forms.CharField):
+    """An asset typed, not picked from a list of every asset (a catalog holds hundreds of thousands): the field
+    suggests matches as you type and accepts a suggestion (``kind/slug``), an exact name, or a UUID, among the
+    visible assets ``asset_filter`` allows. Cleans to the ``Asset`` (its ``dataset`` joined when the filter's kind
+    is dataset); empty to None when not required. Its form may set ``current`` (see ``find_asset``)."""
+
+    widget = AssetInput
+
+    def __init__(self, *, asset_filter=ANY_ASSET, noun="asset", nouns="", **kwargs):
+        kwargs.setdefault("max_length", 300)
+        kwargs.setdefault("help_text", "Start typing its name, then pick it from the suggestions.")
+        super().__init__(**kwargs)
+        self.asset_filter, self.noun, self.nouns, self.current = asset_filter, noun, nouns, None
+        self.widget.asset_filter = asset_filter
+
+    def prepare_value(self, value):
+        # An initial value is an asset or a kind's row (a dataset); what was typed stays as typed.
+        return getattr(getattr(value, "asset", value), "name", value)
+
+    def clean(self, value):
+        typed = super().clean(value)
+        if typed in self.empty_values:
+            return None
+        return find_asset(typed, self.asset_filter.assets(), noun=self.noun, nouns=self.nouns, current=self.current)
+
+
+class LineageForm(StatedLimits, forms.Form):
+    """Add an edge by hand, from the page of one of its ends; the other asset is typed (``AssetField``)."""
 
     direction = forms.ChoiceField(
         choices=[("down", "is used by (downstream)"), ("up", "feeds from (upstream)")], label="This asset"
     )
-    other = forms.CharField(
-        label="Asset", max_length=300, help_text="Start typing its name, then pick it from the suggestions."
+    other = AssetField(
+        label="Asset",
+        widget=AssetInput(
+            attrs={"id": "lineage-other", "list": "lineage-candidates", "aria-describedby": "lineage-other-help"}
+        ),
     )
 
     def __init__(self, *args, asset, **kwargs):
@@ -164,24 +306,10 @@ class LineageForm(StatedLimits, forms.Form):
         self.asset = asset
 
     def clean_other(self):
-        typed = self.cleaned_data["other"].strip()
-        candidates = Asset.objects.visible()
-        kind, _, slug = typed.partition("/")
-        if slug and kind in AssetKind.values:
-            found = candidates.filter(kind=kind, slug=slug)
-        else:
-            try:
-                found = candidates.filter(uuid=uuid.UUID(typed))
-            except ValueError:
-                found = candidates.filter(name__iexact=typed)
-        found = list(found[:2])
-        if not found:
-            raise forms.ValidationError(f"No asset called “{typed}”. Start typing and pick one from the suggestions.")
-        if len(found) > 1:
-            raise forms.ValidationError(f"Several assets are called “{typed}”: pick one from the suggestions.")
-        if found[0].pk == self.asset.pk:
+        other = self.cleaned_data["other"]
+        if other.pk == self.asset.pk:
             raise forms.ValidationError("An asset cannot feed itself.")
-        return found[0]
+        return other
 
     def ends(self):
         other = self.cleaned_data["other"]

@@ -3,7 +3,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, ProtectedError, Q, Value, When
+from django.db.models import Count, ProtectedError, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,9 +16,12 @@ from catalog.filtersets import AssetFilterSet
 from catalog.forms import (
     EDITABLE_KINDS,
     KIND_FORMS,
+    LIST_ID,
+    AssetFilter,
     AssetForm,
     LineageForm,
     NamingConventionForm,
+    suggested_assets,
 )
 from catalog.lineage import (
     DEFAULT_DEPTH,
@@ -295,22 +298,20 @@ def lineage_add(request, kind, slug):
     return redirect("catalog:lineage", kind, slug)
 
 
-SUGGESTIONS = 20
-
-
 def asset_suggestions(request):
-    """The ``<datalist>`` of assets whose name contains what was typed in the lineage form, names starting with it
-    first; served by the trigram index on names, so it stays fast whatever the size of the catalog."""
-    typed = request.GET.get("other", "").strip()[:200]
-    assets = Asset.objects.none()
-    if len(typed) >= 2:
-        assets = (
-            Asset.objects.visible()
-            .filter(name__icontains=typed)
-            .annotate(starts=Case(When(name__istartswith=typed, then=Value(0)), default=Value(1)))
-            .order_by("starts", "name", "pk")[:SUGGESTIONS]
-        )
-    return render(request, "catalog/partials/asset_suggestions.html", {"assets": assets})
+    """The ``<datalist>`` of an asset field (``catalog.forms.AssetField``): the assets its filter allows whose name
+    contains what was typed. The field's input names the parameter holding the text (``field``, the lineage
+    form's ``other`` by default) and the datalist to replace (``list``)."""
+    typed = request.GET.get(request.GET.get("field") or "other", "")
+    list_id = request.GET.get("list", "")
+    return render(
+        request,
+        "catalog/partials/asset_suggestions.html",
+        {
+            "assets": suggested_assets(typed, AssetFilter.from_query(request.GET)),
+            "list_id": list_id if LIST_ID.match(list_id) else "lineage-candidates",
+        },
+    )
 
 
 @require_POST

@@ -14,12 +14,16 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from core import outbound
 from core.validators import web_url_validator
 from mlops.choices import CheckKind, CheckStatus, DeliveryState, MonitoringStatus
+
+MAX_EVERY_HOURS = 744  # a month of 31 days
+EVERY_HOURS_RANGE = f"Every 1 to {MAX_EVERY_HOURS} hours (a month at most)."
 
 
 class ModelOps(models.Model):
@@ -148,10 +152,17 @@ class MonitoringResult(models.Model):
         return f"{self.get_kind_display()} on {self.name}: {self.status}"
 
 
+class ScoringScheduleQuerySet(models.QuerySet):
+    def of_model(self, model):
+        """A model's schedules as its page and the API show them."""
+        return self.filter(model=model).select_related("version", "dataset__asset", "last_run")
+
+
 class ScoringSchedule(models.Model):
     """Batch scoring on a schedule the model's owner sets: every ``every_hours`` hours beat starts the scoring job of
     ``version`` (the version in use when none is chosen) over ``dataset``. Each start claims the schedule by moving
-    ``next_run_at`` forward (compare-and-set), so two beats never start the same run."""
+    ``next_run_at`` forward (compare-and-set), so two beats never start the same run. The rules for a schedule are
+    its fields' validators and ``clean()``, which the page's form and the API's serializer both run."""
 
     model = models.ForeignKey("registry.RegisteredModel", on_delete=models.CASCADE, related_name="scoring_schedules")
     version = models.ForeignKey(
@@ -161,13 +172,19 @@ class ScoringSchedule(models.Model):
     dataset = models.ForeignKey("catalog.Dataset", on_delete=models.CASCADE, related_name="+",
                                 help_text="CSV or Parquet under DATA_ROOT, or a table of a SQL source.")  # fmt: skip
     id_column = models.CharField(max_length=100, blank=True, help_text="The input's column of row ids (optional).")
-    every_hours = models.PositiveIntegerField(default=24, help_text="Hours between two runs (1 to 744).")
+    every_hours = models.PositiveIntegerField(
+        default=24,
+        validators=[MinValueValidator(1, EVERY_HOURS_RANGE), MaxValueValidator(MAX_EVERY_HOURS, EVERY_HOURS_RANGE)],
+        help_text="Hours between two runs (1 to 744).",
+    )  # fmt: skip
     next_run_at = models.DateTimeField(default=timezone.now)
     active = models.BooleanField(default=True)
     last_run = models.ForeignKey("core.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_note = models.CharField(max_length=300, blank=True, help_text="Why the last due run was not started.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScoringScheduleQuerySet.as_manager()
 
     class Meta:
         ordering = ["model", "pk"]
@@ -176,6 +193,14 @@ class ScoringSchedule(models.Model):
     def __str__(self):
         which = f"v{self.version.version}" if self.version_id else "the version in use"
         return f"{self.model}: {which} over {self.dataset} every {self.every_hours} h"
+
+    def clean(self):
+        from mlops.scoring import check_scorable
+
+        if self.version_id and self.model_id and self.version.model_id != self.model_id:
+            raise ValidationError({"version": f"v{self.version.version} is a version of another model."})
+        if self.dataset_id:
+            check_scorable(self.dataset)
 
 
 def new_secret():

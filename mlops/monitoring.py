@@ -34,7 +34,9 @@ def ops_of(model):
 
 def current_ops(model):
     """The model's row, or an unsaved one with the defaults (pages that only read must not write)."""
-    return ModelOps.objects.select_related("challenger").filter(model=model).first() or ModelOps(model=model)
+    return ModelOps.objects.select_related("challenger", "prediction_table__asset").filter(
+        model=model
+    ).first() or ModelOps(model=model)
 
 
 def in_use(model):

@@ -35,11 +35,16 @@ PREDICTIONS_SOURCE = "Portal predictions"
 LOG_BATCH = 5000
 
 
-def start_scoring(version, dataset, *, requested_by, id_column=""):
-    """Queue a scoring run of ``version`` over ``dataset`` (page, API and schedule all start it here)."""
+def check_scorable(dataset):
+    """The rule for what scoring reads, for a run and for a schedule (``ScoringSchedule.clean``)."""
     if dataset.format not in SCORABLE_FORMATS:
         raise ValidationError({"dataset": f"{dataset.asset.name} is a {dataset.get_format_display()}; scoring reads "
                                           "CSV, Parquet or a database table."})  # fmt: skip
+
+
+def start_scoring(version, dataset, *, requested_by, id_column=""):
+    """Queue a scoring run of ``version`` over ``dataset`` (page, API and schedule all start it here)."""
+    check_scorable(dataset)
     return JobRun.enqueue(
         JobKind.BATCH_SCORING,
         asset=version.asset,

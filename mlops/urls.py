@@ -12,6 +12,9 @@ urlpatterns = [
     path("<slug:slug>/challenger/", views.set_challenger, name="set_challenger"),
     path("<slug:slug>/challenger/promote/", views.promote_challenger, name="promote_challenger"),
     path("<slug:slug>/score/", views.score, name="score"),
+    path("<slug:slug>/schedules/", views.schedule_add, name="schedule_add"),
+    path("<slug:slug>/schedules/<int:pk>/active/", views.schedule_active, name="schedule_active"),
+    path("<slug:slug>/schedules/<int:pk>/delete/", views.schedule_delete, name="schedule_delete"),
     path("<slug:slug>/hooks/", views.hook_add, name="hook_add"),
     path("<slug:slug>/hooks/deliveries/", views.delivery_log, name="delivery_log"),
 ]

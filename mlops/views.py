@@ -4,18 +4,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from catalog.models import Dataset
 from core.choices import JobKind
 from core.models import JobRun
 from mlops import challenger as challenger_
 from mlops.choices import CheckKind, CheckStatus
-from mlops.forms import DeliveryHookForm, MonitoringSettingsForm
+from mlops.forms import DeliveryHookForm, MonitoringSettingsForm, ScoringForm, ScoringScheduleForm
 from mlops.maturity import LEVELS, maturity
-from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun
+from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun, ScoringSchedule
 from mlops.monitoring import current_ops, in_use, ops_of
-from mlops.scoring import SCORABLE_FORMATS, start_scoring
+from mlops.scoring import start_scoring
 from registry.access import get_model
 from registry.models import RegisteredModel
 from registry.views import request_promotion_on_page
@@ -53,8 +53,15 @@ def _charts(model):
 
 def monitoring(request, slug):
     model, can_edit = get_model(request, slug)
+    return _page(request, model, can_edit)
+
+
+def _page(request, model, can_edit, **bound):
+    """The monitoring page; a post whose form has errors shows it here, bound (``bound``), with what was typed."""
     ops = current_ops(model)
     version = in_use(model)
+    if version is not None:
+        version.model = model  # its link names the model: not read again
     latest = MonitoringRun.objects.filter(model=model).first()
     results = list(latest.results.all()) if latest else []
     challenger = ops.challenger
@@ -84,17 +91,21 @@ def monitoring(request, slug):
         "challenger": challenger,
         "candidates": [v for v in model.versions.all() if v.stage in ("development", "staging")],
         "runs": MonitoringRun.objects.filter(model=model)[:10],
-        "settings_form": MonitoringSettingsForm(instance=ops),
-        "datasets": Dataset.objects.filter(format__in=SCORABLE_FORMATS).select_related("asset").order_by(
-            "asset__name"
-        )[:200],
         "level": level,
         "level_name": LEVELS[level],
         "next_level": next_level,
-        "hooks": DeliveryHook.objects.filter(team=model.asset.team) if model.asset.team else [],
-        "hook_form": DeliveryHookForm(),
         "nav": "models",
     }  # fmt: skip
+    if can_edit:
+        context.update({
+            "settings_form": bound.get("settings_form") or MonitoringSettingsForm(instance=ops),
+            "scoring_form": bound.get("scoring_form") or ScoringForm(model=model, auto_id="score-%s"),
+            "schedule_form": bound.get("schedule_form") or ScoringScheduleForm(model=model, auto_id="schedule-%s"),
+            "schedules": ScoringSchedule.objects.of_model(model),
+            "hooks": DeliveryHook.objects.filter(team=model.asset.team) if model.asset.team else [],
+            "hook_form": bound.get("hook_form") or DeliveryHookForm(),
+            "now": timezone.now(),
+        })  # fmt: skip
     return render(request, "mlops/monitoring.html", context)
 
 
@@ -106,11 +117,10 @@ def _back(slug, anchor=""):
 def monitoring_settings(request, slug):
     model, _ = get_model(request, slug, edit=True)
     form = MonitoringSettingsForm(request.POST, instance=ops_of(model))
-    if form.is_valid():
-        form.save()
-        messages.success(request, "Monitoring settings saved.")
-    else:
-        messages.error(request, "Not saved: " + " ".join(m for ms in form.errors.values() for m in ms))
+    if not form.is_valid():
+        return _page(request, model, True, settings_form=form)
+    form.save()
+    messages.success(request, "Monitoring settings saved.")
     return _back(slug, "#settings")
 
 
@@ -156,19 +166,55 @@ def promote_challenger(request, slug):
 @require_POST
 def score(request, slug):
     model, _ = get_model(request, slug, edit=True)
-    number = request.POST.get("version", "")
-    version = next((v for v in model.versions.all() if str(v.version) == number), None) or in_use(model)
-    dataset = Dataset.objects.select_related("asset").filter(asset__slug=request.POST.get("dataset", "")).first()
-    if version is None or dataset is None:
-        messages.error(request, "Choose a version and a dataset to score.")
-        return _back(slug, "#scoring")
-    try:
-        run = start_scoring(version, dataset, requested_by=request.user, id_column=request.POST.get("id_column", ""))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _back(slug, "#scoring")
-    messages.success(request, run.queued_message(f"Scoring of {dataset.asset.name} by v{version.version} queued."))
-    return redirect(run)
+    form = ScoringForm(request.POST, model=model, auto_id="score-%s")
+    if form.is_valid():
+        version, dataset = form.cleaned_data["version"], form.cleaned_data["dataset"]
+        try:
+            run = start_scoring(version, dataset, requested_by=request.user, id_column=form.cleaned_data["id_column"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, run.queued_message(f"Scoring of {dataset.asset.name} by v{version.version} queued.")
+            )
+            return redirect(run)
+    return _page(request, model, True, scoring_form=form)
+
+
+@require_POST
+def schedule_add(request, slug):
+    model, _ = get_model(request, slug, edit=True)
+    schedule = ScoringSchedule(model=model, created_by=request.user)
+    form = ScoringScheduleForm(request.POST, instance=schedule, model=model, auto_id="schedule-%s")
+    if not form.is_valid():
+        return _page(request, model, True, schedule_form=form)
+    form.save()
+    messages.success(request, f"Scoring of {schedule.dataset.asset.name} every {schedule.every_hours} h scheduled.")
+    return _back(slug, "#scoring")
+
+
+def _schedule(request, slug, pk):
+    model, _ = get_model(request, slug, edit=True)
+    return get_object_or_404(ScoringSchedule.objects.of_model(model), pk=pk)
+
+
+@require_POST
+def schedule_active(request, slug, pk):
+    """Pause (``active=false``) or resume a schedule."""
+    schedule = _schedule(request, slug, pk)
+    schedule.active = request.POST.get("active") == "true"
+    schedule.save(update_fields=["active"])
+    what = f"Scoring of {schedule.dataset.asset.name}"
+    messages.success(request, f"{what} resumed." if schedule.active else f"{what} paused.")
+    return _back(slug, "#scoring")
+
+
+@require_POST
+def schedule_delete(request, slug, pk):
+    schedule = _schedule(request, slug, pk)
+    schedule.delete()
+    messages.success(request, f"Scheduled scoring of {schedule.dataset.asset.name} deleted.")
+    return _back(slug, "#scoring")
 
 
 @require_POST
@@ -178,11 +224,10 @@ def hook_add(request, slug):
         messages.error(request, "Give the model a team first: webhooks belong to a team.")
         return _back(slug, "#hooks")
     form = DeliveryHookForm(request.POST, instance=DeliveryHook(team=model.asset.team, created_by=request.user))
-    if form.is_valid():
-        hook = form.save()
-        messages.success(request, f"Webhook added. Its signing secret: {hook.secret}")
-    else:
-        messages.error(request, "Not added: " + " ".join(m for ms in form.errors.values() for m in ms))
+    if not form.is_valid():
+        return _page(request, model, True, hook_form=form)
+    hook = form.save()
+    messages.success(request, f"Webhook added. Its signing secret: {hook.secret}")
     return _back(slug, "#hooks")
 
 

@@ -359,6 +359,21 @@ def _schedule(p, method):
     return Request(method, f"/api/v1{base}/scoring-schedules/{schedule.pk}/", data)
 
 
+def _schedule_page(p, action):
+    """The monitoring page's schedule forms: ``add``, ``active`` (pause) and ``delete``."""
+    from mlops.models import ScoringSchedule
+
+    model, _, _ = _model(p)
+    dataset = _dataset(p)
+    dataset.format = "csv"
+    dataset.save(update_fields=["format"])
+    base = f"/mlops/{model.asset.slug}/schedules/"
+    if action == "add":
+        return Request("post", base, {"dataset": f"dataset/{dataset.asset.slug}", "every_hours": "6"})
+    schedule = ScoringSchedule.objects.create(model=model, dataset=dataset, created_by=p.owner)
+    return Request("post", f"{base}{schedule.pk}/{action}/", {"active": "false"} if action == "active" else None)
+
+
 def _promote_challenger(p):
     from mlops.challenger import set_challenger
 
@@ -374,7 +389,9 @@ def _score(p, api=False):
     dataset.save(update_fields=["format"])
     if api:
         return Request("post", f"/api/v1{base}/versions/1/scoring/", {"dataset": dataset.asset.slug})
-    return Request("post", f"/mlops/{model.asset.slug}/score/", {"version": "1", "dataset": dataset.asset.slug})
+    return Request(
+        "post", f"/mlops/{model.asset.slug}/score/", {"version": "1", "dataset": f"dataset/{dataset.asset.slug}"}
+    )
 
 
 def _version_create(p):
@@ -506,6 +523,9 @@ CASES = {
     ),
     ("mlops:promote_challenger", "post"): Case(lambda p: _promote_challenger(p)),
     ("mlops:score", "post"): Case(lambda p: _score(p)),
+    ("mlops:schedule_add", "post"): Case(lambda p: _schedule_page(p, "add")),
+    ("mlops:schedule_active", "post"): Case(lambda p: _schedule_page(p, "active")),
+    ("mlops:schedule_delete", "post"): Case(lambda p: _schedule_page(p, "delete")),
     ("mlops:hook_add", "post"): Case(
         lambda p: Request("post", f"/mlops/{_model(p)[0].asset.slug}/hooks/", {"url": "https://ci.example.com/hook"})
     ),

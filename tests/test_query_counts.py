@@ -203,16 +203,18 @@ def _quality_tab(w, n):
 
 
 def _monitoring_tab(w, n):
-    """The model with version 1 in use, ``n`` more monitoring runs (a day apart, each with the drift of a feature,
-    the predictions' drift and a live metric) and ``n`` delivery hooks of its team."""
+    """The model with version 1 in use and a prediction table, ``n`` more monitoring runs (a day apart, each with
+    the drift of a feature, the predictions' drift and a live metric), ``n`` delivery hooks of its team and ``n``
+    scoring schedules (each with its last run)."""
     from mlops.choices import CheckKind, CheckStatus, MonitoringStatus
-    from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun
+    from mlops.models import DeliveryHook, ModelOps, MonitoringResult, MonitoringRun, ScoringSchedule
     from registry.choices import Stage
 
     model = w.model()
     version = model.versions.get(version=1)
     version.stage = Stage.PRODUCTION
     version.save(update_fields=["stage"])
+    w.once("ops", lambda: ModelOps.objects.create(model=model, prediction_table=w.dataset(99).dataset))
     end = timezone.now()
     for i in w.grow(n):
         run = MonitoringRun.objects.create(
@@ -226,6 +228,9 @@ def _monitoring_tab(w, n):
             MonitoringResult(run=run, kind=CheckKind.PERFORMANCE, name="f1", value=0.7, threshold=0.6),
         ])  # fmt: skip
         DeliveryHook.objects.create(team=w.team, url=f"https://hooks.example.com/{i}", created_by=w.viewer)
+        last_run = JobRun.objects.create(kind=JobKind.BATCH_SCORING, asset=version.asset, requested_by=w.viewer)
+        ScoringSchedule.objects.create(model=model, version=version if i % 2 else None, dataset=w.dataset(i).dataset,
+                                       last_run=last_run, created_by=w.viewer)  # fmt: skip
     return f"/mlops/{model.asset.slug}/"
 
 
@@ -538,13 +543,13 @@ PAGES = [
     # latest 200 results (the charts), the dataQualityMetrics of its latest runs (quality.DatasetMetrics), the dbt
     # source freshness observations
     Page("dataset quality tab", None, _quality_tab, SIGNED_IN + UNREAD + 1 + 4),
-    # The Monitoring tab of a model (mlops.views.monitoring): get_model; its ops row with the challenger, the
-    # version in use, the latest run and its results, the charted runs and their results; the maturity level (the
-    # ops row read again, a succeeded training job, the checklist ticks of the version in use, a logged
-    # prediction, an active delivery hook); then, from the template: the settings form's model and its asset
-    # (read again: the ops row was fetched without them), the datasets it can score, the prediction tables to
-    # choose from, the team's hooks, the ten latest runs
-    Page("model monitoring tab", None, _monitoring_tab, SIGNED_IN + UNREAD + GET_MODEL + 6 + 5 + 2 + 4),
+    # The Monitoring tab of a model (mlops.views.monitoring): get_model; its ops row with the challenger and the
+    # prediction table's dataset and asset, the version in use, the latest run and its results, the charted runs
+    # and their results; the maturity level (the ops row read again, a succeeded training job, the checklist ticks
+    # of the version in use, a logged prediction, an active delivery hook); then, from the template: the scoring
+    # schedules with version, dataset, asset and last run, the team's hooks, the ten latest runs. The datasets are
+    # typed with suggestions (catalog.forms.AssetField), not listed.
+    Page("model monitoring tab", None, _monitoring_tab, SIGNED_IN + UNREAD + GET_MODEL + 6 + 5 + 3),
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,
     # stage changes, quality waivers
     Page("version page", None, _version_page, SIGNED_IN + UNREAD + GET_MODEL + 2 + 4),

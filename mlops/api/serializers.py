@@ -1,5 +1,7 @@
 """Serializers of the MLOps API: a model's quality gates and its team's webhooks with their delivery log."""
 
+import copy
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -115,7 +117,6 @@ class ScoringScheduleSerializer(serializers.ModelSerializer):
         help_text="The version's number; null: whichever version is in use when the run starts.",
     )  # fmt: skip
     dataset = serializers.CharField(source="dataset_slug", help_text="The slug of the catalog dataset to score.")
-    every_hours = serializers.IntegerField(min_value=1, max_value=744, default=24)
     last_run = serializers.SerializerMethodField()
 
     class Meta:
@@ -138,8 +139,9 @@ class ScoringScheduleSerializer(serializers.ModelSerializer):
         return {"run": str(run.uuid), "state": run.state, "url": run.get_absolute_url()}
 
     def validate(self, attrs):
+        """The version's number and the dataset's slug are read here; the rules are the model's (``full_clean``),
+        the same the page's form runs."""
         from catalog.models import Dataset
-        from mlops.scoring import SCORABLE_FORMATS
 
         model = self.context["model"]
         if "version_number" in attrs:
@@ -155,9 +157,14 @@ class ScoringScheduleSerializer(serializers.ModelSerializer):
             dataset = Dataset.objects.select_related("asset").filter(asset__slug=slug).first()
             if dataset is None:
                 raise serializers.ValidationError({"dataset": f"No catalog dataset has the slug '{slug}'."})
-            if dataset.format not in SCORABLE_FORMATS:
-                raise serializers.ValidationError({"dataset": f"{dataset.asset.name} is a "
-                                                   f"{dataset.get_format_display()}; scoring reads CSV, Parquet or a "
-                                                   "database table."})  # fmt: skip
             attrs["dataset"] = dataset
+        schedule = copy.copy(self.instance) if self.instance else ScoringSchedule(model=model)
+        for name, value in attrs.items():
+            setattr(schedule, name, value)
+        try:
+            # The foreign keys were just read, and the serializer checked each field: the model's own rules remain.
+            schedule.full_clean(exclude=["model", "version", "dataset", "last_run", "created_by"],
+                                validate_unique=False, validate_constraints=False)  # fmt: skip
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
         return attrs

@@ -242,10 +242,6 @@ class DeliveryLogView(APIView):
         return Response(DeliverySerializer(hook.deliveries.all()[:100], many=True).data)
 
 
-def _schedules_of(model):
-    return ScoringSchedule.objects.filter(model=model).select_related("version", "dataset__asset", "last_run")
-
-
 class ScoringSchedulesView(APIView):
     """The model's batch scoring schedules (its owner, team and staff only); a POST adds one, run by beat through
     the scoring job from ``next_run_at`` on (now when not given)."""
@@ -255,7 +251,7 @@ class ScoringSchedulesView(APIView):
         from registry.access import get_model
 
         model, _ = get_model(request, slug, edit=True)
-        return Response(ScoringScheduleSerializer(_schedules_of(model), many=True).data)
+        return Response(ScoringScheduleSerializer(ScoringSchedule.objects.of_model(model), many=True).data)
 
     @extend_schema(request=ScoringScheduleSerializer,
                    responses={201: ScoringScheduleSerializer, 400: OpenApiTypes.OBJECT})  # fmt: skip
@@ -266,7 +262,9 @@ class ScoringSchedulesView(APIView):
         serializer = ScoringScheduleSerializer(data=request.data, context={"model": model})
         serializer.is_valid(raise_exception=True)
         schedule = serializer.save(model=model, created_by=request.user)
-        return Response(ScoringScheduleSerializer(_schedules_of(model).get(pk=schedule.pk)).data, status=201)
+        return Response(
+            ScoringScheduleSerializer(ScoringSchedule.objects.of_model(model).get(pk=schedule.pk)).data, status=201
+        )
 
 
 class ScoringScheduleView(APIView):
@@ -276,7 +274,7 @@ class ScoringScheduleView(APIView):
         from registry.access import get_model
 
         model, _ = get_model(request, slug, edit=True)
-        schedule = _schedules_of(model).filter(pk=pk).first()
+        schedule = ScoringSchedule.objects.of_model(model).filter(pk=pk).first()
         if schedule is None:
             raise Http404("The model has no such scoring schedule.")
         return model, schedule
@@ -288,7 +286,7 @@ class ScoringScheduleView(APIView):
         serializer = ScoringScheduleSerializer(schedule, data=request.data, partial=True, context={"model": model})
         serializer.is_valid(raise_exception=True)
         serializer.save()
-        return Response(ScoringScheduleSerializer(_schedules_of(model).get(pk=pk)).data)
+        return Response(ScoringScheduleSerializer(ScoringSchedule.objects.of_model(model).get(pk=pk)).data)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, slug, pk):

@@ -9,6 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from mlops.models import ScoringSchedule
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,6 +25,7 @@ def company(db):
     dataset = factories.dataset("Orders", owner=owner, columns=[("order_id", "bigint")])
     model = factories.registered_model("Churn", owner=owner)
     factories.model_version(model, version=1)
+    ScoringSchedule.objects.create(model=model, dataset=dataset, id_column="order_id", created_by=owner)
     return {"owner": owner, "report": report.asset, "dataset": dataset.asset, "model": model}
 
 
@@ -44,6 +46,7 @@ def main_pages(company):
         f"/models/{model.asset.slug}/versions/",
         f"/models/{model.asset.slug}/versions/1/",
         f"/models/{model.asset.slug}/card/edit/",  # the one card editor, with the facts beside the prose
+        f"/mlops/{model.asset.slug}/",  # monitoring, with its typed dataset fields and scoring schedules
         "/issues/",
         "/monitoring/",
         "/inbox/",
