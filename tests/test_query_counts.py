@@ -538,13 +538,12 @@ PAGES = [
     # latest 200 results (the charts), the dataQualityMetrics of its latest runs (quality.DatasetMetrics), the dbt
     # source freshness observations
     Page("dataset quality tab", None, _quality_tab, SIGNED_IN + UNREAD + 1 + 4),
-    # The Monitoring tab of a model (mlops.views.monitoring): get_model; its ops row with the challenger, the
-    # version in use, the latest run and its results, the charted runs and their results; the maturity level (the
-    # ops row read again, a succeeded training job, the checklist ticks of the version in use, a logged
-    # prediction, an active delivery hook); then, from the template: the settings form's model and its asset
-    # (read again: the ops row was fetched without them), the datasets it can score, the prediction tables to
-    # choose from, the team's hooks, the ten latest runs
-    Page("model monitoring tab", None, _monitoring_tab, SIGNED_IN + UNREAD + GET_MODEL + 6 + 5 + 2 + 4),
+    # The Monitoring tab of a model (mlops.views.monitoring): get_model (the version in use among its versions); its
+    # ops row with the challenger; the charted runs (the latest and the ten recent among them) and all their
+    # results, each read once; the maturity level (a succeeded training job, the checklist ticks of the version in
+    # use, a logged prediction, an active delivery hook; the ops row is the page's); then, from the template: the
+    # datasets it can score, the prediction tables to choose from, the team's hooks
+    Page("model monitoring tab", None, _monitoring_tab, SIGNED_IN + UNREAD + GET_MODEL + 3 + 4 + 3),
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,
     # stage changes, quality waivers
     Page("version page", None, _version_page, SIGNED_IN + UNREAD + GET_MODEL + 2 + 4),
