@@ -20,8 +20,7 @@ from mlops.ingest import log_outcomes, log_predictions
 from mlops.models import DeliveryHook, ModelOps, Prediction
 from mlops.monitoring import monitor_model
 from registry.choices import Stage
-from registry.models import Direction, ModelVersion, RegisteredModel
-from registry.services import set_quality_gates
+from registry.models import ModelVersion, RegisteredModel
 
 logger = logging.getLogger(__name__)
 DAYS, PER_DAY, DRIFT_FROM, MONITORED_DAYS = 30, 200, 20, 14
@@ -37,7 +36,6 @@ def load(teams, users):
         return
     from mlops.scoring import load_model
 
-    set_quality_gates(model, [("roc_auc", "test", Direction.AT_LEAST, 0.7)])
     ModelVersion.objects.filter(pk=champion.pk).update(features=trained.features,
                                                        reference_profile=trained.reference_profile)  # fmt: skip
     champion.refresh_from_db()

@@ -24,11 +24,12 @@ LEVELS = {
 }
 
 
-def facts(model):
-    """What each level asks for, as ``{requirement: bool}`` in level order."""
+def facts(model, ops=None):
+    """What each level asks for, as ``{requirement: bool}`` in level order. ``ops``: the model's ``ModelOps`` when
+    the caller has it (an unsaved one counts as none)."""
     versions = list(model.versions.all())
     version_ids = [version.pk for version in versions]
-    ops = ModelOps.objects.filter(model=model).first()
+    ops = ModelOps.objects.filter(model=model).first() if ops is None else None if ops._state.adding else ops
     team = model.asset.team_id
     trained_here = JobRun.objects.filter(kind__in=[JobKind.TRAINING, JobKind.RETRAINING], asset=model.asset,
                                          state=JobState.SUCCEEDED).exists()  # fmt: skip
@@ -55,11 +56,11 @@ def facts(model):
     }  # fmt: skip
 
 
-def maturity(model):
+def maturity(model, ops=None):
     """``(level, {next level's missing requirements})``: the highest level whose requirements, and all below it,
-    are met."""
+    are met. ``ops`` as for ``facts``."""
     level = 1
-    requirements = facts(model)
+    requirements = facts(model, ops)
     for candidate in (2, 3, 4, 5):
         if all(requirements[candidate].values()):
             level = candidate

@@ -14,26 +14,27 @@ from mlops.choices import CheckKind, CheckStatus
 from mlops.forms import DeliveryHookForm, MonitoringSettingsForm, ScoringForm, ScoringScheduleForm
 from mlops.maturity import LEVELS, maturity
 from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun, ScoringSchedule
-from mlops.monitoring import current_ops, in_use, ops_of
+from mlops.monitoring import current_ops, ops_of
 from mlops.scoring import start_scoring
 from registry.access import get_model
+from registry.choices import Stage
 from registry.models import RegisteredModel
 from registry.views import request_promotion_on_page
 
 CHART_RUNS = 60
+CHARTED = {CheckKind.FEATURE_DRIFT, CheckKind.PERFORMANCE, CheckKind.PREDICTION_DRIFT}
 
 
-def _charts(model):
-    """Per feature, its PSI over the last runs; per live metric, its value over time."""
-    runs = list(MonitoringRun.objects.filter(model=model).order_by("-window_end")[:CHART_RUNS])
-    results = MonitoringResult.objects.filter(run__in=runs, kind__in=[CheckKind.FEATURE_DRIFT, CheckKind.PERFORMANCE,
-                                                                     CheckKind.PREDICTION_DRIFT])  # fmt: skip
-    when = {run.pk: run.window_end.isoformat() for run in runs}
+def _charts(runs, results):
+    """Per feature, its PSI over ``runs`` (newest first); per live metric, its value over time. ``results``: those
+    runs' results."""
+    when = {run.pk: run.window_end for run in runs}
     series = {}
-    for result in results.order_by("run__window_end"):
+    charted = (result for result in results if result.kind in CHARTED)
+    for result in sorted(charted, key=lambda r: when[r.run_id]):
         key = (result.kind, result.name)
         chart = series.setdefault(key, {"x": [], "y": [], "threshold": result.threshold})
-        chart["x"].append(when[result.run_id])
+        chart["x"].append(when[result.run_id].isoformat())
         chart["y"].append(result.value)
     charts = []
     for index, ((kind, name), data) in enumerate(sorted(series.items())):
@@ -59,14 +60,16 @@ def monitoring(request, slug):
 def _page(request, model, can_edit, **bound):
     """The monitoring page; a post whose form has errors shows it here, bound (``bound``), with what was typed."""
     ops = current_ops(model)
-    version = in_use(model)
-    if version is not None:
-        version.model = model  # its link names the model: not read again
-    latest = MonitoringRun.objects.filter(model=model).first()
-    results = list(latest.results.all()) if latest else []
+    version = next((v for v in model.versions.all() if v.stage == Stage.PRODUCTION), None)  # get_model's
+    # The charted runs, newest first, and all their results, read once: the latest run, its checks and the recent
+    # runs' table are among them.
+    runs = list(MonitoringRun.objects.filter(model=model)[:CHART_RUNS])
+    every_result = list(MonitoringResult.objects.filter(run__in=runs))
+    latest = runs[0] if runs else None
+    results = [r for r in every_result if latest and r.run_id == latest.pk]
     challenger = ops.challenger
     comparison = challenger_.compare(model, version, challenger) if version and challenger else None
-    charts = _charts(model)
+    charts = _charts(runs, every_result)
     if comparison and comparison.get("rows"):
         days = [day[0] for day in comparison["daily"]]
         charts.append({
@@ -77,7 +80,7 @@ def _page(request, model, can_edit, **bound):
                 {"name": f"challenger v{challenger.version}", "x": days, "y": [day[2] for day in comparison["daily"]]},
             ],
         })  # fmt: skip
-    level, next_level = maturity(model)
+    level, next_level = maturity(model, ops=ops)
     context = {
         "model": model,
         "can_edit": can_edit,
@@ -90,7 +93,7 @@ def _page(request, model, can_edit, **bound):
         "comparison": comparison,
         "challenger": challenger,
         "candidates": [v for v in model.versions.all() if v.stage in ("development", "staging")],
-        "runs": MonitoringRun.objects.filter(model=model)[:10],
+        "runs": runs[:10],
         "level": level,
         "level_name": LEVELS[level],
         "next_level": next_level,

@@ -13,7 +13,7 @@ from core.jobs import JobFailed
 from core.models import JobRun
 from registry import services
 from registry.choices import ChecklistItem, ModelUserKind, PromotionState, Stage
-from registry.models import Assumption, Metric, ModelCard, ModelUser, ModelVersion, RegisteredModel
+from registry.models import Assumption, Direction, Metric, ModelCard, ModelUser, ModelVersion, RegisteredModel
 from registry.training import train
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,8 @@ CARD_FIELDS = {
     "demand-forecaster": ["description", "intended_uses", "limitations", "results"],
     "campaign-uplift": ["introduction"],
 }
+# The complete card has its quality gates too (the meter counts them, issue 17); the others have none yet.
+DEMO_GATES = {"churn-predictor": [("roc_auc", "test", Direction.AT_LEAST, 0.7)]}
 DEMO_ASSUMPTIONS = {
     "churn-predictor": [("Customers who stop ordering for 90 days rarely come back.", 20)],
     "lifetime-value": [("Prices stay within 5% of last year's.", 400)],  # verified too long ago: expired
@@ -130,6 +132,8 @@ def _load_cards(users):
         if card.revision == 0:
             # One revision, by the owner, so the history page has something to show; never repeated.
             card.edit({name: CHURN_CARD[name] for name in fields}, model.asset.owner, base_revision=0)
+        if key in DEMO_GATES and not model.quality_thresholds.exists():
+            services.set_quality_gates(model, DEMO_GATES[key])
         for statement, age in DEMO_ASSUMPTIONS.get(key, []):
             Assumption.objects.get_or_create(
                 model=model,

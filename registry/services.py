@@ -8,6 +8,7 @@ from django.utils.text import slugify
 
 from catalog import assets
 from catalog.audience import audience_of
+from catalog.changes import record_change
 from catalog.choices import AssetKind, LineageOrigin
 from catalog.models import Asset, Dataset
 from core.choices import NotificationKind
@@ -161,6 +162,52 @@ def register_version(
         assets.link(pairs, actor=created_by, origin=LineageOrigin.REGISTRY)
         send_card_changed(model.pk)
     return version
+
+
+def version_facts(version, split):
+    """What a version says about itself as people read it: its algorithm, training datasets and its metrics on
+    ``split``; the history rows of ``update_version_facts`` compare these."""
+    metrics = sorted((m.name, m.value) for m in version.metrics.all() if m.split == split)
+    return {
+        "algorithm": version.algorithm,
+        "training datasets": ", ".join(sorted(d.asset.name for d in version.training_datasets.all())),
+        f"metrics on {split}": ", ".join(f"{name} = {value!r}" for name, value in metrics),
+    }
+
+
+def update_version_facts(version, *, algorithm, training_datasets, metrics, split="test", actor=None):
+    """Change what ``version`` says about itself: its algorithm, the datasets it learned from (the lineage follows)
+    and its metrics on ``split`` (``{name: value}``; those on other splits stay). Written in the version's history
+    with ``actor``; returns whether anything changed."""
+    with transaction.atomic():
+        version = (
+            ModelVersion.objects.select_for_update(of=("self",))
+            .select_related("asset")
+            .prefetch_related("metrics", "training_datasets__asset", "evaluation_datasets")
+            .get(pk=version.pk)
+        )
+        training = _dataset_rows(training_datasets)
+        before = version_facts(version, split)
+        after = {
+            "algorithm": algorithm,
+            "training datasets": ", ".join(sorted(d.asset.name for d in training)),
+            f"metrics on {split}": ", ".join(f"{name} = {value!r}" for name, value in sorted(metrics.items())),
+        }
+        if after == before:
+            return False
+        if algorithm != version.algorithm:
+            ModelVersion.objects.filter(pk=version.pk).update(algorithm=algorithm)
+        old = {d.pk: d for d in version.training_datasets.all()}
+        version.training_datasets.set(training)
+        Metric.objects.filter(version=version, split=split).delete()
+        Metric.objects.bulk_create(Metric(version=version, name=n, value=v, split=split) for n, v in metrics.items())
+        assets.link([(d.asset_id, version.pk) for d in training], actor=actor, origin=LineageOrigin.REGISTRY)
+        evaluated = {d.pk for d in version.evaluation_datasets.all()}
+        for pk in old.keys() - {d.pk for d in training} - evaluated:
+            assets.remove_edge(old[pk].asset, version.asset, actor)
+        record_change(version.asset, actor, before, after)
+        send_card_changed(version.model_id)
+    return True
 
 
 def request_promotion(model, version, by, note=""):

@@ -54,6 +54,7 @@ from registry.services import (
     set_quality_gates,
     thresholds_text,
     update_model_facts,
+    update_version_facts,
     waive_gate,
 )
 from registry.stepper import stepper_for
@@ -142,17 +143,38 @@ def _gates_initial(model):
     }
 
 
+def _set_gates(model, data):
+    """Save the gates of a valid ``QualityGatesForm`` (this page's or the card editor's)."""
+    set_quality_gates(model, data["parsed"], sensitive_column=data["sensitive_column"], max_gap=data["max_gap"])
+
+
+def _gates_changed(model, data):
+    """Whether the gates of a valid ``QualityGatesForm`` differ from the saved ones (the card editor sends them back
+    on every save)."""
+    fairness = getattr(model, "fairness_limit", None)
+    saved = {(t.metric, t.split, str(t.direction), t.value) for t in model.quality_thresholds.all()}
+    typed = {(metric, split, str(direction), value) for metric, split, direction, value in data["parsed"]}
+    limit = (fairness.sensitive_column, fairness.max_gap) if fairness else ("", None)
+    return typed != saved or ((data["sensitive_column"] or "").strip(), data["max_gap"]) != limit
+
+
+def _refusal_in_place(form, exc):
+    """A domain function's refusal (``ValidationError``) shown on ``form``: by field where it names one."""
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
 def quality_gates(request, slug):
-    """The model's thresholds and fairness limit: what every version must meet before it goes into use."""
+    """The model's thresholds and fairness limit: what every version must meet before it goes into use. The card
+    editor holds the same form (``card_edit``)."""
     model, _ = get_model(request, slug, edit=True)
     form = QualityGatesForm(request.POST or None, initial=_gates_initial(model))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            set_quality_gates(model, data["parsed"], sensitive_column=data["sensitive_column"], max_gap=data["max_gap"])
+            _set_gates(model, data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            _refusal_in_place(form, exc)
         else:
             messages.success(request, "Quality gates saved: they count for the next promotion.")
             return redirect(reverse("registry:model_detail", kwargs={"slug": slug}) + "#gates")
@@ -201,7 +223,9 @@ def model_edit(request, slug):
 # --- the card ----------------------------------------------------------------------------------------------------
 def card_edit(request, slug):
     """The one card editor: the prose, and beside it everything else the meter counts (the model's facts, a new
-    assumption, a new user), saved by one button through the same services as their own forms.
+    assumption, a new user, the quality gates, the current version's facts or a version to register), saved by one
+    button through the same services as their own forms. A refusal of any of them saves nothing and shows the page
+    again as typed.
 
     A save on top of a revision someone has since moved on from applies the sections the editor changed and keeps
     the others' (``cards.save_merging``); sections both changed come back side by side, with the editor's text kept
@@ -226,6 +250,8 @@ def card_edit(request, slug):
     except cards.Unresolved as exc:
         form, conflict = _conflict_forms(card, exc, resolution.cleaned_data.get("started_from"))
         return _card_page(request, model, form, extras, conflict)
+    except _RefusedBeside:  # rolled back: the refusal is on its form
+        return _card_page(request, model, form, extras)
     if revision is None and not saved:
         messages.info(request, "Nothing changed.")
     else:
@@ -238,10 +264,16 @@ def card_edit(request, slug):
     return redirect(model)
 
 
+# The fields of ``VersionForm`` the card editor holds: those the meter counts, and the split of the metrics.
+VERSION_EDITOR_FIELDS = ("algorithm", "training_datasets", "metrics", "split")
+
+
 def _editor_forms(request, model):
     """The forms the card editor holds beside the prose: the model's facts (``ModelFactsForm``, as on its own page),
-    a new assumption and a new user. Each is bound only when the editor sent something for it: a client posting only
-    the sections changes only those, and the empty "add" boxes are no error."""
+    a new assumption, a new user, the quality gates (``QualityGatesForm``, as on their own page) and the current
+    version's facts, or a version to register (``VersionForm``, as on the version page). Each is bound only when the
+    editor sent something for it: a client posting only the sections changes only those, and the empty "add" boxes
+    are no error. The gates and a version's facts are sent whole by the editor, so an emptied box is a change."""
     data = request.POST if request.method == "POST" else None
 
     def sent(prefix, *names):
@@ -250,11 +282,45 @@ def _editor_forms(request, model):
         keys = [f"{prefix}-{name}" for name in names] if names else [k for k in data if k.startswith(f"{prefix}-")]
         return data if any(str(data.get(key, "")).strip() for key in keys) else None
 
+    def whole(prefix, name):
+        return data if data is not None and f"{prefix}-{name}" in data else None
+
+    current = model.current_version()
+    registering = sent("version", "algorithm", "metrics", "training_datasets")
+    version = VersionForm(
+        registering if current is None else whole("version", "algorithm"),
+        initial=_version_initial(current),
+        prefix="version",
+    )
+    if current is not None:
+        # A registered version may have none (one synced from MLflow): saving the prose must not depend on it.
+        version.fields["algorithm"].required = False
     return {
         "facts": ModelFactsForm(sent("facts"), instance=model, user=request.user, prefix="facts"),
         "assumption": AssumptionForm(sent("assumption", "statement", "verified_on"), prefix="assumption"),
         "user": ModelUserForm(sent("user", "name", "needs"), instance=ModelUser(model=model), prefix="user"),
+        "gates": QualityGatesForm(whole("gates", "thresholds"), initial=_gates_initial(model), prefix="gates"),
+        "version": version,
     }
+
+
+def _version_initial(version):
+    """The editor's version box as saved: the facts of ``version`` (None: a new one), its metrics on the split most
+    of them use ("test" first)."""
+    if version is None:
+        return {}
+    splits = [metric.split for metric in version.metrics.all()]
+    split = "test" if "test" in splits or not splits else max(set(splits), key=splits.count)
+    return {
+        "algorithm": version.algorithm,
+        "training_datasets": [dataset.pk for dataset in version.training_datasets.all()],
+        "metrics": "\n".join(f"{m.name} = {m.value!r}" for m in version.metrics.all() if m.split == split),
+        "split": split,
+    }
+
+
+class _RefusedBeside(Exception):
+    """A domain function refused what the editor holds beside the prose; its form carries the errors."""
 
 
 def _save_extras(request, model, extras):
@@ -276,7 +342,35 @@ def _save_extras(request, model, extras):
     if extras["user"].is_bound:
         add_model_user(extras["user"].save(commit=False))
         saved.append(f"{extras['user'].instance.name} added to the model's users.")
+    gates = extras["gates"]
+    if gates.is_bound and _gates_changed(model, gates.cleaned_data):
+        try:
+            _set_gates(model, gates.cleaned_data)
+        except ValidationError as exc:
+            _refusal_in_place(gates, exc)
+            raise _RefusedBeside from exc
+        saved.append("Quality gates saved.")
+    if extras["version"].is_bound:
+        saved += _save_version(request, model, extras["version"])
     return saved
+
+
+def _save_version(request, model, form):
+    """The editor's version box: a new version registered, or the current one's facts changed; the words."""
+    current = model.current_version()
+    if current is None:
+        version = _register_from(form, model, request.user)
+        return [f"Version {version.version} registered, under development."]
+    data = form.cleaned_data
+    changed = update_version_facts(
+        current,
+        algorithm=data["algorithm"],
+        training_datasets=data["training_datasets"],
+        metrics=data["metrics"],
+        split=data["split"],
+        actor=request.user,
+    )
+    return [f"Facts of v{current.version} saved."] if changed else []
 
 
 def _conflict_forms(card, exc, started_from=None):
@@ -312,7 +406,7 @@ def _conflict_again(card, form, resolution):
 
 
 def _card_page(request, model, form, extras, conflict=None):
-    percent, missing = model.card_completeness(draft=_draft(extras))
+    percent, missing = model.card_completeness(draft=_draft(model, extras))
     by_name = {}
     if conflict:
         by_name = {s.name: (s, conflict["resolution"][f"resolve_{s.name}"]) for s in conflict["sections"]}
@@ -327,13 +421,14 @@ def _card_page(request, model, form, extras, conflict=None):
         "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD,
         "nav": "models",
         "layout": [(heading, [form[name] for name in names]) for heading, names in cards.CARD_LAYOUT],
-        "version_missing": _version_missing(model),
+        "current": model.current_version(),
+        "version_fields": [extras["version"][name] for name in VERSION_EDITOR_FIELDS],
         **extras,
     }
     return render(request, "registry/card_form.html", context, status=409 if conflict else 200)
 
 
-def _draft(extras):
+def _draft(model, extras):
     """What the editor holds beside the prose, for the meter: the facts as typed, the assumption and the user being
     added (``RegisteredModel.card_sections``). A field that does not validate counts as it is saved."""
     draft = {}
@@ -348,6 +443,17 @@ def _draft(extras):
     for key in ("assumption", "user"):
         if extras[key].is_bound and extras[key].is_valid():
             draft[key] = extras[key].instance
+    if extras["gates"].is_bound and extras["gates"].is_valid():
+        draft["thresholds"] = extras["gates"].cleaned_data["parsed"]
+    version = extras["version"]
+    if version.is_bound and version.is_valid():
+        data, current = version.cleaned_data, model.current_version()
+        elsewhere = current is not None and any(m.split != data["split"] for m in current.metrics.all())
+        draft["version"] = {
+            "algorithm": data["algorithm"],
+            "training": bool(data["training_datasets"]),
+            "metrics": bool(data["metrics"]) or elsewhere,
+        }
     return draft
 
 
@@ -360,17 +466,9 @@ def card_meter(request, slug):
     for name in ModelCard.TEXT_FIELDS:
         if name in request.POST:
             setattr(card, name, request.POST[name])
-    percent, missing = model.card_completeness(card, _draft(_editor_forms(request, model)))
+    percent, missing = model.card_completeness(card, _draft(model, _editor_forms(request, model)))
     context = {"percent": percent, "missing": missing, "threshold": settings.MODEL_CARD_COMPLETENESS_THRESHOLD}
     return render(request, "registry/partials/completeness.html", context)
-
-
-def _version_missing(model):
-    """What the meter counts that only a registered version gives (the one item the editor cannot hold: a version
-    is registered on its own page, or by training)."""
-    labels = dict(model.card_sections())
-    items = ["A registered version", "Algorithm or architecture", "Training data", "Diagnostic metrics"]
-    return [label for label in items if not labels[label]]
 
 
 @require_POST
@@ -526,19 +624,24 @@ def version_create(request, slug):
     model, _ = get_model(request, slug, edit=True)
     form = VersionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        training, evaluation, metrics, split, fields = form.version_fields()
-        version = register_version(
-            model,
-            created_by=request.user,
-            training_datasets=training,
-            evaluation_datasets=evaluation,
-            metrics=metrics,
-            split=split,
-            **fields,
-        )
+        version = _register_from(form, model, request.user)
         messages.success(request, f"Version {version.version} registered, under development.")
         return redirect(version.get_absolute_url())
     return render(request, "registry/version_form.html", {"model": model, "form": form, "nav": "models"})
+
+
+def _register_from(form, model, user):
+    """The next version of ``model`` from a valid ``VersionForm`` (the version page's or the card editor's)."""
+    training, evaluation, metrics, split, fields = form.version_fields()
+    return register_version(
+        model,
+        created_by=user,
+        training_datasets=training,
+        evaluation_datasets=evaluation,
+        metrics=metrics,
+        split=split,
+        **fields,
+    )
 
 
 def version_detail(request, slug, number):

@@ -512,7 +512,7 @@ PAGES = [
     # get_model, the assets of the training sets, the pending promotion request; the one walk upstream; the trust
     # header without deprecated inputs (nothing upstream) and tags (get_model has them); the badge computed
     # without retiring inputs (nothing upstream) but with the card's facts (card, assumptions, developers, users,
-    # versions); training runs; the header's freshness panel
+    # quality thresholds, versions); training runs; the header's freshness panel
     Page(
         "model page",
         None,
@@ -524,37 +524,38 @@ PAGES = [
         + 2
         + 1
         + (TRUST_HEADER - 2)
-        + (BADGE_COMPUTED - 1 + 5 + 1)
+        + (BADGE_COMPUTED - 1 + 6 + 1)
         + 1
         + FRESHNESS_PANEL,
     ),
     # The Versions tab: get_model (its versions with their metrics already), the assets of the training sets (as on
     # the model page), the one walk upstream, the trust header without deprecated inputs (nothing upstream) and
-    # tags, the badge computed with the card's facts, the header's freshness panel
+    # tags, the badge computed with the card's facts (quality thresholds among them), the header's freshness panel
     Page(
         "model versions tab",
         None,
         _tab(_model_page, "versions"),
         # the badge also reads the model's monitoring status (issue 19): + 1
-        SIGNED_IN + UNREAD + GET_MODEL + 1 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 5 + 1) + FRESHNESS_PANEL,
+        SIGNED_IN + UNREAD + GET_MODEL + 1 + 1 + (TRUST_HEADER - 2) + (BADGE_COMPUTED - 1 + 6 + 1) + FRESHNESS_PANEL,
         shows_newest=False,  # the rows named "Item" are assumptions and users, on the Card tab
     ),
     # The Quality tab of a dataset (quality.views.dataset_quality): the asset with can_edit; its checks, their
     # latest 200 results (the charts), the dataQualityMetrics of its latest runs (quality.DatasetMetrics), the dbt
     # source freshness observations
     Page("dataset quality tab", None, _quality_tab, SIGNED_IN + UNREAD + 1 + 4),
-    # The Monitoring tab of a model (mlops.views.monitoring): get_model; its ops row with the challenger and the
-    # prediction table's dataset and asset, the version in use, the latest run and its results, the charted runs
-    # and their results; the maturity level (the ops row read again, a succeeded training job, the checklist ticks
-    # of the version in use, a logged prediction, an active delivery hook); then, from the template: the scoring
-    # schedules with version, dataset, asset and last run, the team's hooks, the ten latest runs. The datasets are
-    # typed with suggestions (catalog.forms.AssetField), not listed.
-    Page("model monitoring tab", None, _monitoring_tab, SIGNED_IN + UNREAD + GET_MODEL + 6 + 5 + 3),
+    # The Monitoring tab of a model (mlops.views.monitoring): get_model (the version in use among its versions); its
+    # ops row with the challenger and the prediction table's dataset and asset; the charted runs (the latest and the
+    # ten recent among them) and all their results, each read once; the maturity level (a succeeded training job,
+    # the checklist ticks of the version in use, a logged prediction, an active delivery hook; the ops row is the
+    # page's); then, from the template: the scoring schedules with version, dataset, asset and last run, the team's
+    # hooks. The datasets are typed with suggestions (catalog.forms.AssetField), not listed.
+    Page("model monitoring tab", None, _monitoring_tab, SIGNED_IN + UNREAD + GET_MODEL + 3 + 4 + 2),
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,
     # stage changes, quality waivers
     Page("version page", None, _version_page, SIGNED_IN + UNREAD + GET_MODEL + 2 + 4),
-    # get_model, the card; the facts it holds too (issue 17): the teams and the people to choose from
-    Page("card editor", None, _card_editor, SIGNED_IN + UNREAD + GET_MODEL + 1 + 2),
+    # get_model, the card; the facts it holds too (issue 17): the teams and the people to choose from, the datasets
+    # the current version learned from (the gates are get_model's)
+    Page("card editor", None, _card_editor, SIGNED_IN + UNREAD + GET_MODEL + 1 + 2 + 1),
     # counts by status, the page's policies in board order, those rows with asset, owner and team, the checks
     # waiting for the worker, active jobs, latest alerts
     Page("freshness board", "/monitoring/", _board, SIGNED_IN + UNREAD + 6),

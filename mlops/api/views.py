@@ -129,7 +129,7 @@ class MonitoringView(APIView):
         model, _ = get_model(request, slug)
         ops = current_ops(model)
         latest = MonitoringRun.objects.filter(model=model).first()
-        level, next_level = maturity(model)
+        level, next_level = maturity(model, ops=ops)
         return Response({
             "status": ops.status,
             "status_label": ops.get_status_display(),

@@ -47,7 +47,9 @@ def completeness_prefetches():
         ),
         metrics_recorded=models.Exists(Metric.objects.filter(version_id=models.OuterRef("pk"))),
     )
-    return ["assumptions", "developers", "model_users", models.Prefetch("versions", queryset=versions)]
+    return [
+        "assumptions", "developers", "model_users", "quality_thresholds", models.Prefetch("versions", queryset=versions)
+    ]  # fmt: skip
 
 
 def completeness_rows():
@@ -58,6 +60,7 @@ def completeness_rows():
 
     from catalog.models import Tag
     from core.onequery import Rows
+    from registry.models.gates import QualityThreshold
     from registry.models.versions import Metric, ModelVersion
 
     user = get_user_model()
@@ -74,6 +77,7 @@ def completeness_rows():
         Rows("developers", user.objects.all(), "developed_models", ("username",)),
         Rows("assumptions", Assumption.objects.all(), "model", every(Assumption)),
         Rows("model_users", ModelUser.objects.all(), "model", every(ModelUser)),
+        Rows("quality_thresholds", QualityThreshold.objects.all(), "model", every(QualityThreshold)),
         Rows("versions", ModelVersion.objects.all(), "model", ("model", "version", "stage", "algorithm"), recorded),
     )
 
@@ -123,10 +127,20 @@ class RegisteredModel(models.Model):
         """Every section a trustworthy card answers, as (label, filled) in reading order. ``card``: an unsaved card
         with the editor's text, for the meter that follows typing (``registry.views.card_meter``); ``draft``: what
         the same editor holds beside the prose, unsaved: ``summary``, ``goal``, ``users_description``,
-        ``developers`` (each in place of the saved value), ``assumption`` and ``user`` (a new one, unsaved)."""
+        ``developers`` (each in place of the saved value), ``assumption`` and ``user`` (a new one, unsaved),
+        ``thresholds`` (the quality gates' thresholds as typed, in place of the saved ones) and ``version`` (the
+        current version's facts as typed, or those of the version being registered: ``algorithm``, ``training``
+        and ``metrics``, the last two whether any are given)."""
         card = card or self.get_card()
         draft = draft or {}
         version = self.current_version()
+        typed = draft.get("version")
+        if typed is not None:
+            algorithm, training, metrics = typed["algorithm"], typed["training"], typed["metrics"]
+        else:
+            algorithm = version.algorithm if version else ""
+            training, metrics = bool(version and version.has_training_data()), bool(version and version.has_metrics())
+        thresholds = draft["thresholds"] if "thresholds" in draft else self.quality_thresholds.all()
         filled = {name: bool(getattr(card, name).strip()) for name in card.TEXT_FIELDS}
         summary, goal = draft.get("summary", self.summary), draft.get("goal", self.goal)
         users_description = draft.get("users_description", self.users_description)
@@ -135,10 +149,11 @@ class RegisteredModel(models.Model):
         return [
             ("Model description", bool(summary.strip()) and filled["description"]),
             ("Goal (the problem it solves)", bool(goal.strip())),
-            ("A registered version", version is not None),
-            ("Algorithm or architecture", bool(version and version.algorithm.strip())),
-            ("Training data", bool(version and version.has_training_data())),
-            ("Diagnostic metrics", bool(version and version.has_metrics())),
+            ("A registered version", version is not None or typed is not None),
+            ("Algorithm or architecture", bool(algorithm.strip())),
+            ("Training data", training),
+            ("Diagnostic metrics", metrics),
+            ("Quality gates (metric thresholds)", bool(thresholds)),
             ("Model assumptions (verified)", self.assumptions_verified_until(new_assumption) is not None),
             ("Model limitations", filled["limitations"]),
             ("Intended uses", filled["intended_uses"]),

@@ -11,10 +11,11 @@ from core.models import Alert, Notification
 from mlops.choices import CheckKind, CheckStatus, MonitoringStatus
 from mlops.events import monitoring_changed
 from mlops.ingest import log_outcomes, log_predictions
-from mlops.models import ModelOps
+from mlops.models import ModelOps, MonitoringResult, MonitoringRun
 from mlops.monitoring import monitor_model
 from registry.models import Direction
 from registry.services import set_quality_gates
+from tests.helpers import count_queries
 from tests.mlops.conftest import churn_frame, scored_lines
 from trust.facts import facts_for
 from trust.rules import evaluate
@@ -114,3 +115,32 @@ def test_the_monitoring_page_shows_the_drifting_feature_with_charts(in_use, clie
     page = client_for(owner).get(f"/mlops/{model.asset.slug}/").content.decode()
     assert "Drifting" in page and "tenure_months" in page
     assert 'id="chart-data"' in page and "vendor/plotly/plotly.min.js" in page
+
+
+def test_the_monitoring_tab_reads_its_runs_their_results_and_the_ops_row_once(in_use, client_for, owner):
+    """The latest run's checks, the charts and the recent runs are one read of the runs and one of their results;
+    the version in use is the one get_model read."""
+    model, version = in_use
+    end = timezone.now()
+    for day, feature, status in ((2, "tenure_months", CheckStatus.OK), (1, "orders_90d", CheckStatus.ALERT)):
+        run = MonitoringRun.objects.create(
+            model=model, version=version, window_start=end - timedelta(days=day + 1),
+            window_end=end - timedelta(days=day), rows=100 * day, status=MonitoringStatus.HEALTHY,
+        )  # fmt: skip
+        MonitoringResult.objects.create(run=run, kind=CheckKind.FEATURE_DRIFT, name=feature, value=0.1 * day,
+                                        threshold=0.2, status=status, detail=f"PSI on {feature}")  # fmt: skip
+    client = client_for(owner)
+    with count_queries() as captured:
+        page = client.get(f"/mlops/{model.asset.slug}/").content.decode()
+
+    def reads(table):
+        return [query["sql"] for query in captured if f'FROM "{table}"' in query["sql"]]
+
+    assert len(reads("mlops_monitoringrun")) == 1
+    assert len(reads("mlops_monitoringresult")) == 1
+    assert len(reads("mlops_modelops")) == 1
+    assert not [sql for sql in reads("registry_modelversion") if "'production'" in sql]
+    checks = page.split('data-testid="checks"', 1)[1].split("</table>", 1)[0]
+    assert "orders_90d" in checks and "tenure_months" not in checks  # the latest run's only
+    assert '"tenure_months: PSI"' in page and '"orders_90d: PSI"' in page  # both charted
+    assert f'href="{version.get_absolute_url()}"' in page

@@ -3,8 +3,8 @@
 from django.utils import timezone
 
 from registry.choices import ChecklistItem
-from registry.models import Assumption, ModelCard
-from registry.services import register_model, register_version
+from registry.models import Assumption, Direction, ModelCard
+from registry.services import register_model, register_version, set_quality_gates
 from tests import factories
 
 FULL_CARD = {name: f"Some text about {name.replace('_', ' ')}." for name in ModelCard.TEXT_FIELDS}
@@ -25,6 +25,8 @@ def model_with_card(owner, name="Churn predictor", team=None, complete=True):
             model=model, statement="Customers behave as last year.", verified_on=timezone.localdate()
         )
         model.card.edit(FULL_CARD, owner, base_revision=0)
+        # The card counts quality gates (issue 17): one every measured version meets; gate tests set their own.
+        set_quality_gates(model, [("f1", "test", Direction.AT_LEAST, 0.0)])
     return model, version
 
 

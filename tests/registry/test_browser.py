@@ -85,8 +85,9 @@ def _fill_the_card_and_add_a_verified_assumption(page):
     for name in ModelCard.TEXT_FIELDS:
         if name != "limitations":
             page.fill(f"#id_{name}", f"What we know about {name.replace('_', ' ')}.")
+    page.get_by_label("Thresholds").fill("roc_auc test >= 0.75")  # the gates are in the editor too (issue 17)
     page.get_by_role("button", name="Save card").click()
-    expect(page.locator(".flash-success")).to_contain_text("Card saved as revision 1")
+    expect(page.locator(".flash-success")).to_contain_text("Card saved as revision 1. Quality gates saved.")
     assert completeness(page) > after_version
     page.get_by_text("Add an assumption").click()
     page.fill("#id_statement", "Customers behave as they did last year.")
@@ -185,17 +186,14 @@ def test_a_second_save_of_the_same_card_shows_both_texts_and_undoes_nothing(
 def test_an_owner_fills_every_completeness_item_from_the_one_editor_and_sees_100_percent(
     page, live_server, sign_in, page_errors, owner, teammate, team
 ):
-    """Issue 17: the facts, every section, a verified assumption and a user, all typed in the card editor; the meter
-    follows the typing to 100 % and one Save keeps it there. Only the version is registered beforehand (it has its
-    own page, or comes from training)."""
+    """Issue 17: the facts, every section, a verified assumption, a user, the quality gates and the first version,
+    all typed in the card editor; the meter follows the typing to 100 % and one Save keeps it there."""
     from registry.cards import field_label
-    from registry.services import register_model, register_version
+    from registry.services import register_model
 
     model = register_model("Churn predictor", owner=owner, team=team)
     model.developers.clear()
     training = factories.dataset("Churn training", owner=owner, team=team)
-    register_version(model, created_by=owner, training_datasets=[training], metrics={"roc_auc": 0.79},
-                     algorithm="Gradient boosting")  # fmt: skip
     sign_in(page, owner)
     page.goto(f"{live_server.url}/models/churn-predictor/")
     page.get_by_role("link", name="Edit the card").click()
@@ -212,6 +210,14 @@ def test_an_owner_fills_every_completeness_item_from_the_one_editor_and_sees_100
     page.get_by_label("Verified on").fill(timezone.localdate().isoformat())
     page.get_by_label("Team or organisation").fill("CRM team")
     page.get_by_label("Needs", exact=True).fill("Weekly scores to target retention offers.")
+    page.get_by_role("navigation", name="Sections of the card").get_by_role("link", name="Quality gates").click()
+    page.get_by_label("Thresholds").fill("roc_auc test >= 0.75")
+    page.get_by_label("Sensitive column").fill("segment")
+    page.get_by_label("Largest gap allowed between groups").fill("0.1")
+    page.get_by_role("navigation", name="Sections of the card").get_by_role("link", name="Register a version").click()
+    page.get_by_label("Algorithm or architecture").fill("Gradient boosting")
+    page.get_by_label("Training datasets").select_option(label=training.asset.name)
+    page.get_by_label("Metrics", exact=True).fill("roc_auc = 0.79")
 
     # The meter follows the typing, before anything is saved.
     expect(page.get_by_test_id("completeness")).to_contain_text("100%")
@@ -219,10 +225,14 @@ def test_an_owner_fills_every_completeness_item_from_the_one_editor_and_sees_100
     page.get_by_role("button", name="Save card").click()
 
     expect(page.locator(".flash-success")).to_contain_text("Card saved as revision 1.")
+    expect(page.locator(".flash-success")).to_contain_text("Quality gates saved. Version 1 registered")
     expect(page.locator(".flash-success")).to_contain_text("It is 100% complete.")
     assert completeness(page) == 100
     model.refresh_from_db()
     assert model.card_completeness() == (100, [])
     assert [user.username for user in model.developers.all()] == [teammate.username]
     assert model.assumptions.get().verified_by == owner
+    version = model.versions.get()
+    assert (version.algorithm, list(version.training_datasets.all())) == ("Gradient boosting", [training])
+    assert [str(threshold) for threshold in model.quality_thresholds.all()] == ["roc_auc on test at least 0.75"]
     assert page_errors == []

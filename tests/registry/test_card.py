@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from registry.cards import diff_snapshots
-from registry.models import Assumption, CardEditConflict, CardRevision, ModelCard
+from registry.models import Assumption, CardEditConflict, CardRevision, ModelCard, ModelVersion
+from registry.services import thresholds_text
 from tests import factories
 from tests.registry.helpers import FULL_CARD, model_with_card
 
@@ -162,6 +163,20 @@ def _editor_post(model, **fields):
         "user-kind": "internal",
         "user-needs": "",
     }
+    fairness = getattr(model, "fairness_limit", None)
+    data |= {
+        "gates-thresholds": thresholds_text(model),
+        "gates-sensitive_column": fairness.sensitive_column if fairness else "",
+        "gates-max_gap": fairness.max_gap if fairness else "",
+    }
+    version = model.versions.first()
+    metrics = version.metrics.filter(split="test") if version else []
+    data |= {
+        "version-algorithm": version.algorithm if version else "",
+        "version-training_datasets": [d.pk for d in version.training_datasets.all()] if version else [],
+        "version-metrics": "\n".join(f"{m.name} = {m.value!r}" for m in metrics),
+        "version-split": "test",
+    }
     return data | fields
 
 
@@ -182,12 +197,14 @@ def test_one_save_of_the_editor_fills_facts_sections_assumption_and_user_to_100_
             "assumption-verified_on": timezone.localdate().isoformat(),
             "user-name": "CRM team",
             "user-needs": "Weekly scores.",
+            "gates-thresholds": "f1 test >= 0.6",
         },
     )
     response = client.post(f"/models/{model.asset.slug}/card/edit/", data, follow=True)
 
     page = response.content.decode()
     assert "Card saved as revision 1. Model facts saved. Assumption added. CRM team added" in page
+    assert "Quality gates saved." in page
     assert "It is 100% complete." in page
     model.refresh_from_db()
     assert model.card_completeness() == (100, [])
@@ -249,13 +266,15 @@ def test_the_meter_counts_the_facts_assumption_and_user_being_typed(client_for, 
     url = f"/models/{model.asset.slug}/card/meter/"
     data = _editor_post(model, **FULL_CARD, **{"facts-goal": ""})
     before = client.post(url, data).content.decode()
-    for label in ["Goal (the problem it solves)", "Model assumptions (verified)", "Users and their needs"]:
+    for label in ["Goal (the problem it solves)", "Model assumptions (verified)", "Users and their needs",
+                  "Quality gates (metric thresholds)"]:  # fmt: skip
         assert label in before
     typed = {
         "facts-goal": "Keep customers who would leave.",
         "assumption-statement": "Customers behave as last year.",
         "assumption-verified_on": timezone.localdate().isoformat(),
         "user-name": "CRM team",
+        "gates-thresholds": "f1 test >= 0.6",
     }
     after = client.post(url, _editor_post(model, **FULL_CARD, **typed)).content.decode()
     assert "<strong>100%</strong>" in after
@@ -270,3 +289,190 @@ def test_verifying_or_removing_from_the_editor_comes_back_to_the_editor(client_f
     )
     assert response["Location"] == f"/models/{model.asset.slug}/card/edit/#assumptions"
     assert not model.assumptions.exists()
+
+
+# --- the quality gates and the current version in the one editor (issue 17) ---------------------------------------
+def _missing(html):
+    return html.split('data-testid="missing-sections"', 1)[1].split("</ul>", 1)[0] if "missing-sections" in html else ""
+
+
+def test_the_editor_holds_the_quality_gates_as_a_section_of_its_table_of_contents(client_for, owner):
+    model, _ = model_with_card(owner)
+    html = client_for(owner).get(f"/models/{model.asset.slug}/card/edit/").content.decode()
+    toc = html.split('aria-label="Sections of the card"', 1)[1].split("</nav>", 1)[0]
+    assert 'href="#gates"' in toc and "Quality gates" in toc
+    gates = html.split('id="gates"', 1)[1].split("</fieldset>", 1)[0]
+    assert 'name="gates-thresholds"' in gates and "f1 test &gt;= 0</textarea>" in gates
+    assert 'name="gates-sensitive_column"' in gates and 'name="gates-max_gap"' in gates
+    # The model page's link to change them opens this section.
+    page = client_for(owner).get(f"/models/{model.asset.slug}/").content.decode()
+    assert f'href="/models/{model.asset.slug}/card/edit/#gates">Change the quality gates' in page
+
+
+def test_one_save_of_the_editor_saves_thresholds_and_fairness_limit_through_the_gates_rules(client_for, owner):
+    from registry.models import FairnessLimit
+
+    model, _ = model_with_card(owner, complete=False)
+    data = _editor_post(
+        model,
+        limitations="Weak on new customers.",
+        **{
+            "gates-thresholds": "roc_auc test >= 0.75\r\nmae <= 12",
+            "gates-sensitive_column": "segment",
+            "gates-max_gap": "0.1",
+        },
+    )
+    response = client_for(owner).post(f"/models/{model.asset.slug}/card/edit/", data, follow=True)
+
+    assert "Card saved as revision 1. Quality gates saved." in response.content.decode()
+    thresholds = [str(t) for t in model.quality_thresholds.all()]
+    assert thresholds == ["mae on test at most 12", "roc_auc on test at least 0.75"]
+    assert str(FairnessLimit.objects.get(model=model)) == "gap between segment groups at most 0.1"
+    assert "Quality gates (metric thresholds)" not in model.card_completeness()[1]
+    # Sent back as they are, they are not saved again.
+    model.refresh_from_db()
+    again = client_for(owner).post(
+        f"/models/{model.asset.slug}/card/edit/", _editor_post(model, comments="More."), follow=True
+    )
+    assert "Quality gates saved." not in again.content.decode()
+    # Emptied in the editor, they are gone.
+    model.refresh_from_db()
+    emptied = _editor_post(model, **{"gates-thresholds": "", "gates-sensitive_column": "", "gates-max_gap": ""})
+    client_for(owner).post(f"/models/{model.asset.slug}/card/edit/", emptied)
+    assert not model.quality_thresholds.exists() and not FairnessLimit.objects.filter(model=model).exists()
+
+
+@pytest.mark.parametrize(
+    ("gates", "error"),
+    [
+        ({"gates-thresholds": "roc_auc >= high"}, "line 1 (roc_auc &gt;= high): write it as"),  # the form's
+        ({"gates-sensitive_column": "segment"}, "Give the largest gap allowed between groups"),  # the service's
+    ],
+)
+def test_refused_gates_are_field_errors_in_the_editor_keep_everything_typed_and_save_nothing(
+    client_for, owner, gates, error
+):
+    model, _ = model_with_card(owner, complete=False)
+    data = _editor_post(model, limitations="Weak on new customers.", **{"facts-goal": "A new goal."}, **gates)
+    response = client_for(owner).post(f"/models/{model.asset.slug}/card/edit/", data)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    section = page.split('id="gates"', 1)[1].split("</fieldset>", 1)[0]
+    assert error in section  # in place, under its field
+    assert "Weak on new customers." in page and "A new goal." in page
+    for value in gates.values():
+        assert value.replace(">", "&gt;") in section
+    model.refresh_from_db()
+    assert model.goal == "Keep customers." and model.get_card().revision == 0
+    assert not model.quality_thresholds.exists()
+
+
+def test_the_meter_counts_the_gates_being_typed(client_for, owner):
+    model, _ = model_with_card(owner, complete=False)
+    url = f"/models/{model.asset.slug}/card/meter/"
+    client = client_for(owner)
+    assert "Quality gates (metric thresholds)" in _missing(client.post(url, _editor_post(model)).content.decode())
+    typed = client.post(url, _editor_post(model, **{"gates-thresholds": "f1 test >= 0.6"})).content.decode()
+    assert "Quality gates (metric thresholds)" not in _missing(typed)
+    assert not model.quality_thresholds.exists()  # nothing saved
+
+
+def test_a_model_without_a_version_registers_its_first_from_the_editor(client_for, owner):
+    from catalog.models import LineageEdge
+    from registry.services import register_model
+
+    model = register_model("Churn", owner=owner, team=owner.teams.first(), summary="Who leaves.")
+    training = factories.dataset("Churn training", owner=owner)
+    client = client_for(owner)
+    html = client.get(f"/models/{model.asset.slug}/card/edit/").content.decode()
+    box = html.split('id="versions"', 1)[1].split("</fieldset>", 1)[0]
+    assert "Register a version" in box and 'name="version-algorithm"' in box
+    missing = _missing(html)
+    for label in ["A registered version", "Algorithm or architecture", "Training data", "Diagnostic metrics"]:
+        assert label in missing
+    version_box = {
+        "version-algorithm": "Gradient boosting",
+        "version-training_datasets": [training.pk],
+        "version-metrics": "roc_auc = 0.79",
+    }
+    # The meter counts the version being typed, before anything is saved.
+    meter = client.post(f"/models/{model.asset.slug}/card/meter/", _editor_post(model, **version_box))
+    assert not {"A registered version", "Algorithm or architecture", "Training data", "Diagnostic metrics"} & set(
+        _missing(meter.content.decode()).replace("<li>", "\n").replace("</li>", "\n").split("\n")
+    )
+    assert not model.versions.exists()
+
+    response = client.post(f"/models/{model.asset.slug}/card/edit/", _editor_post(model, **version_box), follow=True)
+    assert "Version 1 registered, under development." in response.content.decode()
+    version = model.versions.get()
+    assert (version.algorithm, version.created_by) == ("Gradient boosting", owner)
+    assert [m.name for m in version.metrics.all()] == ["roc_auc"]
+    assert LineageEdge.objects.filter(upstream=training.asset, downstream=version.asset).exists()
+    _, missing = model.card_completeness()
+    assert not {"A registered version", "Algorithm or architecture", "Training data", "Diagnostic metrics"} & set(
+        missing
+    )
+
+
+def test_the_current_versions_facts_are_changed_in_place_from_the_editor(client_for, owner):
+    from catalog.models import AssetChange, LineageEdge
+
+    model, version = model_with_card(owner, complete=False)
+    old_training = version.training_datasets.get()
+    new_training = factories.dataset("Churn features", owner=owner)
+    client = client_for(owner)
+    html = client.get(f"/models/{model.asset.slug}/card/edit/").content.decode()
+    box = html.split('id="versions"', 1)[1].split("</fieldset>", 1)[0]
+    assert "The current version: v1" in box and 'value="Random forest"' in box and "f1 = 0.7" in box
+
+    data = _editor_post(
+        model,
+        **{
+            "version-algorithm": "Gradient boosting",
+            "version-training_datasets": [new_training.pk],
+            "version-metrics": "f1 = 0.72\nroc_auc = 0.8",
+        },
+    )
+    response = client.post(f"/models/{model.asset.slug}/card/edit/", data, follow=True)
+
+    assert "Facts of v1 saved." in response.content.decode()
+    version.refresh_from_db()
+    assert version.algorithm == "Gradient boosting"
+    assert {(m.name, m.value) for m in version.metrics.all()} == {("f1", 0.72), ("roc_auc", 0.8)}
+    assert list(version.training_datasets.all()) == [new_training]
+    assert LineageEdge.objects.filter(upstream=new_training.asset, downstream=version.asset).exists()
+    assert not LineageEdge.objects.filter(upstream=old_training.asset, downstream=version.asset).exists()
+    change = AssetChange.objects.filter(asset=version.asset).order_by("-pk").first()
+    assert change.actor == owner and change.changes["algorithm"] == ["Random forest", "Gradient boosting"]
+    # Sent back unchanged, nothing is written.
+    changes = AssetChange.objects.count()
+    again = client.post(f"/models/{model.asset.slug}/card/edit/", _editor_post(model, comments="More."), follow=True)
+    assert "Facts of v1" not in again.content.decode() and AssetChange.objects.count() == changes
+
+
+def test_a_version_without_an_algorithm_does_not_stop_the_prose_from_being_saved(client_for, owner):
+    model, version = model_with_card(owner, complete=False)
+    ModelVersion.objects.filter(pk=version.pk).update(algorithm="")  # as one synced from MLflow
+    model.refresh_from_db()
+    response = client_for(owner).post(
+        f"/models/{model.asset.slug}/card/edit/", _editor_post(model, limitations="Weak on B2B."), follow=True
+    )
+    assert "Card saved as revision 1." in response.content.decode() and "Facts of v1" not in response.content.decode()
+    assert "Algorithm or architecture" in model.card_completeness()[1]
+
+
+def test_an_outsider_cannot_save_gates_or_version_facts_through_the_editor(client_for, owner, outsider):
+    model, version = model_with_card(owner, complete=False)
+    data = _editor_post(
+        model,
+        limitations="Mine.",
+        **{"gates-thresholds": "f1 test >= 0.1", "version-algorithm": "Mine", "version-metrics": "f1 = 0.99"},
+    )
+    client = client_for(outsider)
+    assert client.get(f"/models/{model.asset.slug}/card/edit/").status_code == 403
+    assert client.post(f"/models/{model.asset.slug}/card/edit/", data).status_code == 403
+    assert client.post(f"/models/{model.asset.slug}/card/meter/", data).status_code == 403
+    version.refresh_from_db()
+    assert version.algorithm == "Random forest" and [m.value for m in version.metrics.all()] == [0.7]
+    assert not model.quality_thresholds.exists() and model.get_card().revision == 0

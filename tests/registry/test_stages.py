@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from registry.choices import Stage
-from registry.models import ModelVersion, StageChange
+from registry.models import Metric, ModelVersion, StageChange
 from registry.services import request_promotion
 from tests import factories
 from tests.registry.helpers import model_with_card, tick_everything
@@ -69,6 +69,7 @@ def test_approving_a_promotion_puts_the_version_in_use_and_retires_the_previous_
     tick_everything(old, owner)
     request_promotion(model, old, owner).approve(teammate)
     new = factories.model_version(model, stage=Stage.STAGING)
+    Metric.objects.create(version=new, name="f1", value=0.7, split="test")  # the card's quality gate
     tick_everything(new, owner)
     request_promotion(model, new, owner).approve(teammate)
     old.refresh_from_db()

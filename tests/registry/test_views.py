@@ -274,14 +274,15 @@ def test_the_model_list_costs_the_same_queries_for_one_or_many_models(client_for
     # session, user, paginator count, unread notifications badge, the models with owner and team, their versions
     # in use (6); then the trust badge of every row at once: the stored badges, none yet for a new model, so
     # the facts (assets, a lineage walk from each, deprecations, deprecated inputs, serious issues, freshness) and
-    # what card completeness reads (cards, assumptions, developers, model users, versions with whether they have
-    # training data and metrics), the models in use with their monitoring status, the maintenance windows (issue 15),
-    # the quality checks (issue 16), and storing them (a statement in a savepoint: 3)
-    with assert_num_queries(23):
+    # what card completeness reads (cards, assumptions, developers, model users, quality thresholds (issue 17),
+    # versions with whether they have training data and metrics), the models in use with their monitoring status,
+    # the maintenance windows (issue 15), the quality checks (issue 16), and storing them (a statement in a
+    # savepoint: 3)
+    with assert_num_queries(24):
         client.get("/models/")
     for number in range(10):
         model_with_card(owner, name=f"Model {number}")
-    with assert_num_queries(23):
+    with assert_num_queries(24):
         assert client.get("/models/").status_code == 200
 
 
