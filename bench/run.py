@@ -42,7 +42,9 @@ def parse_args(argv):
     parser.add_argument(
         "--reuse", action="store_true", help="keep (and migrate) the portal database of the previous run"
     )
-    parser.add_argument("--only", default="", help="measure only operations whose name contains this text")
+    parser.add_argument(
+        "--only", default="", help="measure only operations whose name contains this text (or one of several, a|b)"
+    )
     parser.add_argument(
         "--load-seconds", type=float, default=120, help="how long the many-people row (bench.load) runs"
     )
@@ -385,7 +387,10 @@ def serve_and_measure(args, env, var_dir, factor, limits):
         context["get_model_statements"] = statements_of_get_model(context)
         # Other work on the machine slows every row alike; the load average says how busy it was.
         load_before = os.getloadavg()
-        rows = measure_all(context, limits, started["mlflow"], only=args.only)
+        rows = measure_all(
+            context, limits, started["mlflow"], only=args.only,
+            settle=lambda: services.wait_for_idle_worker(args.redis, timeout=300, quiet_seconds=3),
+        )  # fmt: skip
         memory_after = report.memory_report(started)
         load_after = os.getloadavg()
         phases.end("measured")

@@ -250,3 +250,27 @@ def test_an_ingest_batch_is_1000_new_predictions_the_api_accepts(owner):
         assert response.status_code == 201, response.content[:300]
         assert response.json() == {"accepted": 1000, "rejected": []}
     assert Prediction.objects.filter(version=version).count() == 2000
+
+
+def test_a_row_after_one_that_leaves_the_worker_work_waits_for_an_idle_worker(monkeypatch):
+    """The OpenLineage row queues 800 events for the worker: the row after it is measured once they are recorded,
+    not beside them. ``--only`` takes several names separated by ``|``."""
+    from types import SimpleNamespace
+
+    from bench import measure
+
+    measured = []
+
+    def operation(name, group):
+        return SimpleNamespace(name=name, group=group, target="load", call=lambda context: measured.append(name) or [])
+
+    rows = [("home", "page"), ("OpenLineage", "ingest"), ("get model", "registry"), ("inbox", "page")]
+    monkeypatch.setattr(measure, "OPERATIONS", [operation(name, group) for name, group in rows])
+    settled = []
+    mlflow = SimpleNamespace(pause=lambda paused: None)
+    measure.measure_all({}, None, mlflow, settle=lambda: settled.append(list(measured)) or 0)
+    # Before "get model" (after the ingest row) and before "inbox" (after a registry row, whose writes sync).
+    assert settled == [["home", "OpenLineage"], ["home", "OpenLineage", "get model"]]
+    measured.clear()
+    measure.measure_all({}, None, mlflow, only="home|inbox", settle=lambda: 0)
+    assert measured == ["home", "inbox"]
