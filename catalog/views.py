@@ -36,6 +36,7 @@ from catalog.lineage import (
     with_hops,
 )
 from catalog.models import Asset, AssetChange, Column, LineageEdge, NamingConvention, SchemaChange
+from catalog.models.assets import asset_url
 from catalog.scanning import READERS
 from catalog.tabs import page_context, tab_of, tabs_for
 from core.choices import JobKind
@@ -405,10 +406,7 @@ def _impact_rows(request, walked):
     """The impact file's rows, a list per hop of ``walked`` (``walk_hops``), each hop's assets read when asked."""
     columns = ["pk", "name", "kind", "slug", "lifecycle", "owner__username", "owner__email", "team__name"]
     address = {
-        value: request.build_absolute_uri(
-            reverse("catalog:asset_detail", kwargs={"kind": value, "slug": "SLUG"})
-        ).rsplit("SLUG", 1)
-        for value in AssetKind.values
+        value: request.build_absolute_uri(asset_url(value, "SLUG")).rsplit("SLUG", 1) for value in AssetKind.values
     }
     kinds, lifecycles = dict(AssetKind.choices), dict(Lifecycle.choices)
     for hops, ids in walked:

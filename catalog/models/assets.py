@@ -7,7 +7,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from catalog.choices import (
     AssetKind,
@@ -40,6 +40,23 @@ class AssetQuerySet(models.QuerySet):
 
     def visible(self):
         return self.exclude(lifecycle=Lifecycle.RETIRED)
+
+
+_ADDRESSES = {}
+_SLUG_MARK = "0slug0"  # what the slug's converter accepts and no kind or prefix holds
+
+
+def asset_url(kind, slug):
+    """``reverse("catalog:asset_detail", ...)``, reversed once per kind: the address of a kind's assets differs only
+    by the slug, which needs no quoting (letters, digits, - and _). A hub's lineage page links hundreds of assets,
+    and reversing each cost 50 µs of the ORM-free part of the page."""
+    key = (kind, get_script_prefix(), get_urlconf())
+    parts = _ADDRESSES.get(key)
+    if parts is None:
+        parts = _ADDRESSES[key] = reverse("catalog:asset_detail", kwargs={"kind": kind, "slug": _SLUG_MARK}).rsplit(
+            _SLUG_MARK, 1
+        )
+    return f"{parts[0]}{slug}{parts[1]}"
 
 
 class Asset(models.Model):
@@ -107,7 +124,7 @@ class Asset(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("catalog:asset_detail", kwargs={"kind": self.kind, "slug": self.slug})
+        return asset_url(self.kind, self.slug)
 
     def can_edit(self, user):
         """Owners, members of the owning team and staff may change an asset; nobody else."""
