@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from core import outbound
 from core.validators import is_web_url, web_url_validator
-from mlops.models import DeliveryHook, ScoringSchedule, WebhookDelivery
+from mlops.models import EVERY_HOURS_RANGE, DeliveryHook, ScoringSchedule, WebhookDelivery
 from registry.models.gates import Direction
 
 
@@ -124,7 +124,12 @@ class ScoringScheduleSerializer(serializers.ModelSerializer):
         fields = ["id", "version", "dataset", "id_column", "every_hours", "active", "next_run_at", "last_run",
                   "last_note", "created_at"]  # fmt: skip
         read_only_fields = ["id", "last_run", "last_note", "created_at"]
-        extra_kwargs = {"next_run_at": {"required": False, "help_text": "When it runs next; now when not given."}}
+        extra_kwargs = {
+            "next_run_at": {"required": False, "help_text": "When it runs next; now when not given."},
+            # DRF turns the model's range validators into min_value and max_value with its own wording: the page's
+            # sentence instead, so both doors say the same.
+            "every_hours": {"error_messages": {"min_value": EVERY_HOURS_RANGE, "max_value": EVERY_HOURS_RANGE}},
+        }
 
     def to_representation(self, schedule):
         schedule.version_number = schedule.version.version if schedule.version_id else None

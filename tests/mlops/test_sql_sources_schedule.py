@@ -237,6 +237,22 @@ def test_bad_schedules_are_400s_with_the_field(version, owner, body, field):
     assert field in response.json()["errors"] and not ScoringSchedule.objects.exists()
 
 
+@pytest.mark.parametrize("every_hours", [0, 745])
+def test_hours_out_of_range_are_refused_through_the_api_in_the_page_s_words(version, owner, every_hours):
+    dataset = factories.dataset("Input", qualified_name="input.csv", owner=owner)
+    Dataset.objects.filter(pk=dataset.pk).update(format=DatasetFormat.CSV)
+    client = factories.api_client(owner)
+    said = "Every 1 to 744 hours (a month at most)."  # the page's words (test_monitoring_forms)
+    response = client.post(schedules_url(version.model), {"dataset": dataset.asset.slug, "every_hours": every_hours},
+                           format="json")  # fmt: skip
+    assert response.status_code == 400 and response.json()["errors"] == {"every_hours": [said]}
+    created = client.post(schedules_url(version.model), {"dataset": dataset.asset.slug}, format="json")
+    changed = client.patch(schedules_url(version.model, created.json()["id"]), {"every_hours": every_hours},
+                           format="json")  # fmt: skip
+    assert changed.status_code == 400 and changed.json()["errors"] == {"every_hours": [said]}
+    assert ScoringSchedule.objects.get().every_hours == 24
+
+
 def test_the_owner_changes_and_removes_a_schedule_and_an_ordinary_user_cannot(version, owner, outsider):
     from django.test import Client
 
