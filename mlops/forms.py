@@ -5,10 +5,9 @@ from catalog.forms import AssetField, AssetFilter
 from core.limits import StatedLimits
 from mlops.models import DeliveryHook, ModelOps, ScoringSchedule
 from mlops.monitoring import in_use
-from mlops.scoring import SCORABLE_FORMATS
+from mlops.scoring import SCORABLE, SCORABLE_NOUN
 from monitoring.probes import SQL_KINDS
 
-SCORABLE = AssetFilter(kind=AssetKind.DATASET, formats=SCORABLE_FORMATS)
 PREDICTION_TABLES = AssetFilter(kind=AssetKind.DATASET, formats=(DatasetFormat.TABLE,), source_kinds=SQL_KINDS)
 IN_USE = "the version in use"
 
@@ -61,7 +60,7 @@ class _VersionAndDataset(forms.Form):
     scorable dataset, typed. The versions come from the model as ``registry.access.get_model`` fetched them."""
 
     version = forms.TypedChoiceField(label="Version", required=False, coerce=int, empty_value=None)
-    dataset = AssetField(label="Dataset", asset_filter=SCORABLE, noun="CSV, Parquet or database table dataset")
+    dataset = AssetField(label="Dataset", asset_filter=SCORABLE, noun=SCORABLE_NOUN)
 
     def __init__(self, *args, model, **kwargs):
         super().__init__(*args, **kwargs)

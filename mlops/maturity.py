@@ -10,10 +10,13 @@
 5. Retraining triggered by monitoring: retraining on drift is switched on.
 """
 
+from django.db.models import Exists, OuterRef, Prefetch
+
 from core.choices import JobKind, JobState
 from core.models import JobRun
 from mlops.models import DeliveryHook, ModelOps, Prediction
 from registry.choices import ChecklistItem
+from registry.models import ChecklistTick, ModelVersion, recorded_annotations
 
 LEVELS = {
     1: "Manual",
@@ -24,15 +27,56 @@ LEVELS = {
 }
 
 
+def _evidence(model, asset, team):
+    """The rows whose existence ``facts`` asks about, by name: for one model (values), or for a list (``OuterRef``s
+    of the models, read as annotations by ``with_facts``)."""
+    training = [JobKind.TRAINING, JobKind.RETRAINING]
+    return {
+        "trained_here": JobRun.objects.filter(kind__in=training, asset=asset, state=JobState.SUCCEEDED),
+        "predictions_logged": Prediction.objects.filter(version__model=model),
+        "delivery_hook": DeliveryHook.objects.filter(team=team, active=True),
+    }
+
+
+def with_facts(models):
+    """``models`` (a queryset) carrying everything ``facts`` reads, for a list: the models with their asset, ops
+    row and the EXISTS of ``_evidence``; their versions with what ``has_training_data`` and ``has_metrics`` read;
+    the checklist ticks that count. Three queries whatever the number of models."""
+    evidence = _evidence(OuterRef("pk"), OuterRef("asset_id"), OuterRef("asset__team_id"))
+    versions = ModelVersion.objects.only("asset_id", "model_id", "version", "mlflow_run_id", "mlflow_aliases")
+    # Only the ticks ``facts`` looks at (at most one per version): the list shows nothing else of them.
+    ticks = ChecklistTick.objects.filter(item=ChecklistItem.VERSION_CONTROL).exclude(link="")
+    return (
+        models.select_related("asset", "ops")
+        .annotate(**{name: Exists(rows) for name, rows in evidence.items()})
+        .prefetch_related(
+            Prefetch("versions", queryset=versions.annotate(**recorded_annotations())),
+            Prefetch("versions__checklist_ticks", queryset=ticks.only("version_id", "item", "link")),
+        )
+    )
+
+
+def _ops(model, ops):
+    if ops is not None:
+        return None if ops._state.adding else ops
+    try:
+        return model.ops  # joined by ``with_facts``; one query otherwise
+    except ModelOps.DoesNotExist:
+        return None
+
+
 def facts(model, ops=None):
     """What each level asks for, as ``{requirement: bool}`` in level order. ``ops``: the model's ``ModelOps`` when
-    the caller has it (an unsaved one counts as none)."""
+    the caller has it (an unsaved one counts as none). A model of ``with_facts`` answers without a query."""
     versions = list(model.versions.all())
-    version_ids = [version.pk for version in versions]
-    ops = ModelOps.objects.filter(model=model).first() if ops is None else None if ops._state.adding else ops
+    ops = _ops(model, ops)
     team = model.asset.team_id
-    trained_here = JobRun.objects.filter(kind__in=[JobKind.TRAINING, JobKind.RETRAINING], asset=model.asset,
-                                         state=JobState.SUCCEEDED).exists()  # fmt: skip
+    evidence = _evidence(model, model.asset_id, team)
+
+    def exists(name):
+        annotated = getattr(model, name, None)
+        return annotated if annotated is not None else evidence[name].exists()
+
     return {
         2: {
             "code in version control (checklist link)": any(
@@ -42,14 +86,14 @@ def facts(model, ops=None):
             "training data catalogued": any(version.has_training_data() for version in versions),
         },
         3: {
-            "automated training (portal or MLflow)": trained_here or any(v.mlflow_run_id for v in versions),
+            "automated training (portal or MLflow)": exists("trained_here") or any(v.mlflow_run_id for v in versions),
             "versions in the registry with metrics": any(version.has_metrics() for version in versions),
         },
         4: {
-            "predictions monitored": Prediction.objects.filter(version_id__in=version_ids).exists()
+            "predictions monitored": bool(versions) and exists("predictions_logged")
             and ops is not None and ops.last_run_at is not None,
-            "CI/CD hook (team webhook or MLflow alias)": (team is not None and DeliveryHook.objects.filter(
-                team_id=team, active=True).exists()) or any(v.mlflow_aliases for v in versions),
+            "CI/CD hook (team webhook or MLflow alias)": (team is not None and exists("delivery_hook"))
+            or any(v.mlflow_aliases for v in versions),
             "champion and challenger": ops is not None and ops.challenger_id is not None,
         },
         5: {"retraining on drift": ops is not None and ops.retrain_on_drift},

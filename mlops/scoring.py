@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import assets
-from catalog.choices import AssetKind, DatasetFormat, LineageOrigin, SourceKind
+from catalog.choices import AssetKind, DatasetFormat, Lifecycle, LineageOrigin, SourceKind
+from catalog.forms import AssetFilter, find_asset
 from catalog.models import Asset, Dataset, DataSource
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
 from core.choices import JobKind
@@ -31,6 +32,10 @@ from registry.training import load_file_dataset
 
 STEPS = ["queued", "loading", "checking", "scoring", "writing", "logging", "done"]
 SCORABLE_FORMATS = (DatasetFormat.CSV, DatasetFormat.PARQUET, DatasetFormat.TABLE)
+# What scoring may read, for the page's typed field (suggestions and accepted values) and the API alike: a dataset,
+# not retired, of a scorable format.
+SCORABLE = AssetFilter(kind=AssetKind.DATASET, formats=SCORABLE_FORMATS)
+SCORABLE_NOUN = "CSV, Parquet or database table dataset"
 PREDICTIONS_SOURCE = "Portal predictions"
 LOG_BATCH = 5000
 
@@ -40,6 +45,24 @@ def check_scorable(dataset):
     if dataset.format not in SCORABLE_FORMATS:
         raise ValidationError({"dataset": f"{dataset.asset.name} is a {dataset.get_format_display()}; scoring reads "
                                           "CSV, Parquet or a database table."})  # fmt: skip
+
+
+def scorable_dataset(slug):
+    """The dataset the API names by ``slug``, found as the page's dataset field finds a suggestion it accepts
+    (``find_asset`` among ``SCORABLE``), so both doors take the same datasets. Otherwise a ``ValidationError`` on
+    ``dataset`` saying why: no such dataset, retired, or a format scoring does not read."""
+    try:
+        return find_asset(f"{AssetKind.DATASET}/{slug}", SCORABLE.assets(), noun=SCORABLE_NOUN).dataset
+    except ValidationError as exc:
+        refused = exc
+    # Not among them: one more query, only to say why.
+    asset = Asset.objects.filter(kind=AssetKind.DATASET, slug=slug).select_related("dataset").first()
+    if asset is None:
+        raise ValidationError({"dataset": f"No catalog dataset has the slug “{slug}”."})
+    if asset.lifecycle == Lifecycle.RETIRED:
+        raise ValidationError({"dataset": f"{asset.name} is retired; scoring reads datasets still in use."})
+    check_scorable(asset.dataset)
+    raise ValidationError({"dataset": refused.messages})
 
 
 def start_scoring(version, dataset, *, requested_by, id_column=""):

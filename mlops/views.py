@@ -12,7 +12,7 @@ from core.models import JobRun
 from mlops import challenger as challenger_
 from mlops.choices import CheckKind, CheckStatus
 from mlops.forms import DeliveryHookForm, MonitoringSettingsForm, ScoringForm, ScoringScheduleForm
-from mlops.maturity import LEVELS, maturity
+from mlops.maturity import LEVELS, maturity, with_facts
 from mlops.models import DeliveryHook, MonitoringResult, MonitoringRun, ScoringSchedule
 from mlops.monitoring import current_ops, ops_of
 from mlops.scoring import start_scoring
@@ -238,7 +238,7 @@ def maturity_list(request):
     """Every model with its maturity level; ``?level=`` keeps one level."""
     chosen = request.GET.get("level", "")
     rows = []
-    for model in RegisteredModel.objects.by_name().select_related("asset")[:500]:
+    for model in with_facts(RegisteredModel.objects.by_name())[:500]:
         level, next_level = maturity(model)
         if not chosen or str(level) == chosen:
             rows.append({"model": model, "level": level, "name": LEVELS[level], "next": next_level})

@@ -213,7 +213,7 @@ class PromotionNoteForm(StatedLimits, forms.ModelForm):
         labels = {"note": "Note for the approver (optional)"}
 
 
-class QualityGatesForm(forms.Form):
+class QualityGatesForm(StatedLimits, forms.Form):
     """A model's thresholds (one per line) and its fairness limit; ``registry.services`` checks and saves them."""
 
     thresholds = forms.CharField(

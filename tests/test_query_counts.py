@@ -234,6 +234,15 @@ def _monitoring_tab(w, n):
     return f"/mlops/{model.asset.slug}/"
 
 
+def _maturity(w, n):
+    """``n`` more models, at each maturity level in turn (``tests.mlops.helpers.model_at_level``)."""
+    from tests.mlops.helpers import model_at_level
+
+    training = w.once("training", lambda: w.dataset(99).dataset)
+    for i in w.grow(n):
+        model_at_level(f"Item {i:02d}", i % 5 + 1, owner=w.viewer, team=w.team, training=training)
+
+
 def _version_page(w, n):
     """Version 1 with ``n`` more metrics, training and evaluation sets, and stage changes."""
     model = w.model()
@@ -550,6 +559,10 @@ PAGES = [
     # page's); then, from the template: the scoring schedules with version, dataset, asset and last run, the team's
     # hooks. The datasets are typed with suggestions (catalog.forms.AssetField), not listed.
     Page("model monitoring tab", None, _monitoring_tab, SIGNED_IN + UNREAD + GET_MODEL + 3 + 4 + 2),
+    # The maturity list (mlops.views.maturity_list): the models with asset, ops row and whether
+    # each was trained here, has logged predictions and an active webhook of its team; their versions with whether
+    # they have training data and metrics; the version-control ticks of those versions (mlops.maturity.with_facts)
+    Page("maturity list", "/mlops/", _maturity, SIGNED_IN + UNREAD + 3),
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,
     # stage changes, quality waivers
     Page("version page", None, _version_page, SIGNED_IN + UNREAD + GET_MODEL + 2 + 4),

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from core import outbound
 from core.validators import is_web_url, web_url_validator
-from mlops.models import DeliveryHook, ScoringSchedule, WebhookDelivery
+from mlops.models import EVERY_HOURS_RANGE, DeliveryHook, ScoringSchedule, WebhookDelivery
 from registry.models.gates import Direction
 
 
@@ -108,6 +108,37 @@ class CreatedHookSerializer(DeliveryHookSerializer):
         fields = [*DeliveryHookSerializer.Meta.fields, "secret"]
 
 
+class ScorableDatasetField(serializers.CharField):
+    """A catalog dataset named by its slug, one scoring may read: the rule and the lookup are the page's
+    (``mlops.scoring.scorable_dataset``). Reads as the ``Dataset``, shows as its slug."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault("help_text", "The slug of the catalog dataset to score: CSV or Parquet under DATA_ROOT, or "
+                                       "a table of a SQL source; not retired.")  # fmt: skip
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        from mlops.scoring import scorable_dataset
+
+        slug = super().run_validation(data)  # the text checked as text first (type, length)
+        try:
+            return scorable_dataset(slug)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+    def to_representation(self, dataset):
+        return dataset.asset.slug
+
+
+class ScoringRunSerializer(serializers.Serializer):
+    """Score a catalog dataset now with the version."""
+
+    dataset = ScorableDatasetField()
+    id_column = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                      help_text="The input's column of row ids (optional).")  # fmt: skip
+
+
 class ScoringScheduleSerializer(serializers.ModelSerializer):
     """Batch scoring on a schedule: every ``every_hours`` hours, ``version`` (the version in use when null) scores
     ``dataset`` (a catalog dataset's slug: CSV or Parquet under DATA_ROOT, or a table of a SQL source)."""
@@ -116,7 +147,7 @@ class ScoringScheduleSerializer(serializers.ModelSerializer):
         allow_null=True, required=False, default=None, source="version_number",
         help_text="The version's number; null: whichever version is in use when the run starts.",
     )  # fmt: skip
-    dataset = serializers.CharField(source="dataset_slug", help_text="The slug of the catalog dataset to score.")
+    dataset = ScorableDatasetField()
     last_run = serializers.SerializerMethodField()
 
     class Meta:
@@ -124,11 +155,15 @@ class ScoringScheduleSerializer(serializers.ModelSerializer):
         fields = ["id", "version", "dataset", "id_column", "every_hours", "active", "next_run_at", "last_run",
                   "last_note", "created_at"]  # fmt: skip
         read_only_fields = ["id", "last_run", "last_note", "created_at"]
-        extra_kwargs = {"next_run_at": {"required": False, "help_text": "When it runs next; now when not given."}}
+        extra_kwargs = {
+            "next_run_at": {"required": False, "help_text": "When it runs next; now when not given."},
+            # DRF turns the model's range validators into min_value and max_value with its own wording: the page's
+            # sentence instead, so both doors say the same.
+            "every_hours": {"error_messages": {"min_value": EVERY_HOURS_RANGE, "max_value": EVERY_HOURS_RANGE}},
+        }
 
     def to_representation(self, schedule):
         schedule.version_number = schedule.version.version if schedule.version_id else None
-        schedule.dataset_slug = schedule.dataset.asset.slug
         return super().to_representation(schedule)
 
     @extend_schema_field(serializers.DictField(allow_null=True))
@@ -139,10 +174,8 @@ class ScoringScheduleSerializer(serializers.ModelSerializer):
         return {"run": str(run.uuid), "state": run.state, "url": run.get_absolute_url()}
 
     def validate(self, attrs):
-        """The version's number and the dataset's slug are read here; the rules are the model's (``full_clean``),
-        the same the page's form runs."""
-        from catalog.models import Dataset
-
+        """The version's number is read here (the dataset by its field); the rules are the model's
+        (``full_clean``), the same the page's form runs."""
         model = self.context["model"]
         if "version_number" in attrs:
             number = attrs.pop("version_number")
@@ -152,12 +185,6 @@ class ScoringScheduleSerializer(serializers.ModelSerializer):
                 if version is None:
                     raise serializers.ValidationError({"version": f"{model} has no version {number}."})
             attrs["version"] = version
-        if "dataset_slug" in attrs:
-            slug = attrs.pop("dataset_slug")
-            dataset = Dataset.objects.select_related("asset").filter(asset__slug=slug).first()
-            if dataset is None:
-                raise serializers.ValidationError({"dataset": f"No catalog dataset has the slug '{slug}'."})
-            attrs["dataset"] = dataset
         schedule = copy.copy(self.instance) if self.instance else ScoringSchedule(model=model)
         for name, value in attrs.items():
             setattr(schedule, name, value)

@@ -15,6 +15,7 @@ from mlops.api.serializers import (
     DeliveryHookSerializer,
     DeliverySerializer,
     QualityGatesSerializer,
+    ScoringRunSerializer,
     ScoringScheduleSerializer,
     gates_of,
 )
@@ -93,26 +94,19 @@ class OutcomeBatchView(_BatchView):
 
 
 class ScoringView(APIView):
-    """Start a batch scoring run of a version over a catalog dataset: ``{"dataset": slug, "id_column": name}``."""
+    """Start a batch scoring run of a version over a catalog dataset: ``{"dataset": slug, "id_column": name}``. The
+    datasets it takes are those the monitoring page's form takes (``ScorableDatasetField``)."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=ScoringRunSerializer, responses={202: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
     def post(self, request, slug, number):
-        from django.core.exceptions import ValidationError
-
-        from catalog.models import Dataset
         from mlops.scoring import start_scoring
 
         version = version_for(request, slug, number)
-        data = request.data if isinstance(request.data, dict) else {}
-        dataset = Dataset.objects.select_related("asset").filter(asset__slug=str(data.get("dataset", ""))).first()
-        if dataset is None:
-            return Response({"dataset": ["Give the slug of a catalog dataset to score."]}, status=400)
-        try:
-            with transaction.atomic():
-                run = start_scoring(version, dataset, requested_by=request.user,
-                                    id_column=str(data.get("id_column", "")))  # fmt: skip
-        except ValidationError as exc:
-            return Response(exc.message_dict, status=400)
+        serializer = ScoringRunSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with transaction.atomic():
+            run = start_scoring(version, data["dataset"], requested_by=request.user, id_column=data["id_column"])
         return Response({"run": str(run.uuid), "url": run.get_absolute_url(), "state": run.state}, status=202)
 
 

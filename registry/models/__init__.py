@@ -11,7 +11,14 @@ from registry.models.models import (
     completeness_prefetches,
     completeness_rows,
 )
-from registry.models.versions import ChecklistTick, Metric, ModelVersion, PromotionRequest, StageChange
+from registry.models.versions import (
+    ChecklistTick,
+    Metric,
+    ModelVersion,
+    PromotionRequest,
+    StageChange,
+    recorded_annotations,
+)
 
 __all__ = [
     "Assumption",
@@ -34,4 +41,5 @@ __all__ = [
     "completeness_prefetches",
     "completeness_rows",
     "gate_results",
+    "recorded_annotations",
 ]

@@ -38,14 +38,11 @@ def completeness_prefetches():
     or ``prefetch_related_objects`` on rows already fetched (the trust badges'). Versions carry only the fields it
     looks at: a page of 50 models has some 250 versions, and decoding their JSON fields (parameters, run metrics)
     was most of a list's time."""
-    from registry.models.versions import Metric, ModelVersion  # versions point back at models
+    from registry.models.versions import ModelVersion, recorded_annotations  # versions point back at models
 
+    # Whether there are any, not the rows: a page of models has about a thousand metrics.
     versions = ModelVersion.objects.only("asset_id", "model_id", "version", "stage", "algorithm").annotate(
-        # Whether there are any, not the rows: a page of models has about a thousand metrics.
-        training_data_recorded=models.Exists(
-            ModelVersion.training_datasets.through.objects.filter(modelversion_id=models.OuterRef("pk"))
-        ),
-        metrics_recorded=models.Exists(Metric.objects.filter(version_id=models.OuterRef("pk"))),
+        **recorded_annotations()
     )
     return [
         "assumptions", "developers", "model_users", "quality_thresholds", models.Prefetch("versions", queryset=versions)
@@ -61,16 +58,11 @@ def completeness_rows():
     from catalog.models import Tag
     from core.onequery import Rows
     from registry.models.gates import QualityThreshold
-    from registry.models.versions import Metric, ModelVersion
+    from registry.models.versions import ModelVersion, recorded_annotations
 
     user = get_user_model()
     every = lambda model: tuple(f.name for f in model._meta.concrete_fields)  # noqa: E731
-    recorded = {
-        "training_data_recorded": models.Exists(
-            ModelVersion.training_datasets.through.objects.filter(modelversion_id=models.OuterRef("pk"))
-        ),
-        "metrics_recorded": models.Exists(Metric.objects.filter(version_id=models.OuterRef("pk"))),
-    }
+    recorded = recorded_annotations()
     return (
         Rows("asset__tags", Tag.objects.all(), "assets", ("name",)),
         Rows("approvers", user.objects.all(), "approvable_models", ("username",)),

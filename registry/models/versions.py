@@ -318,3 +318,15 @@ class PromotionRequest(models.Model):
         if by.pk != self.requested_by_id and not self.model.asset.can_edit(by):
             raise PermissionDenied("Only the requester or the model's owners can withdraw this request.")
         self._decide(PromotionState.WITHDRAWN, by, "")
+
+
+def recorded_annotations():
+    """Whether each version has training data and metrics recorded, as the annotations ``has_training_data`` and
+    ``has_metrics`` read: for lists of versions (the card's completeness, the maturity list), EXISTS rather than
+    the rows."""
+    return {
+        "training_data_recorded": models.Exists(
+            ModelVersion.training_datasets.through.objects.filter(modelversion_id=models.OuterRef("pk"))
+        ),
+        "metrics_recorded": models.Exists(Metric.objects.filter(version_id=models.OuterRef("pk"))),
+    }

@@ -11,11 +11,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from catalog.choices import DatasetFormat, SourceKind
-from catalog.models import Dataset
+from catalog.choices import DatasetFormat, Lifecycle, SourceKind
+from catalog.models import Asset, Dataset
 from core.choices import JobKind, JobState
 from core.models import JobRun
 from core.tasks import run_job
+from mlops.forms import ScoringForm
 from mlops.models import ModelOps, Prediction, ScoringSchedule
 from mlops.tasks import start_scheduled_scoring
 from registry.choices import Stage
@@ -224,17 +225,85 @@ def test_a_due_schedule_waits_for_its_previous_run_and_for_a_version_in_use(vers
         ({"dataset": "{input}", "every_hours": 0}, "every_hours"),
         ({"dataset": "{input}", "every_hours": "often"}, "every_hours"),
         ({"dataset": "{report}"}, "dataset"),
+        ({"dataset": "{retired}"}, "dataset"),
     ],
 )
 def test_bad_schedules_are_400s_with_the_field(version, owner, body, field):
-    dataset = factories.dataset("Input", qualified_name="input.csv", owner=owner)
-    Dataset.objects.filter(pk=dataset.pk).update(format=DatasetFormat.CSV)
-    other = factories.dataset("Dashboard extract", qualified_name="x.json", owner=owner)
-    Dataset.objects.filter(pk=other.pk).update(format=DatasetFormat.JSON)  # not scorable
-    body = json.loads(json.dumps(body).replace("{input}", dataset.asset.slug).replace("{report}", other.asset.slug))
+    inputs = _scoring_inputs(owner)
+    body = json.loads(json.dumps(body).replace("{input}", inputs["input"].asset.slug)
+                      .replace("{report}", inputs["extract"].asset.slug)
+                      .replace("{retired}", inputs["retired"].asset.slug))  # fmt: skip
     response = factories.api_client(owner).post(schedules_url(version.model), body, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"] and not ScoringSchedule.objects.exists()
+
+
+def _scoring_inputs(owner):
+    """A CSV dataset scoring may read; a JSON extract it may not; a CSV dataset that was retired."""
+    made = {}
+    for key, name, file_format, lifecycle in [
+        ("input", "Input", DatasetFormat.CSV, Lifecycle.ACTIVE),
+        ("extract", "Dashboard extract", DatasetFormat.JSON, Lifecycle.ACTIVE),
+        ("retired", "Old input", DatasetFormat.CSV, Lifecycle.RETIRED),
+    ]:
+        dataset = factories.dataset(name, qualified_name=f"{key}.csv", owner=owner)
+        Dataset.objects.filter(pk=dataset.pk).update(format=file_format)
+        Asset.objects.filter(pk=dataset.asset_id).update(lifecycle=lifecycle)
+        made[key] = dataset
+    return made
+
+
+@pytest.mark.parametrize(
+    ("dataset", "reason"),
+    [
+        ("no-such-dataset", "No catalog dataset has the slug “no-such-dataset”."),
+        ("{retired}", "Old input is retired; scoring reads datasets still in use."),
+        ("{extract}", "Dashboard extract is a JSON; scoring reads CSV, Parquet or a database table."),
+        (None, "This field may not be null."),
+    ],
+)
+def test_scoring_now_through_the_api_refuses_what_the_page_refuses_with_the_reason(version, owner, dataset, reason):
+    inputs = _scoring_inputs(owner)
+    if dataset in ("{retired}", "{extract}"):
+        dataset = inputs[dataset.strip("{}")].asset.slug
+    url = f"/api/v1/models/{version.model.asset.slug}/versions/{version.version}/scoring/"
+    response = factories.api_client(owner).post(url, {"dataset": dataset}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"dataset": [reason]}
+    assert not JobRun.objects.filter(kind=JobKind.BATCH_SCORING).exists()
+    # The page's form refuses the same datasets.
+    for refused in ("retired", "extract"):
+        form = ScoringForm({"dataset": f"dataset/{inputs[refused].asset.slug}"}, model=version.model)
+        assert not form.is_valid() and "dataset" in form.errors
+
+
+def test_scoring_now_through_the_api_starts_a_run_over_a_dataset_the_page_accepts(version, owner):
+    inputs = _scoring_inputs(owner)
+    url = f"/api/v1/models/{version.model.asset.slug}/versions/{version.version}/scoring/"
+    response = factories.api_client(owner).post(url, {"dataset": inputs["input"].asset.slug, "id_column": "id"},
+                                                format="json")  # fmt: skip
+    assert response.status_code == 202, response.content
+    run = JobRun.objects.get(kind=JobKind.BATCH_SCORING)
+    assert response.json() == {"run": str(run.uuid), "url": run.get_absolute_url(), "state": "queued"}
+    assert run.params == {"version": version.pk, "dataset": inputs["input"].asset.slug, "id_column": "id"}
+    form = ScoringForm({"dataset": f"dataset/{inputs['input'].asset.slug}"}, model=version.model)
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("every_hours", [0, 745])
+def test_hours_out_of_range_are_refused_through_the_api_in_the_page_s_words(version, owner, every_hours):
+    dataset = factories.dataset("Input", qualified_name="input.csv", owner=owner)
+    Dataset.objects.filter(pk=dataset.pk).update(format=DatasetFormat.CSV)
+    client = factories.api_client(owner)
+    said = "Every 1 to 744 hours (a month at most)."  # the page's words (test_monitoring_forms)
+    response = client.post(schedules_url(version.model), {"dataset": dataset.asset.slug, "every_hours": every_hours},
+                           format="json")  # fmt: skip
+    assert response.status_code == 400 and response.json()["errors"] == {"every_hours": [said]}
+    created = client.post(schedules_url(version.model), {"dataset": dataset.asset.slug}, format="json")
+    changed = client.patch(schedules_url(version.model, created.json()["id"]), {"every_hours": every_hours},
+                           format="json")  # fmt: skip
+    assert changed.status_code == 400 and changed.json()["errors"] == {"every_hours": [said]}
+    assert ScoringSchedule.objects.get().every_hours == 24
 
 
 def test_the_owner_changes_and_removes_a_schedule_and_an_ordinary_user_cannot(version, owner, outsider):

@@ -78,6 +78,18 @@ def test_every_limited_field_states_its_limit_and_carries_it(churn, owner, team,
     assert f"Up to {limit:,} characters." in response.content.decode()
 
 
+@pytest.mark.parametrize("url", ["/models/churn-predictor/gates/", "/models/churn-predictor/card/edit/"])
+def test_the_quality_gates_state_their_limits_on_their_page_and_in_the_card_editor(churn, owner, client_for, url):
+    response = client_for(owner).get(url)
+    assert response.status_code == 200
+    gates = response.context["gates" if "card" in url else "form"]
+    for field, limit in (("thresholds", 5_000), ("sensitive_column", 200)):
+        assert f"Up to {limit:,} characters." in str(gates[field].help_text)
+        assert f'maxlength="{limit}"' in str(gates[field])
+    page = response.content.decode()
+    assert "Up to 5,000 characters." in page and "Up to 200 characters." in page
+
+
 def test_an_issue_title_over_its_limit_is_refused_with_the_text_kept(owner, team, outsider, client_for):
     orders = factories.dataset("Orders", owner=owner, team=team).asset
     title = "Revenue doubled " * 20  # 320 characters
