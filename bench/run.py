@@ -42,7 +42,9 @@ def parse_args(argv):
     parser.add_argument(
         "--reuse", action="store_true", help="keep (and migrate) the portal database of the previous run"
     )
-    parser.add_argument("--only", default="", help="measure only operations whose name contains this text")
+    parser.add_argument(
+        "--only", default="", help="measure only operations whose name contains this text (or one of several: a|b)"
+    )
     parser.add_argument(
         "--load-seconds", type=float, default=120, help="how long the many-people row (bench.load) runs"
     )
