@@ -165,9 +165,13 @@ class RegisteredModelViewSet(
                 goal=data.get("goal", ""),
             )  # fmt: skip
             model.users_description = data.get("users_description", "")
-            full_clean_or_raise(model)
-            model.save()
-            set_people(model, developers=data.get("developers"), approvers=data.get("approvers"))
+            # The asset was made just above: no query to check that it exists.
+            full_clean_or_raise(model, exclude=["asset"])
+            if model.users_description:
+                model.save(update_fields=["users_description"])
+            people = {"developers": data.get("developers"), "approvers": data.get("approvers")}
+            if any(value is not None for value in people.values()):  # register_model announced the new card
+                set_people(model, **people)
         # The answer reads the new model as "get model" does: one statement.
         serializer.instance = GET_MODEL.first(slug=model.asset.slug)
 
@@ -325,7 +329,10 @@ class ModelVersionViewSet(BuiltOnceReads, mixins.CreateModelMixin, viewsets.Read
     def perform_create(self, serializer):
         # Only the rights and the model's row: register_version reads what it needs under its lock.
         asset, _ = asset_for_user(self.request, AssetKind.MODEL, self.kwargs["model_slug"], edit=True)
-        model = get_object_or_404(RegisteredModel, asset=asset)
+        try:
+            model = asset.registered_model  # joined by asset_for_user
+        except RegisteredModel.DoesNotExist:
+            raise Http404("No such model.") from None
         data = dict(serializer.validated_data)
         metrics = {m["name"]: m["value"] for m in data.pop("metrics", [])}
         version = register_version(

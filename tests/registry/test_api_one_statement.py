@@ -13,7 +13,7 @@ from registry.choices import ChecklistItem
 from registry.models import Assumption, ModelUser, ModelVersion, RegisteredModel
 from registry.services import register_version, set_people
 from tests import factories
-from tests.helpers import count_queries
+from tests.helpers import assert_num_queries, count_queries
 from tests.registry.helpers import model_with_card
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +183,29 @@ def test_a_page_of_versions_is_one_statement_and_a_model_without_versions_still_
     }  # fmt: skip
     assert client.get("/api/v1/models/nope/versions/").status_code == 404
 
+
+def test_registering_a_model_and_its_versions_through_the_api_takes_a_pinned_number_of_statements(owner):
+    """What MLflow's clients do (bench: "create model + 5 versions"): every statement named. The search document
+    of a new model or version is written from the rows in hand (not read back), the version's number, card, owner
+    and team come with the locked model row, and no savepoint is taken inside the request's transaction."""
+    client = factories.api_client(owner)
+    client.get("/api/v1/models/")  # the token's first use of the minute is written
+    # the token; the transaction's start and end (savepoints in a test; BEGIN and COMMIT served) around the free
+    # slug, the asset, the model, its history, its search document, its card, its first developer, its badge
+    # created stale and marked stale; the answer
+    with assert_num_queries(1 + 2 + 9 + 1):
+        created = client.post("/api/v1/models/", {"name": "Churn"}, format="json")
+    assert created.status_code == 201, created.content
+    slug = created.json()["slug"]
+    for number in (1, 2):
+        # the token, the model's asset with the right to change it; (transaction) the model locked with its
+        # asset, owner, team, card and last number, the asset, the version, its history, its search document, the
+        # model's badge created stale and marked stale (and the transaction's start and end); the answer
+        with assert_num_queries(2 + 2 + 7 + 1):
+            answer = client.post(f"/api/v1/models/{slug}/versions/", {"model_uri": f"s3://m/{number}"}, format="json")
+        assert answer.status_code == 201, answer.content
+        assert answer.json()["version"] == number
+    model = RegisteredModel.objects.get(asset__slug=slug)
+    assert model.asset.search_text == f"Churn {owner.username} {owner.get_full_name()}".strip()
+    assert model.versions.get(version=2).asset.search_text.startswith("Churn v2 ")
+    assert model.asset.changes.count() == 1 and hasattr(model, "card")
