@@ -14,7 +14,7 @@ from catalog import events
 from catalog.changes import record_change, snapshot
 from catalog.choices import ChangeAction, LineageOrigin
 from catalog.models import Asset, AssetChange, Column, ColumnLineage, LineageEdge, Tag
-from catalog.search import reindex
+from catalog.search import index_created, reindex
 
 # Fields of an asset that the assets downstream read as well (their badges name an input and its lifecycle).
 TRAVELLING_FIELDS = ("name", "lifecycle")
@@ -50,7 +50,9 @@ def kind_row(asset):
 def create_asset(asset, detail, *, actor, tags=None, reserved_slugs=()):
     """Create ``asset`` (unsaved, its kind and fields set) with its kind row ``detail`` (unsaved too): a free slug
     unless one is set, the tags, the "created" history entry and the search document. Returns the asset."""
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (a round trip each way, on every asset a pipeline registers): no
+    # caller recovers from an error in here and carries on, so the caller's transaction fails as a whole instead.
+    with transaction.atomic(savepoint=False):
         if not asset.slug:
             asset.slug = free_slug(asset.kind, asset.name, reserved_slugs)
         asset.save()
@@ -58,11 +60,12 @@ def create_asset(asset, detail, *, actor, tags=None, reserved_slugs=()):
         if given:
             asset.tags.add(*given)  # a new row has no tags yet
         detail.asset = asset
-        detail.save()
+        # Its key is the new asset's: an INSERT at once, not the UPDATE Django tries first for a key it is given.
+        detail.save(force_insert=True)
         # New rows: their only many-to-many values are the tags just given (no query for the others).
         many = {"tags": ", ".join(sorted(str(tag) for tag in given))}
         record_change(asset, actor, {}, snapshot(asset, detail, many=many), action=ChangeAction.CREATED)
-        reindex([asset.pk])
+        index_created(asset, sorted(given, key=lambda tag: tag.name))
     return asset
 
 

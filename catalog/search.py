@@ -58,16 +58,33 @@ def reindex(asset_ids):
         _reindex_in_bulk(assets)
         return
     for asset in assets:
-        name, keywords, people, description = _words(asset)
-        fields = {"search_text": " ".join(filter(None, [name, keywords, people, description]))}
-        if _is_postgres():
-            fields["search_vector"] = (
-                SearchVector(Value(name), weight="A", config=CONFIG)
-                + SearchVector(Value(keywords), weight="B", config=CONFIG)
-                + SearchVector(Value(people), weight="C", config=CONFIG)
-                + SearchVector(Value(description), weight="D", config=CONFIG)
-            )
-        Asset.objects.filter(pk=asset.pk).update(**fields)
+        _store_document(asset)
+
+
+def index_created(asset, tags):
+    """The search document of ``asset``, just created with ``tags``, from the rows the caller holds: one UPDATE
+    instead of reading the asset, its owner, team and tags back (a model version registered through the API). Its
+    owner and team are read if the caller set only their ids. A dataset goes through ``reindex`` (its columns)."""
+    if asset.kind == AssetKind.DATASET:
+        reindex([asset.pk])
+        return
+    tagged = asset.tags.all()
+    tagged._result_cache, tagged._prefetch_done = list(tags), True
+    asset._prefetched_objects_cache = {**getattr(asset, "_prefetched_objects_cache", {}), "tags": tagged}
+    _store_document(asset)
+
+
+def _store_document(asset):
+    name, keywords, people, description = _words(asset)
+    fields = {"search_text": " ".join(filter(None, [name, keywords, people, description]))}
+    if _is_postgres():
+        fields["search_vector"] = (
+            SearchVector(Value(name), weight="A", config=CONFIG)
+            + SearchVector(Value(keywords), weight="B", config=CONFIG)
+            + SearchVector(Value(people), weight="C", config=CONFIG)
+            + SearchVector(Value(description), weight="D", config=CONFIG)
+        )
+    Asset.objects.filter(pk=asset.pk).update(**fields)
 
 
 # The same document as the one-by-one path above, for many assets in one statement per batch (an import of

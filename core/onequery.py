@@ -192,6 +192,14 @@ class Compiled:
         self._plans = {}
         self._number = next(self._count)
 
+    def _queryset(self, **values):
+        """What is compiled: the built queryset (``CompiledPage`` adds the list's count to it)."""
+        return self.build(**values)
+
+    def _suffix(self):
+        """SQL appended to the compiled query, with its parameters' names (``CompiledPage``: LIMIT and OFFSET)."""
+        return "", ()
+
     def _name(self):
         return f"portal_compiled_{self._number}"
 
@@ -210,11 +218,14 @@ class Compiled:
         if plan is None:
             from django.db.models.query import get_related_populators
 
-            queryset = self.build(**self.sentinels)
+            queryset = self._queryset(**self.sentinels)
             compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
             params = list(params)
-            slots = {}
+            suffix, names = self._suffix()
+            sql += suffix
+            slots = {name: [len(params) + index] for index, name in enumerate(names)}
+            params += [None] * len(names)
             for name, sentinel in self.sentinels.items():
                 found = [
                     index for index, param in enumerate(params) if param == sentinel and type(param) is type(sentinel)
@@ -287,3 +298,36 @@ def _execute_prepared(connection, cursor, name, sql, params):
         cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
     else:
         cursor.execute(f"EXECUTE {name}")
+
+
+class CompiledPage(Compiled):
+    """A list's page and the number of rows in the whole list, in one statement compiled once per process: what
+    ``/api/v1/models/?name_prefix=churn`` answers (``Pagination``'s count, then the page: two statements and a
+    query built and compiled by the ORM on every request, 5 to 10 ms, the database's work being under 1 ms).
+
+    ``build(**values)`` returns the list's queryset, filtered and ordered, without ``with_rows``; the count is an
+    uncorrelated subquery beside every row (PostgreSQL computes it once). ``page`` returns ``(instances, count)``,
+    the count None when the page is empty (past the end, or an empty list: the caller tells them apart).
+    """
+
+    def _queryset(self, **values):
+        from django.db.models import BigIntegerField, Func, Subquery
+
+        queryset = self.build(**values)
+        # COUNT(*) written as a plain function: Django would group the subquery by its other columns otherwise.
+        counted = queryset.order_by().annotate(_n=Func(template="COUNT(*)", output_field=BigIntegerField()))
+        return with_rows(queryset, *self.relations).annotate(_total=Subquery(counted.values("_n")))
+
+    def _suffix(self):
+        return " LIMIT %s OFFSET %s", ("_limit", "_offset")
+
+    def page(self, limit, offset, using="default", **values):
+        """``(instances, count)``: the page at ``offset`` of at most ``limit`` rows, with ``relations`` placed."""
+        from django.db import connections
+
+        if connections[using].vendor != "postgresql":
+            queryset = with_rows(self.build(**values), *self.relations).using(using)
+            found = list(queryset[offset : offset + limit])
+            return found, (queryset.count() if found else None)
+        found = self.all(using, _limit=limit, _offset=offset, **values)
+        return place_rows(found, *self.relations), (found[0]._total if found else None)

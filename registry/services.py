@@ -3,7 +3,7 @@
 import math
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.text import slugify
 
 from catalog import assets
@@ -34,7 +34,7 @@ RESERVED_SLUGS = {"new", "markdown-preview"}
 def register_model(name, *, owner, team=None, summary="", goal="", mlflow_name="", slug=None, actor=None):
     """A new registered model: its catalog asset (with its "created" history), the model row and its empty card.
     ``actor`` is who registered it (the owner unless said otherwise)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no savepoint in the API's transaction: nothing recovers from here
         asset = Asset(kind=AssetKind.MODEL, name=name, slug=slug or "", description=summary, owner=owner, team=team)
         model = RegisteredModel(summary=summary, goal=goal, mlflow_name=mlflow_name)
         assets.create_asset(asset, model, actor=actor or owner, reserved_slugs=RESERVED_SLUGS)
@@ -65,7 +65,7 @@ def update_model_facts(model, asset_fields, *, actor=None, developers=None, appr
 def set_people(model, *, developers=None, approvers=None):
     """Set who develops the model and who approves its promotions (``None`` leaves a list as it is). Only staff
     choose approvers: callers check ``may_choose_approvers`` first."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         _set_people(model, developers, approvers)
         send_card_changed(model.pk)
 
@@ -136,10 +136,18 @@ def register_version(
     datasets are recorded on the version, and each becomes a lineage edge dataset → version.
     """
     with transaction.atomic():
-        # Lock the model row so two trainings finishing together cannot take the same version number.
-        model = RegisteredModel.objects.select_for_update().select_related("asset").get(pk=model.pk)
-        ModelCard.objects.get_or_create(model=model)
-        number = (model.versions.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+        # Lock the model row so two trainings finishing together cannot take the same version number. One
+        # statement: the model with its asset, owner, team and card (only the model row locked), its last number.
+        last = ModelVersion.objects.filter(model=models.OuterRef("pk")).order_by("-version").values("version")[:1]
+        model = (
+            RegisteredModel.objects.select_for_update(of=("self",))
+            .select_related("asset__owner", "asset__team", "card")
+            .annotate(last_version=models.Subquery(last))
+            .get(pk=model.pk)
+        )
+        if not hasattr(model, "card"):  # a model registered before cards existed
+            ModelCard.objects.get_or_create(model=model)
+        number = (model.last_version or 0) + 1
         asset = Asset(
             kind=AssetKind.MODEL_VERSION,
             name=f"{model.asset.name} v{number}",

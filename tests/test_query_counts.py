@@ -603,10 +603,11 @@ API_LISTS = [
     Page("pipeline-list", "/api/v1/pipelines/", _kind(AssetKind.PIPELINE), TOKEN + LIST + 1),
     Page("scan-list", "/api/v1/scans/", _jobs(JobKind.SCHEMA_SCAN), TOKEN + LIST, shows_newest=False),
     # assumptions, developers, users, the versions' facts (completeness), tags and approvers are JSON arrays in the
-    # page's statement (issue 18: core.onequery)
-    Page("model-list", "/api/v1/models/", _models, TOKEN + LIST),
-    # + whether the model exists; metrics, training sets, evaluation sets, ticks: JSON arrays in the page's statement
-    Page("model-version-list", None, _versions_api, TOKEN + 1 + LIST, shows_newest=False),
+    # page's statement (issue 18: core.onequery), and the count beside each row (core.onequery.CompiledPage)
+    Page("model-list", "/api/v1/models/", _models, TOKEN + 1),
+    # metrics, training sets, evaluation sets, ticks: JSON arrays in the page's statement, the count beside each row;
+    # a page with versions says the model exists
+    Page("model-version-list", None, _versions_api, TOKEN + 1, shows_newest=False),
     Page("notification-list", "/api/v1/notifications/", _notifications, TOKEN + LIST),
     Page("job-run-list", "/api/v1/job-runs/", _jobs(JobKind.SCHEMA_SCAN), TOKEN + LIST),
     Page("training-run-list", "/api/v1/training-runs/", _jobs(JobKind.TRAINING), TOKEN + LIST),

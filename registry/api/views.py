@@ -1,6 +1,7 @@
 """The registry's API: the same domain methods and the same permission rules as the pages."""
 
 from django.db import transaction
+from django.db.models import Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -16,7 +17,7 @@ from core.api.serializers import JobRunSerializer
 from core.choices import JobKind
 from core.filtersets import JobRunFilterSet
 from core.models import JobRun
-from core.onequery import Compiled, Rows, place_rows, with_rows
+from core.onequery import Compiled, CompiledPage, Rows, place_rows, with_rows
 from registry.access import get_model, get_version
 from registry.api.serializers import (
     CardRevisionSerializer,
@@ -87,6 +88,29 @@ GET_MODEL = Compiled(
 )
 
 
+# The list as MLflow's clients ask for it (all models, or those whose name starts with …): one statement, compiled
+# once (core.onequery.CompiledPage). Any other filter or an ordering goes through the FilterSet.
+MODEL_PAGE = CompiledPage(lambda: _models(), completeness_rows())
+MODEL_PREFIX_PAGE = CompiledPage(
+    lambda prefix: _models().filter(asset__name__istartswith=Value(prefix)),
+    completeness_rows(),
+    prefix="\x1fprefix\x1f",
+)
+
+
+def _compiled_list(view, request, compiled, **values):
+    """The paginated answer of ``view.list`` from ``compiled``, or None when the page is empty: the ordinary path
+    answers then (a count past the end, an unknown model's 404)."""
+    paginator = view.paginator
+    limit, offset = paginator.get_limit(request), paginator.get_offset(request)
+    found, count = compiled.page(limit, offset, **values)
+    if not found:
+        return None
+    paginator.request, paginator.limit, paginator.offset, paginator.count = request, limit, offset, count
+    reader = view._reader()
+    return paginator.get_paginated_response([reader.to_representation(item) for item in found])
+
+
 class RegisteredModelViewSet(
     BuiltOnceReads,
     mixins.CreateModelMixin,
@@ -108,6 +132,16 @@ class RegisteredModelViewSet(
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(with_rows(queryset, *completeness_rows()))
         return place_rows(page, *completeness_rows()) if page is not None else None
+
+    def list(self, request, *args, **kwargs):
+        asked = set(request.query_params)
+        if asked <= {"limit", "offset"}:
+            answer = _compiled_list(self, request, MODEL_PAGE)
+        elif asked <= {"name_prefix", "limit", "offset"} and request.query_params["name_prefix"]:
+            answer = _compiled_list(self, request, MODEL_PREFIX_PAGE, prefix=request.query_params["name_prefix"])
+        else:
+            answer = None
+        return answer or super().list(request, *args, **kwargs)
 
     def get_object(self):
         if self.request.method in ("GET", "HEAD"):
@@ -131,9 +165,13 @@ class RegisteredModelViewSet(
                 goal=data.get("goal", ""),
             )  # fmt: skip
             model.users_description = data.get("users_description", "")
-            full_clean_or_raise(model)
-            model.save()
-            set_people(model, developers=data.get("developers"), approvers=data.get("approvers"))
+            # The asset was made just above: no query to check that it exists.
+            full_clean_or_raise(model, exclude=["asset"])
+            if model.users_description:
+                model.save(update_fields=["users_description"])
+            people = {"developers": data.get("developers"), "approvers": data.get("approvers")}
+            if any(value is not None for value in people.values()):  # register_model announced the new card
+                set_people(model, **people)
         # The answer reads the new model as "get model" does: one statement.
         serializer.instance = GET_MODEL.first(slug=model.asset.slug)
 
@@ -245,6 +283,9 @@ GET_VERSION = Compiled(
 )
 
 
+VERSION_PAGE = CompiledPage(lambda slug: _versions(slug), VERSION_ROWS, slug="\x1fslug\x1f")
+
+
 class ModelVersionViewSet(BuiltOnceReads, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Versions of one model, with stage changes, the production checklist and promotion requests."""
 
@@ -264,6 +305,10 @@ class ModelVersionViewSet(BuiltOnceReads, mixins.CreateModelMixin, viewsets.Read
         return place_rows(page, *VERSION_ROWS) if page is not None else None
 
     def list(self, request, *args, **kwargs):
+        if set(request.query_params) <= {"limit", "offset"}:  # a page of versions found: the model exists
+            answer = _compiled_list(self, request, VERSION_PAGE, slug=self.kwargs["model_slug"])
+            if answer is not None:
+                return answer
         # An unknown model is a 404, not an empty list.
         models = RegisteredModel.objects.filter(asset__slug=self.kwargs["model_slug"], asset__kind=AssetKind.MODEL)
         if not models.exists():
@@ -284,7 +329,10 @@ class ModelVersionViewSet(BuiltOnceReads, mixins.CreateModelMixin, viewsets.Read
     def perform_create(self, serializer):
         # Only the rights and the model's row: register_version reads what it needs under its lock.
         asset, _ = asset_for_user(self.request, AssetKind.MODEL, self.kwargs["model_slug"], edit=True)
-        model = get_object_or_404(RegisteredModel, asset=asset)
+        try:
+            model = asset.registered_model  # joined by asset_for_user
+        except RegisteredModel.DoesNotExist:
+            raise Http404("No such model.") from None
         data = dict(serializer.validated_data)
         metrics = {m["name"]: m["value"] for m in data.pop("metrics", [])}
         version = register_version(

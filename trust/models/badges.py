@@ -110,8 +110,9 @@ class StoredBadge(models.Model):
         if not asset_ids:
             return
         # Rows are written and locked in id order, as ``store`` writes them, so that an event marking badges and
-        # a page storing them wait for each other instead of deadlocking.
-        with transaction.atomic():
+        # a page storing them wait for each other instead of deadlocking. No savepoint inside a caller's
+        # transaction (two round trips on every edit): nothing recovers from a failure here and carries on.
+        with transaction.atomic(savepoint=False):
             if create_missing:
                 insert_many(
                     cls, {"asset_id": sorted(asset_ids)}, {"stale": True, "generation": 1}, ignore_conflicts=True
