@@ -2,6 +2,7 @@
 
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -68,3 +69,15 @@ def ingest_lineage():
         return not LineageEvent.objects.exists()
 
     wait_until(drained, message=f"events left: {list(LineageEvent.objects.values_list('error', flat=True))}")
+
+
+@contextmanager
+def early_in_a_minute():
+    """Run the block from ten seconds into a minute, the clock running. Rate limits count in fixed windows (a minute
+    starts a new count): requests that straddled the turn of a minute were counted in two windows and the last one
+    let through (seen once in CI)."""
+    import time_machine
+
+    now = datetime.now(UTC)
+    with time_machine.travel(now.replace(second=10, microsecond=0), tick=True):
+        yield

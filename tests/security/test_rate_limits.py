@@ -3,27 +3,21 @@
 The attacker is a reader with a token of her own hammering the API, and anyone who knows a heartbeat address.
 """
 
-from datetime import UTC, datetime
-
 import pytest
-import time_machine
 from django.test import Client
 
 from accounts.models import ApiToken
 from monitoring.choices import FreshnessMethod
 from monitoring.models import FreshnessCheck
 from tests import factories
+from tests.helpers import early_in_a_minute
 
 EVENT = {"eventTime": "2026-11-28T06:00:00Z", "run": {"runId": "r"}, "job": {"namespace": "a", "name": "b"}}
 
 
 @pytest.fixture(autouse=True)
 def early_in_a_window():
-    """The limits count in fixed windows (a minute starts a new count): a test's requests that straddled the turn of
-    a minute were counted in two windows and the last one let through (seen once in CI). Each test starts ten
-    seconds into a minute, the clock running."""
-    now = datetime.now(UTC)
-    with time_machine.travel(now.replace(second=10, microsecond=0), tick=True):
+    with early_in_a_minute():
         yield
 
 
