@@ -387,9 +387,9 @@ def _known(parsed, user):
     """Read what the event names that exists, before anything is written. Known datasets, the common case (a known
     job reading and writing known tables), cost one query whatever the number of inputs and outputs: ingestion speed
     is round trips per event. Sources are read only when a dataset is new."""
+    # ``user_id`` fills the stand-in where the query has one (an account's); the others have none to fill.
     rights, user_id = _rights_of(user)
-    user_values = {"user_id": user_id} if rights == "account" else {}
-    found = _PIPELINE[rights].all(namespace=parsed["job_namespace"], name=parsed["job_name"], **user_values)
+    found = _PIPELINE[rights].all(namespace=parsed["job_namespace"], name=parsed["job_name"], user_id=user_id)
     pipeline = found[0] if found else None
     refs = [*parsed["inputs"], *parsed["outputs"]]
     datasets = {}
@@ -402,7 +402,7 @@ def _known(parsed, user):
             values.update({f"namespace{index}": ref.namespace, f"name{index}": ref.name})
         datasets = {
             (dataset.source.namespace, dataset.qualified_name): dataset
-            for dataset in query.all(**values, **user_values)
+            for dataset in query.all(**values, user_id=user_id)
         }
     missing = {ref.namespace for ref in refs if (ref.namespace, ref.name) not in datasets}
     sources = {}

@@ -19,6 +19,7 @@ from django.shortcuts import render
 from catalog.choices import AssetKind
 from catalog.models import Asset, Column
 from core.http import query_without_page
+from core.onequery import place_prefetched
 
 PAGE_SIZE = 25
 CONFIG = "english"
@@ -68,9 +69,7 @@ def index_created(asset, tags):
     if asset.kind == AssetKind.DATASET:
         reindex([asset.pk])
         return
-    tagged = asset.tags.all()
-    tagged._result_cache, tagged._prefetch_done = list(tags), True
-    asset._prefetched_objects_cache = {**getattr(asset, "_prefetched_objects_cache", {}), "tags": tagged}
+    place_prefetched(asset, "tags", list(tags))
     _store_document(asset)
 
 

@@ -149,7 +149,7 @@ def place_rows(instances, *relations):
             owner = instance
             for step in rows.owner_path.split("__") if rows.owner_path else []:
                 owner = getattr(owner, step)
-            _place(owner, rows.name, rows.instances(getattr(instance, rows.alias)))
+            place_prefetched(owner, rows.name, rows.instances(getattr(instance, rows.alias)))
     return instances
 
 
@@ -158,8 +158,9 @@ def fetch_one(queryset, *relations, **lookup):
     return place_rows([with_rows(queryset, *relations).get(**lookup)], *relations)[0]
 
 
-def _place(owner, name, instances):
-    """Put ``instances`` in ``owner``'s prefetch cache for the relation ``name``, as ``prefetch_related`` does."""
+def place_prefetched(owner, name, instances):
+    """Put ``instances`` in ``owner``'s prefetch cache for the relation ``name``, as ``prefetch_related`` does: what
+    ``owner.<name>.all()`` then answers without a query."""
     manager = getattr(owner, name)
     # A many-to-many manager names its cache; a reverse foreign key's is its field's remote cache name.
     key = getattr(manager, "prefetch_cache_name", None) or manager.field.remote_field.cache_name
@@ -251,7 +252,8 @@ class Compiled:
         return plan
 
     def all(self, using="default", **values):
-        """The instances the queryset built with ``values`` would give, in its order."""
+        """The instances the queryset built with ``values`` would give, in its order. A value whose stand-in the
+        query does not hold is not used (a sender's id where the query has no rights to check)."""
         from django.db import connections
 
         plan = self._plan(using)

@@ -71,11 +71,17 @@ def facts(model, ops=None):
     versions = list(model.versions.all())
     ops = _ops(model, ops)
     team = model.asset.team_id
-    evidence = _evidence(model, model.asset_id, team)
+
+    evidence = {}
 
     def exists(name):
+        # A model of ``with_facts`` carries the answer: the queries are built only for a single model's page.
         annotated = getattr(model, name, None)
-        return annotated if annotated is not None else evidence[name].exists()
+        if annotated is not None:
+            return annotated
+        if not evidence:
+            evidence.update(_evidence(model, model.asset_id, team))
+        return evidence[name].exists()
 
     return {
         2: {

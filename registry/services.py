@@ -175,11 +175,15 @@ def register_version(
 def version_facts(version, split):
     """What a version says about itself as people read it: its algorithm, training datasets and its metrics on
     ``split``; the history rows of ``update_version_facts`` compare these."""
-    metrics = sorted((m.name, m.value) for m in version.metrics.all() if m.split == split)
+    metrics = {m.name: m.value for m in version.metrics.all() if m.split == split}
+    return _facts_as_read(version.algorithm, version.training_datasets.all(), metrics, split)
+
+
+def _facts_as_read(algorithm, training_datasets, metrics, split):
     return {
-        "algorithm": version.algorithm,
-        "training datasets": ", ".join(sorted(d.asset.name for d in version.training_datasets.all())),
-        f"metrics on {split}": ", ".join(f"{name} = {value!r}" for name, value in metrics),
+        "algorithm": algorithm,
+        "training datasets": ", ".join(sorted(d.asset.name for d in training_datasets)),
+        f"metrics on {split}": ", ".join(f"{name} = {value!r}" for name, value in sorted(metrics.items())),
     }
 
 
@@ -196,11 +200,7 @@ def update_version_facts(version, *, algorithm, training_datasets, metrics, spli
         )
         training = _dataset_rows(training_datasets)
         before = version_facts(version, split)
-        after = {
-            "algorithm": algorithm,
-            "training datasets": ", ".join(sorted(d.asset.name for d in training)),
-            f"metrics on {split}": ", ".join(f"{name} = {value!r}" for name, value in sorted(metrics.items())),
-        }
+        after = _facts_as_read(algorithm, training, metrics, split)
         if after == before:
             return False
         if algorithm != version.algorithm:
