@@ -1,18 +1,17 @@
 import re
-import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Q, Value
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from accounts.models import Team
 from catalog.access import can_edit_expression, ownership_errors
-from catalog.choices import AssetKind, DatasetFormat, SourceKind
+from catalog.choices import AssetKind
+from catalog.finding import ANY_ASSET, find_asset
 from catalog.models import SOURCE_NOT_YOURS, Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
 from core.limits import StatedLimits
 
@@ -147,85 +146,6 @@ KIND_FORMS = {
     AssetKind.REPORT: ReportForm,
     AssetKind.PIPELINE: PipelineForm,
 }
-
-
-@dataclass(frozen=True)
-class AssetFilter:
-    """Which assets a typed asset field accepts and suggests: a kind, and for datasets their formats and the kinds of
-    their sources (empty: any). Carried to ``catalog:asset_suggestions`` as query parameters, so the suggestions
-    and the accepted values are the same set."""
-
-    kind: str = ""
-    formats: tuple = ()
-    source_kinds: tuple = ()
-
-    def assets(self):
-        assets = Asset.objects.visible()
-        if self.kind:
-            assets = assets.filter(kind=self.kind)
-        if self.formats:
-            assets = assets.filter(dataset__format__in=self.formats)
-        if self.source_kinds:
-            assets = assets.filter(dataset__source__source_kind__in=self.source_kinds)
-        if self.kind == AssetKind.DATASET:
-            assets = assets.select_related("dataset")
-        return assets
-
-    def query(self):
-        query = {"kind": self.kind, "format": list(self.formats), "source_kind": list(self.source_kinds)}
-        return {name: value for name, value in query.items() if value}
-
-    @classmethod
-    def from_query(cls, params):
-        """The filter a suggestions request carries; values that are not choices are ignored."""
-        kind = params.get("kind", "")
-        return cls(
-            kind=kind if kind in AssetKind.values else "",
-            formats=tuple(value for value in params.getlist("format") if value in DatasetFormat.values),
-            source_kinds=tuple(value for value in params.getlist("source_kind") if value in SourceKind.values),
-        )
-
-
-ANY_ASSET = AssetFilter()
-
-
-def suggested_assets(typed, asset_filter=ANY_ASSET, limit=20):
-    """The assets whose name contains ``typed``, names starting with it first (the trigram index on names keeps it
-    fast whatever the size of the catalog); none for fewer than two characters."""
-    typed = typed.strip()[:200]
-    if len(typed) < 2:
-        return Asset.objects.none()
-    return (
-        asset_filter.assets()
-        .filter(name__icontains=typed)
-        .annotate(starts=Case(When(name__istartswith=typed, then=Value(0)), default=Value(1)))
-        .order_by("starts", "name", "pk")[:limit]
-    )
-
-
-def find_asset(typed, assets, *, noun="asset", nouns="", current=None):
-    """The one asset of ``assets`` that ``typed`` names: a suggestion's ``kind/slug``, an exact name (any case) or
-    a UUID; a ``ValidationError`` saying why otherwise, naming what was looked for (``noun``, plural ``nouns``, by
-    default the noun with an s). ``current`` (the value the field had) wins when its name is
-    typed, so an unchanged form saves even when another asset has the same name."""
-    kind, _, slug = typed.partition("/")
-    if slug and kind in AssetKind.values:
-        found = assets.filter(kind=kind, slug=slug)
-    elif current is not None and typed.casefold() == current.name.casefold():
-        return current
-    else:
-        try:
-            found = assets.filter(uuid=uuid.UUID(typed))
-        except ValueError:
-            found = assets.filter(name__iexact=typed)
-    found = list(found[:2])
-    if not found:
-        raise forms.ValidationError(f"No {noun} called “{typed}”. Start typing and pick one from the suggestions.")
-    if len(found) > 1:
-        raise forms.ValidationError(
-            f"Several {nouns or noun + 's'} are called “{typed}”: pick one from the suggestions."
-        )
-    return found[0]
 
 
 LIST_ID = re.compile(r"^[A-Za-z][\w-]{0,80}$")

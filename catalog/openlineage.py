@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import BooleanField, Q, Value
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog import assets, events
-from catalog.access import LineageRights, can_edit_by_id, can_edit_or_false
+from catalog.access import LineageRights, can_edit_by_rights, can_edit_expression, rights_of
 from catalog.choices import AssetKind, LineageOrigin, RunOrigin, RunState, SchemaChangeOrigin, SourceKind
 from catalog.models import Asset, Dataset, DataSource, LineageEvent, Pipeline, PipelineRun
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
@@ -328,19 +328,6 @@ USER_STAND_IN = 1_987_654_321
 MOST_REFS_COMPILED = 8  # events naming more inputs and outputs than this build their query each time
 
 
-def _rights_of(user):
-    """How the sender's rights enter a query: ``("nobody" | "staff" | "account", the account's id or None)``."""
-    if user is None or not user.is_authenticated:
-        return "nobody", None
-    return ("staff", None) if user.is_staff else ("account", user.pk)
-
-
-def _can_edit(rights, user_id):
-    if rights == "account":
-        return can_edit_by_id(user_id, "asset__")
-    return Value(rights == "staff", output_field=BooleanField())
-
-
 def _user_stand_in(rights):
     return {"user_id": USER_STAND_IN} if rights == "account" else {}
 
@@ -350,7 +337,7 @@ def _pipeline_query(rights):
         return (
             Pipeline.objects.select_related("asset")
             .only("namespace", "asset__kind", "asset__name", "asset__slug", *OWNED_ONLY)
-            .annotate(user_can_edit=_can_edit(rights, user_id))
+            .annotate(user_can_edit=can_edit_by_rights(rights, user_id, "asset__"))
             .filter(namespace=namespace, asset__name=name)
             .order_by("pk")[:1]
         )
@@ -367,7 +354,7 @@ def _datasets_query(rights, count):
             Dataset.objects.filter(known)
             .select_related("source", "asset")
             .only("qualified_name", "source__namespace", *OWNED_ONLY)
-            .annotate(user_can_edit=_can_edit(rights, user_id))
+            .annotate(user_can_edit=can_edit_by_rights(rights, user_id, "asset__"))
         )
 
     stand_ins = {}
@@ -388,7 +375,7 @@ def _known(parsed, user):
     job reading and writing known tables), cost one query whatever the number of inputs and outputs: ingestion speed
     is round trips per event. Sources are read only when a dataset is new."""
     # ``user_id`` fills the stand-in where the query has one (an account's); the others have none to fill.
-    rights, user_id = _rights_of(user)
+    rights, user_id = rights_of(user)
     found = _PIPELINE[rights].all(namespace=parsed["job_namespace"], name=parsed["job_name"], user_id=user_id)
     pipeline = found[0] if found else None
     refs = [*parsed["inputs"], *parsed["outputs"]]
@@ -412,7 +399,7 @@ def _known(parsed, user):
             for source in DataSource.objects.filter(namespace__in=missing)
             .select_related("asset")
             .only("namespace", "asset__name", *OWNED_ONLY)
-            .annotate(user_can_edit=can_edit_or_false(user, "asset__"))
+            .annotate(user_can_edit=can_edit_expression(user, "asset__"))
         }
     return Known(pipeline, datasets, sources)
 

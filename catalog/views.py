@@ -13,15 +13,14 @@ from catalog.access import asset_for_user
 from catalog.assets import StaleEdit, add_edge, delete_asset, kind_row, remove_edge, save_asset
 from catalog.choices import AssetKind, Lifecycle
 from catalog.filtersets import AssetFilterSet
+from catalog.finding import AssetFilter, suggested_assets
 from catalog.forms import (
     EDITABLE_KINDS,
     KIND_FORMS,
     LIST_ID,
-    AssetFilter,
     AssetForm,
     LineageForm,
     NamingConventionForm,
-    suggested_assets,
 )
 from catalog.lineage import (
     DEFAULT_DEPTH,

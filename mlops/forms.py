@@ -1,7 +1,8 @@
 from django import forms
 
 from catalog.choices import AssetKind, DatasetFormat
-from catalog.forms import AssetField, AssetFilter
+from catalog.finding import AssetFilter
+from catalog.forms import AssetField
 from core.limits import StatedLimits
 from mlops.models import DeliveryHook, ModelOps, ScoringSchedule
 from mlops.monitoring import in_use

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from catalog import assets
 from catalog.choices import AssetKind, DatasetFormat, Lifecycle, LineageOrigin, SourceKind
-from catalog.forms import AssetFilter, find_asset
+from catalog.finding import AssetFilter, find_asset
 from catalog.models import Asset, Dataset, DataSource
 from catalog.scanning import FoundColumn, apply_schema, dataset_for
 from core.choices import JobKind
