@@ -135,9 +135,13 @@ def tree_memory(pid):
     }
 
 
-def wait_for_idle_worker(redis_url, timeout, quiet_seconds=10):
+def wait_for_idle_worker(redis_url, timeout, quiet_seconds=10, stuck_seconds=300):
     """Seconds until the Celery worker has had nothing queued and nothing running for ``quiet_seconds`` in a row
-    (or ``timeout`` passed): the broker's queue is empty and ``inspect().active()`` lists no task."""
+    (or ``timeout`` passed): the broker's queue is empty and ``inspect().active()`` lists no task.
+
+    A task that stays listed as running while nothing is queued and nothing changes for ``stuck_seconds`` (a run
+    at 20:04 on 2026-12-07 waited here with an empty queue and an idle worker) is named on the output, and the
+    wait ends: the rows are measured beside it rather than never. Every minute the output says what is still busy."""
     import redis
 
     from portal.celery import app
@@ -145,12 +149,24 @@ def wait_for_idle_worker(redis_url, timeout, quiet_seconds=10):
     broker = redis.Redis.from_url(redis_url)
     started = time.monotonic()
     quiet_since = None
+    running, running_since, said_at = frozenset(), started, started
     while time.monotonic() - started < timeout:
         active = app.control.inspect(timeout=2).active() or {}
-        busy = broker.llen("celery") > 0 or any(tasks for tasks in active.values())
+        queued = broker.llen("celery")
         now = time.monotonic()
-        if busy:
+        listed = frozenset((task["id"], task["name"]) for tasks in active.values() for task in tasks)
+        if listed != running:
+            running, running_since = listed, now
+        if queued or running:
             quiet_since = None
+            if not queued and now - running_since >= stuck_seconds:
+                names = ", ".join(sorted(name for _, name in running))
+                print(f"  The worker has listed {names} as running for {now - running_since:.0f} s with nothing "
+                      "queued; measuring beside it.", flush=True)  # fmt: skip
+                break
+            if now - said_at >= 60:
+                print(f"  Waiting for the worker: {queued} queued, running {len(running)}.", flush=True)
+                said_at = now
         elif quiet_since is None:
             quiet_since = now
         elif now - quiet_since >= quiet_seconds:
