@@ -66,22 +66,27 @@ def suggested_assets(typed, asset_filter=ANY_ASSET, limit=20):
     )
 
 
-def find_asset(typed, assets, *, noun="asset", nouns="", current=None):
-    """The one asset of ``assets`` that ``typed`` names: a suggestion's ``kind/slug``, an exact name (any case) or
-    a UUID; a ``ValidationError`` saying why otherwise, naming what was looked for (``noun``, plural ``nouns``, by
-    default the noun with an s). ``current`` (the value the field had) wins when its name is
-    typed, so an unchanged form saves even when another asset has the same name."""
+def matches(typed, assets, current=None):
+    """Up to two of ``assets`` that ``typed`` names (see ``find_asset``): none, one, or two when it is ambiguous."""
     kind, _, slug = typed.partition("/")
     if slug and kind in AssetKind.values:
         found = assets.filter(kind=kind, slug=slug)
     elif current is not None and typed.casefold() == current.name.casefold():
-        return current
+        return [current]
     else:
         try:
             found = assets.filter(uuid=uuid.UUID(typed))
         except ValueError:
             found = assets.filter(name__iexact=typed)
-    found = list(found[:2])
+    return list(found[:2])
+
+
+def find_asset(typed, assets, *, noun="asset", nouns="", current=None):
+    """The one asset of ``assets`` that ``typed`` names: a suggestion's ``kind/slug``, an exact name (any case) or
+    a UUID; a ``ValidationError`` saying why otherwise, naming what was looked for (``noun``, plural ``nouns``, by
+    default the noun with an s). ``current`` (the value the field had) wins when its name is
+    typed, so an unchanged form saves even when another asset has the same name."""
+    found = matches(typed, assets, current)
     if not found:
         raise ValidationError(f"No {noun} called “{typed}”. Start typing and pick one from the suggestions.")
     if len(found) > 1:

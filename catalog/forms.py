@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 from accounts.models import Team
 from catalog.access import can_edit_expression, ownership_errors
 from catalog.choices import AssetKind
-from catalog.finding import ANY_ASSET, find_asset
+from catalog.finding import ANY_ASSET, find_asset, matches
 from catalog.models import SOURCE_NOT_YOURS, Asset, Dataset, DataSource, NamingConvention, Pipeline, Report, Tag
 from core.limits import StatedLimits
 
@@ -206,6 +206,66 @@ class AssetField(forms.CharField):
         if typed in self.empty_values:
             return None
         return find_asset(typed, self.asset_filter.assets(), noun=self.noun, nouns=self.nouns, current=self.current)
+
+
+class AssetsInput(AssetInput):
+    """``AssetInput`` for several assets separated by commas: its suggestions keep what was typed before the last
+    comma, so picking one adds to the list instead of replacing it."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["hx-get"] += "&several=1"
+        return context
+
+
+def _quoted(values):
+    return ", ".join(f"“{value}”" for value in values)
+
+
+class AssetsField(forms.CharField):
+    """Several assets typed, separated by commas (``AssetField`` for a list): each a suggestion (``kind/slug``), an
+    exact name or a UUID among what ``asset_filter`` allows; every one that names nothing, or several things, is
+    said. Cleans to the list of assets (their ``Dataset`` rows when the filter's kind is dataset), each once; shows a
+    saved list as suggestions would write it. A catalog of 100,000 datasets made a list of every one 7 MB of
+    options and 15 seconds for the card editor (full-scale bench, 2026-12-07)."""
+
+    widget = AssetsInput
+
+    def __init__(self, *, asset_filter=ANY_ASSET, noun="asset", nouns="", most=50, **kwargs):
+        kwargs.setdefault("max_length", 5000)
+        kwargs.setdefault(
+            "help_text", "Start typing a name, then pick it from the suggestions; separate several with commas."
+        )
+        super().__init__(**kwargs)
+        self.asset_filter, self.noun, self.nouns, self.most = asset_filter, noun, nouns or f"{noun}s", most
+        self.widget.asset_filter = asset_filter
+
+    def prepare_value(self, value):
+        if isinstance(value, str) or value is None:
+            return value
+        assets = [getattr(item, "asset", item) for item in value]
+        return ", ".join(f"{asset.kind}/{asset.slug}" for asset in assets)
+
+    def clean(self, value):
+        typed = super().clean(value) or ""
+        items = list(dict.fromkeys(part.strip() for part in typed.split(",") if part.strip()))
+        if len(items) > self.most:
+            raise forms.ValidationError(f"At most {self.most} {self.nouns}.")
+        assets = self.asset_filter.assets()
+        found, missing, several = [], [], []
+        for item in items:
+            named = matches(item, assets)
+            if len(named) == 1:
+                found.append(named[0])
+            else:
+                (several if named else missing).append(item)
+        if missing or several:
+            # One message for the field (a form shows one error per field), naming every value that failed.
+            said = [f"No {self.noun} called {_quoted(missing)}"] if missing else []
+            said += [f"Several {self.nouns} are called {_quoted(several)}"] if several else []
+            raise forms.ValidationError(f"{'; '.join(said)}. Start typing and pick each from the suggestions.")
+        found = list({asset.pk: asset for asset in found}.values())
+        return [asset.dataset for asset in found] if self.asset_filter.kind == AssetKind.DATASET else found
 
 
 class LineageForm(StatedLimits, forms.Form):

@@ -304,12 +304,17 @@ def asset_suggestions(request):
     form's ``other`` by default) and the datalist to replace (``list``)."""
     typed = request.GET.get(request.GET.get("field") or "other", "")
     list_id = request.GET.get("list", "")
+    earlier = ""
+    if request.GET.get("several"):  # ``AssetsField``: suggest for the last name, keeping those before it
+        earlier, _, typed = typed.rpartition(",")
+        earlier = f"{earlier.strip()}, " if earlier.strip() else ""
     return render(
         request,
         "catalog/partials/asset_suggestions.html",
         {
             "assets": suggested_assets(typed, AssetFilter.from_query(request.GET)),
             "list_id": list_id if LIST_ID.match(list_id) else "lineage-candidates",
+            "earlier": earlier,
         },
     )
 

@@ -6,7 +6,9 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Team
 from catalog.access import ownership_errors
-from catalog.models import Dataset
+from catalog.choices import AssetKind
+from catalog.finding import AssetFilter
+from catalog.forms import AssetsField
 from core.limits import LONG_TEXT_LIMIT, StatedLimits
 from registry.models import Assumption, ModelCard, ModelUser, PromotionRequest, RegisteredModel
 from registry.training import ALGORITHM_CHOICES, trainable_datasets
@@ -140,18 +142,17 @@ def _parse_metrics(text):
     return metrics
 
 
+DATASETS = AssetFilter(kind=AssetKind.DATASET)
+
+
 class VersionForm(StatedLimits, forms.Form):
     """A new version registered by hand (trained outside the portal's training job)."""
 
     algorithm = forms.CharField(max_length=200, label="Algorithm or architecture")
     hyperparameters = forms.JSONField(required=False, initial=dict, help_text='JSON, e.g. {"max_depth": 6}.')
     features = forms.CharField(required=False, help_text="Feature names, separated by commas.")
-    training_datasets = forms.ModelMultipleChoiceField(
-        queryset=Dataset.objects.select_related("asset").order_by("asset__name"), required=False
-    )
-    evaluation_datasets = forms.ModelMultipleChoiceField(
-        queryset=Dataset.objects.select_related("asset").order_by("asset__name"), required=False
-    )
+    training_datasets = AssetsField(asset_filter=DATASETS, noun="dataset", required=False)
+    evaluation_datasets = AssetsField(asset_filter=DATASETS, noun="dataset", required=False)
     metrics = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line: name = value."
     )

@@ -313,7 +313,7 @@ def _version_initial(version):
     split = "test" if "test" in splits or not splits else max(set(splits), key=splits.count)
     return {
         "algorithm": version.algorithm,
-        "training_datasets": [dataset.pk for dataset in version.training_datasets.all()],
+        "training_datasets": list(version.training_datasets.all()),
         "metrics": "\n".join(f"{m.name} = {m.value!r}" for m in version.metrics.all() if m.split == split),
         "split": split,
     }

@@ -566,9 +566,10 @@ PAGES = [
     # get_model, the evaluation sets' assets, the training sets' assets, checklist ticks, promotion requests,
     # stage changes, quality waivers
     Page("version page", None, _version_page, SIGNED_IN + UNREAD + GET_MODEL + 2 + 4),
-    # get_model, the card; the facts it holds too (issue 17): the teams and the people to choose from, the datasets
-    # the current version learned from (the gates are get_model's)
-    Page("card editor", None, _card_editor, SIGNED_IN + UNREAD + GET_MODEL + 1 + 2 + 1),
+    # get_model, the card; the facts it holds too (issue 17): the teams and the people to choose from (the gates and
+    # the datasets the current version learned from are get_model's; other datasets are typed with suggestions,
+    # catalog.forms.AssetsField, not listed)
+    Page("card editor", None, _card_editor, SIGNED_IN + UNREAD + GET_MODEL + 1 + 2),
     # counts by status, the page's policies in board order, those rows with asset, owner and team, the checks
     # waiting for the worker, active jobs, latest alerts
     Page("freshness board", "/monitoring/", _board, SIGNED_IN + UNREAD + 6),

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import Lifecycle
+from catalog.finding import AssetFilter
+from catalog.forms import AssetField
 from catalog.models import Asset
 from core.limits import StatedLimits
 from trust.models import Certification, DataIssue, Deprecation
@@ -66,10 +68,11 @@ class CommentForm(StatedLimits, forms.Form):
 
 
 class DeprecationForm(StatedLimits, forms.ModelForm):
-    replacement = forms.ModelChoiceField(
-        queryset=Asset.objects.none(),
+    # Typed with suggestions: a list of every active asset of the kind was 100,000 options for a dataset at full scale.
+    replacement = AssetField(
         required=False,
-        help_text="What people should use instead. Leave empty if there is nothing.",
+        noun="replacement",
+        help_text="What people should use instead: start typing its name and pick it. Leave empty if there is nothing.",
     )
 
     class Meta:
@@ -80,9 +83,21 @@ class DeprecationForm(StatedLimits, forms.ModelForm):
     def __init__(self, *args, asset, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.asset = asset
-        self.fields["replacement"].queryset = (
-            Asset.objects.filter(kind=asset.kind, lifecycle=Lifecycle.ACTIVE).exclude(pk=asset.pk).order_by("name")
-        )
+        field = self.fields["replacement"]
+        field.asset_filter = field.widget.asset_filter = AssetFilter(kind=asset.kind)
+        field.noun, field.nouns = f"{asset.get_kind_display().lower()}", f"{asset.get_kind_display().lower()}s"
+
+    def clean_replacement(self):
+        replacement = self.cleaned_data["replacement"]
+        if replacement is None:
+            return None
+        if replacement.pk == self.instance.asset.pk:
+            raise forms.ValidationError("An asset cannot replace itself.")
+        if replacement.lifecycle != Lifecycle.ACTIVE:
+            raise forms.ValidationError(
+                f"{replacement.name} is {replacement.get_lifecycle_display().lower()}: pick an active one."
+            )
+        return replacement
 
 
 class ReviewForm(StatedLimits, forms.Form):

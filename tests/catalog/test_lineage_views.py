@@ -193,6 +193,16 @@ def test_suggestions_list_names_containing_what_was_typed_those_starting_with_it
     assert "<option" not in client_for(outsider).get("/catalog/suggest/", {"other": "o"}).content.decode()
 
 
+def test_suggestions_for_several_assets_keep_those_typed_before_the_last_comma(client_for, outsider):
+    factories.dataset("Orders daily")
+    factories.dataset("Returns")
+    typed = "dataset/returns,  Orders da"
+    html = client_for(outsider).get("/catalog/suggest/", {"field": "x", "x": typed, "several": "1"}).content.decode()
+    assert 'value="dataset/returns, dataset/orders-daily"' in html
+    single = client_for(outsider).get("/catalog/suggest/", {"field": "x", "x": "Orders da"}).content.decode()
+    assert 'value="dataset/orders-daily"' in single
+
+
 @pytest.mark.django_db
 def test_an_assets_page_costs_the_same_queries_with_10_or_300_other_assets_in_the_catalog(client_for, owner):
     factories.dataset("Orders", owner=owner)

@@ -1,5 +1,6 @@
 """Status is computed from timestamps: the boundaries between fresh, late and stale, moved with the clock."""
 
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -56,6 +57,25 @@ def test_a_cron_policy_is_due_at_the_next_scheduled_time_in_its_time_zone(datase
         assert policy.status_at()[0] == FreshnessStatus.LATE
     with time_machine.travel(monday_due + timedelta(hours=1), tick=False):
         assert policy.status_at()[0] == FreshnessStatus.STALE
+
+
+@pytest.mark.django_db
+def test_an_edited_schedule_moves_the_due_time_at_once(dataset):
+    """The next cron time is remembered per process (the badge refresher asks it thousands of times); an owner who
+    changes the schedule or its time zone sees the new due time, not the remembered one."""
+    friday = datetime(2026, 3, 6, 6, 30, tzinfo=UTC)
+    policy = policy_for(
+        dataset, schedule_kind=ScheduleKind.CRON, cron="0 7 * * 1-5", time_zone="Europe/Paris", last_seen_at=friday
+    )
+    assert policy.due_after(friday) == datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
+    policy.cron = "0 7 * * *"  # every day: Saturday 07:00 in Paris
+    assert policy.due_after(friday) == datetime(2026, 3, 7, 6, 0, tzinfo=UTC)
+    policy.time_zone = "America/New_York"  # Friday 07:00 in New York is 12:00 UTC, still ahead
+    assert policy.due_after(friday) == datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    # Asked with a moment in another zone: the same instant, answered in that zone.
+    answer = policy.due_after(friday.astimezone(paris))
+    assert answer == datetime(2026, 3, 6, 12, 0, tzinfo=UTC) and answer.tzinfo == paris
 
 
 @pytest.mark.django_db

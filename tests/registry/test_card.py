@@ -173,7 +173,9 @@ def _editor_post(model, **fields):
     metrics = version.metrics.filter(split="test") if version else []
     data |= {
         "version-algorithm": version.algorithm if version else "",
-        "version-training_datasets": [d.pk for d in version.training_datasets.all()] if version else [],
+        "version-training_datasets": ", ".join(
+            f"dataset/{d.asset.slug}" for d in (version.training_datasets.select_related("asset") if version else [])
+        ),
         "version-metrics": "\n".join(f"{m.name} = {m.value!r}" for m in metrics),
         "version-split": "test",
     }
@@ -393,7 +395,7 @@ def test_a_model_without_a_version_registers_its_first_from_the_editor(client_fo
         assert label in missing
     version_box = {
         "version-algorithm": "Gradient boosting",
-        "version-training_datasets": [training.pk],
+        "version-training_datasets": f"dataset/{training.asset.slug}",
         "version-metrics": "roc_auc = 0.79",
     }
     # The meter counts the version being typed, before anything is saved.
@@ -430,7 +432,7 @@ def test_the_current_versions_facts_are_changed_in_place_from_the_editor(client_
         model,
         **{
             "version-algorithm": "Gradient boosting",
-            "version-training_datasets": [new_training.pk],
+            "version-training_datasets": f"dataset/{new_training.asset.slug}",
             "version-metrics": "f1 = 0.72\nroc_auc = 0.8",
         },
     )
@@ -476,3 +478,14 @@ def test_an_outsider_cannot_save_gates_or_version_facts_through_the_editor(clien
     version.refresh_from_db()
     assert version.algorithm == "Random forest" and [m.value for m in version.metrics.all()] == [0.7]
     assert not model.quality_thresholds.exists() and model.get_card().revision == 0
+
+
+def test_the_editor_types_training_data_with_suggestions_instead_of_listing_every_dataset(client_for, owner):
+    """At full scale (100,000 datasets) the version box's list of every dataset made the editor 7 MB and 15 s."""
+    model, _ = model_with_card(owner, complete=False)
+    for name in ("Unrelated ledger", "Unrelated clicks", "Unrelated stock"):
+        factories.dataset(name)
+    html = client_for(owner).get(f"/models/{model.asset.slug}/card/edit/").content.decode()
+    assert "Unrelated" not in html
+    field = html.split('name="version-training_datasets"', 1)[1].split(">", 1)[0]
+    assert "several=1" in field and "kind=dataset" in field

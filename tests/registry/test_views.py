@@ -148,7 +148,7 @@ def test_a_version_registered_by_hand_links_its_datasets_in_the_lineage(client_f
         f"/models/{model.asset.slug}/versions/new/",
         {
             "algorithm": "XGBoost", "hyperparameters": '{"max_depth": 6}', "features": "age, tenure",
-            "training_datasets": [training.pk], "evaluation_datasets": [holdout.pk],
+            "training_datasets": "Orders 2025", "evaluation_datasets": f"dataset/{holdout.asset.slug}",
             "metrics": "f1 = 0.8\nauc=0.9", "split": "holdout",
         },
     )  # fmt: skip
@@ -359,3 +359,22 @@ def test_the_version_page_costs_a_pinned_number_of_queries(client_for, owner, ou
     # changes; the model's quality thresholds (with get_model) and the version's waivers.
     with assert_num_queries(19):
         assert client.get(version.get_absolute_url()).status_code == 200
+
+
+def test_several_datasets_are_typed_and_each_unknown_one_is_named_with_nothing_registered(client_for, owner):
+    model, _ = model_with_card(owner, complete=False)
+    training = factories.dataset("Orders 2025", owner=owner)
+    extra = factories.dataset("Refunds 2025", owner=owner)
+    versions_before = ModelVersion.objects.filter(model=model).count()
+    typed = f"Orders 2025, dataset/{extra.asset.slug}, Nowhere, Gone too"
+    url = f"/models/{model.asset.slug}/versions/new/"
+    response = client_for(owner).post(url, {"algorithm": "XGBoost", "training_datasets": typed, "split": "test"})
+    assert response.status_code == 200
+    errors = response.context["form"].errors["training_datasets"]
+    assert errors == ["No dataset called “Nowhere”, “Gone too”. Start typing and pick each from the suggestions."]
+    assert typed in response.content.decode()  # what was typed stays
+    assert ModelVersion.objects.filter(model=model).count() == versions_before
+    twice = f"Orders 2025, dataset/{extra.asset.slug}, Orders 2025"
+    client_for(owner).post(url, {"algorithm": "XGBoost", "training_datasets": twice, "split": "test"})
+    version = ModelVersion.objects.get(model=model, version=versions_before + 1)
+    assert sorted(version.training_datasets.values_list("pk", flat=True)) == sorted([training.pk, extra.pk])

@@ -284,3 +284,25 @@ def test_a_model_in_use_reads_validation_passed(owner, teammate, outsider, clien
     lines = _why_lines(client_for(outsider).get(f"/models/{model.asset.slug}/").content.decode())
     assert "Validation passed" in lines["validation"]
     assert not [rule for rule, words in lines.items() if "Trusted" in words]
+
+
+def test_the_deprecation_form_types_the_replacement_instead_of_listing_every_asset(orders, owner, client_for):
+    """At full scale a dataset's deprecation form listed 100,000 active datasets as options."""
+    factories.dataset("Orders v2", owner=owner)
+    retired = factories.dataset("Orders v0", owner=owner, lifecycle="retired")
+    url = f"/assets/dataset/{orders.asset.slug}/deprecate/"
+    client = client_for(owner)
+    page = client.get(url).content.decode()
+    assert "Orders v2" not in page and 'name="replacement"' in page
+    sunset = (timezone.localdate() + timedelta(days=7)).isoformat()
+    for typed, said in [
+        ("Orders v9", "No dataset called “Orders v9”"),
+        (f"dataset/{orders.asset.slug}", "An asset cannot replace itself."),
+        (f"dataset/{retired.asset.slug}", "No dataset called"),  # retired assets are not offered
+    ]:
+        response = client.post(url, {"reason": "Moved.", "replacement": typed, "sunset_date": sunset})
+        assert response.status_code == 400 and said in response.content.decode()
+        assert typed in response.content.decode()  # what was typed stays
+        assert not Deprecation.objects.exists()
+    client.post(url, {"reason": "Moved.", "replacement": "orders v2", "sunset_date": sunset})
+    assert Deprecation.objects.get().replacement.name == "Orders v2"
