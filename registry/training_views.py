@@ -10,7 +10,7 @@ from core.choices import JobKind
 from core.models import JobRun
 from registry.forms import TrainingForm
 from registry.models import RegisteredModel
-from registry.training import ALGORITHMS, start_training, trainable_datasets
+from registry.training import ALGORITHMS, start_training
 
 
 def _model_or_404(slug):
@@ -42,11 +42,33 @@ def train(request, slug):
         "form": form,
         "can_edit": can_edit,
         "algorithms": [(name, spec[0], ", ".join(spec[3])) for name, spec in ALGORITHMS.items()],
-        "datasets": trainable_datasets().prefetch_related("columns"),
+        "columns_of": _columns_of(form),
         **_training_runs_context(request, model),
         "nav": "models",
     }
     return render(request, "registry/train.html", context)
+
+
+def train_columns(request, slug):
+    """The recorded columns of the dataset typed in the training form (htmx, when it changes)."""
+    _model_or_404(slug)
+    form = TrainingForm({"dataset": request.GET.get("dataset", "")}, model=None)
+    return render(request, "registry/partials/train_columns.html", {"columns_of": _columns_of(form)})
+
+
+def _columns_of(form):
+    """The dataset the form names, with its columns prefetched, or None: a person sees what they may pick as
+    target and features for that dataset, not the columns of every dataset in the catalog."""
+    if form is None:
+        return None
+    typed = form.data.get("dataset", "") if form.is_bound else form.initial.get("dataset", "")
+    try:
+        dataset = form.fields["dataset"].clean(typed)
+    except ValidationError:
+        return None
+    if dataset is None:
+        return None
+    return Dataset.objects.select_related("asset").prefetch_related("columns").get(pk=dataset.pk)
 
 
 def _retried(request, model):
@@ -59,10 +81,9 @@ def _retried(request, model):
     if run is None:
         return None
     params = run.params
-    dataset = Dataset.objects.filter(asset__slug=params.get("dataset")).values_list("pk", flat=True).first()
     features = params.get("features") or []
     return {
-        "dataset": dataset,
+        "dataset": f"{AssetKind.DATASET}/{params['dataset']}" if params.get("dataset") else "",
         "target": params.get("target", ""),
         "features": ", ".join(features) if isinstance(features, list) else features,
         "algorithm": params.get("algorithm"),

@@ -26,6 +26,7 @@ urlpatterns = [
     path("<slug:slug>/gates/", views.quality_gates, name="quality_gates"),
     path("<slug:slug>/train/", training_views.train, name="train"),
     path("<slug:slug>/train/runs/", training_views.training_runs, name="training_runs"),
+    path("<slug:slug>/train/columns/", training_views.train_columns, name="train_columns"),
     path("<slug:slug>/versions/", views.model_versions, name="model_versions"),
     path("<slug:slug>/versions/new/", views.version_create, name="version_create"),
     path("<slug:slug>/versions/<int:number>/", views.version_detail, name="version_detail"),

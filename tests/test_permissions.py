@@ -750,7 +750,7 @@ def _failed_run(p):
 
 def _train_page(p):
     model, dataset = _trainable(p)
-    data = {**TRAINING, "dataset": dataset.pk, "features": "tenure_months, segment"}
+    data = {**TRAINING, "dataset": f"dataset/{dataset.asset.slug}", "features": "tenure_months, segment"}
     return Request("post", f"/models/{model.asset.slug}/train/", data)
 
 

@@ -9,8 +9,8 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone
 
-from catalog.choices import RunOrigin, RunState
-from catalog.models import PipelineRun
+from catalog.choices import DatasetFormat, RunOrigin, RunState
+from catalog.models import Dataset, PipelineRun
 from core.choices import JobKind, JobState
 from core.models import Alert, JobRun, NotificationPreference
 from monitoring.choices import DriftMeasure, FreshnessMethod
@@ -276,7 +276,7 @@ def test_a_failed_job_page_shows_the_reason_and_the_log(client_for, owner):
 @pytest.mark.django_db
 def test_the_owner_starts_training_from_the_page(client_for, owner, churn_model, churn_set):
     response = client_for(owner).post("/models/churn-predictor/train/", {
-        "dataset": churn_set.pk, "target": "churned", "features": "tenure, segment",
+        "dataset": "Churn set", "target": "churned", "features": "tenure, segment",
         "algorithm": "random_forest_classifier", "hyperparameters": '{"n_estimators": 50}', "test_size": "0.2",
         "seed": "1", "thresholds": '{"f1": 0.5}', "sensitive_column": "segment",
     })  # fmt: skip
@@ -296,7 +296,7 @@ def test_the_owner_starts_training_from_the_page(client_for, owner, churn_model,
 @pytest.mark.django_db
 def test_bad_training_input_is_shown_by_the_field_and_nothing_starts(client_for, owner, churn_model, churn_set):
     response = client_for(owner).post("/models/churn-predictor/train/", {
-        "dataset": churn_set.pk, "target": "churned", "features": "tenure, colour", "algorithm": "logistic_regression",
+        "dataset": "Churn set", "target": "churned", "features": "tenure, colour", "algorithm": "logistic_regression",
         "hyperparameters": "{not json", "test_size": "0.2", "seed": "1", "thresholds": "", "sensitive_column": "",
     })  # fmt: skip
     assert response.status_code == 200
@@ -304,7 +304,7 @@ def test_bad_training_input_is_shown_by_the_field_and_nothing_starts(client_for,
     assert "Write a JSON object" in errors["hyperparameters"][0]
     assert 'value="tenure, colour"' in response.content.decode()
     response = client_for(owner).post("/models/churn-predictor/train/", {
-        "dataset": churn_set.pk, "target": "churned", "features": "tenure, colour", "algorithm": "logistic_regression",
+        "dataset": "Churn set", "target": "churned", "features": "tenure, colour", "algorithm": "logistic_regression",
         "hyperparameters": "{}", "test_size": "0.2", "seed": "1", "thresholds": "", "sensitive_column": "",
     })  # fmt: skip
     assert response.context["form"].errors["features"] == ["Not a recorded column of Churn set: colour."]
@@ -315,7 +315,7 @@ def test_bad_training_input_is_shown_by_the_field_and_nothing_starts(client_for,
 def test_an_outsider_sees_the_runs_but_cannot_train(client_for, outsider, churn_model, churn_set):
     page = client_for(outsider).get("/models/churn-predictor/train/").content.decode()
     assert "Start training" not in page and "Only the model's owner" in page
-    refused = client_for(outsider).post("/models/churn-predictor/train/", {"dataset": churn_set.pk})
+    refused = client_for(outsider).post("/models/churn-predictor/train/", {"dataset": "Churn set"})
     assert refused.status_code == 403
     assert not JobRun.objects.exists()
 
@@ -377,3 +377,21 @@ def test_a_report_without_a_check_of_its_own_says_where_its_freshness_comes_from
     assert "has no check of its own: the status above comes from its inputs upstream (updated" in page
     words = client_for(owner).get(report.get_absolute_url()).content.decode()
     assert "Updated <time" in words and "3 h ago" in words  # the header's words, with the date the panel lacked
+
+
+@pytest.mark.django_db
+def test_the_training_page_types_the_dataset_and_shows_only_its_columns(client_for, owner, churn_model, churn_set):
+    """At full scale the page listed every CSV and Parquet dataset (about 40,000) with all their columns."""
+    other = factories.dataset("Unrelated clicks", owner=owner)
+    Dataset.objects.filter(pk=other.pk).update(format=DatasetFormat.CSV)
+    page = client_for(owner).get("/models/churn-predictor/train/").content.decode()
+    assert "Unrelated clicks" not in page and "Churn set" not in page
+    assert 'name="dataset"' in page and "kind=dataset" in page
+    columns = client_for(owner).get("/models/churn-predictor/train/columns/", {"dataset": "churn set"})
+    text = columns.content.decode()
+    assert "Columns of Churn set" in text and "tenure" in text and "Unrelated" not in text
+    unknown = client_for(owner).get("/models/churn-predictor/train/columns/", {"dataset": "nothing like it"})
+    assert "Type a CSV or Parquet dataset" in unknown.content.decode()
+    refused = client_for(owner).post("/models/churn-predictor/train/", {"dataset": f"dataset/{other.asset.slug}x"})
+    assert "No CSV or Parquet dataset called" in refused.content.decode()
+    assert not JobRun.objects.exists()

@@ -15,7 +15,10 @@ def test_start_training_and_watch_it_finish(
 ):
     sign_in(page, owner)
     page.goto(f"{live_server.url}/models/{model.asset.slug}/train/")
-    page.get_by_label("Dataset").select_option(label="Churn set")
+    page.get_by_label("Dataset").fill("Churn set")
+    page.get_by_label("Dataset").blur()  # a change: the page shows the dataset's columns to pick from
+    expect(page.get_by_role("heading", name="Columns of Churn set")).to_be_visible()
+    expect(page.locator("#train-columns")).to_contain_text("tenure_months")
     page.get_by_label("Target").fill("churned")
     page.get_by_label("Features").fill("tenure_months, orders_90d, segment")
     page.get_by_label("Algorithm").select_option(label="Random forest")
