@@ -222,7 +222,7 @@ def _quoted(values):
     return ", ".join(f"“{value}”" for value in values)
 
 
-class AssetsField(forms.CharField):
+class AssetsField(AssetField):
     """Several assets typed, separated by commas (``AssetField`` for a list): each a suggestion (``kind/slug``), an
     exact name or a UUID among what ``asset_filter`` allows; every one that names nothing, or several things, is
     said. Cleans to the list of assets (their ``Dataset`` rows when the filter's kind is dataset), each once; shows a
@@ -231,14 +231,13 @@ class AssetsField(forms.CharField):
 
     widget = AssetsInput
 
-    def __init__(self, *, asset_filter=ANY_ASSET, noun="asset", nouns="", most=50, **kwargs):
+    def __init__(self, *, noun="asset", nouns="", most=50, **kwargs):
         kwargs.setdefault("max_length", 5000)
         kwargs.setdefault(
             "help_text", "Start typing a name, then pick it from the suggestions; separate several with commas."
         )
-        super().__init__(**kwargs)
-        self.asset_filter, self.noun, self.nouns, self.most = asset_filter, noun, nouns or f"{noun}s", most
-        self.widget.asset_filter = asset_filter
+        super().__init__(noun=noun, nouns=nouns or f"{noun}s", **kwargs)
+        self.most = most
 
     def prepare_value(self, value):
         if isinstance(value, str) or value is None:
@@ -247,7 +246,7 @@ class AssetsField(forms.CharField):
         return ", ".join(f"{asset.kind}/{asset.slug}" for asset in assets)
 
     def clean(self, value):
-        typed = super().clean(value) or ""
+        typed = forms.CharField.clean(self, value) or ""  # the text; ``AssetField.clean`` would look up one asset
         items = list(dict.fromkeys(part.strip() for part in typed.split(",") if part.strip()))
         if len(items) > self.most:
             raise forms.ValidationError(f"At most {self.most} {self.nouns}.")

@@ -42,7 +42,7 @@ def train(request, slug):
         "form": form,
         "can_edit": can_edit,
         "algorithms": [(name, spec[0], ", ".join(spec[3])) for name, spec in ALGORITHMS.items()],
-        "columns_of": _columns_of(form),
+        "columns_of": _columns_of(_typed_dataset(form)) if form is not None else None,
         **_training_runs_context(request, model),
         "nav": "models",
     }
@@ -52,23 +52,23 @@ def train(request, slug):
 def train_columns(request, slug):
     """The recorded columns of the dataset typed in the training form (htmx, when it changes)."""
     _model_or_404(slug)
-    form = TrainingForm({"dataset": request.GET.get("dataset", "")}, model=None)
-    return render(request, "registry/partials/train_columns.html", {"columns_of": _columns_of(form)})
+    return render(
+        request, "registry/partials/train_columns.html", {"columns_of": _columns_of(request.GET.get("dataset", ""))}
+    )
 
 
-def _columns_of(form):
-    """The dataset the form names, with its columns prefetched, or None: a person sees what they may pick as
-    target and features for that dataset, not the columns of every dataset in the catalog."""
-    if form is None:
-        return None
-    typed = form.data.get("dataset", "") if form.is_bound else form.initial.get("dataset", "")
+def _columns_of(typed):
+    """The dataset ``typed`` names as the training form's field reads it, with its columns, or None: a person sees
+    what they may pick as target and features for that dataset, not the columns of every dataset in the catalog."""
     try:
-        dataset = form.fields["dataset"].clean(typed)
+        asset = TrainingForm.base_fields["dataset"].clean(typed)
     except ValidationError:
         return None
-    if dataset is None:
-        return None
-    return Dataset.objects.select_related("asset").prefetch_related("columns").get(pk=dataset.pk)
+    return Dataset.objects.select_related("asset").prefetch_related("columns").get(pk=asset.pk)
+
+
+def _typed_dataset(form):
+    return form.data.get("dataset", "") if form.is_bound else form.initial.get("dataset", "")
 
 
 def _retried(request, model):

@@ -6,7 +6,6 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.choices import Lifecycle
 from catalog.finding import AssetFilter
 from catalog.forms import AssetField
 from catalog.models import Asset
@@ -71,7 +70,6 @@ class DeprecationForm(StatedLimits, forms.ModelForm):
     # Typed with suggestions: a list of every active asset of the kind was 100,000 options for a dataset at full scale.
     replacement = AssetField(
         required=False,
-        noun="replacement",
         help_text="What people should use instead: start typing its name and pick it. Leave empty if there is nothing.",
     )
 
@@ -85,19 +83,10 @@ class DeprecationForm(StatedLimits, forms.ModelForm):
         self.instance.asset = asset
         field = self.fields["replacement"]
         field.asset_filter = field.widget.asset_filter = AssetFilter(kind=asset.kind)
-        field.noun, field.nouns = f"{asset.get_kind_display().lower()}", f"{asset.get_kind_display().lower()}s"
-
-    def clean_replacement(self):
-        replacement = self.cleaned_data["replacement"]
-        if replacement is None:
-            return None
-        if replacement.pk == self.instance.asset.pk:
-            raise forms.ValidationError("An asset cannot replace itself.")
-        if replacement.lifecycle != Lifecycle.ACTIVE:
-            raise forms.ValidationError(
-                f"{replacement.name} is {replacement.get_lifecycle_display().lower()}: pick an active one."
-            )
-        return replacement
+        # Its own kind, active or not: the deprecation's own rules (``Deprecation.clean``) refuse itself and what is
+        # not active, and say so on the field.
+        field.noun = asset.get_kind_display().lower()
+        field.nouns = f"{field.noun}s"
 
 
 class ReviewForm(StatedLimits, forms.Form):
